@@ -1,0 +1,24 @@
+/** Two tiers: `unit` needs no network; `integration` runs against a real Kafka, a real schema
+ * registry (test/stack/global-setup.ts finds or starts them) and the simulator over real HTTP. */
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': tsJest },
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': tsJest },
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/stack/global-setup.ts',
+      globalTeardown: '<rootDir>/test/stack/global-teardown.ts',
+      testTimeout: 120000,
+    },
+  ],
+};

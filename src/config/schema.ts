@@ -1,0 +1,349 @@
+import convict from 'convict';
+
+/**
+ * The configuration schema: every key has a doc, a format, a default and an environment variable.
+ * Keys marked `sensitive` are masked by `config print` and never logged; each sensitive key with an
+ * env var X can also be read from the file named by X_FILE. The README's table is generated from this.
+ */
+
+export const STREAM_NAMES = [
+  'contacts',
+  'conversations',
+  'conversation_parts',
+  'tickets',
+  'companies',
+  'admins',
+  'teams',
+  'tags',
+  'segments',
+  'articles',
+  'help_center_collections',
+  'data_attributes',
+] as const;
+
+convict.addFormat({
+  name: 'stream-list',
+  validate(value: unknown) {
+    if (!Array.isArray(value)) throw new Error('must be a list of stream names');
+    const unknown = value.filter((v) => !(STREAM_NAMES as readonly string[]).includes(String(v)));
+    if (unknown.length)
+      throw new Error(`unknown stream(s) ${unknown.join(', ')}; known: ${STREAM_NAMES.join(', ')}`);
+  },
+  coerce: (value: string) =>
+    value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+});
+
+convict.addFormat({
+  name: 'broker-list',
+  validate(value: unknown) {
+    if (!Array.isArray(value) || value.length === 0) throw new Error('must list at least one host:port');
+    const bad = value.filter((v) => !/^[^\s:,]+:\d{1,5}$/.test(String(v)));
+    if (bad.length) throw new Error(`not host:port: ${bad.join(', ')}`);
+  },
+  coerce: (value: string) =>
+    value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+});
+
+convict.addFormat({
+  name: 'positive-int',
+  validate(value: unknown) {
+    if (!Number.isInteger(value) || (value as number) <= 0) throw new Error('must be a positive integer');
+  },
+  coerce: (value: string) => Number(value),
+});
+
+convict.addFormat({
+  name: 'optional-url',
+  validate(value: unknown) {
+    if (value === '') return;
+    if (typeof value !== 'string' || !/^https?:\/\/[^\s]+$/.test(value))
+      throw new Error('must be an http(s) URL or empty');
+  },
+});
+
+export const configSchema = {
+  connector: {
+    name: {
+      doc: 'Connector name: prefix of the transactional id and of state keys. Keep it stable.',
+      format: (v: unknown) => {
+        if (typeof v !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(v))
+          throw new Error('letters, digits, . _ - only');
+      },
+      default: 'intercom-cdc',
+      env: 'CONNECTOR_NAME',
+    },
+    workspaceId: {
+      doc: 'Intercom workspace (app) id. Empty: read from GET /me at start.',
+      format: String,
+      default: '',
+      env: 'WORKSPACE_ID',
+    },
+  },
+  intercom: {
+    token: {
+      doc: 'Intercom access token (or one written by `auth login`). Also INTERCOM_TOKEN_FILE.',
+      format: String,
+      default: '',
+      sensitive: true,
+      env: 'INTERCOM_TOKEN',
+    },
+    region: {
+      doc: 'Intercom region of the workspace; chooses the API host.',
+      format: ['us', 'eu', 'au'],
+      default: 'us',
+      env: 'INTERCOM_REGION',
+    },
+    baseUrl: {
+      doc: 'API base URL; overrides the region (proxies, the simulator).',
+      format: 'optional-url',
+      default: '',
+      env: 'INTERCOM_BASE_URL',
+    },
+    apiVersion: {
+      doc: 'Intercom-Version header sent on every request.',
+      format: String,
+      default: '2.14',
+      env: 'INTERCOM_API_VERSION',
+    },
+    timeoutMs: {
+      doc: 'Timeout of one HTTP request, in ms.',
+      format: 'positive-int',
+      default: 30000,
+      env: 'INTERCOM_TIMEOUT_MS',
+    },
+    maxConcurrency: {
+      doc: 'Requests in flight at once, shared by all streams.',
+      format: 'positive-int',
+      default: 4,
+      env: 'INTERCOM_MAX_CONCURRENCY',
+    },
+    maxRequestsPerMinute: {
+      doc: 'Self-imposed cap on requests per minute, to leave room for other apps. 0: what Intercom allows.',
+      format: 'nat',
+      default: 0,
+      env: 'INTERCOM_MAX_REQUESTS_PER_MINUTE',
+    },
+    oauth: {
+      clientId: {
+        doc: 'OAuth client id (auth login, and refreshing tokens that expire).',
+        format: String,
+        default: '',
+        env: 'INTERCOM_OAUTH_CLIENT_ID',
+      },
+      clientSecret: {
+        doc: 'OAuth client secret. Also INTERCOM_OAUTH_CLIENT_SECRET_FILE.',
+        format: String,
+        default: '',
+        sensitive: true,
+        env: 'INTERCOM_OAUTH_CLIENT_SECRET',
+      },
+      authorizeUrl: {
+        doc: 'OAuth authorize page.',
+        format: 'optional-url',
+        default: 'https://app.intercom.com/oauth',
+        env: 'INTERCOM_OAUTH_AUTHORIZE_URL',
+      },
+      tokenUrl: {
+        doc: 'OAuth token endpoint.',
+        format: 'optional-url',
+        default: 'https://api.intercom.io/auth/eagle/token',
+        env: 'INTERCOM_OAUTH_TOKEN_URL',
+      },
+    },
+  },
+  kafka: {
+    brokers: {
+      doc: 'Kafka bootstrap servers, comma-separated host:port.',
+      format: 'broker-list',
+      default: ['localhost:9092'],
+      env: 'KAFKA_BROKERS',
+    },
+    clientId: {
+      doc: 'Kafka client id.',
+      format: String,
+      default: 'intercom-cdc',
+      env: 'KAFKA_CLIENT_ID',
+    },
+    topicPrefix: {
+      doc: 'Prefix of every topic: <prefix>.<stream>, <prefix>._state, <prefix>._dlq.',
+      format: (v: unknown) => {
+        if (typeof v !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(v))
+          throw new Error('a valid Kafka topic name part');
+      },
+      default: 'intercom',
+      env: 'TOPIC_PREFIX',
+    },
+    partitions: {
+      doc: 'Partitions of change-event topics created by the connector.',
+      format: 'positive-int',
+      default: 3,
+      env: 'KAFKA_TOPIC_PARTITIONS',
+    },
+    replicationFactor: {
+      doc: 'Replication factor of topics created by the connector.',
+      format: 'positive-int',
+      default: 3,
+      env: 'KAFKA_REPLICATION_FACTOR',
+    },
+    eventsCleanupPolicy: {
+      doc: 'cleanup.policy of change-event topics (compact keeps the latest version of every object).',
+      format: ['compact', 'delete', 'compact,delete'],
+      default: 'compact',
+      env: 'KAFKA_EVENTS_CLEANUP_POLICY',
+    },
+    ssl: {
+      enabled: { doc: 'Connect to Kafka with TLS.', format: Boolean, default: false, env: 'KAFKA_SSL' },
+      caFile: {
+        doc: 'PEM file of the CA that signed the brokers.',
+        format: String,
+        default: '',
+        env: 'KAFKA_SSL_CA_FILE',
+      },
+      certFile: {
+        doc: 'PEM client certificate (mutual TLS).',
+        format: String,
+        default: '',
+        env: 'KAFKA_SSL_CERT_FILE',
+      },
+      keyFile: {
+        doc: 'PEM client key (mutual TLS).',
+        format: String,
+        default: '',
+        env: 'KAFKA_SSL_KEY_FILE',
+      },
+    },
+    sasl: {
+      mechanism: {
+        doc: 'SASL mechanism.',
+        format: ['none', 'plain', 'scram-sha-256', 'scram-sha-512'],
+        default: 'none',
+        env: 'KAFKA_SASL_MECHANISM',
+      },
+      username: { doc: 'SASL username.', format: String, default: '', env: 'KAFKA_SASL_USERNAME' },
+      password: {
+        doc: 'SASL password. Also KAFKA_SASL_PASSWORD_FILE.',
+        format: String,
+        default: '',
+        sensitive: true,
+        env: 'KAFKA_SASL_PASSWORD',
+      },
+    },
+  },
+  schemaRegistry: {
+    url: {
+      doc: 'Confluent-compatible schema registry URL (Apicurio: …/apis/ccompat/v7).',
+      format: 'optional-url',
+      default: 'http://localhost:8081',
+      env: 'SCHEMA_REGISTRY_URL',
+    },
+    username: {
+      doc: 'Registry basic-auth user.',
+      format: String,
+      default: '',
+      env: 'SCHEMA_REGISTRY_USERNAME',
+    },
+    password: {
+      doc: 'Registry basic-auth password. Also SCHEMA_REGISTRY_PASSWORD_FILE.',
+      format: String,
+      default: '',
+      sensitive: true,
+      env: 'SCHEMA_REGISTRY_PASSWORD',
+    },
+    caFile: {
+      doc: 'PEM CA of the registry (TLS).',
+      format: String,
+      default: '',
+      env: 'SCHEMA_REGISTRY_CA_FILE',
+    },
+  },
+  streams: {
+    enabled: {
+      doc: 'Streams to capture, comma-separated. Default: all.',
+      format: 'stream-list',
+      default: [...STREAM_NAMES],
+      env: 'STREAMS',
+    },
+    pollIntervalMs: {
+      doc: 'Time between two polls of a stream, in ms.',
+      format: 'positive-int',
+      default: 30000,
+      env: 'POLL_INTERVAL_MS',
+    },
+    reconcileIntervalMs: {
+      doc: 'Time between two delete reconciliations (full id listing) of a stream, in ms.',
+      format: 'positive-int',
+      default: 3600000,
+      env: 'RECONCILE_INTERVAL_MS',
+    },
+    overlapMs: {
+      doc: 'How far each incremental window reaches back before the watermark (search-index lag), in ms.',
+      format: 'nat',
+      default: 600000,
+      env: 'WINDOW_OVERLAP_MS',
+    },
+    overrides: {
+      doc: 'Per-stream pollIntervalMs / reconcileIntervalMs (config file only), e.g. {"admins":{"pollIntervalMs":600000}}.',
+      format: Object,
+      default: {} as Record<string, { pollIntervalMs?: number; reconcileIntervalMs?: number }>,
+    },
+  },
+  includeRaw: {
+    doc: 'Put the original JSON of each object into the event (`raw`).',
+    format: Boolean,
+    default: true,
+    env: 'INCLUDE_RAW',
+  },
+  errors: {
+    tolerance: {
+      doc: 'all: a bad object goes to the dead-letter topic; none: it stops the stream.',
+      format: ['all', 'none'],
+      default: 'all',
+      env: 'ERRORS_TOLERANCE',
+    },
+  },
+  http: {
+    port: {
+      doc: 'Port of /healthz, /readyz and /metrics. 0: none.',
+      format: 'port',
+      default: 8080,
+      env: 'HTTP_PORT',
+    },
+  },
+  log: {
+    level: {
+      doc: 'Log level.',
+      format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      default: 'info',
+      env: 'LOG_LEVEL',
+    },
+  },
+};
+
+/** Problems of `streams.overrides` (convict can only check that it is an object). */
+export function streamOverrideProblems(value: unknown): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return ['streams.overrides: must be an object'];
+  const problems: string[] = [];
+  for (const [stream, override] of Object.entries(value)) {
+    if (!(STREAM_NAMES as readonly string[]).includes(stream)) {
+      problems.push(`streams.overrides.${stream}: unknown stream; known: ${STREAM_NAMES.join(', ')}`);
+      continue;
+    }
+    for (const [key, v] of Object.entries((override ?? {}) as object)) {
+      if (!['pollIntervalMs', 'reconcileIntervalMs'].includes(key)) {
+        problems.push(
+          `streams.overrides.${stream}.${key}: not a per-stream setting (pollIntervalMs, reconcileIntervalMs)`,
+        );
+      } else if (!Number.isInteger(v) || (v as number) <= 0) {
+        problems.push(`streams.overrides.${stream}.${key}: must be a positive integer`);
+      }
+    }
+  }
+  return problems;
+}

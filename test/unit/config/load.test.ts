@@ -1,0 +1,138 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { configLeaves, configTable, loadConfig, maskedConfig } from '../../../src/config';
+import { ConfigError } from '../../../src/errors';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'cdc-config-'));
+function file(name: string, content: string): string {
+  const p = path.join(dir, name);
+  writeFileSync(p, content);
+  return p;
+}
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return [...(error as ConfigError).problems];
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('gives documented defaults with an empty environment', () => {
+    const c = loadConfig({ env: {} });
+    expect(c.connector.name).toBe('intercom-cdc');
+    expect(c.kafka.topicPrefix).toBe('intercom');
+    expect(c.intercom.apiVersion).toBe('2.14');
+    expect(c.streams.enabled).toContain('contacts');
+    expect(c.streams.enabled).toHaveLength(12);
+    expect(Object.isFrozen(c.kafka)).toBe(true);
+  });
+
+  it('applies defaults < file < environment < flags', () => {
+    const cfg = file(
+      'p.json',
+      JSON.stringify({ kafka: { topicPrefix: 'fromfile', clientId: 'file-client' }, log: { level: 'warn' } }),
+    );
+    const c = loadConfig({
+      env: { TOPIC_PREFIX: 'fromenv', KAFKA_BROKERS: 'a:1,b:2' },
+      configFile: cfg,
+      overrides: { 'kafka.brokers': ['flag:9'] },
+    });
+    expect(c.kafka.clientId).toBe('file-client');
+    expect(c.kafka.topicPrefix).toBe('fromenv');
+    expect(c.log.level).toBe('warn');
+    expect(c.kafka.brokers).toEqual(['flag:9']);
+  });
+
+  it('reads CONFIG_FILE (YAML too) and per-stream overrides', () => {
+    const cfg = file('c.yaml', 'streams:\n  overrides:\n    admins:\n      pollIntervalMs: 600000\n');
+    const c = loadConfig({ env: { CONFIG_FILE: cfg, STREAMS: 'admins, contacts' } });
+    expect(c.streams.enabled).toEqual(['admins', 'contacts']);
+    expect(c.streams.overrides).toEqual({ admins: { pollIntervalMs: 600000 } });
+  });
+
+  it('lists every bad key at once: unknown keys, bad values, bad env', () => {
+    const cfg = file('bad.json', JSON.stringify({ kafka: { topicPrefx: 'typo' }, bogus: 1 }));
+    const problems = problemsOf(() =>
+      loadConfig({
+        env: { KAFKA_BROKERS: 'no-port', STREAMS: 'contacts,widgets', HTTP_PORT: 'eighty' },
+        configFile: cfg,
+      }),
+    );
+    const text = problems.join('\n');
+    expect(text).toMatch(/kafka\.topicPrefx/);
+    expect(text).toMatch(/bogus/);
+    expect(text).toMatch(/kafka\.brokers.*no-port/);
+    expect(text).toMatch(/streams\.enabled.*widgets/);
+    expect(text).toMatch(/http\.port/);
+  });
+
+  it('reports an unreadable or malformed config file by name', () => {
+    expect(
+      problemsOf(() => loadConfig({ env: {}, configFile: path.join(dir, 'missing.json') })).join(),
+    ).toMatch(/missing\.json/);
+    expect(
+      problemsOf(() => loadConfig({ env: {}, configFile: file('broken.json', '{ nope') })).join(),
+    ).toMatch(/broken\.json/);
+  });
+
+  it('reads secrets from *_FILE and refuses both forms at once', () => {
+    const secret = file('token', 'tok_from_file\n');
+    expect(loadConfig({ env: { INTERCOM_TOKEN_FILE: secret } }).intercom.token).toBe('tok_from_file');
+    const both = problemsOf(() => loadConfig({ env: { INTERCOM_TOKEN: 'x', INTERCOM_TOKEN_FILE: secret } }));
+    expect(both.join()).toMatch(/both INTERCOM_TOKEN and INTERCOM_TOKEN_FILE/);
+    const missing = problemsOf(() =>
+      loadConfig({ env: { KAFKA_SASL_PASSWORD_FILE: path.join(dir, 'nope') } }),
+    );
+    expect(missing.join()).toMatch(/KAFKA_SASL_PASSWORD_FILE=.*cannot be read \(ENOENT\)/);
+  });
+
+  it('checks keys that go together', () => {
+    const problems = problemsOf(() =>
+      loadConfig({ env: { KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SSL_CERT_FILE: '/c' } }),
+    );
+    expect(problems.join('\n')).toMatch(/kafka\.sasl/);
+    expect(problems.join('\n')).toMatch(/KAFKA_SSL_KEY_FILE/);
+  });
+
+  it('masks every sensitive value and never puts one into an error', () => {
+    const env = {
+      INTERCOM_TOKEN: 'tok_secret_123',
+      KAFKA_SASL_MECHANISM: 'plain',
+      KAFKA_SASL_USERNAME: 'u',
+      KAFKA_SASL_PASSWORD: 'pw_secret_456',
+    };
+    const printed = JSON.stringify(maskedConfig(loadConfig({ env })));
+    expect(printed).not.toMatch(/tok_secret_123|pw_secret_456/);
+    expect(printed).toMatch(/\[redacted\]/);
+    const problems = problemsOf(() => loadConfig({ env: { ...env, HTTP_PORT: 'x', KAFKA_BROKERS: 'bad' } }));
+    expect(problems.join('\n')).not.toMatch(/tok_secret_123|pw_secret_456/);
+  });
+
+  it('documents every key, and the table names every environment variable', () => {
+    const table = configTable();
+    for (const leaf of configLeaves()) {
+      expect(leaf.doc.length).toBeGreaterThan(5);
+      if (leaf.env) expect(table).toContain(`\`${leaf.env}\``);
+    }
+  });
+});
+
+describe('per-stream overrides', () => {
+  it('rejects unknown streams and settings', () => {
+    const cfg = file(
+      'ov.json',
+      JSON.stringify({
+        streams: { overrides: { widgets: {}, admins: { pollMs: 1 }, teams: { pollIntervalMs: -5 } } },
+      }),
+    );
+    const text = problemsOf(() => loadConfig({ env: {}, configFile: cfg })).join('\n');
+    expect(text).toMatch(/streams\.overrides\.widgets: unknown stream/);
+    expect(text).toMatch(/streams\.overrides\.admins\.pollMs: not a per-stream setting/);
+    expect(text).toMatch(/streams\.overrides\.teams\.pollIntervalMs: must be a positive integer/);
+  });
+});
