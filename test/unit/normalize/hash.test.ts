@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson, contentHash } from '../../../src/normalize';
+import admin from '../../fixtures/intercom/admins.json';
+
+/** The same object with the keys of every nested object in reverse order. */
+function reverseKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(reverseKeys);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .reverse()
+        .map(([key, child]) => [key, reverseKeys(child)]),
+    );
+  }
+  return value;
+}
+
+describe('canonicalJson', () => {
+  it('sorts keys at every depth, keeps array order, drops whitespace', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}',
+    );
+  });
+
+  it('sorts integer-like keys as strings', () => {
+    expect(canonicalJson({ 10: 'a', 9: 'b', x: 'c' })).toBe('{"10":"a","9":"b","x":"c"}');
+  });
+
+  it('follows JSON.stringify for undefined, NaN and toJSON', () => {
+    expect(canonicalJson({ a: undefined, b: [undefined, Number.NaN], c: new Date(0) })).toBe(
+      '{"b":[null,null],"c":"1970-01-01T00:00:00.000Z"}',
+    );
+    expect(canonicalJson(undefined)).toBe('null');
+  });
+});
+
+describe('contentHash', () => {
+  it('is the base64url sha256 of the canonical JSON', () => {
+    const expected = createHash('sha256').update('{"a":1,"b":[1,2]}').digest('base64url');
+    expect(contentHash({ b: [1, 2], a: 1 })).toBe(expected);
+    expect(contentHash(admin)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('is stable under key reordering at every depth', () => {
+    const reordered = reverseKeys(admin);
+    expect(JSON.stringify(reordered)).not.toBe(JSON.stringify(admin));
+    expect(contentHash(reordered)).toBe(contentHash(admin));
+    expect(contentHash(JSON.parse(JSON.stringify(admin)))).toBe(contentHash(admin));
+  });
+
+  it.each<[string, (a: Record<string, unknown>) => void]>([
+    ['a changed value', (a) => (a.name = 'Ciaran Lee Jr.')],
+    [
+      'a changed nested value',
+      (a) => ((a.team_priority_level as { primary_team_ids: number[] }).primary_team_ids = [1]),
+    ],
+    ['a reordered array', (a) => (a.team_ids as number[]).reverse()],
+    ['a number that became a string', (a) => (a.away_status_reason_id = '12')],
+    ['null that became absent', (a) => delete a.away_status_reason_id],
+    ['a renamed key', (a) => ((a.title = a.job_title), delete a.job_title)],
+    ['an added key', (a) => (a.extra = true)],
+  ])('changes with %s', (_label, change) => {
+    const copy = JSON.parse(JSON.stringify(admin)) as Record<string, unknown>;
+    change(copy);
+    expect(contentHash(copy)).not.toBe(contentHash(admin));
+  });
+});
