@@ -1,4 +1,5 @@
 import convict from 'convict';
+import { STREAMS } from '../normalize/schemas';
 
 /**
  * The configuration schema: every key has a doc, a format, a default and an environment variable.
@@ -6,20 +7,8 @@ import convict from 'convict';
  * env var X can also be read from the file named by X_FILE. The README's table is generated from this.
  */
 
-export const STREAM_NAMES = [
-  'contacts',
-  'conversations',
-  'conversation_parts',
-  'tickets',
-  'companies',
-  'admins',
-  'teams',
-  'tags',
-  'segments',
-  'articles',
-  'help_center_collections',
-  'data_attributes',
-] as const;
+/** Stream names, one source of truth: the normalize layer's list. */
+export const STREAM_NAMES = STREAMS;
 
 convict.addFormat({
   name: 'stream-list',

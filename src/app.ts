@@ -1,0 +1,227 @@
+import { readFileSync } from 'node:fs';
+import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import type { Logger } from 'pino';
+import { CaptureEngine, type EngineObserver } from './capture/engine';
+import type { StreamCodec } from './capture/emit';
+import type { Config } from './config';
+import { ConfigError } from './errors';
+import {
+  IntercomClient,
+  OAuthTokenProvider,
+  StaticTokenProvider,
+  baseUrlFor,
+  parseTokenFile,
+  writeTokenFile,
+  type ClientObserver,
+  type Region,
+  type TokenProvider,
+} from './intercom';
+import { kafkaError } from './kafka/errors';
+import { TransactionalPublisher } from './kafka/publisher';
+import { Registry } from './kafka/registry';
+import { restoreState, type StateStore } from './kafka/state-store';
+import { ensureTopics, topicNames, topicSpecs, type TopicNames } from './kafka/topics';
+import { AvroCodec } from './kafka/wire';
+import { loadStreamSchemas, type StreamName } from './normalize';
+
+/** The Intercom client from configuration; a missing token is a config error naming the settings. */
+export function createIntercomClient(
+  config: Config,
+  logger: Logger,
+  observer?: ClientObserver,
+): IntercomClient {
+  return new IntercomClient({
+    baseUrl: config.intercom.baseUrl || baseUrlFor(config.intercom.region as Region),
+    apiVersion: config.intercom.apiVersion,
+    auth: tokenProvider(config, logger),
+    timeoutMs: config.intercom.timeoutMs,
+    maxConcurrency: config.intercom.maxConcurrency,
+    maxRequestsPerMinute: config.intercom.maxRequestsPerMinute || undefined,
+    logger: logger.child({ module: 'intercom' }),
+    observer,
+  });
+}
+
+function tokenProvider(config: Config, logger: Logger): TokenProvider {
+  const raw = config.intercom.token;
+  if (!raw) {
+    throw new ConfigError(
+      'no Intercom token: set INTERCOM_TOKEN or INTERCOM_TOKEN_FILE (an access token, or the file `intercom-cdc auth login` writes)',
+      ['intercom.token'],
+    );
+  }
+  const tokens = parseTokenFile(raw, process.env.INTERCOM_TOKEN_FILE ?? 'INTERCOM_TOKEN');
+  if (!tokens.refreshToken) return new StaticTokenProvider(tokens.accessToken);
+  const { clientId, clientSecret, tokenUrl } = config.intercom.oauth;
+  if (!clientId || !clientSecret) {
+    throw new ConfigError(
+      'the token can be refreshed only with INTERCOM_OAUTH_CLIENT_ID and INTERCOM_OAUTH_CLIENT_SECRET(_FILE)',
+      ['intercom.oauth.clientId'],
+    );
+  }
+  const file = process.env.INTERCOM_TOKEN_FILE;
+  return new OAuthTokenProvider({
+    tokenUrl,
+    clientId,
+    clientSecret,
+    initial: tokens,
+    persist: file ? (t) => writeTokenFile(file, t) : undefined,
+    logger: logger.child({ module: 'oauth' }),
+  });
+}
+
+/** The kafkajs client from configuration (TLS, SASL), logging through pino at warn and above. */
+export function createKafka(config: Config, logger: Logger): Kafka {
+  const k = config.kafka;
+  const read = (file: string): string => readFileSync(file, 'utf8');
+  const ssl = k.ssl.enabled
+    ? {
+        rejectUnauthorized: true,
+        ...(k.ssl.caFile ? { ca: [read(k.ssl.caFile)] } : {}),
+        ...(k.ssl.certFile ? { cert: read(k.ssl.certFile), key: read(k.ssl.keyFile) } : {}),
+      }
+    : undefined;
+  const sasl: SASLOptions | undefined =
+    k.sasl.mechanism === 'none'
+      ? undefined
+      : ({
+          mechanism: k.sasl.mechanism,
+          username: k.sasl.username,
+          password: k.sasl.password,
+        } as SASLOptions);
+  const log = logger.child({ module: 'kafka' });
+  const cfg: KafkaConfig = {
+    clientId: k.clientId,
+    brokers: [...k.brokers],
+    ssl,
+    sasl,
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry) => {
+      const { message, ...extra } = entry.log;
+      // kafkajs logs CONCURRENT_TRANSACTIONS retries between back-to-back transactions: expected, not a warning.
+      if (/CONCURRENT_TRANSACTIONS/.test(JSON.stringify(extra))) return;
+      const fn = entry.level <= logLevel.ERROR ? log.error.bind(log) : log.warn.bind(log);
+      fn({ kafkajs: entry.namespace, ...extra }, message);
+    },
+  };
+  return new Kafka(cfg);
+}
+
+export function createRegistry(config: Config): Registry {
+  return new Registry({
+    url: config.schemaRegistry.url,
+    username: config.schemaRegistry.username,
+    password: config.schemaRegistry.password,
+  });
+}
+
+/** Registers (and checks) the key and value schemas of each stream; returns the codecs. */
+export async function registerCodecs(
+  registry: Registry,
+  topics: TopicNames,
+  streams: readonly StreamName[],
+): Promise<Map<StreamName, StreamCodec>> {
+  const codecs = new Map<StreamName, StreamCodec>();
+  for (const stream of streams) {
+    const schemas = loadStreamSchemas(stream);
+    const topic = topics.events(stream);
+    const keyId = await registry.registerSubject(`${topic}-key`, schemas.key);
+    const valueId = await registry.registerSubject(`${topic}-value`, schemas.value);
+    codecs.set(stream, {
+      stream,
+      topic,
+      key: new AvroCodec(schemas.key, keyId),
+      value: new AvroCodec(schemas.value, valueId),
+      record: schemas.record,
+    });
+  }
+  return codecs;
+}
+
+export interface App {
+  engine: CaptureEngine;
+  store: StateStore;
+  workspaceId: string;
+  topics: TopicNames;
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  clientObserver?: ClientObserver;
+  engineObserver?: (store: StateStore) => EngineObserver;
+  /** Called at each start-up step, for /readyz and logs. */
+  step?: (name: 'intercom' | 'registry' | 'topics' | 'producer' | 'state' | 'ready') => void;
+  /** Appended to the transactional id: a backfill runs beside the running instance without fencing it. */
+  transactionalSuffix?: string;
+}
+
+/**
+ * Builds the running connector from configuration: the Intercom client (and the workspace id), schemas
+ * registered and checked, topics ensured, the transactional producer connected (fencing any older
+ * instance of this workspace), and the state restored from the state topic.
+ */
+export async function buildApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
+  const step = options.step ?? (() => undefined);
+  const client = createIntercomClient(config, logger, options.clientObserver);
+  const workspaceId = config.connector.workspaceId || (await client.me()).app.id_code;
+  step('intercom');
+  const topics = topicNames(config.kafka.topicPrefix);
+  const streams = [...config.streams.enabled] as StreamName[];
+  const codecs = await registerCodecs(createRegistry(config), topics, streams);
+  step('registry');
+
+  const kafka = createKafka(config, logger);
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const created = await ensureTopics(admin, topicSpecs(topics, streams, config.kafka), topics.state);
+    if (created.length) logger.info({ topics: created }, 'created topics');
+  } catch (error) {
+    throw kafkaError('preparing topics', error);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+  step('topics');
+
+  const publisher = new TransactionalPublisher(
+    kafka,
+    `${config.connector.name}-${workspaceId}${options.transactionalSuffix ?? ''}`,
+  );
+  await publisher.connect();
+  step('producer');
+  const started = Date.now();
+  const store = await restoreState(kafka, topics.state, config.connector.name);
+  logger.info({ objects: store.size(), ms: Date.now() - started }, 'state restored');
+  step('state');
+
+  const overrides = config.streams.overrides as Record<
+    string,
+    { pollIntervalMs?: number; reconcileIntervalMs?: number }
+  >;
+  const engine = new CaptureEngine({
+    client,
+    committer: publisher,
+    store,
+    codecs,
+    emit: {
+      connector: config.connector.name,
+      workspaceId,
+      apiVersion: config.intercom.apiVersion,
+      includeRaw: config.includeRaw,
+      dlqTopic: topics.dlq,
+    },
+    stateTopic: topics.state,
+    settings: {
+      enabled: new Set(streams),
+      overlapMs: config.streams.overlapMs,
+      pollIntervalMs: (s) => overrides[s]?.pollIntervalMs ?? config.streams.pollIntervalMs,
+      reconcileIntervalMs: (s) => overrides[s]?.reconcileIntervalMs ?? config.streams.reconcileIntervalMs,
+      tolerance: config.errors.tolerance as 'all' | 'none',
+    },
+    clock: Date.now,
+    logger: logger.child({ module: 'capture' }),
+    observer: options.engineObserver?.(store),
+  });
+  step('ready');
+  return { engine, store, workspaceId, topics, close: () => publisher.disconnect() };
+}

@@ -1,0 +1,47 @@
+import type { Logger } from 'pino';
+import { loadConfig, type Config } from '../config';
+import { createLogger } from '../observability/logger';
+
+/** Flags every command accepts, mapped onto configuration keys (flags win over everything). */
+export interface CommonFlags {
+  config?: string;
+  logLevel?: string;
+  streams?: string;
+  kafkaBrokers?: string;
+  schemaRegistryUrl?: string;
+  topicPrefix?: string;
+  intercomBaseUrl?: string;
+  connectorName?: string;
+  httpPort?: string;
+}
+
+export function loadFromFlags(flags: CommonFlags, extra: Record<string, unknown> = {}): Config {
+  const list = (v?: string) =>
+    v
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  return loadConfig({
+    configFile: flags.config,
+    overrides: {
+      'log.level': flags.logLevel,
+      'streams.enabled': list(flags.streams),
+      'kafka.brokers': list(flags.kafkaBrokers),
+      'schemaRegistry.url': flags.schemaRegistryUrl,
+      'kafka.topicPrefix': flags.topicPrefix,
+      'intercom.baseUrl': flags.intercomBaseUrl,
+      'connector.name': flags.connectorName,
+      'http.port': flags.httpPort === undefined ? undefined : Number(flags.httpPort),
+      ...extra,
+    },
+  });
+}
+
+export function loggerFor(config: Config): Logger {
+  return createLogger({ level: config.log.level });
+}
+
+/** Human output goes to stdout; logs (JSON) to stdout too unless the command prints data. */
+export function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}

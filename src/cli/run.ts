@@ -1,0 +1,52 @@
+import { buildApp } from '../app';
+import { ExitCode } from '../errors';
+import { startHttp } from '../observability/http';
+import { Metrics } from '../observability/metrics';
+import { loadFromFlags, loggerFor, type CommonFlags } from './context';
+
+/**
+ * `intercom-cdc run`: captures until SIGTERM/SIGINT. A stop request ends the current walk between two
+ * pages (what it had not committed is dropped, so nothing is half-published) and exits 0.
+ */
+export async function runCommand(flags: CommonFlags): Promise<number> {
+  const config = loadFromFlags(flags);
+  const logger = loggerFor(config);
+  const metrics = new Metrics();
+  const stop = new AbortController();
+  let step = 'starting';
+  let alive = true;
+  const http =
+    config.http.port > 0
+      ? await startHttp(
+          config.http.port,
+          { alive: () => alive, ready: () => ({ ok: step === 'ready', reason: step }) },
+          metrics,
+        )
+      : undefined;
+  const onSignal = (signal: string) => {
+    logger.info({ signal }, 'stopping');
+    stop.abort();
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  try {
+    const app = await buildApp(config, logger, {
+      clientObserver: metrics.clientObserver(),
+      engineObserver: (store) => metrics.engineObserver((s) => store.size(s)),
+      step: (name) => {
+        step = name;
+      },
+    });
+    logger.info({ workspace: app.workspaceId, streams: config.streams.enabled }, 'capturing');
+    try {
+      await app.engine.run(stop.signal);
+    } finally {
+      alive = false;
+      await app.close();
+    }
+    logger.info('stopped');
+    return ExitCode.ok;
+  } finally {
+    await http?.close();
+  }
+}

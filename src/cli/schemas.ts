@@ -1,0 +1,49 @@
+import { createRegistry } from '../app';
+import { topicNames } from '../kafka/topics';
+import { loadStreamSchemas, type StreamName } from '../normalize';
+import { loadFromFlags, print, type CommonFlags } from './context';
+
+type Action = 'print' | 'register' | 'check';
+
+/** `schemas print|register|check`: the Avro schemas of the enabled streams, and their subjects. */
+export async function schemasCommand(
+  action: Action,
+  flags: CommonFlags & { stream?: string },
+): Promise<number> {
+  const config = loadFromFlags(flags, flags.stream ? { 'streams.enabled': [flags.stream] } : {});
+  const streams = [...config.streams.enabled] as StreamName[];
+  const topics = topicNames(config.kafka.topicPrefix);
+  if (action === 'print') {
+    for (const stream of streams) {
+      const s = loadStreamSchemas(stream);
+      print(
+        JSON.stringify(
+          { stream, subject: `${topics.events(stream)}-value`, key: s.key, value: s.value },
+          null,
+          2,
+        ),
+      );
+    }
+    return 0;
+  }
+  const registry = createRegistry(config);
+  let failures = 0;
+  for (const stream of streams) {
+    const s = loadStreamSchemas(stream);
+    for (const [suffix, schema] of [
+      ['key', s.key],
+      ['value', s.value],
+    ] as const) {
+      const subject = `${topics.events(stream)}-${suffix}`;
+      if (action === 'register') {
+        const id = await registry.registerSubject(subject, schema);
+        print(`registered ${subject} (id ${id}, BACKWARD)`);
+      } else {
+        const problem = await registry.incompatibility(subject, schema);
+        print(`${problem ? 'INCOMPATIBLE' : 'ok'}  ${subject}${problem ? `: ${problem}` : ''}`);
+        if (problem) failures++;
+      }
+    }
+  }
+  return failures ? 2 : 0;
+}

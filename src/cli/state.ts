@@ -1,0 +1,63 @@
+import { createKafka } from '../app';
+import { ConfigError } from '../errors';
+import { TransactionalPublisher } from '../kafka/publisher';
+import { restoreState } from '../kafka/state-store';
+import { topicNames } from '../kafka/topics';
+import { STREAMS, type StreamName } from '../normalize';
+import { loadFromFlags, loggerFor, print, type CommonFlags } from './context';
+
+/** `state show`: per stream, the watermark, the last reconciliation and how many objects are known. */
+export async function stateShow(flags: CommonFlags): Promise<number> {
+  const config = loadFromFlags(flags);
+  const logger = loggerFor(config);
+  const kafka = createKafka(config, logger);
+  const store = await restoreState(kafka, topicNames(config.kafka.topicPrefix).state, config.connector.name);
+  const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
+  print('stream                    objects  snapshot  watermark                 last reconcile');
+  for (const stream of STREAMS) {
+    const p = store.streamProgress(stream);
+    print(
+      `${stream.padEnd(25)} ${String(store.size(stream)).padStart(7)}  ${(p.snapshotDone ? 'done' : '-').padEnd(8)}  ${iso(p.watermark).padEnd(24)}  ${iso(p.lastReconcile)}`,
+    );
+  }
+  return 0;
+}
+
+/**
+ * `state reset --stream S --workspace W --yes`: forgets a stream (tombstones its state records), so the
+ * next run snapshots it again. It uses the connector's transactional id: a running instance is fenced.
+ */
+export async function stateReset(
+  flags: CommonFlags & { stream?: string; workspace?: string; yes?: boolean },
+): Promise<number> {
+  if (!flags.stream || !(STREAMS as readonly string[]).includes(flags.stream)) {
+    throw new ConfigError(`state reset needs --stream, one of ${STREAMS.join(', ')}`, ['--stream']);
+  }
+  if (!flags.yes)
+    throw new ConfigError(
+      'state reset deletes progress: add --yes to confirm (stop the running connector first)',
+      ['--yes'],
+    );
+  const config = loadFromFlags(flags);
+  const workspace = flags.workspace || config.connector.workspaceId;
+  if (!workspace)
+    throw new ConfigError('state reset needs the workspace id: --workspace or WORKSPACE_ID', [
+      'connector.workspaceId',
+    ]);
+  const logger = loggerFor(config);
+  const kafka = createKafka(config, logger);
+  const topics = topicNames(config.kafka.topicPrefix);
+  const publisher = new TransactionalPublisher(kafka, `${config.connector.name}-${workspace}`);
+  await publisher.connect();
+  try {
+    const store = await restoreState(kafka, topics.state, config.connector.name);
+    const stream = flags.stream as StreamName;
+    const messages = [...store.ids(stream)].map((id) => store.objectRecord(stream, id, null));
+    messages.push({ key: `${config.connector.name}/${stream}`, value: null });
+    await publisher.commit([{ topic: topics.state, messages }]);
+    print(`reset ${stream}: ${messages.length - 1} objects forgotten; the next run snapshots it again`);
+    return 0;
+  } finally {
+    await publisher.disconnect();
+  }
+}

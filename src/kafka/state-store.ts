@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka, Message } from 'kafkajs';
+import { kafkaError } from './errors';
+
+/** What the state knows of one object: its last published `updated_at` (ms) and content hash. */
+export interface ObjectState {
+  u: number | null;
+  h: string;
+}
+
+/** Progress of one stream. */
+export interface StreamProgress {
+  watermark: number | null;
+  lastReconcile: number | null;
+  snapshotDone: boolean;
+}
+
+const VERSION = 1;
+
+/**
+ * The connector's state, as restored from and written to the compacted state topic (DESIGN.md, State
+ * records). Keys: `<connector>/<stream>` (progress) and `<connector>/<stream>/<id>` (one object);
+ * values: versioned JSON; a tombstone (null) removes an object. Nothing else holds progress.
+ */
+export class StateStore {
+  private readonly objects = new Map<string, Map<string, ObjectState>>();
+  private readonly progress = new Map<string, StreamProgress>();
+
+  constructor(readonly connector: string) {}
+
+  object(stream: string, id: string): ObjectState | undefined {
+    return this.objects.get(stream)?.get(id);
+  }
+
+  ids(stream: string): IterableIterator<string> {
+    return this.table(stream).keys();
+  }
+
+  size(stream?: string): number {
+    if (stream) return this.objects.get(stream)?.size ?? 0;
+    let n = 0;
+    for (const table of this.objects.values()) n += table.size;
+    return n;
+  }
+
+  streamProgress(stream: string): StreamProgress {
+    return this.progress.get(stream) ?? { watermark: null, lastReconcile: null, snapshotDone: false };
+  }
+
+  private table(stream: string): Map<string, ObjectState> {
+    let t = this.objects.get(stream);
+    if (!t) this.objects.set(stream, (t = new Map()));
+    return t;
+  }
+
+  /** Applies a committed record (restore) or one just committed (after the transaction succeeded). */
+  apply(key: string, value: Buffer | string | null): void {
+    const parts = key.split('/');
+    if (parts[0] !== this.connector || parts.length < 2) return;
+    const stream = parts[1];
+    const parsed = value === null ? null : (JSON.parse(value.toString()) as Record<string, unknown>);
+    if (parts.length === 2) {
+      if (parsed) {
+        this.progress.set(stream, {
+          watermark: (parsed.watermark as number | null) ?? null,
+          lastReconcile: (parsed.lastReconcile as number | null) ?? null,
+          snapshotDone: parsed.snapshotDone === true,
+        });
+      }
+      return;
+    }
+    const id = parts.slice(2).join('/');
+    if (parsed) this.table(stream).set(id, { u: (parsed.u as number | null) ?? null, h: parsed.h as string });
+    else this.table(stream).delete(id);
+  }
+
+  objectKey(stream: string, id: string): string {
+    return `${this.connector}/${stream}/${id}`;
+  }
+
+  /** The state-topic message for an object (null state = tombstone). */
+  objectRecord(stream: string, id: string, state: ObjectState | null): Message {
+    return {
+      key: this.objectKey(stream, id),
+      value: state ? JSON.stringify({ v: VERSION, u: state.u, h: state.h }) : null,
+    };
+  }
+
+  progressRecord(stream: string, p: StreamProgress): Message {
+    return { key: `${this.connector}/${stream}`, value: JSON.stringify({ v: VERSION, ...p }) };
+  }
+
+  /** Applies records after their transaction committed. */
+  applyAll(messages: Message[]): void {
+    for (const m of messages) this.apply(String(m.key), (m.value as Buffer | string | null) ?? null);
+  }
+}
+
+/**
+ * Reads the state topic from the beginning to its end (committed records only) into a StateStore.
+ * Call it after the transactional producer connected: that fenced older instances and aborted their
+ * open transaction, so the end of the log is stable.
+ */
+export async function restoreState(kafka: Kafka, topic: string, connector: string): Promise<StateStore> {
+  const store = new StateStore(connector);
+  const admin = kafka.admin();
+  let end: bigint;
+  try {
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    const p = offsets.find((o) => o.partition === 0);
+    end = BigInt(p?.high ?? '0');
+    if (end === BigInt(p?.low ?? '0')) return store;
+  } catch (error) {
+    throw kafkaError(`reading the end offset of ${topic}`, error);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+
+  const consumer = kafka.consumer({
+    groupId: `${connector}-restore-${randomUUID()}`,
+    readUncommitted: false,
+    maxBytes: 64 * 1024 * 1024,
+    maxBytesPerPartition: 32 * 1024 * 1024,
+  });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          eachBatch: async ({ batch, resolveOffset }) => {
+            for (const m of batch.messages) {
+              if (m.key) store.apply(m.key.toString(), m.value);
+            }
+            const last = batch.lastOffset();
+            resolveOffset(last);
+            if (BigInt(last) + 1n >= end) resolve();
+          },
+        })
+        .catch(reject);
+    });
+  } catch (error) {
+    throw kafkaError(`restoring state from ${topic}`, error);
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+  }
+  return store;
+}

@@ -1,0 +1,121 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { EngineObserver } from '../capture/engine';
+import type { ClientObserver } from '../intercom';
+
+/**
+ * The Prometheus series (prefix `intercom_cdc_`, DESIGN.md): one registry per process, fed by the
+ * engine's and the client's observer hooks. Label values never carry ids or secrets.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly p = 'intercom_cdc_';
+  readonly events = new Counter({
+    name: `${this.p}events_total`,
+    help: 'Change events published',
+    labelNames: ['stream', 'op'],
+    registers: [this.registry],
+  });
+  readonly dlq = new Counter({
+    name: `${this.p}dlq_total`,
+    help: 'Objects sent to the dead-letter topic',
+    labelNames: ['stream'],
+    registers: [this.registry],
+  });
+  readonly transactions = new Counter({
+    name: `${this.p}transactions_total`,
+    help: 'Kafka transactions by result',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  readonly requests = new Counter({
+    name: `${this.p}api_requests_total`,
+    help: 'Intercom API requests by route and status',
+    labelNames: ['route', 'status'],
+    registers: [this.registry],
+  });
+  readonly rateLimited = new Counter({
+    name: `${this.p}api_rate_limited_total`,
+    help: 'Requests answered 429',
+    registers: [this.registry],
+  });
+  readonly retries = new Counter({
+    name: `${this.p}api_retries_total`,
+    help: 'Requests retried',
+    labelNames: ['route'],
+    registers: [this.registry],
+  });
+  readonly remaining = new Gauge({
+    name: `${this.p}api_rate_limit_remaining`,
+    help: 'X-RateLimit-Remaining of the last response',
+    registers: [this.registry],
+  });
+  readonly lag = new Gauge({
+    name: `${this.p}stream_lag_seconds`,
+    help: 'Now minus the stream watermark',
+    labelNames: ['stream'],
+    registers: [this.registry],
+  });
+  readonly pollDuration = new Histogram({
+    name: `${this.p}poll_duration_seconds`,
+    help: 'Duration of one poll of a stream',
+    labelNames: ['stream', 'result'],
+    buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800],
+    registers: [this.registry],
+  });
+  readonly stateObjects = new Gauge({
+    name: `${this.p}state_objects`,
+    help: 'Objects known to the state',
+    labelNames: ['stream'],
+    registers: [this.registry],
+  });
+  readonly objectsRead = new Counter({
+    name: `${this.p}objects_read_total`,
+    help: 'Objects read from Intercom',
+    labelNames: ['stream'],
+    registers: [this.registry],
+  });
+
+  private readonly watermarks = new Map<string, number>();
+
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  engineObserver(stateSize: (stream: string) => number): EngineObserver {
+    return {
+      committed: (stream, counts) => {
+        this.transactions.inc({ result: 'committed' });
+        for (const [s, ops] of Object.entries(counts.events)) {
+          for (const [op, n] of Object.entries(ops)) this.events.inc({ stream: s, op }, n ?? 0);
+          this.stateObjects.set({ stream: s }, stateSize(s));
+        }
+        for (const [s, n] of Object.entries(counts.dlq)) this.dlq.inc({ stream: s }, n);
+        this.stateObjects.set({ stream }, stateSize(stream));
+      },
+      polled: (stream, ms, ok) => {
+        this.pollDuration.observe({ stream, result: ok ? 'ok' : 'error' }, ms / 1000);
+        if (!ok) this.transactions.inc({ result: 'aborted' }, 0);
+        this.updateLag(stream);
+      },
+      progress: (stream, p) => {
+        if (p.watermark !== null) this.watermarks.set(stream, p.watermark);
+        this.updateLag(stream);
+      },
+      read: (stream, n) => this.objectsRead.inc({ stream }, n),
+    };
+  }
+
+  private updateLag(stream: string): void {
+    const w = this.watermarks.get(stream);
+    if (w !== undefined) this.lag.set({ stream }, Math.max(0, (this.clock() - w) / 1000));
+  }
+
+  clientObserver(): ClientObserver {
+    return {
+      request: (e) => {
+        this.requests.inc({ route: e.route, status: String(e.status) });
+        if (e.status === 429) this.rateLimited.inc();
+      },
+      rateLimit: (e) => this.remaining.set(e.remaining),
+      retry: (e) => this.retries.inc({ route: e.route }),
+    };
+  }
+}

@@ -1,0 +1,133 @@
+import type { StreamName } from '../normalize';
+
+/**
+ * How each stream is fetched, as data (DESIGN.md, Streams; INTERCOM.md, Objects). Streams that differ
+ * only in endpoint and shape share one code path in the capture engine.
+ *
+ * - `search`: incremental windows on `updated_at` through the search endpoint; the first sync lists everything.
+ * - `newest-first`: a list sorted by `updated_at` descending; an incremental poll stops once it is past the window.
+ * - `full-scan`: list everything every poll and diff by `updated_at`; deletes found every poll.
+ * - `snapshot`: small lists without timestamps, diffed by content hash; deletes found every poll.
+ * - `children`: conversation parts, read from each conversation that changed.
+ */
+export type FetchStrategy = 'search' | 'newest-first' | 'full-scan' | 'snapshot' | 'children';
+
+/** One way of listing every object of a stream. */
+export type Listing =
+  | { paging: 'cursor'; path: string; listKey: string }
+  | { paging: 'pages'; path: string; listKey: string }
+  | { paging: 'scroll'; path: string; listKey: string }
+  | { paging: 'search-all'; path: string; listKey: string }
+  | { paging: 'none'; path: string; listKey: string; query?: Record<string, string> };
+
+export interface StreamDef {
+  name: StreamName;
+  strategy: FetchStrategy;
+  /** Whether objects carry `updated_at`; without it changes are found by content hash. */
+  timestamped: boolean;
+  /** The search endpoint and its list key (strategy `search`). */
+  search?: { path: string; listKey: string; dayGranular: boolean };
+  /** Every listing whose union is the whole stream (data attributes: one per model). */
+  listings: Listing[];
+  /** GET path of one object; a 404 there confirms a delete found by a paginated listing. */
+  objectPath?: (id: string) => string;
+  /** The object's id; most objects have a string or integer `id`. */
+  idOf?: (object: Record<string, unknown>) => string;
+}
+
+const one = (path: string) => (id: string) => `${path}/${encodeURIComponent(id)}`;
+
+export const STREAM_DEFS: Record<StreamName, StreamDef> = {
+  contacts: {
+    name: 'contacts',
+    strategy: 'search',
+    timestamped: true,
+    search: { path: '/contacts/search', listKey: 'data', dayGranular: true },
+    listings: [{ paging: 'cursor', path: '/contacts', listKey: 'data' }],
+    objectPath: one('/contacts'),
+  },
+  conversations: {
+    name: 'conversations',
+    strategy: 'search',
+    timestamped: true,
+    search: { path: '/conversations/search', listKey: 'conversations', dayGranular: false },
+    listings: [{ paging: 'cursor', path: '/conversations', listKey: 'conversations' }],
+    objectPath: one('/conversations'),
+  },
+  tickets: {
+    name: 'tickets',
+    strategy: 'search',
+    timestamped: true,
+    search: { path: '/tickets/search', listKey: 'tickets', dayGranular: false },
+    listings: [{ paging: 'search-all', path: '/tickets/search', listKey: 'tickets' }],
+    objectPath: one('/tickets'),
+  },
+  conversation_parts: {
+    name: 'conversation_parts',
+    strategy: 'children',
+    timestamped: true,
+    listings: [],
+  },
+  articles: {
+    name: 'articles',
+    strategy: 'newest-first',
+    timestamped: true,
+    listings: [{ paging: 'pages', path: '/articles', listKey: 'data' }],
+    objectPath: one('/articles'),
+  },
+  help_center_collections: {
+    name: 'help_center_collections',
+    strategy: 'newest-first',
+    timestamped: true,
+    listings: [{ paging: 'pages', path: '/help_center/collections', listKey: 'data' }],
+    objectPath: one('/help_center/collections'),
+  },
+  companies: {
+    name: 'companies',
+    strategy: 'full-scan',
+    timestamped: true,
+    listings: [{ paging: 'scroll', path: '/companies/scroll', listKey: 'data' }],
+    objectPath: one('/companies'),
+  },
+  segments: {
+    name: 'segments',
+    strategy: 'full-scan',
+    timestamped: true,
+    listings: [{ paging: 'none', path: '/segments', listKey: 'segments' }],
+  },
+  data_attributes: {
+    name: 'data_attributes',
+    strategy: 'full-scan',
+    timestamped: true,
+    listings: ['contact', 'company', 'conversation'].map((model) => ({
+      paging: 'none' as const,
+      path: '/data_attributes',
+      listKey: 'data',
+      query: { model },
+    })),
+    idOf: (o) =>
+      o.id !== undefined && o.id !== null ? String(o.id) : `${String(o.model)}.${String(o.name)}`,
+  },
+  admins: {
+    name: 'admins',
+    strategy: 'snapshot',
+    timestamped: false,
+    listings: [{ paging: 'none', path: '/admins', listKey: 'admins' }],
+  },
+  teams: {
+    name: 'teams',
+    strategy: 'snapshot',
+    timestamped: false,
+    listings: [{ paging: 'none', path: '/teams', listKey: 'teams' }],
+  },
+  tags: {
+    name: 'tags',
+    strategy: 'snapshot',
+    timestamped: false,
+    listings: [{ paging: 'none', path: '/tags', listKey: 'data' }],
+  },
+};
+
+export function idOf(def: StreamDef, object: Record<string, unknown>): string {
+  return def.idOf ? def.idOf(object) : String(object.id);
+}
