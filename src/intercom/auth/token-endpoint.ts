@@ -1,0 +1,127 @@
+import axios, { type AxiosInstance } from 'axios';
+import { IntercomError, safeCause } from '../errors';
+import type { TokenSet } from './token';
+
+/** An OAuth client and the token endpoint it talks to (`POST …/auth/eagle/token` at Intercom). */
+export interface TokenEndpoint {
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  /** The HTTP client to use; default a plain axios instance. */
+  http?: AxiosInstance;
+  timeoutMs?: number;
+}
+
+/** The grants this connector uses: the authorization code of `auth login`, and the refresh token. */
+export type Grant =
+  | { kind: 'authorization_code'; code: string; redirectUri?: string }
+  | { kind: 'refresh_token'; refreshToken: string };
+
+function grantForm(grant: Grant): Record<string, string> {
+  return grant.kind === 'authorization_code'
+    ? {
+        grant_type: 'authorization_code',
+        code: grant.code,
+        ...(grant.redirectUri ? { redirect_uri: grant.redirectUri } : {}),
+      }
+    : { grant_type: 'refresh_token', refresh_token: grant.refreshToken };
+}
+
+function secretsOf(endpoint: TokenEndpoint, grant: Grant): string[] {
+  return [endpoint.clientSecret, grant.kind === 'authorization_code' ? grant.code : grant.refreshToken];
+}
+
+/**
+ * The TokenSet of a token response: `access_token` (or Intercom's `token`), plus `refresh_token` and
+ * `expires_in` (seconds) when present. A refresh response without a new refresh token keeps
+ * `previousRefreshToken`. Throws a system IntercomError when there is no access token.
+ */
+export function tokenSetFrom(body: unknown, nowMs: number, previousRefreshToken?: string): TokenSet {
+  const json = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const access = json.access_token ?? json.token;
+  if (typeof access !== 'string' || access === '') {
+    throw new IntercomError('The OAuth token response carries no access token.', {
+      code: 'oauth_bad_response',
+      kind: 'system',
+    });
+  }
+  const refresh =
+    typeof json.refresh_token === 'string' && json.refresh_token !== ''
+      ? json.refresh_token
+      : previousRefreshToken;
+  const expiresIn = Number(json.expires_in);
+  return {
+    accessToken: access,
+    refreshToken: refresh,
+    expiresAt:
+      json.expires_in !== undefined && Number.isFinite(expiresIn) ? nowMs + expiresIn * 1000 : undefined,
+  };
+}
+
+function rejection(status: number, body: unknown, grant: Grant): IntercomError {
+  const json = (typeof body === 'object' && body !== null ? body : {}) as {
+    error?: unknown;
+    errors?: { code?: unknown }[];
+  };
+  const reason =
+    typeof json.error === 'string' ? json.error : String(json.errors?.[0]?.code ?? 'no reason given');
+  const fix =
+    grant.kind === 'refresh_token'
+      ? 'Run `intercom-cdc auth login` again and update INTERCOM_TOKEN_FILE.'
+      : 'Check the OAuth client id and secret, and authorize again (codes are valid for about 5 minutes).';
+  const transient = status >= 500 || status === 429;
+  return new IntercomError(
+    `The OAuth token endpoint answered ${status} (${reason}) to the ${grant.kind} grant. ${transient ? '' : fix}`.trim(),
+    {
+      code: transient ? 'oauth_unavailable' : 'oauth_rejected',
+      kind: transient ? 'transient' : 'config',
+      status,
+      route: 'oauth_token',
+    },
+  );
+}
+
+/**
+ * Exchanges a grant for tokens (form-encoded, client credentials in the body, as Intercom expects).
+ * Errors: `oauth_rejected` (config: the grant or client is refused), `oauth_unavailable` (transient:
+ * 5xx, 429 or no answer), `oauth_bad_response` (system). No message contains a secret.
+ */
+export async function requestTokens(
+  endpoint: TokenEndpoint,
+  grant: Grant,
+  nowMs: () => number,
+  previous?: TokenSet,
+): Promise<TokenSet> {
+  const http = endpoint.http ?? axios.create();
+  const form = new URLSearchParams({
+    ...grantForm(grant),
+    client_id: endpoint.clientId,
+    client_secret: endpoint.clientSecret,
+  });
+  let response;
+  try {
+    response = await http.post<string>(endpoint.tokenUrl, form.toString(), {
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      validateStatus: () => true,
+      timeout: endpoint.timeoutMs ?? 30_000,
+    });
+  } catch (error) {
+    const cause = safeCause(error, secretsOf(endpoint, grant));
+    throw new IntercomError(`The OAuth token endpoint could not be reached: ${cause.message}`, {
+      code: 'oauth_unavailable',
+      kind: 'transient',
+      route: 'oauth_token',
+      cause,
+    });
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(response.data);
+  } catch {
+    body = undefined;
+  }
+  if (response.status < 200 || response.status >= 300) throw rejection(response.status, body, grant);
+  return tokenSetFrom(body, nowMs(), previous?.refreshToken);
+}

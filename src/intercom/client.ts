@@ -1,0 +1,186 @@
+import type { AxiosInstance } from 'axios';
+import { CdcError } from '../errors';
+import { silentLogger, type Logger } from '../observability/logger';
+import type { TokenProvider } from './auth/token';
+import { failureOf } from './failure';
+import {
+  cursorListStyle,
+  pageNumberStyle,
+  pageOf,
+  searchStyle,
+  walkPages,
+  type JsonObject,
+  type Page,
+  type PageRequest,
+  type Query,
+} from './pagination';
+import { RateLimiter } from './rate-limiter';
+import { DEFAULT_API_VERSION } from './region';
+import { walkScroll, type ScrollOptions } from './scroll';
+import { Semaphore } from './semaphore';
+import { Attempts, createTransport, type ClientObserver } from './transport';
+
+export interface IntercomClientOptions {
+  /** `baseUrlFor(region)` or an explicit URL (proxy, simulator). */
+  baseUrl: string;
+  apiVersion?: string;
+  auth: TokenProvider;
+  /** Per attempt, idle socket time. Default 30 s. */
+  timeoutMs?: number;
+  /** Requests on the wire at once, shared by every caller of this client. Default 4. */
+  maxConcurrency?: number;
+  /** Self-imposed cap, to leave part of the workspace's limit to other apps; 0/undefined = none. */
+  maxRequestsPerMinute?: number;
+  /** Retries of a transient failure (5xx, timeout, reset, malformed body). Default 6. */
+  retries?: number;
+  /** Waits for a window reset after a 429, per request. Default 10. */
+  rateLimitRetries?: number;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Upper bound of the jitter added to waits for a rate-limit reset. Default 250 ms. */
+  rateLimitJitterMs?: number;
+  /** Companies scroll behaviour (restarts, waits for a busy scroll). */
+  scroll?: Omit<ScrollOptions, 'sleep' | 'maxPages'>;
+  /** Pages one walk may take when no `total_count` bounds it. */
+  maxPages?: number;
+  logger?: Logger;
+  observer?: ClientObserver;
+  userAgent?: string;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  clock?: () => number;
+}
+
+/** `GET /me`: the admin the token belongs to and its workspace. */
+export interface MeResponse {
+  type: 'admin';
+  id: string;
+  email?: string;
+  name?: string;
+  app: { id_code: string; region?: string; name?: string; timezone?: string; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+export interface RequestSpec extends PageRequest {
+  allow404?: boolean;
+}
+
+const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The Intercom REST client. One instance is shared by every stream: concurrency, the rate-limit
+ * budget and token refreshes are global to it. Every method either resolves with parsed JSON or
+ * rejects with an IntercomError (never with an HTTP library error); retries, rate-limit waits and
+ * token refresh all happen inside, so callers never sleep or retry on their own.
+ */
+export class IntercomClient {
+  private readonly http: AxiosInstance;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly fetchJson = (request: PageRequest): Promise<JsonObject> =>
+    this.send<JsonObject>(request) as Promise<JsonObject>;
+
+  constructor(private readonly opts: IntercomClientOptions) {
+    const now = opts.clock ?? Date.now;
+    const random = opts.random ?? Math.random;
+    const observer = opts.observer ?? {};
+    this.sleep = opts.sleep ?? realSleep;
+    const limiter = new RateLimiter({
+      now,
+      sleep: this.sleep,
+      random,
+      maxRequestsPerMinute: opts.maxRequestsPerMinute,
+      jitterMs: opts.rateLimitJitterMs,
+      observer,
+    });
+    this.http = createTransport({
+      baseUrl: opts.baseUrl.replace(/\/+$/, ''),
+      apiVersion: opts.apiVersion ?? DEFAULT_API_VERSION,
+      userAgent: opts.userAgent ?? 'intercom-cdc',
+      timeoutMs: opts.timeoutMs ?? 30_000,
+      auth: opts.auth,
+      semaphore: new Semaphore(opts.maxConcurrency ?? 4),
+      limiter,
+      retries: opts.retries ?? 6,
+      rateLimitRetries: opts.rateLimitRetries ?? 10,
+      backoff: { minMs: opts.minBackoffMs ?? 500, maxMs: opts.maxBackoffMs ?? 30_000 },
+      now,
+      sleep: this.sleep,
+      random,
+      logger: (opts.logger ?? silentLogger()).child({ module: 'intercom' }),
+      observer,
+    });
+  }
+
+  /** GET; resolves null only when `allow404` is set and the object is gone (a deleted child). */
+  get<T>(path: string, query?: Query, opts: { allow404?: boolean } = {}): Promise<T | null> {
+    return this.send<T>({ method: 'GET', path, query, allow404: opts.allow404 });
+  }
+
+  /** POST of a read-only query (search, list); retried like a GET. */
+  async post<T>(path: string, body: unknown): Promise<T> {
+    return (await this.send<T>({ method: 'POST', path, body })) as T;
+  }
+
+  async me(): Promise<MeResponse> {
+    return (await this.send<MeResponse>({ method: 'GET', path: '/me' })) as MeResponse;
+  }
+
+  searchPages<T>(
+    path: string,
+    listKey: string,
+    query: unknown,
+    opts?: { perPage?: number; sort?: { field: string; order: 'ascending' | 'descending' } },
+  ): AsyncIterable<Page<T>> {
+    return walkPages<T>(this.fetchJson, searchStyle(path, query, opts), listKey, this.opts.maxPages);
+  }
+
+  cursorListPages<T>(
+    path: string,
+    listKey: string,
+    opts?: { perPage?: number; query?: Query },
+  ): AsyncIterable<Page<T>> {
+    return walkPages<T>(this.fetchJson, cursorListStyle(path, opts), listKey, this.opts.maxPages);
+  }
+
+  pagedListPages<T>(
+    path: string,
+    listKey: string,
+    opts?: { perPage?: number; query?: Query },
+  ): AsyncIterable<Page<T>> {
+    return walkPages<T>(this.fetchJson, pageNumberStyle(path, opts), listKey, this.opts.maxPages);
+  }
+
+  scrollPages<T>(path: string, listKey: string): AsyncIterable<Page<T>> {
+    return walkScroll<T>(this.fetchJson, path, listKey, {
+      ...this.opts.scroll,
+      maxPages: this.opts.maxPages,
+      sleep: this.sleep,
+    });
+  }
+
+  /** The whole list of an endpoint that does not paginate. */
+  async unpaginated<T>(path: string, listKey: string, query?: Query): Promise<T[]> {
+    const body = (await this.send<JsonObject>({ method: 'GET', path, query })) as JsonObject;
+    return pageOf<T>(body, listKey, path).items;
+  }
+
+  private async send<T>(spec: RequestSpec): Promise<T | null> {
+    const attempts = new Attempts(spec.retryTransient ?? true);
+    try {
+      const response = await this.http.request<T>({
+        method: spec.method,
+        url: spec.path,
+        params: spec.query,
+        data: spec.body,
+        intercom: attempts,
+      });
+      return response.data;
+    } catch (error) {
+      if (attempts.failure) throw attempts.failure;
+      if (error instanceof CdcError) throw error; // raised on purpose inside the stack (token refresh)
+      const { action, failure } = failureOf(error, spec, attempts);
+      if (action === 'ignore' && spec.allow404) return null;
+      throw failure;
+    }
+  }
+}

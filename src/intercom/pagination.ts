@@ -1,0 +1,195 @@
+import { IntercomError } from './errors';
+import { routeOf } from './route';
+
+/** One page of a listing. `restarted`: this page begins a walk over from the start (scroll restart). */
+export interface Page<T> {
+  items: T[];
+  totalCount?: number;
+  restarted?: boolean;
+}
+
+export type Query = Record<string, string | number | undefined>;
+export type JsonObject = Record<string, unknown>;
+
+/** One request of a walk. `retryTransient: false` = a retry could skip data; fail instead (scroll). */
+export interface PageRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  query?: Query;
+  body?: unknown;
+  retryTransient?: boolean;
+}
+
+/** Sends one request and resolves with its JSON object body; the client's retries happen inside. */
+export type FetchJson = (request: PageRequest) => Promise<JsonObject>;
+
+/**
+ * A pagination style as data: the first request, and how the next one follows from an answer
+ * (undefined = the walk is complete). `token` names the position, for loop detection.
+ */
+export interface PageStyle {
+  first: PageRequest;
+  next(body: JsonObject, current: PageRequest): { request: PageRequest; token: string } | undefined;
+}
+
+/** Intercom's largest page for search and cursor lists; always sent, since defaults differ. */
+export const MAX_PER_PAGE = 150;
+
+/** Pages allowed when no answer carried a `total_count`. */
+export const DEFAULT_MAX_PAGES = 100_000;
+
+function nextCursor(body: JsonObject): string | undefined {
+  const pages = body.pages as { next?: { starting_after?: unknown } | null } | undefined;
+  const cursor = pages?.next?.starting_after;
+  return typeof cursor === 'string' && cursor !== '' ? cursor : undefined;
+}
+
+/** `POST path {query, pagination:{per_page, starting_after}, sort}`; the cursor travels in the body. */
+export function searchStyle(
+  path: string,
+  query: unknown,
+  opts: { perPage?: number; sort?: { field: string; order: 'ascending' | 'descending' } } = {},
+): PageStyle {
+  const bodyAt = (startingAfter?: string): unknown => ({
+    query,
+    pagination: {
+      per_page: opts.perPage ?? MAX_PER_PAGE,
+      ...(startingAfter ? { starting_after: startingAfter } : {}),
+    },
+    ...(opts.sort ? { sort: opts.sort } : {}),
+  });
+  return {
+    first: { method: 'POST', path, body: bodyAt() },
+    next: (body) => {
+      const token = nextCursor(body);
+      return token ? { token, request: { method: 'POST', path, body: bodyAt(token) } } : undefined;
+    },
+  };
+}
+
+/** `GET path?per_page&starting_after`; the cursor travels in the query. */
+export function cursorListStyle(path: string, opts: { perPage?: number; query?: Query } = {}): PageStyle {
+  const queryAt = (startingAfter?: string): Query => ({
+    ...opts.query,
+    per_page: opts.perPage ?? MAX_PER_PAGE,
+    starting_after: startingAfter,
+  });
+  return {
+    first: { method: 'GET', path, query: queryAt() },
+    next: (body) => {
+      const token = nextCursor(body);
+      return token ? { token, request: { method: 'GET', path, query: queryAt(token) } } : undefined;
+    },
+  };
+}
+
+/**
+ * `GET path?page&per_page`, pages numbered from 1. Another page follows while `pages.total_pages`
+ * is above the current page (or, without it, while `pages.next` is set).
+ */
+export function pageNumberStyle(path: string, opts: { perPage?: number; query?: Query } = {}): PageStyle {
+  const queryAt = (page: number): Query => ({ ...opts.query, page, per_page: opts.perPage ?? MAX_PER_PAGE });
+  return {
+    first: { method: 'GET', path, query: queryAt(1) },
+    next: (body, current) => {
+      const page = Number(current.query?.page ?? 1);
+      const pages = (body.pages ?? {}) as { total_pages?: unknown; next?: unknown };
+      const more = typeof pages.total_pages === 'number' ? pages.total_pages > page : Boolean(pages.next);
+      return more
+        ? { token: String(page + 1), request: { method: 'GET', path, query: queryAt(page + 1) } }
+        : undefined;
+    },
+  };
+}
+
+/** The items and total of an answer; an answer without the list is a system error. */
+export function pageOf<T>(body: JsonObject, listKey: string, path: string): Page<T> {
+  const items = body[listKey];
+  if (!Array.isArray(items)) {
+    throw new IntercomError(`Intercom answered ${routeOf(path)} without a "${listKey}" list.`, {
+      code: 'unexpected_response',
+      kind: 'system',
+      route: routeOf(path),
+    });
+  }
+  return {
+    items: items as T[],
+    totalCount: typeof body.total_count === 'number' ? body.total_count : undefined,
+  };
+}
+
+/** Pages a walk over `totalCount` records may take: twice the records (they move while paging), plus slack. */
+export function pageBoundFor(totalCount: number, pageSize: number): number {
+  return Math.ceil((2 * totalCount) / Math.max(1, pageSize)) + 10;
+}
+
+/**
+ * Keeps one walk from running away: a position token seen before (A→B→A) ends it with
+ * `pagination_loop`; more pages than {@link pageBoundFor} the largest `total_count` seen (or
+ * `maxPages` without one) end it with `pagination_runaway`. Both are transient: a later walk may succeed.
+ */
+export class PageGuard {
+  private pages = 0;
+  private largestPage = 1;
+  private largestTotal: number | undefined;
+  private readonly tokens = new Set<string>();
+
+  constructor(
+    private readonly route: string,
+    private readonly maxPages = DEFAULT_MAX_PAGES,
+  ) {}
+
+  onPage(page: Page<unknown>): void {
+    this.pages += 1;
+    this.largestPage = Math.max(this.largestPage, page.items.length);
+    if (page.totalCount !== undefined) this.largestTotal = Math.max(this.largestTotal ?? 0, page.totalCount);
+    const bound =
+      this.largestTotal === undefined
+        ? this.maxPages
+        : Math.min(this.maxPages, pageBoundFor(this.largestTotal, this.largestPage));
+    if (this.pages > bound) {
+      throw this.failure(
+        'pagination_runaway',
+        `${this.pages} pages exceed the bound of ${bound} (total_count ${this.largestTotal ?? 'unknown'})`,
+      );
+    }
+  }
+
+  onToken(token: string): void {
+    if (this.tokens.has(token))
+      throw this.failure('pagination_loop', `the cursor repeated after ${this.pages} pages`);
+    this.tokens.add(token);
+  }
+
+  private failure(code: string, what: string): IntercomError {
+    return new IntercomError(`Pagination of ${this.route} stopped: ${what}.`, {
+      code,
+      kind: 'transient',
+      route: this.route,
+    });
+  }
+}
+
+/**
+ * Walks every page of one style, guarded by a {@link PageGuard}; an empty page ends the walk. Page
+ * tokens live only in this walk: they are never returned or persisted.
+ */
+export async function* walkPages<T>(
+  fetch: FetchJson,
+  style: PageStyle,
+  listKey: string,
+  maxPages?: number,
+): AsyncGenerator<Page<T>> {
+  const guard = new PageGuard(routeOf(style.first.path), maxPages);
+  let request: PageRequest | undefined = style.first;
+  while (request) {
+    const body = await fetch(request);
+    const page = pageOf<T>(body, listKey, request.path);
+    guard.onPage(page);
+    if (page.items.length === 0) return;
+    yield page;
+    const next = style.next(body, request);
+    if (next) guard.onToken(next.token);
+    request = next?.request;
+  }
+}

@@ -1,0 +1,74 @@
+import { IntercomError } from './errors';
+import { PageGuard, pageOf, type FetchJson, type JsonObject, type Page } from './pagination';
+import { routeOf } from './route';
+
+export interface ScrollOptions {
+  /** Restarts from the beginning allowed in one walk. Default 5. */
+  maxRestarts?: number;
+  /** Waits for another scroll of the app to close (400 on opening). Default 5. */
+  busyRetries?: number;
+  /** Length of one such wait; an idle scroll expires after about a minute. Default 15 s. */
+  busyWaitMs?: number;
+  maxPages?: number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+/** Opening a scroll while another one of the app is open answers 400 (INTERCOM.md: one scroll per app). */
+function isScrollBusy(error: unknown): boolean {
+  return error instanceof IntercomError && (error.status === 400 || error.status === 409);
+}
+
+/** A continuation that failed without a config problem: the scroll is lost and must start over. */
+function isScrollLost(error: unknown): boolean {
+  return error instanceof IntercomError && error.kind !== 'config' && !error.code.startsWith('pagination_');
+}
+
+async function openScroll(fetch: FetchJson, path: string, opts: ScrollOptions): Promise<JsonObject> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await fetch({ method: 'GET', path });
+    } catch (error) {
+      if (!isScrollBusy(error) || attempt >= (opts.busyRetries ?? 5)) throw error;
+      await opts.sleep(opts.busyWaitMs ?? 15_000);
+    }
+  }
+}
+
+/**
+ * Walks the companies scroll (`GET path`, then `GET path?scroll_param=…` until a page is empty).
+ * Contract:
+ * - A continuation is never retried, since a lost answer may have moved the scroll (a retry would skip
+ *   a page). Any failure of a continuation, the documented "500: restart the scroll" included,
+ *   restarts from the beginning, at most `maxRestarts` times; the first page after a restart carries
+ *   `restarted: true`. Nothing is deduplicated: the caller diffs.
+ * - Opening while another scroll is open (400) waits `busyWaitMs`, at most `busyRetries` times.
+ * - Config failures and pagination guards end the walk at once. The scroll parameter is never exposed.
+ */
+export async function* walkScroll<T>(
+  fetch: FetchJson,
+  path: string,
+  listKey: string,
+  opts: ScrollOptions,
+): AsyncGenerator<Page<T>> {
+  for (let restarts = 0; ; restarts += 1) {
+    const guard = new PageGuard(routeOf(path), opts.maxPages);
+    let param: string | undefined;
+    try {
+      for (;;) {
+        const body =
+          param === undefined
+            ? await openScroll(fetch, path, opts)
+            : await fetch({ method: 'GET', path, query: { scroll_param: param }, retryTransient: false });
+        const page = pageOf<T>(body, listKey, path);
+        if (page.items.length === 0) return;
+        guard.onPage(page);
+        yield param === undefined && restarts > 0 ? { ...page, restarted: true } : page;
+        param =
+          typeof body.scroll_param === 'string' && body.scroll_param !== '' ? body.scroll_param : undefined;
+        if (param === undefined) return;
+      }
+    } catch (error) {
+      if (param === undefined || !isScrollLost(error) || restarts >= (opts.maxRestarts ?? 5)) throw error;
+    }
+  }
+}

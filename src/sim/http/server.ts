@@ -1,0 +1,268 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { CdcError } from '../../errors';
+import { ApiError, badRequest, errorBody } from '../api-error';
+import type { SimClock } from '../clock';
+import type { MutationEngine } from '../mutations';
+import type { FaultSpec, RateLimitOptions, SimStats } from '../types';
+import type { Workspace } from '../workspace';
+import { AdminError, handleAdmin } from './admin';
+import type { TokenAuthority } from './auth';
+import { type FaultQueue, corruptTimestamps } from './faults';
+import type { RateLimiter } from './rate-limit';
+import { matchRoute } from './routes';
+import type { CompanyScroll } from './scroll';
+
+export interface ServerDeps {
+  ws: Workspace;
+  clock: SimClock;
+  engine: MutationEngine;
+  faults: FaultQueue;
+  limiter: RateLimiter;
+  auth: TokenAuthority;
+  scroll: CompanyScroll;
+  searchLagMs: number;
+  dayTimezone: string;
+  apiVersion: string;
+}
+
+interface Reply {
+  status: number;
+  body: unknown;
+  headers: Record<string, string>;
+}
+
+const MAX_BODY_BYTES = 1 << 20;
+/** Faults that answer instead of the API. */
+const NETWORK_FAULTS = ['status', 'reset', 'timeout'];
+
+/**
+ * The HTTP face of the simulator. Order for an API request: faults that replace the answer
+ * (status, reset, timeout) → bearer token (401) → the request counts against the rate-limit window →
+ * Intercom-Version (400) → over the limit (429) → route (404 when unknown) → handler → faults that
+ * spoil the answer (truncated, malformed, badTimestamp). Every response after the token check
+ * carries the rate-limit headers. OAuth pages and `/_sim/` take neither token nor rate limit.
+ */
+export function createSimServer(deps: ServerDeps): {
+  server: http.Server;
+  stats(): SimStats;
+  setRateLimit(rl: RateLimitOptions | null): void;
+} {
+  const stats: SimStats = { requests: 0, byStatus: {}, byRoute: {}, rateLimited: 0, missingVersion: 0 };
+  const held = new Set<ServerResponse>();
+  const admin = {
+    ...deps,
+    stats: () => structuredClone(stats),
+    setRateLimit: (rl: RateLimitOptions | null) => deps.limiter.set(rl),
+  };
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent)
+        write(res, { status: 500, body: errorBody('server_error', String(error)), headers: {} });
+    });
+  });
+  server.on('close', () => held.forEach((res) => res.destroy()));
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sim.invalid');
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    const method = req.method ?? 'GET';
+    const raw = await readBody(req);
+    if (path.startsWith('/_sim/'))
+      return adminReply(res, () => handleAdmin(admin, req, path, url.searchParams, parseJson(raw)));
+
+    stats.requests++;
+    const respond = (reply: Reply): void => {
+      stats.byStatus[reply.status] = (stats.byStatus[reply.status] ?? 0) + 1;
+      write(res, reply);
+    };
+    if (path === '/oauth' || path === '/auth/eagle/token') {
+      stats.byRoute[`${method} ${path}`] = (stats.byRoute[`${method} ${path}`] ?? 0) + 1;
+      return respond(oauthReply(deps.auth, method, path, url.searchParams, req, raw));
+    }
+    const match = matchRoute(method, path);
+    const routeName = match?.route.name ?? 'unmatched';
+    stats.byRoute[routeName] = (stats.byRoute[routeName] ?? 0) + 1;
+
+    const fault = deps.faults.take(method, path);
+    if (fault && NETWORK_FAULTS.includes(fault.kind)) {
+      if (fault.kind === 'status') return respond(statusFault(fault, path, deps.scroll));
+      if (fault.kind === 'reset') return void req.socket.destroy();
+      held.add(res);
+      res.on('close', () => held.delete(res));
+      return;
+    }
+    if (!deps.auth.accepts(req.headers.authorization)) {
+      return respond({ status: 401, body: errorBody('unauthorized', 'Access Token Invalid'), headers: {} });
+    }
+    const reply = apiReply(req, method, path, url.searchParams, raw, match, fault);
+    if (reply.status === 429) stats.rateLimited++;
+    if (fault && reply.status < 300) return spoil(res, reply, fault, stats);
+    respond(reply);
+  }
+
+  function apiReply(
+    req: IncomingMessage,
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    raw: string,
+    match: ReturnType<typeof matchRoute>,
+    fault: FaultSpec | undefined,
+  ): Reply {
+    const version = req.headers['intercom-version'];
+    if (version === undefined) stats.missingVersion++;
+    const rate = deps.limiter.take();
+    const headers = rate.headers;
+    if (fault?.kind === 'wrongVersion' || (version !== undefined && version !== deps.apiVersion)) {
+      const message = `Requested version ${String(version)} is not valid for this workspace (expected ${deps.apiVersion})`;
+      return { status: 400, body: errorBody('intercom_version_invalid', message), headers };
+    }
+    if (!rate.allowed)
+      return { status: 429, body: errorBody('rate_limit_exceeded', deps.limiter.message()), headers };
+    if (!match)
+      return { status: 404, body: errorBody('not_found', `No route for ${method} ${path}`), headers };
+    try {
+      const body = match.route.handle({
+        ws: deps.ws,
+        nowMs: deps.clock.now(),
+        searchLagMs: deps.searchLagMs,
+        dayTimezone: deps.dayTimezone,
+        scroll: deps.scroll,
+        query,
+        body: method === 'POST' ? parseApiJson(raw) : undefined,
+        params: match.params,
+      });
+      return { status: 200, body, headers };
+    } catch (error) {
+      if (error instanceof ApiError) return { status: error.status, body: error.body(), headers };
+      throw error;
+    }
+  }
+
+  return { server, stats: admin.stats, setRateLimit: admin.setRateLimit };
+}
+
+function oauthReply(
+  auth: TokenAuthority,
+  method: string,
+  path: string,
+  query: URLSearchParams,
+  req: IncomingMessage,
+  raw: string,
+): Reply {
+  try {
+    if (path === '/oauth' && method === 'GET')
+      return { status: 302, body: '', headers: { Location: auth.authorize(query) } };
+    if (path === '/auth/eagle/token' && method === 'POST') {
+      const form = (req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded');
+      const params = form
+        ? Object.fromEntries(new URLSearchParams(raw))
+        : ((parseApiJson(raw) ?? {}) as Record<string, unknown>);
+      return { status: 200, body: auth.exchange(params), headers: {} };
+    }
+    return { status: 404, body: errorBody('not_found', `No route for ${method} ${path}`), headers: {} };
+  } catch (error) {
+    if (error instanceof ApiError) return { status: error.status, body: error.body(), headers: {} };
+    throw error;
+  }
+}
+
+/** A status fault: JSON error bodies as Intercom sends them, except 502, which comes from a proxy as HTML. */
+function statusFault(
+  fault: Extract<FaultSpec, { kind: 'status' }>,
+  path: string,
+  scroll: CompanyScroll,
+): Reply {
+  if (fault.status === 502) {
+    return {
+      status: 502,
+      body: '<html><body><h1>502 Bad Gateway</h1></body></html>',
+      headers: { 'Content-Type': 'text/html' },
+    };
+  }
+  if (path === '/companies/scroll' && fault.status === 500) {
+    scroll.reset();
+    return {
+      status: 500,
+      body: errorBody(
+        'server_error',
+        'Request failed due to an internal network error. Please restart the scroll operation.',
+      ),
+      headers: {},
+    };
+  }
+  const code =
+    fault.status === 503 ? 'service_unavailable' : fault.status >= 500 ? 'server_error' : 'bad_request';
+  return { status: fault.status, body: errorBody(code, `Simulated ${fault.status}`), headers: {} };
+}
+
+/** Answers with a damaged version of a good reply. */
+function spoil(res: ServerResponse, reply: Reply, fault: FaultSpec, stats: SimStats): void {
+  stats.byStatus[reply.status] = (stats.byStatus[reply.status] ?? 0) + 1;
+  if (fault.kind === 'badTimestamp')
+    return write(res, { ...reply, body: corruptTimestamps(reply.body, fault.field) });
+  const text = JSON.stringify(reply.body);
+  if (fault.kind === 'malformed') {
+    return write(res, {
+      ...reply,
+      body: `${text.slice(0, Math.floor(text.length / 2))}<!-- upstream reset -->`,
+    });
+  }
+  // truncated: announce the full length, send half, then cut the connection.
+  res.writeHead(reply.status, {
+    ...reply.headers,
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+  });
+  res.write(text.slice(0, Math.floor(text.length / 2)), () => res.socket?.destroy());
+}
+
+function write(res: ServerResponse, reply: Reply): void {
+  const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+  res.writeHead(reply.status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    ...reply.headers,
+    'Content-Length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+function adminReply(res: ServerResponse, run: () => unknown): void {
+  try {
+    write(res, { status: 200, body: run(), headers: {} });
+  } catch (error) {
+    const status = error instanceof AdminError || error instanceof CdcError ? 400 : 500;
+    write(res, {
+      status,
+      body: { error: error instanceof Error ? error.message : String(error) },
+      headers: {},
+    });
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) req.destroy(new Error('request body too large'));
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseJson(raw: string): unknown {
+  return raw.trim() === '' ? undefined : JSON.parse(raw);
+}
+
+function parseApiJson(raw: string): unknown {
+  try {
+    return parseJson(raw);
+  } catch {
+    throw badRequest('The request body is not valid JSON');
+  }
+}

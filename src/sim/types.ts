@@ -1,0 +1,172 @@
+/** Public types of the Intercom API simulator (see index.ts for the entry points). */
+
+export type SimStream =
+  | 'contacts'
+  | 'companies'
+  | 'conversations'
+  | 'conversation_parts'
+  | 'tickets'
+  | 'admins'
+  | 'teams'
+  | 'tags'
+  | 'segments'
+  | 'articles'
+  | 'help_center_collections'
+  | 'data_attributes';
+
+/** The streams held as rows of their own; conversation parts live inside their conversations. */
+export type TableStream = Exclude<SimStream, 'conversation_parts'>;
+
+export const TABLE_STREAMS: readonly TableStream[] = [
+  'contacts',
+  'companies',
+  'conversations',
+  'tickets',
+  'admins',
+  'teams',
+  'tags',
+  'segments',
+  'articles',
+  'help_center_collections',
+  'data_attributes',
+];
+
+export const SIM_STREAMS: readonly SimStream[] = [...TABLE_STREAMS, 'conversation_parts'];
+
+export interface WorkspaceSize {
+  contacts: number;
+  companies: number;
+  conversations: number;
+  tickets: number;
+  admins: number;
+  teams: number;
+  tags: number;
+  segments: number;
+  articles: number;
+  collections: number;
+  dataAttributes: number;
+  /** Average number of parts a generated conversation starts with. */
+  partsPerConversation: number;
+}
+
+export interface RateLimitOptions {
+  limit: number;
+  /** Window length, real (wall) milliseconds; default 10,000. */
+  windowMs?: number;
+}
+
+export interface OAuthOptions {
+  clientId: string;
+  clientSecret: string;
+  /** Also return `refresh_token` and `expires_in`, expire access tokens, honour the refresh grant. */
+  refresh?: boolean;
+  /** Lifetime of access tokens in refresh mode, real seconds; default 3600. */
+  expiresInSec?: number;
+}
+
+export interface SimulatorOptions {
+  /** Default 1; same seed => same workspace and same mutations. */
+  seed?: number;
+  size?: Partial<WorkspaceSize>;
+  /** IANA workspace timezone, default 'UTC'. */
+  timezone?: string;
+  /** Which day contact search matches timestamps by; default 'workspace'. */
+  dayBoundary?: 'workspace' | 'utc';
+  /** Default 0. New and updated records stay invisible to SEARCH (not to lists or GET by id) for this long, in sim time. */
+  searchLagMs?: number;
+  /** Default manual, starting 2026-01-05T00:00:00Z. */
+  clock?: { mode: 'manual'; startMs?: number } | { mode: 'real' };
+  /** Default null = unlimited (headers still sent, against 1,000,000 per window). Windows run on real time. */
+  rateLimit?: RateLimitOptions | null;
+  /** Accept only this bearer token; default: any non-empty token. */
+  token?: string;
+  /** Expected `Intercom-Version`, default '2.14'; another value gets 400. A missing header means the app default (accepted). */
+  apiVersion?: string;
+  oauth?: OAuthOptions;
+  /** Parts returned by GET /conversations/{id}: the most recent ones; default 500. */
+  maxParts?: number;
+  /** App `id_code` returned by /me; default derived from the seed. */
+  workspaceId?: string;
+  /** The wall clock for rate-limit windows, token and code expiry, scroll expiry; default Date.now (tests inject one). */
+  wallClock?: () => number;
+}
+
+export interface ChangeRecord {
+  seq: number;
+  stream: SimStream;
+  id: string;
+  op: 'c' | 'u' | 'd';
+  /** Unix seconds as the API shows it after the change; null for objects without `updated_at` and for deletes. */
+  updatedAt: number | null;
+  /** Sim time of the change, epoch ms. */
+  atMs: number;
+  /** The conversation of a conversation part. */
+  parentId?: string;
+}
+
+export interface GroundTruth {
+  log(): readonly ChangeRecord[];
+  /** Live ids now (not deleted, not merged). */
+  ids(stream: SimStream): string[];
+  /** The object exactly as the API would return it now (conversations with their parts). */
+  get(stream: SimStream, id: string): Record<string, unknown> | undefined;
+}
+
+export interface Mutations {
+  /** Creates an object at clock.now() and returns its id. Overrides are merged over the generated JSON
+   * (`conversation_parts` accept `conversation_id` to choose the conversation). */
+  create(stream: SimStream, overrides?: Record<string, unknown>): string;
+  /** Bumps `updated_at` to now where the object has one and changes its content; conversations get a new part;
+   * a conversation part is redacted. */
+  update(stream: SimStream, id: string, patch?: Record<string, unknown>): void;
+  /** Hard delete / archive: the object disappears from everything. */
+  remove(stream: SimStream, id: string): void;
+  /** Contacts: `from` vanishes from list and search; `into` is updated. */
+  merge(fromContactId: string, intoContactId: string): void;
+  /** `count` random mutations at clock.now() (same-second bursts when called without advancing). */
+  random(count: number, opts?: { streams?: SimStream[] }): void;
+  /** Advances the clock in steps of `stepMs`, doing `perStep` random mutations after each step. */
+  run(opts: { durationMs: number; stepMs: number; perStep: number; streams?: SimStream[] }): void;
+}
+
+export interface FaultMatch {
+  method?: string;
+  path?: string | RegExp;
+}
+
+export type FaultSpec =
+  | { kind: 'status'; status: number; match?: FaultMatch; times?: number }
+  | {
+      kind: 'reset' | 'timeout' | 'truncated' | 'malformed' | 'wrongVersion';
+      match?: FaultMatch;
+      times?: number;
+    }
+  | { kind: 'badTimestamp'; field: string; match?: FaultMatch; times?: number };
+
+export interface Faults {
+  /** Queues a fault for the next `times` (default 1; Infinity allowed) API requests it matches. */
+  add(f: FaultSpec): void;
+  clear(): void;
+}
+
+export interface SimStats {
+  requests: number;
+  byStatus: Record<string, number>;
+  byRoute: Record<string, number>;
+  rateLimited: number;
+  /** API requests that came without an `Intercom-Version` header. */
+  missingVersion: number;
+}
+
+export interface RunningSimulator {
+  /** http://127.0.0.1:<port> */
+  readonly url: string;
+  /** Sim time, epoch ms. */
+  readonly clock: { now(): number; advance(ms: number): void; set(ms: number): void };
+  readonly mutate: Mutations;
+  readonly truth: GroundTruth;
+  readonly faults: Faults;
+  setRateLimit(rl: RateLimitOptions | null): void;
+  stats(): SimStats;
+  close(): Promise<void>;
+}
