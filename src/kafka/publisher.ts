@@ -14,7 +14,15 @@ export interface TopicBatch {
 export class TransactionalPublisher {
   private readonly producer: Producer;
 
-  constructor(kafka: Kafka, transactionalId: string) {
+  /**
+   * kafkajs puts all messages of one partition in one record batch per request, and a broker refuses a
+   * batch over its max.message.bytes (1 MiB by default): a large transaction is sent in several requests.
+   */
+  constructor(
+    kafka: Kafka,
+    transactionalId: string,
+    private readonly maxRequestBytes = 768 * 1024,
+  ) {
     this.producer = kafka.producer({
       transactionalId,
       idempotent: true,
@@ -24,9 +32,16 @@ export class TransactionalPublisher {
     });
   }
 
+  /**
+   * Connects and registers the transactional id with the coordinator now (kafkajs would do it lazily at
+   * the first transaction): that fences any older instance and aborts its open transaction before the
+   * state is restored.
+   */
   async connect(): Promise<void> {
     try {
       await this.producer.connect();
+      const tx = await this.producer.transaction();
+      await tx.abort();
     } catch (error) {
       throw kafkaError('connecting the transactional producer', error);
     }
@@ -40,7 +55,8 @@ export class TransactionalPublisher {
       throw kafkaError('beginning a transaction', error);
     });
     try {
-      await tx.sendBatch({ topicMessages });
+      for (const chunk of chunks(topicMessages, this.maxRequestBytes))
+        await tx.sendBatch({ topicMessages: chunk });
       await tx.commit();
     } catch (error) {
       await tx.abort().catch(() => undefined);
@@ -51,4 +67,35 @@ export class TransactionalPublisher {
   async disconnect(): Promise<void> {
     await this.producer.disconnect().catch(() => undefined);
   }
+}
+
+function size(m: Message): number {
+  const len = (v: unknown) =>
+    v === null || v === undefined ? 0 : Buffer.isBuffer(v) ? v.length : Buffer.byteLength(String(v));
+  return len(m.key) + len(m.value) + 64;
+}
+
+/** Splits topic batches into requests of at most `limit` bytes (a lone larger message goes alone). */
+export function chunks(batches: TopicBatch[], limit: number): TopicBatch[][] {
+  const out: TopicBatch[][] = [];
+  let current: TopicBatch[] = [];
+  let bytes = 0;
+  for (const batch of batches) {
+    let part: TopicBatch = { topic: batch.topic, messages: [] };
+    current.push(part);
+    for (const m of batch.messages) {
+      const n = size(m);
+      if (bytes + n > limit && bytes > 0) {
+        out.push(current);
+        part = { topic: batch.topic, messages: [] };
+        current = [part];
+        bytes = 0;
+      }
+      part.messages.push(m);
+      bytes += n;
+    }
+  }
+  const last = current.filter((b) => b.messages.length > 0);
+  if (last.length) out.push(last);
+  return out.map((c) => c.filter((b) => b.messages.length > 0));
 }

@@ -136,3 +136,14 @@ describe('per-stream overrides', () => {
     expect(text).toMatch(/streams\.overrides\.teams\.pollIntervalMs: must be a positive integer/);
   });
 });
+
+describe('README configuration table', () => {
+  it('is the one generated from the schema (npm run docs:config)', () => {
+    const { readFileSync } = jest.requireActual<typeof import('node:fs')>('node:fs');
+    const { withTable } = jest.requireActual<typeof import('../../../src/config/readme-table')>(
+      '../../../src/config/readme-table',
+    );
+    const readme = readFileSync(path.resolve(__dirname, '../../../README.md'), 'utf8');
+    expect(withTable(readme)).toBe(readme);
+  });
+});

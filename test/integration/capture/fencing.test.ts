@@ -1,0 +1,34 @@
+import { buildApp } from '../../../src/app';
+import { CdcError, exitCodeFor } from '../../../src/errors';
+import { silentLogger } from '../../../src/observability/logger';
+import { startSimulator, type RunningSimulator } from '../../../src/sim';
+import { testConfig } from './harness';
+
+describe('one instance per workspace', () => {
+  let sim: RunningSimulator;
+
+  beforeAll(async () => {
+    sim = await startSimulator({ seed: 11, size: { contacts: 50, admins: 4 } });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it('a second instance for the same workspace fences the first (exit code 3)', async () => {
+    const config = testConfig(sim.url, { STREAMS: 'admins' });
+    const first = await buildApp(config, silentLogger());
+    await first.engine.poll('admins');
+    const second = await buildApp(config, silentLogger());
+    sim.mutate.update('admins', sim.truth.ids('admins')[0]);
+    const error = await first.engine.poll('admins').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CdcError);
+    expect((error as CdcError).kind).toBe('fenced');
+    expect(exitCodeFor(error)).toBe(3);
+    await expect(second.engine.poll('admins')).resolves.toMatchObject({ stream: 'admins', published: 1 });
+    await first.close();
+    await second.close();
+  });
+});
