@@ -22,11 +22,13 @@ export async function simCommand(flags: SimFlags): Promise<number> {
     port: Number(flags.port),
     host: flags.host,
     seed: Number(flags.seed),
-    size: {
-      contacts: Number(flags.contacts),
-      conversations: int(flags.conversations),
-      companies: int(flags.companies),
-    },
+    size: Object.fromEntries(
+      Object.entries({
+        contacts: int(flags.contacts),
+        conversations: int(flags.conversations),
+        companies: int(flags.companies),
+      }).filter(([, v]) => v !== undefined),
+    ),
     token: flags.token,
     clock: { mode: 'real' },
     rateLimit: flags.rateLimit ? { limit: Number(flags.rateLimit) } : null,
