@@ -132,12 +132,12 @@ export class CaptureEngine {
       for await (const page of listingPages(this.d.client, listing)) {
         const seen = await this.observePage(def, page, batch, summary, { snapshot: true });
         maxSeen = max(maxSeen, seen.maxUpdatedAt);
-        await this.flushIfFull(def, batch, summary);
+        await this.flushIfFull(def, batch);
       }
     }
     const watermark = startWatermark ?? 0;
     this.setProgress(def, batch, { watermark, lastReconcile: this.d.clock(), snapshotDone: true });
-    await this.flush(def, batch, summary);
+    await this.flush(def, batch);
     this.d.logger.info(
       { stream: def.name, read: summary.read, published: summary.published, maxSeen },
       'snapshot done',
@@ -177,7 +177,7 @@ export class CaptureEngine {
     const watermark = await this.walkWindow(def, startMs, summary, { snapshot: false });
     const batch = this.newBatch();
     this.setProgress(def, batch, { ...progress, watermark: Math.max(progress.watermark!, watermark ?? 0) });
-    await this.flush(def, batch, summary);
+    await this.flush(def, batch);
     return summary;
   }
 
@@ -201,10 +201,10 @@ export class CaptureEngine {
     for await (const page of pages) {
       const seen = await this.observePage(def, page, batch, summary, mode);
       for (const u of seen.updatedAts) walk.see(u);
-      await this.flushIfFull(def, batch, summary);
+      await this.flushIfFull(def, batch);
       if (walk.canStop) break;
     }
-    await this.flush(def, batch, summary);
+    await this.flush(def, batch);
     return walk.maxSeen;
   }
 
@@ -219,7 +219,7 @@ export class CaptureEngine {
         const seen = await this.observePage(def, page, batch, summary, { snapshot: !progress.snapshotDone });
         seen.ids.forEach((id) => listed.add(id));
         maxSeen = max(maxSeen, seen.maxUpdatedAt);
-        await this.flushIfFull(def, batch, summary);
+        await this.flushIfFull(def, batch);
       }
     }
     await this.deleteMissing(def, listed, batch, summary, def.listings.some(mayMissObjects));
@@ -228,7 +228,7 @@ export class CaptureEngine {
       lastReconcile: this.d.clock(),
       snapshotDone: true,
     });
-    await this.flush(def, batch, summary);
+    await this.flush(def, batch);
     return summary;
   }
 
@@ -246,12 +246,12 @@ export class CaptureEngine {
       for await (const page of listingPages(this.d.client, listing)) {
         const seen = await this.observePage(def, page, batch, summary, { snapshot: false });
         seen.ids.forEach((id) => listed.add(id));
-        await this.flushIfFull(def, batch, summary);
+        await this.flushIfFull(def, batch);
       }
     }
     await this.deleteMissing(def, listed, batch, summary, true);
     this.setProgress(def, batch, { ...this.d.store.streamProgress(stream), lastReconcile: this.d.clock() });
-    await this.flush(def, batch, summary);
+    await this.flush(def, batch);
     return summary;
   }
 
@@ -280,10 +280,10 @@ export class CaptureEngine {
     for (const listing of def.listings) {
       for await (const page of listingPages(this.d.client, listing)) {
         await this.observePage(def, page, batch, summary, mode);
-        await this.flushIfFull(def, batch, summary);
+        await this.flushIfFull(def, batch);
       }
     }
-    await this.flush(def, batch, summary);
+    await this.flush(def, batch);
     return summary;
   }
 
@@ -315,7 +315,7 @@ export class CaptureEngine {
       );
       batch.setObject(def.name, id, null);
       summary.deleted++;
-      await this.flushIfFull(def, batch, summary);
+      await this.flushIfFull(def, batch);
     }
   }
 
@@ -471,13 +471,13 @@ export class CaptureEngine {
   }
 
   /** Commits a full batch; between two pages is also where a stop request ends a walk (nothing half-published). */
-  private async flushIfFull(def: StreamDef, batch: ChangeBatch, summary: PollSummary): Promise<void> {
-    if (batch.size >= this.maxBatch) await this.flush(def, batch, summary);
+  private async flushIfFull(def: StreamDef, batch: ChangeBatch): Promise<void> {
+    if (batch.size >= this.maxBatch) await this.flush(def, batch);
     if (this.signal?.aborted) throw new StopRequested();
   }
 
   /** Commits a batch; transactions of all streams are serialized on the one producer. */
-  private async flush(def: StreamDef, batch: ChangeBatch, _summary: PollSummary): Promise<void> {
+  private async flush(def: StreamDef, batch: ChangeBatch): Promise<void> {
     if (batch.size === 0) return;
     const run = this.commitChain.then(() => batch.commit(this.d.committer));
     this.commitChain = run.catch(() => undefined);
