@@ -22,7 +22,9 @@ export interface BatchCounts {
 export class ChangeBatch {
   private readonly events = new Map<string, Message[]>();
   private readonly state: Message[] = [];
-  private readonly pending = new Map<string, ObjectState | null>();
+  /** Object states and progress this batch will commit, by state key; applied to the store after the commit. */
+  private readonly pending = new Map<string, { stream: string; id: string; state: ObjectState | null }>();
+  private readonly progress = new Map<string, StreamProgress>();
   private readonly dlq: Message[] = [];
   private counts: BatchCounts = { events: {}, dlq: {} };
   private messages = 0;
@@ -35,7 +37,8 @@ export class ChangeBatch {
 
   lookup(stream: string, id: string): ObjectState | undefined {
     const key = this.store.objectKey(stream, id);
-    if (this.pending.has(key)) return this.pending.get(key) ?? undefined;
+    const pending = this.pending.get(key);
+    if (pending) return pending.state ?? undefined;
     return this.store.object(stream, id);
   }
 
@@ -49,12 +52,13 @@ export class ChangeBatch {
   }
 
   setObject(stream: string, id: string, state: ObjectState | null): void {
-    this.pending.set(this.store.objectKey(stream, id), state);
+    this.pending.set(this.store.objectKey(stream, id), { stream, id, state });
     this.state.push(this.store.objectRecord(stream, id, state));
     this.messages++;
   }
 
   setProgress(stream: string, progress: StreamProgress): void {
+    this.progress.set(stream, progress);
     this.state.push(this.store.progressRecord(stream, progress));
     this.messages++;
   }
@@ -79,11 +83,13 @@ export class ChangeBatch {
       { topic: this.stateTopic, messages: this.state },
     );
     await committer.commit(batches);
-    this.store.applyAll(this.state);
+    for (const { stream, id, state } of this.pending.values()) this.store.setObject(stream, id, state);
+    for (const [stream, progress] of this.progress) this.store.setProgress(stream, progress);
     this.events.clear();
     this.state.length = 0;
     this.dlq.length = 0;
     this.pending.clear();
+    this.progress.clear();
     this.counts = { events: {}, dlq: {} };
     this.messages = 0;
     return counts;

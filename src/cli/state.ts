@@ -53,7 +53,7 @@ export async function stateReset(
     const store = await restoreState(kafka, topics.state, config.connector.name);
     const stream = flags.stream as StreamName;
     const messages = [...store.ids(stream)].map((id) => store.objectRecord(stream, id, null));
-    messages.push({ key: `${config.connector.name}/${stream}`, value: null });
+    messages.push({ key: store.progressKey(stream), value: null });
     await publisher.commit([{ topic: topics.state, messages }]);
     print(`reset ${stream}: ${messages.length - 1} objects forgotten; the next run snapshots it again`);
     return 0;

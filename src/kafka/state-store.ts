@@ -53,7 +53,17 @@ export class StateStore {
     return t;
   }
 
-  /** Applies a committed record (restore) or one just committed (after the transaction succeeded). */
+  /** Records what a committed transaction (or the restored topic) says of one object; null forgets it. */
+  setObject(stream: string, id: string, state: ObjectState | null): void {
+    if (state) this.table(stream).set(id, state);
+    else this.table(stream).delete(id);
+  }
+
+  setProgress(stream: string, progress: StreamProgress): void {
+    this.progress.set(stream, progress);
+  }
+
+  /** Applies one committed record of the state topic (restore); records of other connectors are ignored. */
   apply(key: string, value: Buffer | string | null): void {
     const parts = key.split('/');
     if (parts[0] !== this.connector || parts.length < 2) return;
@@ -61,7 +71,7 @@ export class StateStore {
     const parsed = value === null ? null : (JSON.parse(value.toString()) as Record<string, unknown>);
     if (parts.length === 2) {
       if (parsed) {
-        this.progress.set(stream, {
+        this.setProgress(stream, {
           watermark: (parsed.watermark as number | null) ?? null,
           lastReconcile: (parsed.lastReconcile as number | null) ?? null,
           snapshotDone: parsed.snapshotDone === true,
@@ -70,8 +80,11 @@ export class StateStore {
       return;
     }
     const id = parts.slice(2).join('/');
-    if (parsed) this.table(stream).set(id, { u: (parsed.u as number | null) ?? null, h: parsed.h as string });
-    else this.table(stream).delete(id);
+    this.setObject(
+      stream,
+      id,
+      parsed ? { u: (parsed.u as number | null) ?? null, h: parsed.h as string } : null,
+    );
   }
 
   objectKey(stream: string, id: string): string {
@@ -86,13 +99,12 @@ export class StateStore {
     };
   }
 
-  progressRecord(stream: string, p: StreamProgress): Message {
-    return { key: `${this.connector}/${stream}`, value: JSON.stringify({ v: VERSION, ...p }) };
+  progressKey(stream: string): string {
+    return `${this.connector}/${stream}`;
   }
 
-  /** Applies records after their transaction committed. */
-  applyAll(messages: Message[]): void {
-    for (const m of messages) this.apply(String(m.key), (m.value as Buffer | string | null) ?? null);
+  progressRecord(stream: string, p: StreamProgress): Message {
+    return { key: this.progressKey(stream), value: JSON.stringify({ v: VERSION, ...p }) };
   }
 }
 
