@@ -98,8 +98,14 @@ export function createKafka(config: Config, logger: Logger): Kafka {
     logLevel: logLevel.WARN,
     logCreator: () => (entry) => {
       const { message, ...extra } = entry.log;
-      // kafkajs logs CONCURRENT_TRANSACTIONS retries between back-to-back transactions: expected, not a warning.
-      if (/CONCURRENT_TRANSACTIONS/.test(JSON.stringify(extra))) return;
+      // kafkajs logs CONCURRENT_TRANSACTIONS retries between back-to-back transactions (it retries them
+      // itself): expected, not an error. The entry carries the broker's message, not the code.
+      if (
+        /CONCURRENT_TRANSACTIONS|another concurrent operation on the same transaction/.test(
+          JSON.stringify(extra),
+        )
+      )
+        return;
       const fn = entry.level <= logLevel.ERROR ? log.error.bind(log) : log.warn.bind(log);
       fn({ kafkajs: entry.namespace, ...extra }, message);
     },
@@ -151,6 +157,8 @@ export interface AppOptions {
   engineObserver?: (store: StateStore) => EngineObserver;
   /** Called at each start-up step, for /readyz and logs. */
   step?: (name: 'intercom' | 'registry' | 'topics' | 'producer' | 'state' | 'ready') => void;
+  /** Told how each Kafka transaction ended. */
+  transactions?: (result: 'committed' | 'aborted') => void;
   /** Appended to the transactional id: a backfill runs beside the running instance without fencing it. */
   transactionalSuffix?: string;
 }
@@ -186,6 +194,7 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
   const publisher = new TransactionalPublisher(
     kafka,
     `${config.connector.name}-${workspaceId}${options.transactionalSuffix ?? ''}`,
+    { onResult: options.transactions },
   );
   await publisher.connect();
   step('producer');

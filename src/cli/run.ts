@@ -32,6 +32,7 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
   try {
     const app = await buildApp(config, logger, {
       clientObserver: metrics.clientObserver(),
+      transactions: metrics.transactionObserver(),
       engineObserver: (store) => metrics.engineObserver((s) => store.size(s)),
       step: (name) => {
         step = name;

@@ -6,6 +6,17 @@ export interface TopicBatch {
   messages: Message[];
 }
 
+export interface PublisherOptions {
+  /**
+   * Bytes per produce request. kafkajs puts all messages of one partition in one record batch per
+   * request, and a broker refuses a batch over its max.message.bytes (1 MiB by default): a large
+   * transaction is sent in several requests. Default 768 KiB.
+   */
+  maxRequestBytes?: number;
+  /** Told how each transaction ended (metrics). */
+  onResult?: (result: 'committed' | 'aborted') => void;
+}
+
 /**
  * Writes change events and the state records that cover them in ONE Kafka transaction, so that a
  * read_committed consumer sees both or neither. `transactionalId` is `<connector>-<workspace>`:
@@ -14,15 +25,12 @@ export interface TopicBatch {
 export class TransactionalPublisher {
   private readonly producer: Producer;
 
-  /**
-   * kafkajs puts all messages of one partition in one record batch per request, and a broker refuses a
-   * batch over its max.message.bytes (1 MiB by default): a large transaction is sent in several requests.
-   */
-  constructor(
-    kafka: Kafka,
-    transactionalId: string,
-    private readonly maxRequestBytes = 768 * 1024,
-  ) {
+  private readonly maxRequestBytes: number;
+  private readonly onResult: (result: 'committed' | 'aborted') => void;
+
+  constructor(kafka: Kafka, transactionalId: string, options: PublisherOptions = {}) {
+    this.maxRequestBytes = options.maxRequestBytes ?? 768 * 1024;
+    this.onResult = options.onResult ?? (() => undefined);
     this.producer = kafka.producer({
       transactionalId,
       idempotent: true,
@@ -58,8 +66,10 @@ export class TransactionalPublisher {
       for (const chunk of chunks(topicMessages, this.maxRequestBytes))
         await tx.sendBatch({ topicMessages: chunk });
       await tx.commit();
+      this.onResult('committed');
     } catch (error) {
       await tx.abort().catch(() => undefined);
+      this.onResult('aborted');
       throw kafkaError('publishing a transaction', error);
     }
   }

@@ -82,7 +82,6 @@ export class Metrics {
   engineObserver(stateSize: (stream: string) => number): EngineObserver {
     return {
       committed: (stream, counts) => {
-        this.transactions.inc({ result: 'committed' });
         for (const [s, ops] of Object.entries(counts.events)) {
           for (const [op, n] of Object.entries(ops)) this.events.inc({ stream: s, op }, n ?? 0);
           this.stateObjects.set({ stream: s }, stateSize(s));
@@ -92,7 +91,6 @@ export class Metrics {
       },
       polled: (stream, ms, ok) => {
         this.pollDuration.observe({ stream, result: ok ? 'ok' : 'error' }, ms / 1000);
-        if (!ok) this.transactions.inc({ result: 'aborted' }, 0);
         this.updateLag(stream);
       },
       progress: (stream, p) => {
@@ -106,6 +104,11 @@ export class Metrics {
   private updateLag(stream: string): void {
     const w = this.watermarks.get(stream);
     if (w !== undefined) this.lag.set({ stream }, Math.max(0, (this.clock() - w) / 1000));
+  }
+
+  /** Counts each transaction the publisher ends, by how it ended. */
+  transactionObserver(): (result: 'committed' | 'aborted') => void {
+    return (result) => this.transactions.inc({ result });
   }
 
   clientObserver(): ClientObserver {
