@@ -194,13 +194,17 @@ export async function stopLocalStack(root: string): Promise<boolean> {
   if (!existsSync(file)) return false;
   const state = JSON.parse(readFileSync(file, 'utf8')) as LocalState;
   for (const pid of state.pids) signal(pid, 'SIGTERM');
-  const deadline = Date.now() + 15_000;
-  while (state.pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await waitUntilGone(state.pids, 15_000);
   for (const pid of state.pids.filter(alive)) signal(pid, 'SIGKILL');
-  const killDeadline = Date.now() + 5_000;
-  while (state.pids.some(alive) && Date.now() < killDeadline) await new Promise((r) => setTimeout(r, 50));
+  await waitUntilGone(state.pids, 5_000);
   rmSync(path.join(root, 'run'), { recursive: true, force: true });
   return true;
+}
+
+/** Polls until every process has exited, or the time is up. */
+async function waitUntilGone(pids: number[], ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {
