@@ -1,8 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import OpenAPIResponseValidator from 'openapi-response-validator';
-import YAML from 'yaml';
 import { type RunningSimulator, startSimulator } from '../../../src/sim';
+import { readOpenApi } from '../../helpers/openapi';
 import { type Answer, call } from './helpers';
 
 /**
@@ -11,9 +9,6 @@ import { type Answer, call } from './helpers';
  * Statuses an operation does not declare (429 everywhere, 404 on lists) are checked against the
  * file's `error` schema, the body Intercom documents for all errors.
  */
-const SPEC = path.resolve(__dirname, '../../../../shared/intercom-openapi/2.14/api.intercom.io.yaml');
-const present = fs.existsSync(SPEC);
-if (!present) console.warn(`NOTICE: ${SPEC} is absent; the OpenAPI validation of the simulator is skipped.`);
 
 type Doc = {
   paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
@@ -42,14 +37,16 @@ function nullableRefs(schema: unknown): void {
   Object.values(s).forEach(nullableRefs);
 }
 
-(present ? describe : describe.skip)('simulator responses match the official OpenAPI 2.14 schemas', () => {
+const spec = readOpenApi<Doc>('the OpenAPI validation tests of the simulator');
+
+(spec ? describe : describe.skip)('simulator responses match the official OpenAPI 2.14 schemas', () => {
   let doc: Doc;
   let sim: RunningSimulator;
   const validators = new Map<string, OpenAPIResponseValidator>();
   const checked = new Map<string, Set<number>>();
 
   beforeAll(async () => {
-    doc = YAML.parse(fs.readFileSync(SPEC, 'utf8')) as Doc;
+    doc = spec!;
     nullableRefs(doc.components.schemas);
     sim = await startSimulator({
       seed: 11,

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { readOpenApi } from '../../helpers/openapi';
 import {
   loadStreamSchemas,
   mapRecord,
@@ -15,7 +15,6 @@ interface Field {
   type: unknown;
 }
 
-const SPEC = path.resolve(__dirname, '../../../../shared/intercom-openapi/2.14/api.intercom.io.yaml');
 const FIXTURES = path.resolve(__dirname, '../../fixtures/intercom');
 const TIMESTAMP_NAME = /(_at|_until)$|^waiting_since$/;
 
@@ -37,13 +36,11 @@ const OPENAPI_OBJECT: Record<StreamName, string> = {
 /** Fields the connector adds, which the API object does not carry. */
 const CONNECTOR_FIELDS = new Set(['conversation_parts.conversation_id']);
 
-const specPresent = existsSync(SPEC);
-if (!specPresent)
-  console.warn(`NOTICE: ${SPEC} is absent; the OpenAPI conformance tests of the schemas are skipped.`);
-const components = specPresent
-  ? (parse(readFileSync(SPEC, 'utf8')) as { components: { schemas: Record<string, Json> } }).components
-      .schemas
-  : {};
+const spec = readOpenApi<{ components: { schemas: Record<string, Json> } }>(
+  'the OpenAPI conformance tests of the schemas',
+);
+const specPresent = spec !== undefined;
+const components = spec?.components.schemas ?? {};
 
 /** An OpenAPI schema with $ref followed and allOf merged, reduced to what the checks need. */
 function resolve(schema: unknown): { properties: Record<string, unknown>; items?: unknown } {
