@@ -2,6 +2,7 @@ import type { Message } from 'kafkajs';
 import type { AvroCodec } from '../kafka/wire';
 import { buildEnvelope, contentHash, mapRecord, toEpochMillis } from '../normalize';
 import type { StreamName } from '../normalize';
+import type { StreamDef } from '../streams/definitions';
 import type { Op } from './diff';
 
 /** Everything needed to turn objects of one stream into Kafka messages. */
@@ -26,19 +27,34 @@ export type Reading =
   | { ok: true; id: string; object: Record<string, unknown>; updatedAtMs: number | null; hash: string }
   | { ok: false; id: string; object: unknown; error: Error };
 
-/** Reads the id, `updated_at` and content hash of an object; a bad `updated_at` makes a failed reading. */
+/**
+ * Reads the `updated_at` and content hash of an object; a bad `updated_at` makes a failed reading. The
+ * hash leaves out the fields a stream names in `hashOmits`, so that every form the API returns one
+ * version in (list, search, GET) hashes alike.
+ */
 export function read(
-  stream: string,
+  def: Pick<StreamDef, 'name' | 'timestamped' | 'hashOmits'>,
   id: string,
   object: Record<string, unknown>,
-  timestamped: boolean,
 ): Reading {
   try {
-    const updatedAtMs = timestamped ? toEpochMillis(object.updated_at, `${stream}.updated_at`) : null;
-    return { ok: true, id, object, updatedAtMs, hash: contentHash(object) };
+    const updatedAtMs = def.timestamped ? toEpochMillis(object.updated_at, `${def.name}.updated_at`) : null;
+    return {
+      ok: true,
+      id,
+      object,
+      updatedAtMs,
+      hash: contentHash(def.hashOmits ? omit(object, def.hashOmits) : object),
+    };
   } catch (error) {
     return { ok: false, id, object, error: error as Error };
   }
+}
+
+function omit(object: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const copy = { ...object };
+  for (const key of keys) delete copy[key];
+  return copy;
 }
 
 export type Emitted = { ok: true; message: Message } | { ok: false; error: Error };

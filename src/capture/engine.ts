@@ -135,8 +135,10 @@ export class CaptureEngine {
         await this.flushIfFull(def, batch);
       }
     }
-    const watermark = startWatermark ?? 0;
-    this.setProgress(def, batch, { watermark, lastReconcile: this.d.clock(), snapshotDone: true });
+    // A listing pages by offset: an object that moves up while it pages (another one deleted or merged
+    // before it) is skipped. The windows never see old objects again, so a reconciliation (a second
+    // full listing) follows at the next poll, and every RECONCILE_INTERVAL_MS after that.
+    this.setProgress(def, batch, { watermark: startWatermark ?? 0, lastReconcile: null, snapshotDone: true });
     await this.flush(def, batch);
     this.d.logger.info(
       { stream: def.name, read: summary.read, published: summary.published, maxSeen },
@@ -164,7 +166,7 @@ export class CaptureEngine {
       : listingPages(this.d.client, def.listings[0]);
     for await (const page of pages) {
       const first = page.items[0];
-      const reading = first ? read(def.name, idOf(def, first), first, true) : undefined;
+      const reading = first ? read(def, idOf(def, first), first) : undefined;
       return reading?.ok ? reading.updatedAtMs : null;
     }
     return null;
@@ -333,7 +335,7 @@ export class CaptureEngine {
     summary.read += page.items.length;
     this.d.observer?.read?.(def.name, page.items.length, page.totalCount);
     for (const object of page.items) {
-      const reading = read(def.name, idOf(def, object), object, def.timestamped);
+      const reading = read(def, idOf(def, object), object);
       ids.push(reading.id);
       if (!reading.ok) {
         this.reject(def.name, reading.id, reading.object, reading.error, batch, summary);
@@ -363,10 +365,9 @@ export class CaptureEngine {
       const full = await this.d.client.get<Obj>(def.objectPath!(reading.id), undefined, { allow404: true });
       if (!full) return; // deleted since it was listed: reconciliation publishes the delete
       object = await this.observeParts(reading.id, full, batch, summary, mode);
-      const fresh = read(def.name, reading.id, object, true);
+      const fresh = read(def, reading.id, object);
       if (!fresh.ok) return this.reject(def.name, reading.id, object, fresh.error, batch, summary);
-      // The state keeps the hash of the form the next walk reads (the search result), not of the full object.
-      reading = { ...fresh, hash: reading.hash };
+      reading = fresh;
     }
     this.publish(def.name, decision.op, reading, prev?.u ?? null, batch, summary);
   }
@@ -383,7 +384,7 @@ export class CaptureEngine {
     const parts = Array.isArray(container.conversation_parts) ? (container.conversation_parts as Obj[]) : [];
     for (const part of parts) {
       const withParent = { ...part, conversation_id: conversationId };
-      const reading = read('conversation_parts', String(part.id), withParent, true);
+      const reading = read(STREAM_DEFS.conversation_parts, String(part.id), withParent);
       if (!reading.ok) {
         this.reject('conversation_parts', reading.id, part, reading.error, batch, summary);
         continue;

@@ -31,6 +31,11 @@ export interface StreamDef {
   listings: Listing[];
   /** GET path of one object; a 404 there confirms a delete found by a paginated listing. */
   objectPath?: (id: string) => string;
+  /**
+   * Fields left out of the content hash: those present in one form of the object and not in another
+   * (a conversation's GET carries its parts, its search result does not; parts are their own stream).
+   */
+  hashOmits?: readonly string[];
   /** The object's id; most objects have a string or integer `id`. */
   idOf?: (object: Record<string, unknown>) => string;
 }
@@ -51,6 +56,7 @@ export const STREAM_DEFS: Record<StreamName, StreamDef> = {
     strategy: 'search',
     timestamped: true,
     search: { path: '/conversations/search', listKey: 'conversations', dayGranular: false },
+    hashOmits: ['conversation_parts'],
     listings: [{ paging: 'cursor', path: '/conversations', listKey: 'conversations' }],
     objectPath: one('/conversations'),
   },
