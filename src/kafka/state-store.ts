@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Kafka, Message } from 'kafkajs';
 import { kafkaError } from './errors';
+import { readToEnd } from './read-to-end';
 
 /** What the state knows of one object: its last published `updated_at` (ms) and content hash. */
 export interface ObjectState {
@@ -115,49 +115,12 @@ export class StateStore {
  */
 export async function restoreState(kafka: Kafka, topic: string, connector: string): Promise<StateStore> {
   const store = new StateStore(connector);
-  const admin = kafka.admin();
-  let end: bigint;
   try {
-    await admin.connect();
-    const offsets = await admin.fetchTopicOffsets(topic);
-    const p = offsets.find((o) => o.partition === 0);
-    end = BigInt(p?.high ?? '0');
-    if (end === BigInt(p?.low ?? '0')) return store;
-  } catch (error) {
-    throw kafkaError(`reading the end offset of ${topic}`, error);
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
-
-  const consumer = kafka.consumer({
-    groupId: `${connector}-restore-${randomUUID()}`,
-    readUncommitted: false,
-    maxBytes: 64 * 1024 * 1024,
-    maxBytesPerPartition: 32 * 1024 * 1024,
-  });
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      consumer
-        .run({
-          autoCommit: false,
-          eachBatchAutoResolve: false,
-          eachBatch: async ({ batch, resolveOffset }) => {
-            for (const m of batch.messages) {
-              if (m.key) store.apply(m.key.toString(), m.value);
-            }
-            const last = batch.lastOffset();
-            resolveOffset(last);
-            if (BigInt(last) + 1n >= end) resolve();
-          },
-        })
-        .catch(reject);
+    await readToEnd(kafka, [topic], `${connector}-restore`, (_topic, messages) => {
+      for (const m of messages) if (m.key) store.apply(m.key.toString(), m.value);
     });
   } catch (error) {
     throw kafkaError(`restoring state from ${topic}`, error);
-  } finally {
-    await consumer.disconnect().catch(() => undefined);
   }
   return store;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { KafkaMessage } from 'kafkajs';
+import { readToEnd } from '../../../src/kafka/read-to-end';
 import { loadConfig, type Config } from '../../../src/config';
 import { stackEnv, testKafka, testRegistry } from '../../stack/env';
 
@@ -39,42 +39,15 @@ export function testConfig(simUrl: string, extra: Record<string, string> = {}): 
 
 /** Every committed record of the given topics (read_committed), decoded through the registry. */
 export async function readTopics(topics: string[]): Promise<DecodedEvent[]> {
-  const kafka = testKafka('harness');
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = new Map<string, Map<number, bigint>>();
-  for (const topic of topics) {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    ends.set(topic, new Map(offsets.map((o) => [o.partition, BigInt(o.high)])));
-  }
-  await admin.disconnect();
-  const pending = new Set<string>();
-  for (const [topic, parts] of ends)
-    for (const [p, high] of parts) if (high > 0n) pending.add(`${topic}:${p}`);
   const registry = testRegistry();
   const out: DecodedEvent[] = [];
-  if (pending.size === 0) return out;
-  const consumer = kafka.consumer({ groupId: `harness-${randomUUID()}`, readUncommitted: false });
-  await consumer.connect();
-  for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve, reject) => {
-    consumer
-      .run({
-        eachBatchAutoResolve: true,
-        eachBatch: async ({ batch }) => {
-          for (const m of batch.messages as KafkaMessage[]) {
-            const key = (await registry.decode(m.key!)) as { id: string };
-            const value = m.value ? ((await registry.decode(m.value)) as DecodedEvent['value']) : null;
-            out.push({ topic: batch.topic, offset: m.offset, id: key.id, value });
-          }
-          const high = ends.get(batch.topic)!.get(batch.partition)!;
-          if (BigInt(batch.lastOffset()) + 1n >= high) pending.delete(`${batch.topic}:${batch.partition}`);
-          if (pending.size === 0) resolve();
-        },
-      })
-      .catch(reject);
+  await readToEnd(testKafka('harness'), topics, 'harness', async (topic, messages) => {
+    for (const m of messages) {
+      const key = (await registry.decode(m.key!)) as { id: string };
+      const value = m.value ? ((await registry.decode(m.value)) as DecodedEvent['value']) : null;
+      out.push({ topic, offset: m.offset, id: key.id, value });
+    }
   });
-  await consumer.disconnect();
   return out;
 }
 

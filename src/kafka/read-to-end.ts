@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+
+/**
+ * Reads the committed records (read_committed) of some topics from the beginning up to the end offsets
+ * they have when the call starts, then returns. The end is detected from kafkajs' END_BATCH_PROCESS
+ * event, which also fires for fetches that held only aborted records or transaction markers; those never
+ * reach `eachBatch`, so a log that ends with an aborted transaction (an instance killed mid-transaction)
+ * would otherwise never be seen to end.
+ */
+export async function readToEnd(
+  kafka: Kafka,
+  topics: string[],
+  groupPrefix: string,
+  onBatch: (topic: string, messages: KafkaMessage[]) => void | Promise<void>,
+): Promise<void> {
+  const ends = new Map<string, bigint>();
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    for (const topic of topics) {
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        if (BigInt(p.high) > BigInt(p.low)) ends.set(`${topic}:${p.partition}`, BigInt(p.high));
+      }
+    }
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+  if (ends.size === 0) return;
+
+  const consumer = kafka.consumer({
+    groupId: `${groupPrefix}-${randomUUID()}`,
+    readUncommitted: false,
+    maxBytes: 64 * 1024 * 1024,
+    maxBytesPerPartition: 32 * 1024 * 1024,
+  });
+  try {
+    await consumer.connect();
+    for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        const key = `${payload.topic}:${payload.partition}`;
+        const end = ends.get(key);
+        if (end !== undefined && BigInt(payload.lastOffset) + 1n >= end) ends.delete(key);
+        if (ends.size === 0) resolve();
+      });
+      consumer
+        .run({ autoCommit: false, eachBatch: async ({ batch }) => onBatch(batch.topic, batch.messages) })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+  }
+}
