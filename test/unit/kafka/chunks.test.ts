@@ -18,6 +18,10 @@ describe('chunks', () => {
 
   it('sends a message larger than the limit alone', () => {
     const out = chunks([{ topic: 'a', messages: [msg(10), msg(5000), msg(10)] }], 1000);
-    expect(out.map((c) => c[0].messages.map((m) => (m.value as Buffer).length))).toEqual([[10], [5000], [10]]);
+    expect(out.map((c) => c[0].messages.map((m) => (m.value as Buffer).length))).toEqual([
+      [10],
+      [5000],
+      [10],
+    ]);
   });
 });
