@@ -19,7 +19,7 @@ export async function readToEnd(
   try {
     await admin.connect();
     for (const topic of topics) {
-      for (const p of await admin.fetchTopicOffsets(topic)) {
+      for (const p of await retryingKafka(() => admin.fetchTopicOffsets(topic))) {
         if (BigInt(p.high) > BigInt(p.low)) ends.set(`${topic}:${p.partition}`, BigInt(p.high));
       }
     }
@@ -50,5 +50,20 @@ export async function readToEnd(
     });
   } finally {
     await consumer.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * Retries a Kafka admin call that failed with a retriable protocol error (a leader not yet known right
+ * after a topic was created, say): bounded, with backoff. Anything else is thrown at once.
+ */
+export async function retryingKafka<T>(call: () => Promise<T>, attempts = 8): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (attempt >= attempts || (error as { retriable?: boolean }).retriable !== true) throw error;
+      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+    }
   }
 }
