@@ -37,8 +37,12 @@ export function loadFromFlags(flags: CommonFlags, extra: Record<string, unknown>
   });
 }
 
-export function loggerFor(config: Config): Logger {
-  return createLogger({ level: config.log.level });
+/**
+ * The command's logger. `run` (the service) logs JSON lines to stdout, as containers do; the other
+ * commands print data or tables to stdout, so their logs go to stderr and never mix with it.
+ */
+export function loggerFor(config: Config, to: 'stdout' | 'stderr' = 'stderr'): Logger {
+  return createLogger({ level: config.log.level, destination: to === 'stderr' ? process.stderr : undefined });
 }
 
 /** Human output goes to stdout; logs (JSON) to stdout too unless the command prints data. */

@@ -10,7 +10,7 @@ import { loadFromFlags, loggerFor, type CommonFlags } from './context';
  */
 export async function runCommand(flags: CommonFlags): Promise<number> {
   const config = loadFromFlags(flags);
-  const logger = loggerFor(config);
+  const logger = loggerFor(config, 'stdout');
   const metrics = new Metrics();
   const stop = new AbortController();
   let step = 'starting';
