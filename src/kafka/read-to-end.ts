@@ -31,8 +31,9 @@ export async function readToEnd(
   const consumer = kafka.consumer({
     groupId: `${groupPrefix}-${randomUUID()}`,
     readUncommitted: false,
-    maxBytes: 64 * 1024 * 1024,
-    maxBytesPerPartition: 32 * 1024 * 1024,
+    // Large enough for fast reads, small enough that fetch buffers do not dominate the process's memory.
+    maxBytes: 16 * 1024 * 1024,
+    maxBytesPerPartition: 8 * 1024 * 1024,
   });
   try {
     await consumer.connect();

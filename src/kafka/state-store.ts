@@ -63,13 +63,18 @@ export class StateStore {
     this.progress.set(stream, progress);
   }
 
-  /** Applies one committed record of the state topic (restore); records of other connectors are ignored. */
-  apply(key: string, value: Buffer | string | null): void {
-    const parts = key.split('/');
-    if (parts[0] !== this.connector || parts.length < 2) return;
-    const stream = parts[1];
+  /**
+   * Applies one committed record of the state topic (restore); records of other connectors are ignored.
+   * Stream and id are decoded from the key's bytes as strings of their own: substrings of one key string
+   * would each keep the whole key alive, for every one of possibly millions of objects.
+   */
+  apply(key: Buffer, value: Buffer | null): void {
+    const first = key.indexOf(0x2f); // '/'
+    if (first < 0 || key.toString('utf8', 0, first) !== this.connector) return;
+    const second = key.indexOf(0x2f, first + 1);
+    const stream = key.toString('utf8', first + 1, second < 0 ? key.length : second);
     const parsed = value === null ? null : (JSON.parse(value.toString()) as Record<string, unknown>);
-    if (parts.length === 2) {
+    if (second < 0) {
       if (parsed) {
         this.setProgress(stream, {
           watermark: (parsed.watermark as number | null) ?? null,
@@ -79,7 +84,7 @@ export class StateStore {
       }
       return;
     }
-    const id = parts.slice(2).join('/');
+    const id = key.toString('utf8', second + 1);
     this.setObject(
       stream,
       id,
@@ -117,7 +122,7 @@ export async function restoreState(kafka: Kafka, topic: string, connector: strin
   const store = new StateStore(connector);
   try {
     await readToEnd(kafka, [topic], `${connector}-restore`, (_topic, messages) => {
-      for (const m of messages) if (m.key) store.apply(m.key.toString(), m.value);
+      for (const m of messages) if (m.key) store.apply(m.key, m.value);
     });
   } catch (error) {
     throw kafkaError(`restoring state from ${topic}`, error);
