@@ -77,6 +77,14 @@ export class CaptureEngine {
   private readonly maxBatch: number;
   private commitChain: Promise<unknown> = Promise.resolve();
   private signal?: AbortSignal;
+  /** Transactions of all streams go through the one producer, one after the other. */
+  private readonly committer: Committer = {
+    commit: (batches) => {
+      const run = this.commitChain.then(() => this.d.committer.commit(batches));
+      this.commitChain = run.catch(() => undefined);
+      return run;
+    },
+  };
 
   constructor(private readonly d: EngineDeps) {
     this.maxBatch = d.settings.maxBatch ?? 2000;
@@ -125,7 +133,7 @@ export class CaptureEngine {
   /** First sync of a windowed stream: list everything as `r` events; the watermark starts before the listing. */
   private async snapshot(def: StreamDef): Promise<PollSummary> {
     const startWatermark = await this.currentMaxUpdatedAt(def);
-    const batch = this.newBatch();
+    const batch = await this.newBatch();
     const summary = this.summary(def, 'snapshot');
     let maxSeen: number | null = null;
     for (const listing of def.listings) {
@@ -177,7 +185,7 @@ export class CaptureEngine {
     const startMs = windowStart(progress.watermark!, this.d.settings.overlapMs);
     const summary = this.summary(def, 'incremental');
     const watermark = await this.walkWindow(def, startMs, summary, { snapshot: false });
-    const batch = this.newBatch();
+    const batch = await this.newBatch();
     this.setProgress(def, batch, { ...progress, watermark: Math.max(progress.watermark!, watermark ?? 0) });
     await this.flush(def, batch);
     return summary;
@@ -191,7 +199,7 @@ export class CaptureEngine {
     mode: WalkMode,
   ): Promise<number | null> {
     const walk = new DescendingWalk(startMs);
-    const batch = this.newBatch();
+    const batch = await this.newBatch();
     const pages = def.search
       ? this.d.client.searchPages<Obj>(
           def.search.path,
@@ -213,7 +221,7 @@ export class CaptureEngine {
   /** Full scans (small or unsearchable streams): everything, every poll; deletes found every poll. */
   private async scan(def: StreamDef, progress: StreamProgress): Promise<PollSummary> {
     const summary = this.summary(def, progress.snapshotDone ? 'scan' : 'snapshot');
-    const batch = this.newBatch();
+    const batch = await this.newBatch();
     const listed = new Set<string>();
     let maxSeen: number | null = null;
     for (const listing of def.listings) {
@@ -242,7 +250,7 @@ export class CaptureEngine {
   async reconcile(stream: StreamName): Promise<PollSummary> {
     const def = STREAM_DEFS[stream];
     const summary = this.summary(def, 'scan');
-    const batch = this.newBatch();
+    const batch = await this.newBatch();
     const listed = new Set<string>();
     for (const listing of def.listings) {
       for await (const page of listingPages(this.d.client, listing)) {
@@ -278,7 +286,7 @@ export class CaptureEngine {
       await this.walkWindow(def, options.sinceMs, summary, mode);
       return summary;
     }
-    const batch = this.newBatch();
+    const batch = await this.newBatch();
     for (const listing of def.listings) {
       for await (const page of listingPages(this.d.client, listing)) {
         await this.observePage(def, page, batch, summary, mode);
@@ -458,8 +466,13 @@ export class CaptureEngine {
     return codec;
   }
 
-  private newBatch(): ChangeBatch {
-    return new ChangeBatch(this.d.store, this.d.emit.dlqTopic, this.d.stateTopic);
+  /**
+   * A batch for a new walk, once every transaction queued so far has ended: a walk that failed may have
+   * left a part committing in the background, and the new walk's diff must see its outcome in the store.
+   */
+  private async newBatch(): Promise<ChangeBatch> {
+    await this.commitChain;
+    return new ChangeBatch(this.d.store, this.committer, this.d.emit.dlqTopic, this.d.stateTopic);
   }
 
   private summary(def: StreamDef, kind: PollSummary['kind']): PollSummary {
@@ -473,16 +486,19 @@ export class CaptureEngine {
 
   /** Commits a full batch; between two pages is also where a stop request ends a walk (nothing half-published). */
   private async flushIfFull(def: StreamDef, batch: ChangeBatch): Promise<void> {
-    if (batch.size >= this.maxBatch) await this.flush(def, batch);
-    if (this.signal?.aborted) throw new StopRequested();
+    if (batch.size >= this.maxBatch) {
+      const { done } = await batch.commitInBackground();
+      done.then((counts) => this.d.observer?.committed?.(def.name, counts)).catch(() => undefined);
+    }
+    if (this.signal?.aborted) {
+      await batch.settle(); // the transaction in flight finishes (or fails) before the process stops
+      throw new StopRequested();
+    }
   }
 
-  /** Commits a batch; transactions of all streams are serialized on the one producer. */
+  /** Commits what a walk has left, after the part in flight. */
   private async flush(def: StreamDef, batch: ChangeBatch): Promise<void> {
-    if (batch.size === 0) return;
-    const run = this.commitChain.then(() => batch.commit(this.d.committer));
-    this.commitChain = run.catch(() => undefined);
-    const counts = await run;
+    const counts = await batch.commit();
     this.d.observer?.committed?.(def.name, counts);
   }
 
