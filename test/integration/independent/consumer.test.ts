@@ -76,6 +76,7 @@ describe('an independent consumer', () => {
       {
         encoding: 'utf8',
         maxBuffer: 64 * 1024 * 1024,
+        timeout: 150_000,
       },
     );
     expect({ status: run.status, stderr: run.stderr.slice(-2000) }).toEqual({ status: 0, stderr: '' });
