@@ -1,26 +1,14 @@
 import { restoreState, StateStore } from '../../../src/kafka/state-store';
-import { testKafka, uniqueName } from '../../stack/env';
+import { createCompactedTopic, testKafka, uniqueName } from '../../stack/env';
 
 /**
  * Restore reads the state topic to its end, committed records only, also when the log ends with an
  * aborted transaction (an instance killed mid-transaction): such a tail reaches no eachBatch callback.
  */
-async function compactedTopic(kafka: ReturnType<typeof testKafka>): Promise<string> {
-  const topic = uniqueName('state');
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
-  });
-  await admin.disconnect();
-  return topic;
-}
-
 describe('restoreState', () => {
   it('ends on a log that holds only an aborted transaction (the first instance killed in its first one)', async () => {
     const kafka = testKafka('restore-test');
-    const topic = await compactedTopic(kafka);
+    const topic = await createCompactedTopic(kafka, 'state');
     const producer = kafka.producer({
       transactionalId: uniqueName('restore-tx'),
       idempotent: true,
@@ -45,7 +33,7 @@ describe('restoreState', () => {
 
   it('restores committed records only, and ends on a log that ends with an aborted transaction', async () => {
     const kafka = testKafka('restore-test');
-    const topic = await compactedTopic(kafka);
+    const topic = await createCompactedTopic(kafka, 'state');
     const writer = new StateStore('c1');
     const producer = kafka.producer({
       transactionalId: uniqueName('restore-tx'),

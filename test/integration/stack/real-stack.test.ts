@@ -1,6 +1,6 @@
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Consumer } from 'kafkajs';
-import { stackEnv, testKafka, testRegistry, uniqueName } from '../../stack/env';
+import { createCompactedTopic, stackEnv, testKafka, testRegistry, uniqueName } from '../../stack/env';
 
 /**
  * Proves the test stack is real: a compacted topic, an Avro schema in the registry, one aborted and
@@ -17,13 +17,9 @@ describe('the integration stack', () => {
 
   it('commits and aborts transactions, and read_committed consumers see only committed Avro records', async () => {
     expect(stackEnv().brokers.length).toBeGreaterThan(0);
-    const topic = uniqueName('stack-proof');
+    const topic = await createCompactedTopic(kafka, 'stack-proof');
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
-    });
     const described = await admin.describeConfigs({
       includeSynonyms: false,
       resources: [{ type: 2, name: topic, configNames: ['cleanup.policy'] }],
