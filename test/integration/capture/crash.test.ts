@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { startSimulator, type RunningSimulator, type SimStream } from '../../../src/sim';
-import { stackEnv } from '../../stack/env';
+import { freePort, stackEnv, waitReady } from '../../stack/env';
 import { byId, readTopics, testConfig, type DecodedEvent } from './harness';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -96,7 +96,9 @@ describe('exactly once across crashes', () => {
     }
 
     // The last run must converge on the simulator's truth.
-    const last = startConnector(env);
+    const port = await freePort();
+    const last = startConnector({ ...env, HTTP_PORT: String(port) });
+    expect(await waitReady(port)).toBe(true); // SIGTERM before the handlers exist would end it by the signal
     const topics = ['contacts', 'conversations', 'conversation_parts', 'admins'].map((s) => `${prefix}.${s}`);
     const deadline = Date.now() + 120_000;
     let missing = ['not read yet'];

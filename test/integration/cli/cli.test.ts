@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { startSimulator, type RunningSimulator } from '../../../src/sim';
-import { stackEnv, uniqueName } from '../../stack/env';
+import { freePort, stackEnv, uniqueName } from '../../stack/env';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -30,15 +29,6 @@ function cli(
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
     onStart?.((signal) => child.kill(signal));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
   });
 }
 
