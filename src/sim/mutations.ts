@@ -3,7 +3,7 @@ import type { SimClock } from './clock';
 import { decodePartId, partId } from './ids';
 import { Rand, hash32 } from './rng';
 import { renderPart } from './render/conversations';
-import { FLAG_DELETED, FLAG_MERGED } from './table';
+import { FLAG_ARCHIVED, FLAG_DELETED, FLAG_MERGED } from './table';
 import type { ChangeRecord, GroundTruth, Mutations, SimStream, TableStream } from './types';
 import { HAS_UPDATED_AT, type Workspace } from './workspace';
 
@@ -93,6 +93,31 @@ export class MutationEngine implements Mutations, GroundTruth {
     this.touch('contacts', into, {});
   }
 
+  archive(contactId: string): void {
+    const row = this.ws.rowOf('contacts', contactId);
+    const table = this.ws.table('contacts');
+    if (row !== undefined && table.flags[row] === FLAG_ARCHIVED) return;
+    table.flags[this.requireRow('contacts', contactId)] |= FLAG_ARCHIVED;
+    this.record('contacts', contactId, 'd', null);
+  }
+
+  /** The contact keeps the content it had when archived (frozen), with a new `updated_at`. */
+  unarchive(contactId: string): void {
+    const row = this.ws.rowOf('contacts', contactId);
+    const table = this.ws.table('contacts');
+    if (row !== undefined && table.live(row)) return;
+    if (row === undefined || table.flags[row] !== FLAG_ARCHIVED)
+      throw fail(`no archived contacts object with id ${contactId}`);
+    const frozen = this.ws.render('contacts', row);
+    table.flags[row] = 0;
+    const { nowMs, nowSec } = this.now();
+    table.version[row] = (table.version[row] as number) + 1;
+    table.updatedAt[row] = nowSec;
+    table.changedAtMs[row] = nowMs;
+    this.ws.patch('contacts', row, ownable(frozen));
+    this.record('contacts', contactId, 'c', nowSec);
+  }
+
   random(count: number, opts: { streams?: SimStream[] } = {}): void {
     const streams = opts.streams ?? (Object.keys(STREAM_WEIGHT) as SimStream[]);
     for (let i = 0; i < count; i++) this.randomOne(this.weighted(streams, (s) => STREAM_WEIGHT[s]));
@@ -135,6 +160,15 @@ export class MutationEngine implements Mutations, GroundTruth {
     return stream === 'conversations'
       ? this.ws.renderConversationWithParts(row)
       : this.ws.render(stream, row);
+  }
+
+  archived(stream: SimStream): string[] {
+    if (stream === 'conversation_parts') return [];
+    const table = this.ws.table(stream);
+    const ids: string[] = [];
+    for (let row = 0; row < table.length; row++)
+      if (table.flags[row] === FLAG_ARCHIVED) ids.push(this.ws.id(stream, row));
+    return ids;
   }
 
   private randomOne(stream: SimStream): void {

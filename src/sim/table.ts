@@ -4,6 +4,8 @@
  */
 export const FLAG_DELETED = 1;
 export const FLAG_MERGED = 2;
+/** Archived contacts: gone from every read like a delete, but kept so they can be unarchived. */
+export const FLAG_ARCHIVED = 4;
 
 export class RowTable {
   length = 0;

@@ -110,6 +110,8 @@ export interface GroundTruth {
   ids(stream: SimStream): string[];
   /** The object exactly as the API would return it now (conversations with their parts). */
   get(stream: SimStream, id: string): Record<string, unknown> | undefined;
+  /** Archived ids now (contacts: `mutate.archive` or `POST /contacts/{id}/archive`); absent from `ids` and `get`. */
+  archived(stream: SimStream): string[];
 }
 
 export interface Mutations {
@@ -123,6 +125,11 @@ export interface Mutations {
   remove(stream: SimStream, id: string): void;
   /** Contacts: `from` vanishes from list and search; `into` is updated. */
   merge(fromContactId: string, intoContactId: string): void;
+  /** Contacts: like `remove` (logged `d`, gone from every read), but kept for `unarchive`. Archiving an
+   * archived contact does nothing. */
+  archive(contactId: string): void;
+  /** Contacts: an archived contact comes back with `updated_at` = now, logged `c`; a live one is left alone. */
+  unarchive(contactId: string): void;
   /** `count` random mutations at clock.now() (same-second bursts when called without advancing). */
   random(count: number, opts?: { streams?: SimStream[] }): void;
   /** Advances the clock in steps of `stepMs`, doing `perStep` random mutations after each step. */
@@ -141,7 +148,30 @@ export type FaultSpec =
       match?: FaultMatch;
       times?: number;
     }
-  | { kind: 'badTimestamp'; field: string; match?: FaultMatch; times?: number };
+  | { kind: 'badTimestamp'; field: string; match?: FaultMatch; times?: number }
+  /** A 429 as Intercom's limiter sends it (`X-RateLimit-*` with 0 remaining, reset `retryAfterSec` from
+   * now), before the route runs; `Retry-After` too when `retryAfterHeader` (undocumented by Intercom). */
+  | {
+      kind: 'rateLimited';
+      retryAfterSec?: number;
+      retryAfterHeader?: boolean;
+      match?: FaultMatch;
+      times?: number;
+    }
+  /** Adversarial payloads: the objects with these ids, wherever they appear in a good answer, are
+   * changed as `objects[id]` says (the workspace itself keeps its good version). */
+  | { kind: 'corrupt'; objects: Record<string, ObjectCorruption>; match?: FaultMatch; times?: number };
+
+/** How one object is spoiled in an answer. */
+export interface ObjectCorruption {
+  /** Dot paths (`name`, `custom_attributes.deep`) → the value sent instead; intermediate objects are
+   * created. A value `{ $json: text }` is spliced in as raw JSON text (e.g. nesting deeper than
+   * JSON.stringify can write); `{ $bytes: [..] }` becomes a string of those raw bytes, so the body is
+   * no longer valid UTF-8. */
+  set?: Record<string, unknown>;
+  /** Top-level fields removed from the object. */
+  remove?: string[];
+}
 
 export interface Faults {
   /** Queues a fault for the next `times` (default 1; Infinity allowed) API requests it matches. */

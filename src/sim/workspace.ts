@@ -140,6 +140,14 @@ export class Workspace implements RenderContext {
     return row;
   }
 
+  /** The row an id names whatever its state (live, deleted, merged, archived), or undefined. */
+  rowOf(stream: TableStream, id: string): number | undefined {
+    const row = this.codecs[stream].decode(id);
+    if (row === undefined || row >= this.tables[stream].length || this.id(stream, row) !== id)
+      return undefined;
+    return row;
+  }
+
   /** The object as the API returns it now (conversations without parts; see renderConversation). */
   render(stream: TableStream, row: number): Record<string, unknown> {
     return withPatch(RENDER[stream](this, row), this.patches[stream].get(row));

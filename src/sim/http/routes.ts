@@ -1,15 +1,25 @@
 import { badRequest, notFound } from '../api-error';
+import type { MutationEngine } from '../mutations';
 import { cursorPages, decodeCursor, numberedPages, pageNumber } from '../paging';
 import { type SearchStream } from '../search/fields';
 import { MAX_PER_PAGE, parseSearchRequest, perPage } from '../search/query';
 import { runSearch } from '../search/run';
 import type { TableStream } from '../types';
 import type { Workspace } from '../workspace';
+import {
+  archiveContact,
+  createContact,
+  findByExternalId,
+  unarchiveContact,
+  updateContact,
+} from './contact-writes';
 import { CompanyScroll, SCROLL_PAGE_SIZE } from './scroll';
 
 /** What a route handler may use. */
 export interface ApiContext {
   ws: Workspace;
+  /** Writes go through it, so the ground-truth log records them. */
+  engine: MutationEngine;
   nowMs: number;
   searchLagMs: number;
   dayTimezone: string;
@@ -20,7 +30,7 @@ export interface ApiContext {
 }
 
 export interface Route {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   /** Route name for stats, e.g. `GET /conversations/{id}`. */
   name: string;
   pattern: RegExp;
@@ -87,6 +97,26 @@ export const ROUTES: readonly Route[] = [
         'conversation.list',
         'conversations',
       ),
+  },
+  { method: 'POST', name: 'POST /contacts', pattern: /^\/contacts$/, handle: createContact },
+  { method: 'PUT', name: 'PUT /contacts/{id}', pattern: /^\/contacts\/([^/]+)$/, handle: updateContact },
+  {
+    method: 'POST',
+    name: 'POST /contacts/{id}/archive',
+    pattern: /^\/contacts\/([^/]+)\/archive$/,
+    handle: archiveContact,
+  },
+  {
+    method: 'POST',
+    name: 'POST /contacts/{id}/unarchive',
+    pattern: /^\/contacts\/([^/]+)\/unarchive$/,
+    handle: unarchiveContact,
+  },
+  {
+    method: 'GET',
+    name: 'GET /contacts/find_by_external_id/{external_id}',
+    pattern: /^\/contacts\/find_by_external_id\/([^/]+)$/,
+    handle: findByExternalId,
   },
   ...BY_ID.map((b): Route => ({
     method: 'GET',

@@ -7,7 +7,7 @@ import type { FaultSpec, RateLimitOptions, SimStats } from '../types';
 import type { Workspace } from '../workspace';
 import { AdminError, handleAdmin } from './admin';
 import type { TokenAuthority } from './auth';
-import { type FaultQueue, corruptTimestamps } from './faults';
+import { type FaultQueue, corruptObjects, corruptTimestamps, rateLimitedReply } from './faults';
 import type { RateLimiter } from './rate-limit';
 import { matchRoute } from './routes';
 import type { CompanyScroll } from './scroll';
@@ -39,7 +39,8 @@ const NETWORK_FAULTS = ['status', 'reset', 'timeout'];
  * The HTTP face of the simulator. Order for an API request: faults that replace the answer
  * (status, reset, timeout) → bearer token (401) → the request counts against the rate-limit window →
  * Intercom-Version (400) → over the limit (429) → route (404 when unknown) → handler → faults that
- * spoil the answer (truncated, malformed, badTimestamp). Every response after the token check
+ * spoil the answer (truncated, malformed, badTimestamp, corrupt). A `rateLimited` fault answers 429
+ * after the token check, instead of the route. Every response after the token check
  * carries the rate-limit headers. OAuth pages and `/_sim/` take neither token nor rate limit.
  */
 export function createSimServer(deps: ServerDeps): {
@@ -95,7 +96,10 @@ export function createSimServer(deps: ServerDeps): {
     if (!deps.auth.accepts(req.headers.authorization)) {
       return respond({ status: 401, body: errorBody('unauthorized', 'Access Token Invalid'), headers: {} });
     }
-    const reply = apiReply(req, method, path, url.searchParams, raw, match, fault);
+    const reply =
+      fault?.kind === 'rateLimited'
+        ? rateLimitedReply(fault, Date.now())
+        : apiReply(req, method, path, url.searchParams, raw, match, fault);
     if (reply.status === 429) stats.rateLimited++;
     if (fault && reply.status < 300) return spoil(res, reply, fault, stats);
     respond(reply);
@@ -125,12 +129,13 @@ export function createSimServer(deps: ServerDeps): {
     try {
       const body = match.route.handle({
         ws: deps.ws,
+        engine: deps.engine,
         nowMs: deps.clock.now(),
         searchLagMs: deps.searchLagMs,
         dayTimezone: deps.dayTimezone,
         scroll: deps.scroll,
         query,
-        body: method === 'POST' ? parseApiJson(raw) : undefined,
+        body: method === 'POST' || method === 'PUT' ? parseApiJson(raw) : undefined,
         params: match.params,
       });
       return { status: 200, body, headers };
@@ -202,6 +207,15 @@ function spoil(res: ServerResponse, reply: Reply, fault: FaultSpec, stats: SimSt
   stats.byStatus[reply.status] = (stats.byStatus[reply.status] ?? 0) + 1;
   if (fault.kind === 'badTimestamp')
     return write(res, { ...reply, body: corruptTimestamps(reply.body, fault.field) });
+  if (fault.kind === 'corrupt') {
+    const bytes = corruptObjects(reply.body, fault.objects);
+    res.writeHead(reply.status, {
+      'Content-Type': 'application/json; charset=utf-8',
+      ...reply.headers,
+      'Content-Length': bytes.length,
+    });
+    return void res.end(bytes);
+  }
   const text = JSON.stringify(reply.body);
   if (fault.kind === 'malformed') {
     return write(res, {

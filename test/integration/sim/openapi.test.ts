@@ -69,7 +69,7 @@ const spec = readOpenApi<Doc>('the OpenAPI validation tests of the simulator');
       const operation = doc.paths[template]?.[method.toLowerCase()];
       if (!operation) throw new Error(`${key} is not in the OpenAPI file`);
       const responses: Record<string, unknown> = { ...operation.responses };
-      for (const status of ['400', '401', '404', '429', '500']) responses[status] ??= ERROR_RESPONSE;
+      for (const status of ['400', '401', '404', '409', '429', '500']) responses[status] ??= ERROR_RESPONSE;
       v = new OpenAPIResponseValidator({
         responses: responses as never,
         components: doc.components as never,
@@ -143,6 +143,65 @@ const spec = readOpenApi<Doc>('the OpenAPI validation tests of the simulator');
       expect(a.body.data.length).toBeGreaterThan(0);
       next = a.body.pages.next?.starting_after;
     } while (next);
+  });
+
+  it('contact writes: create, update, archive, unarchive, find by external id, and their errors', async () => {
+    const admin = Number(sim.truth.ids('admins')[0]);
+    const created = await expectValid(
+      '/contacts',
+      'POST',
+      call(sim, 'POST', '/contacts', {
+        external_id: 'openapi-1',
+        email: 'openapi@example.com',
+        name: 'Open Api',
+        avatar: 'https://example.com/a.png',
+        owner_id: admin,
+        signed_up_at: 1_700_000_000,
+        custom_attributes: { plan: 'pro', seats: 2, vip: false, nps: 9.5, trial_ends_at: '2026-03-01' },
+      }),
+    );
+    expect(created.status).toBe(200);
+    const id = created.body.id as string;
+    expect(
+      (await expectValid('/contacts', 'POST', call(sim, 'POST', '/contacts', { external_id: 'openapi-1' })))
+        .status,
+    ).toBe(409);
+    expect((await expectValid('/contacts', 'POST', call(sim, 'POST', '/contacts', { name: 1 }))).status).toBe(
+      400,
+    );
+    const template = '/contacts/{contact_id}';
+    expect(
+      (
+        await expectValid(
+          template,
+          'PUT',
+          call(sim, 'PUT', `/contacts/${id}`, { name: null, phone: '+1555' }),
+        )
+      ).status,
+    ).toBe(200);
+    const generated = sim.truth.ids('contacts')[7];
+    expect((await expectValid(template, 'PUT', call(sim, 'PUT', `/contacts/${generated}`, {}))).status).toBe(
+      200,
+    );
+    expect((await expectValid(template, 'PUT', call(sim, 'PUT', '/contacts/nope', {}))).status).toBe(404);
+    const byExternal = '/contacts/find_by_external_id/{external_id}';
+    expect(
+      (await expectValid(byExternal, 'GET', call(sim, 'GET', '/contacts/find_by_external_id/openapi-1')))
+        .status,
+    ).toBe(200);
+    expect(
+      (await expectValid(byExternal, 'GET', call(sim, 'GET', '/contacts/find_by_external_id/none'))).status,
+    ).toBe(404);
+    for (const op of ['archive', 'unarchive']) {
+      const a = await expectValid(
+        `/contacts/{contact_id}/${op}`,
+        'POST',
+        call(sim, 'POST', `/contacts/${id}/${op}`),
+      );
+      expect(a.body).toEqual({ type: 'contact', id, external_id: 'openapi-1', archived: op === 'archive' });
+      const missing = call(sim, 'POST', `/contacts/000000000000000000000000/${op}`);
+      expect((await expectValid(`/contacts/{contact_id}/${op}`, 'POST', missing)).status).toBe(404);
+    }
   });
 
   it('conversations: list pages, each conversation with its parts, search', async () => {
@@ -276,6 +335,11 @@ const spec = readOpenApi<Doc>('the OpenAPI validation tests of the simulator');
         'GET /contacts',
         'GET /contacts/{contact_id}',
         'POST /contacts/search',
+        'POST /contacts',
+        'PUT /contacts/{contact_id}',
+        'POST /contacts/{contact_id}/archive',
+        'POST /contacts/{contact_id}/unarchive',
+        'GET /contacts/find_by_external_id/{external_id}',
         'GET /conversations',
         'GET /conversations/{conversation_id}',
         'POST /conversations/search',
