@@ -146,6 +146,8 @@ export async function registerCodecs(
 
 export interface App {
   engine: CaptureEngine;
+  /** The one Intercom client (rate-limit budget, token) of this process. */
+  client: IntercomClient;
   store: StateStore;
   workspaceId: string;
   topics: TopicNames;
@@ -232,5 +234,5 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
     observer: options.engineObserver?.(store),
   });
   step('ready');
-  return { engine, store, workspaceId, topics, close: () => publisher.disconnect() };
+  return { engine, client, store, workspaceId, topics, close: () => publisher.disconnect() };
 }

@@ -14,6 +14,7 @@ import { demoCommand } from './cli/demo';
 import { runCommand } from './cli/run';
 import { schemasCommand } from './cli/schemas';
 import { simCommand } from './cli/sim';
+import { sinkContactsCommand, type SinkFlags } from './cli/sink';
 import { stateReset, stateShow } from './cli/state';
 import { tailCommand } from './cli/tail';
 import { CdcError, ConfigError, exitCodeFor } from './errors';
@@ -104,6 +105,21 @@ export function buildProgram(): Command {
     .addOption(new Option('--no-from-beginning', 'only new events'))
     .addHelpText('after', '\nExample:\n  intercom-cdc tail --stream contacts --max 5')
     .action(action(tailCommand));
+
+  const sink = program.command('sink').description('apply a Kafka topic to Intercom');
+  common(
+    sink
+      .command('contacts')
+      .description('create, update, archive and unarchive contacts from a topic of upserts'),
+  )
+    .option('--topic <topic>', 'input topic (SINK_CONTACTS_TOPIC)')
+    .option('--format <format>', 'avro or json (SINK_CONTACTS_FORMAT)')
+    .option('--http-port <port>', 'port of /healthz, /readyz, /metrics (HTTP_PORT)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  INTERCOM_TOKEN_FILE=/secrets/token SINK_CONTACTS_ATTRIBUTES=plan,seats=team_size intercom-cdc sink contacts --topic crm.contacts --format json',
+    )
+    .action(action<SinkFlags>(sinkContactsCommand));
 
   program
     .command('sim')

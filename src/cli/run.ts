@@ -2,10 +2,12 @@ import { buildApp } from '../app';
 import { ExitCode } from '../errors';
 import { startHttp } from '../observability/http';
 import { Metrics } from '../observability/metrics';
+import { buildContactSink } from '../sink/contacts';
 import { loadFromFlags, loggerFor, type CommonFlags } from './context';
 
 /**
- * `intercom-cdc run`: captures until SIGTERM/SIGINT. A stop request ends the current walk between two
+ * `intercom-cdc run`: captures until SIGTERM/SIGINT (and runs the contact sink beside it when
+ * SINK_CONTACTS_ENABLED). A stop request ends the current walk between two
  * pages (what it had not committed is dropped, so nothing is half-published) and exits 0.
  */
 export async function runCommand(flags: CommonFlags): Promise<number> {
@@ -40,7 +42,25 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
     });
     logger.info({ workspace: app.workspaceId, streams: config.streams.enabled }, 'capturing');
     try {
-      await app.engine.run(stop.signal);
+      const tasks = [app.engine.run(stop.signal)];
+      if (config.sink.contacts.enabled) {
+        // Same client: capture and sink share one rate-limit budget and one token.
+        const sink = buildContactSink(config, logger, app.client, {
+          onRecord: (result) => metrics.sinkRecords.inc({ result }),
+        });
+        tasks.push(sink.run(stop.signal));
+      }
+      // The first failure stops the other task too; both settle before the process ends.
+      const results = await Promise.allSettled(
+        tasks.map((t) =>
+          t.catch((error: unknown) => {
+            stop.abort();
+            throw error;
+          }),
+        ),
+      );
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     } finally {
       alive = false;
       await app.close();

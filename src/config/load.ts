@@ -101,6 +101,14 @@ function crossChecks(c: Config): string[] {
   }
   if (c.streams.enabled.length === 0) problems.push('streams.enabled: no stream enabled (STREAMS)');
   problems.push(...streamOverrideProblems(c.streams.overrides));
+  if (c.sink.contacts.enabled && !c.sink.contacts.topic)
+    problems.push(
+      'sink.contacts.topic: SINK_CONTACTS_ENABLED=true needs the input topic (SINK_CONTACTS_TOPIC)',
+    );
+  const targets = c.sink.contacts.attributes.map((a) => a.split('=').pop());
+  const twice = targets.filter((t, i) => targets.indexOf(t) !== i);
+  if (twice.length)
+    problems.push(`sink.contacts.attributes: ${[...new Set(twice)].join(', ')} mapped more than once`);
   return problems;
 }
 

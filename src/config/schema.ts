@@ -56,6 +56,20 @@ convict.addFormat({
   },
 });
 
+convict.addFormat({
+  name: 'attribute-list',
+  validate(value: unknown) {
+    if (!Array.isArray(value)) throw new Error('must be a list of attribute names');
+    const bad = value.filter((v) => !/^[^\s=,]+(=[^\s=,]+)?$/.test(String(v)));
+    if (bad.length) throw new Error(`not \`name\` or \`input=intercom\`: ${bad.join(', ')}`);
+  },
+  coerce: (value: string) =>
+    value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+});
+
 export const configSchema = {
   connector: {
     name: {
@@ -294,6 +308,70 @@ export const configSchema = {
       format: ['all', 'none'],
       default: 'all',
       env: 'ERRORS_TOLERANCE',
+    },
+  },
+  sink: {
+    contacts: {
+      enabled: {
+        doc: 'Also run the contact sink inside `run` (one process, one Intercom client: capture and sink share the rate limit).',
+        format: Boolean,
+        default: false,
+        env: 'SINK_CONTACTS_ENABLED',
+      },
+      topic: {
+        doc: 'Topic of contact upserts the sink applies to Intercom (required by `sink contacts`).',
+        format: String,
+        default: '',
+        env: 'SINK_CONTACTS_TOPIC',
+      },
+      format: {
+        doc: 'Encoding of the input: avro (schema registry wire format) or json.',
+        format: ['avro', 'json'],
+        default: 'avro',
+        env: 'SINK_CONTACTS_FORMAT',
+      },
+      groupId: {
+        doc: 'Consumer group of the sink. Empty: <connector.name>-sink-contacts.',
+        format: String,
+        default: '',
+        env: 'SINK_CONTACTS_GROUP_ID',
+      },
+      dlqTopic: {
+        doc: 'Dead-letter topic of rejected input records. Empty: <prefix>._sink_contacts_dlq.',
+        format: String,
+        default: '',
+        env: 'SINK_CONTACTS_DLQ_TOPIC',
+      },
+      attributes: {
+        doc: 'Custom attributes the sink writes, comma-separated: `name` (same name in Intercom) or `input=intercom`.',
+        format: 'attribute-list',
+        default: [] as string[],
+        env: 'SINK_CONTACTS_ATTRIBUTES',
+      },
+      unmappedAttributes: {
+        doc: 'An input custom attribute not in SINK_CONTACTS_ATTRIBUTES: reject (record to the dead-letter topic) or ignore.',
+        format: ['reject', 'ignore'],
+        default: 'reject',
+        env: 'SINK_CONTACTS_UNMAPPED_ATTRIBUTES',
+      },
+      defaultRole: {
+        doc: 'Role of a created contact when the record has none (Intercom requires one).',
+        format: ['user', 'lead'],
+        default: 'user',
+        env: 'SINK_CONTACTS_DEFAULT_ROLE',
+      },
+      sessionTimeoutMs: {
+        doc: "Consumer session timeout: how soon a crashed sink's partitions move to another member (broker bounds: group.min/max.session.timeout.ms).",
+        format: 'positive-int',
+        default: 30000,
+        env: 'SINK_CONTACTS_SESSION_TIMEOUT_MS',
+      },
+      concurrency: {
+        doc: 'Partitions the sink processes at once (records of one partition stay in order).',
+        format: 'positive-int',
+        default: 2,
+        env: 'SINK_CONTACTS_CONCURRENCY',
+      },
     },
   },
   http: {

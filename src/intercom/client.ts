@@ -121,6 +121,20 @@ export class IntercomClient {
     return (await this.send<T>({ method: 'POST', path, body })) as T;
   }
 
+  /**
+   * A write. PUT and the archive/unarchive actions are idempotent and retried like reads; a create
+   * (`idempotent: false`) is never resent after a transient failure, since the first attempt may have
+   * created the object: the caller looks again before trying anew.
+   */
+  async write<T>(
+    method: 'POST' | 'PUT',
+    path: string,
+    body: unknown,
+    opts: { idempotent?: boolean } = {},
+  ): Promise<T> {
+    return (await this.send<T>({ method, path, body, retryTransient: opts.idempotent ?? true })) as T;
+  }
+
   async me(): Promise<MeResponse> {
     return (await this.send<MeResponse>({ method: 'GET', path: '/me' })) as MeResponse;
   }

@@ -13,7 +13,7 @@ export type JsonObject = Record<string, unknown>;
 
 /** One request of a walk. `retryTransient: false` = a retry could skip data; fail instead (scroll). */
 export interface PageRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   path: string;
   query?: Query;
   body?: unknown;

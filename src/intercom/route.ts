@@ -6,8 +6,11 @@
  */
 export function routeOf(path: string): string {
   const bare = path.split('?')[0] ?? '';
-  return bare
-    .split('/')
-    .map((segment) => (/\d/.test(segment) ? '{id}' : segment))
+  const segments = bare.split('/');
+  return segments
+    .map((segment, i) =>
+      // An external id is the user's own string (often no digit, sometimes an email): never a label.
+      segments[i - 1] === 'find_by_external_id' ? '{external_id}' : /\d/.test(segment) ? '{id}' : segment,
+    )
     .join('/');
 }

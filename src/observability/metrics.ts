@@ -75,6 +75,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly sinkRecords = new Counter({
+    name: `${this.p}sink_records_total`,
+    help: 'Input records of the contact sink by result (created, updated, unchanged, archived, unarchived, kept_archived, dead_letter, already_applied, skipped_event, skipped_tombstone)',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+
   private readonly watermarks = new Map<string, number>();
 
   constructor(private readonly clock: () => number = Date.now) {}

@@ -74,4 +74,11 @@ describe('routeOf', () => {
     expect(routeOf('/help_center/collections?page=2')).toBe('/help_center/collections');
     expect(routeOf('/contacts/search')).toBe('/contacts/search');
   });
+
+  it('never turns an external id into a label, digits or not', () => {
+    expect(routeOf('/contacts/find_by_external_id/alice%40example.com')).toBe(
+      '/contacts/find_by_external_id/{external_id}',
+    );
+    expect(routeOf('/contacts/find_by_external_id/u-42')).toBe('/contacts/find_by_external_id/{external_id}');
+  });
 });

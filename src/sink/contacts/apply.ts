@@ -1,0 +1,137 @@
+import type { IntercomClient } from '../../intercom';
+import { IntercomError } from '../../intercom/errors';
+import { RejectedRecord, type ContactUpsert } from './input';
+import { conflictOf, createBody, updateBody, type IntercomContact } from './plan';
+
+/** What applying one record did. `kept_archived`: the contact is archived and the record did not say to unarchive it. */
+export type Outcome = 'created' | 'updated' | 'unchanged' | 'archived' | 'unarchived' | 'kept_archived';
+
+export interface Applied {
+  outcome: Outcome;
+  /** The Intercom contact id, when one was found or created. */
+  id?: string;
+  /** Writes sent to Intercom (creates, updates, archive/unarchive). */
+  writes: number;
+}
+
+/** Looks the record's contact up twice at most when it moves under us (archived or merged in between). */
+const ATTEMPTS = 3;
+
+/**
+ * Applies contact upserts to Intercom through the shared client (its rate limit, retries and token).
+ * Matching: by `external_id` (GET /contacts/find_by_external_id, read-your-writes), then by email
+ * (search, which lags: a 409 on create names the contact the search did not show yet). A write is sent
+ * only for values Intercom does not hold already, so replays and echoes write nothing.
+ */
+export class ContactApplier {
+  constructor(
+    private readonly client: IntercomClient,
+    private readonly defaultRole: 'user' | 'lead',
+  ) {}
+
+  async apply(upsert: ContactUpsert): Promise<Applied> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.applyOnce(upsert);
+      } catch (error) {
+        // The contact vanished between lookup and write (archived, merged, deleted): look again.
+        if (attempt < ATTEMPTS && error instanceof IntercomError && error.status === 404) continue;
+        throw rejection(error);
+      }
+    }
+  }
+
+  private async applyOnce(upsert: ContactUpsert): Promise<Applied> {
+    const found = await this.find(upsert);
+    if (upsert.archived === true) {
+      if (!found) return { outcome: 'unchanged', writes: 0 }; // archived already, or never here
+      const writes = await this.update(found, upsert);
+      await this.client.write('POST', `/contacts/${encodeURIComponent(found.id)}/archive`, {});
+      return { outcome: 'archived', id: found.id, writes: writes + 1 };
+    }
+    if (found) {
+      const writes = await this.update(found, upsert);
+      return { outcome: writes ? 'updated' : 'unchanged', id: found.id, writes };
+    }
+    return this.create(upsert);
+  }
+
+  private async create(upsert: ContactUpsert): Promise<Applied> {
+    try {
+      const created = await this.client.write<IntercomContact>(
+        'POST',
+        '/contacts',
+        createBody(upsert, this.defaultRole),
+        { idempotent: false },
+      );
+      return { outcome: 'created', id: created.id, writes: 1 };
+    } catch (error) {
+      const conflict =
+        error instanceof IntercomError && error.status === 409 ? conflictOf(error.message) : undefined;
+      if (!conflict) throw error;
+      let writes = 0;
+      if (conflict.archived) {
+        // Only an explicit archived=false brings a contact back: a replayed older record must not.
+        if (upsert.archived !== false) return { outcome: 'kept_archived', id: conflict.id, writes: 0 };
+        await this.client.write('POST', `/contacts/${encodeURIComponent(conflict.id)}/unarchive`, {});
+        writes++;
+      }
+      const current = await this.client.get<IntercomContact>(`/contacts/${encodeURIComponent(conflict.id)}`);
+      writes += await this.update(current!, upsert);
+      const outcome: Outcome = conflict.archived ? 'unarchived' : writes ? 'updated' : 'unchanged';
+      return { outcome, id: conflict.id, writes };
+    }
+  }
+
+  /** PUTs what differs; 0 or 1 writes. */
+  private async update(current: IntercomContact, upsert: ContactUpsert): Promise<number> {
+    const body = updateBody(current, upsert);
+    if (!body) return 0;
+    await this.client.write('PUT', `/contacts/${encodeURIComponent(current.id)}`, body);
+    return 1;
+  }
+
+  /** The live contact the record names, or null. */
+  async find(upsert: ContactUpsert): Promise<IntercomContact | null> {
+    if (upsert.externalId !== undefined) {
+      const byId = await this.client.get<IntercomContact>(
+        `/contacts/find_by_external_id/${encodeURIComponent(upsert.externalId)}`,
+        undefined,
+        { allow404: true },
+      );
+      if (byId) return byId;
+    }
+    if (upsert.email === undefined) return null;
+    const answer = await this.client.post<{ data?: IntercomContact[] }>('/contacts/search', {
+      query: { field: 'email', operator: '=', value: upsert.email },
+      pagination: { per_page: 50 },
+    });
+    // A contact with another external_id is another person who shares the address.
+    let candidates = (answer.data ?? []).filter(
+      (c) => upsert.externalId === undefined || !c.external_id || c.external_id === upsert.externalId,
+    );
+    if (upsert.role !== undefined && candidates.length > 1)
+      candidates = candidates.filter((c) => c.role === upsert.role);
+    if (candidates.length > 1) {
+      throw new RejectedRecord(
+        'ambiguous_match',
+        `${candidates.length} contacts have the email ${upsert.email} (ids ${candidates
+          .slice(0, 5)
+          .map((c) => c.id)
+          .join(', ')}); give the record an external_id or a role that tells them apart`,
+      );
+    }
+    return candidates[0] ?? null;
+  }
+}
+
+/** Intercom refused the record (4xx other than auth): the record is rejected with Intercom's words. */
+function rejection(error: unknown): unknown {
+  if (!(error instanceof IntercomError) || error.status === undefined) return error;
+  if (error.status < 400 || error.status >= 500 || [401, 403, 429].includes(error.status)) return error;
+  return new RejectedRecord(`intercom_${error.status}`, error.message, {
+    status: error.status,
+    code: error.intercomCode,
+    requestId: error.requestId,
+  });
+}

@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import { createIntercomClient } from '../../../src/app';
+import { loadConfig, type Config } from '../../../src/config';
+import { readToEnd } from '../../../src/kafka/read-to-end';
+import { silentLogger } from '../../../src/observability/logger';
+import type { RunningSimulator } from '../../../src/sim';
+import { buildContactSink, sinkTopics, type SinkResult } from '../../../src/sink/contacts';
+import { stackEnv, testKafka, uniqueName } from '../../stack/env';
+
+/** Configuration of one sink test: its own input topic, prefix and group, the test stack, the simulator. */
+export function sinkConfig(simUrl: string, extra: Record<string, string> = {}): Config {
+  const { brokers, registryUrl } = stackEnv();
+  const id = randomUUID().slice(0, 8);
+  return loadConfig({
+    env: {
+      KAFKA_BROKERS: brokers.join(','),
+      SCHEMA_REGISTRY_URL: registryUrl,
+      INTERCOM_BASE_URL: simUrl,
+      INTERCOM_TOKEN: 'test-token',
+      TOPIC_PREFIX: `s${id}`,
+      CONNECTOR_NAME: `sink-${id}`,
+      KAFKA_REPLICATION_FACTOR: '1',
+      SINK_CONTACTS_TOPIC: uniqueName('crm-contacts'),
+      SINK_CONTACTS_FORMAT: 'json',
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'warn',
+      ...extra,
+    },
+  });
+}
+
+export async function createInputTopic(kafka: Kafka, topic: string, partitions = 2): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }] });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Produces JSON records keyed by their external_id or email (one contact stays in one partition). */
+export async function produceJson(kafka: Kafka, topic: string, records: unknown[]): Promise<void> {
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: records.map((r) => {
+        const rec = r as { external_id?: string; email?: string };
+        return {
+          key: rec.external_id ?? rec.email ?? 'none',
+          value: Buffer.isBuffer(r) ? r : JSON.stringify(r),
+        };
+      }),
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Runs the sink in this process until it has handled `count` records more, then stops it. */
+export async function runSink(config: Config, count: number, timeoutMs = 90_000): Promise<SinkResult[]> {
+  const results: SinkResult[] = [];
+  const stop = new AbortController();
+  const client = createIntercomClient(config, silentLogger());
+  const sink = buildContactSink(config, silentLogger(), client, {
+    kafka: testKafka('sink'),
+    onRecord: (r) => {
+      results.push(r);
+      if (results.length >= count) stop.abort();
+    },
+  });
+  const timer = setTimeout(() => stop.abort(), timeoutMs);
+  try {
+    await sink.run(stop.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (results.length < count)
+    throw new Error(`the sink handled ${results.length} of ${count} records in ${timeoutMs} ms`);
+  return results;
+}
+
+/** Every record of the sink's dead-letter topic, parsed. */
+export async function deadLetters(config: Config): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  await readToEnd(testKafka('dlq-reader'), [sinkTopics(config).dlq], 'dlq-reader', (_t, messages) => {
+    for (const m of messages) out.push(JSON.parse(m.value!.toString()) as Record<string, unknown>);
+  });
+  return out;
+}
+
+/** Write requests the simulator answered, by route (creates, updates, archive, unarchive). */
+export function writes(sim: RunningSimulator): Record<string, number> {
+  const byRoute = sim.stats().byRoute;
+  const out: Record<string, number> = {};
+  for (const [route, n] of Object.entries(byRoute)) {
+    if (/^(PUT|POST) \/contacts(\/\{id\}\/(archive|unarchive)|\/\{id\})?$/.test(route)) out[route] = n;
+  }
+  return out;
+}
+
+/** The contacts' custom attributes the simulated workspace defines, by data type. */
+export function contactAttributes(sim: RunningSimulator): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const id of sim.truth.ids('data_attributes')) {
+    const a = sim.truth.get('data_attributes', id)!;
+    if (a.model === 'contact' && a.custom === true) out.set(String(a.name), String(a.data_type));
+  }
+  return out;
+}
