@@ -1,6 +1,7 @@
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { CdcError, exitCodeFor } from '../../../src/errors';
 import { startSimulator, type RunningSimulator } from '../../../src/sim';
 import { testKafka, testRegistry } from '../../stack/env';
 import {
@@ -200,5 +201,29 @@ describe('contact sink: Kafka → Intercom', () => {
     const dlq = await deadLetters(config);
     expect(dlq[0]).toMatchObject({ code: 'undecodable' });
     expect(String(dlq[0]!.error)).toMatch(/SINK_CONTACTS_FORMAT=json/);
+  });
+  it('stops on a rejected record under ERRORS_TOLERANCE=none, and on a refused token (exit code 2)', async () => {
+    const strict = sinkConfig(sim.url, { ERRORS_TOLERANCE: 'none' });
+    const kafka = testKafka('sink-test');
+    await createInputTopic(kafka, strict.sink.contacts.topic, 1);
+    await produceJson(kafka, strict.sink.contacts.topic, [{ name: 'nobody' }, { external_id: 'after-stop' }]);
+    await expect(runSink(strict, 2)).rejects.toMatchObject({ code: 'no_identity' });
+    expect(contactBy(sim, 'external_id', 'after-stop')).toEqual([]);
+
+    const guarded = await startSimulator({ seed: 23, size: { contacts: 2 }, token: 'the-right-token' });
+    try {
+      const config = sinkConfig(guarded.url, { INTERCOM_TOKEN: 'a-wrong-token' });
+      await createInputTopic(kafka, config.sink.contacts.topic, 1);
+      await produceJson(kafka, config.sink.contacts.topic, [{ external_id: 'x-1', name: 'X' }]);
+      const error = await runSink(config, 1).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(CdcError);
+      expect(exitCodeFor(error)).toBe(2);
+      expect(String((error as Error).message)).not.toContain('a-wrong-token');
+    } finally {
+      await guarded.close();
+    }
   });
 });
