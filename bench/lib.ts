@@ -8,13 +8,18 @@ export function machine(): string {
   return `${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 }
 
-/** Replaces this benchmark's section of bench/RESULTS.md (between its markers) with `body`. */
+/**
+ * Replaces this benchmark's section of bench/RESULTS.md (between its markers) with `body`. The
+ * environment variable BENCH_NOTE, when set, is added to the section (e.g. that the machine was shared).
+ */
 export function record(name: string, body: string): void {
   const file = path.join(__dirname, 'RESULTS.md');
   const begin = `<!-- bench:${name}:begin -->`;
   const end = `<!-- bench:${name}:end -->`;
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
-  const section = `${begin}\n${body.trim()}\n\n_${new Date().toISOString().slice(0, 10)}, ${machine()}_\n${end}`;
+  const note = process.env.BENCH_NOTE ? `\n\nNote: ${process.env.BENCH_NOTE.trim()}` : '';
+  body = `${body.trim()}${note}`;
+  const section = `${begin}\n${body}\n\n_${new Date().toISOString().slice(0, 10)}, ${machine()}_\n${end}`;
   const start = text.indexOf(begin);
   const next =
     start >= 0
@@ -22,4 +27,31 @@ export function record(name: string, body: string): void {
       : `${text.trimEnd()}\n\n${section}\n`;
   writeFileSync(file, next);
   console.log(`\n${body.trim()}\n(${machine()}; recorded in bench/RESULTS.md)`);
+}
+
+/** `--name value` from the command line as a number, or `fallback`. */
+export function numberArg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const value = Number(process.argv[i + 1]);
+  if (!Number.isFinite(value)) throw new Error(`--${name} needs a number`);
+  return value;
+}
+
+/** Whether `--name` is on the command line. */
+export function flag(name: string): boolean {
+  return process.argv.includes(`--${name}`);
+}
+
+/** The p-th percentile (0–100) of `values` by nearest rank; NaN when empty. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1];
+}
+
+/** Peak resident set size of this process so far, in MB. */
+export function peakRssMb(): number {
+  return Math.round((process.resourceUsage().maxRSS * 1024) / 2 ** 20);
 }

@@ -1,0 +1,97 @@
+/**
+ * Full sync (snapshot) of N contacts at Intercom's real rate limit: the simulator in its own process
+ * (the `sim` CLI, 1,666 requests per 10 s window = 10,000 per minute), the connector in this one.
+ *
+ *   npx tsx bench/full-sync.ts [--contacts N] [--rate-limit R]
+ *
+ * Defaults: 1,000,000 contacts, R = 1666 requests per 10 s window. Reports the wall time of the
+ * snapshot against the least the rate limit allows (N / 150 per page / (R / 10) requests per second),
+ * events/s and the peak RSS of the connector process.
+ */
+import { buildApp } from '../src/app';
+import { loadConfig } from '../src/config';
+import { resolveStack } from '../src/devstack/resolve';
+import { silentLogger } from '../src/observability/logger';
+import { numberArg, peakRssMb, record } from './lib';
+import { startSimProcess } from './sim-process';
+
+const PER_PAGE = 150;
+/** Intercom: 10,000 requests per minute per app, enforced in 10-second windows. */
+const INTERCOM_PER_10S = Math.floor(10_000 / 6);
+
+async function main(): Promise<void> {
+  const contacts = numberArg('contacts', 1_000_000);
+  const rateLimit = numberArg('rate-limit', INTERCOM_PER_10S);
+  const stack = await resolveStack((l) => console.error(l));
+  console.error(`starting the simulator with ${contacts} contacts …`);
+  const sim = await startSimProcess({ contacts, rateLimit });
+  console.error(`simulator ${sim.url} (pid ${sim.pid}) up after ${(sim.startupMs / 1000).toFixed(1)} s`);
+  const id = Date.now().toString(36);
+  const config = loadConfig({
+    env: {
+      KAFKA_BROKERS: stack.info.brokers.join(','),
+      SCHEMA_REGISTRY_URL: stack.info.registryUrl,
+      INTERCOM_BASE_URL: sim.url,
+      INTERCOM_TOKEN: 'bench',
+      TOPIC_PREFIX: `bench-${id}`,
+      CONNECTOR_NAME: `bench-${id}`,
+      STREAMS: 'contacts',
+      KAFKA_REPLICATION_FACTOR: '1',
+      KAFKA_TOPIC_PARTITIONS: '3',
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'error',
+    },
+  });
+  try {
+    const app = await buildApp(config, silentLogger());
+    const before = await sim.stats();
+    const startedMs = Date.now();
+    let sampledRss = 0;
+    const sampler = setInterval(() => {
+      sampledRss = Math.max(sampledRss, process.memoryUsage().rss);
+    }, 500);
+    const progress = setInterval(() => {
+      const rss = Math.round(process.memoryUsage().rss / 2 ** 20);
+      console.error(`… ${Math.round((Date.now() - startedMs) / 1000)} s, RSS ${rss} MB`);
+    }, 15_000);
+    const started = process.hrtime.bigint();
+    const summary = await app.engine.poll('contacts');
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    clearInterval(sampler);
+    clearInterval(progress);
+    const after = await sim.stats();
+    await app.close();
+    const requests = after.requests - before.requests;
+    const rateLimited = after.rateLimited - before.rateLimited;
+    const minimum = contacts / PER_PAGE / (rateLimit / 10);
+    const rate = Math.round(summary.published / seconds);
+    const peak = peakRssMb();
+    record(
+      'full-sync',
+      [
+        '## Full sync (snapshot of contacts) at the rate limit',
+        '',
+        `Command: \`npx tsx bench/full-sync.ts --contacts ${contacts}${rateLimit !== INTERCOM_PER_10S ? ` --rate-limit ${rateLimit}` : ''}\` ` +
+          `(${stack.info.description}). Simulator in its own process: \`${sim.command}\` ` +
+          `(${rateLimit} requests per 10 s window${rateLimit === INTERCOM_PER_10S ? ", Intercom's 10,000 per minute" : ''}; ` +
+          `it took ${(sim.startupMs / 1000).toFixed(1)} s to build the workspace, peak RSS ${sim.peakRssMb() ?? '?'} MB).`,
+        '',
+        '| contacts | events published | wall time | least the rate limit allows | ratio | events/s | requests (429) | connector peak RSS |',
+        '|---|---|---|---|---|---|---|---|',
+        `| ${contacts} | ${summary.published} | ${seconds.toFixed(1)} s | ${minimum.toFixed(1)} s | ${(seconds / minimum).toFixed(2)} × | ${rate} | ${requests} (${rateLimited}) | ${peak} MB |`,
+        '',
+        `The least time is N / ${PER_PAGE} per page / ${rateLimit / 10} requests per second. Peak RSS is the`,
+        `connector process's maxRSS (getrusage; sampled every 0.5 s: ${Math.round(sampledRss / 2 ** 20)} MB),`,
+        'the simulator excluded. Target (DESIGN.md): ≤ 512 MB RSS with 1,000,000 objects in state.',
+      ].join('\n'),
+    );
+  } finally {
+    await sim.close();
+    await stack.release();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
