@@ -14,6 +14,13 @@ export interface Applied {
   writes: number;
 }
 
+/**
+ * Writes are never resent by the client after a transient failure: the first attempt may have been
+ * applied with its answer lost, and even a repeated PUT is a new change for Intercom (a new updated_at,
+ * a new event on the capture side). The sink looks the contact up again and writes what still differs.
+ */
+const ONCE = { idempotent: false } as const;
+
 /** Looks the record's contact up twice at most when it moves under us (archived or merged in between). */
 const ATTEMPTS = 3;
 
@@ -46,7 +53,7 @@ export class ContactApplier {
     if (upsert.archived === true) {
       if (!found) return { outcome: 'unchanged', writes: 0 }; // archived already, or never here
       const writes = await this.update(found, upsert);
-      await this.client.write('POST', `/contacts/${encodeURIComponent(found.id)}/archive`, {});
+      await this.client.write('POST', `/contacts/${encodeURIComponent(found.id)}/archive`, {}, ONCE);
       return { outcome: 'archived', id: found.id, writes: writes + 1 };
     }
     if (found) {
@@ -62,7 +69,7 @@ export class ContactApplier {
         'POST',
         '/contacts',
         createBody(upsert, this.defaultRole),
-        { idempotent: false },
+        ONCE,
       );
       return { outcome: 'created', id: created.id, writes: 1 };
     } catch (error) {
@@ -73,7 +80,7 @@ export class ContactApplier {
       if (conflict.archived) {
         // Only an explicit archived=false brings a contact back: a replayed older record must not.
         if (upsert.archived !== false) return { outcome: 'kept_archived', id: conflict.id, writes: 0 };
-        await this.client.write('POST', `/contacts/${encodeURIComponent(conflict.id)}/unarchive`, {});
+        await this.client.write('POST', `/contacts/${encodeURIComponent(conflict.id)}/unarchive`, {}, ONCE);
         writes++;
       }
       const current = await this.client.get<IntercomContact>(`/contacts/${encodeURIComponent(conflict.id)}`);
@@ -87,7 +94,7 @@ export class ContactApplier {
   private async update(current: IntercomContact, upsert: ContactUpsert): Promise<number> {
     const body = updateBody(current, upsert);
     if (!body) return 0;
-    await this.client.write('PUT', `/contacts/${encodeURIComponent(current.id)}`, body);
+    await this.client.write('PUT', `/contacts/${encodeURIComponent(current.id)}`, body, ONCE);
     return 1;
   }
 

@@ -29,7 +29,11 @@ export function buildContactSink(
   config: Config,
   logger: Logger,
   client: IntercomClient,
-  options: { kafka?: Kafka; onRecord?: (result: SinkResult) => void } = {},
+  options: {
+    kafka?: Kafka;
+    onRecord?: (result: SinkResult) => void;
+    backoffMs?: { min: number; max: number };
+  } = {},
 ): ContactSink {
   const s = config.sink.contacts;
   return new ContactSink({
@@ -49,5 +53,6 @@ export function buildContactSink(
     replicationFactor: config.kafka.replicationFactor,
     logger: logger.child({ module: 'sink' }),
     onRecord: options.onRecord,
+    backoffMs: options.backoffMs,
   });
 }

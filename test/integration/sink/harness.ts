@@ -68,6 +68,7 @@ export async function runSink(config: Config, count: number, timeoutMs = 90_000)
   const client = createIntercomClient(config, silentLogger());
   const sink = buildContactSink(config, silentLogger(), client, {
     kafka: testKafka('sink'),
+    backoffMs: { min: 100, max: 1_000 },
     onRecord: (r) => {
       results.push(r);
       if (results.length >= count) stop.abort();
