@@ -1,6 +1,14 @@
 import type { Message } from 'kafkajs';
+import { CdcError } from '../errors';
 import type { AvroCodec } from '../kafka/wire';
-import { buildEnvelope, contentHash, mapRecord, toEpochMillis } from '../normalize';
+import {
+  assertSafeJson,
+  buildEnvelope,
+  contentHash,
+  mapRecord,
+  stringifyDeep,
+  toEpochMillis,
+} from '../normalize';
 import type { StreamName } from '../normalize';
 import type { StreamDef } from '../streams/definitions';
 import type { Op } from './diff';
@@ -20,7 +28,18 @@ export interface EmitSettings {
   apiVersion: string;
   includeRaw: boolean;
   dlqTopic: string;
+  /**
+   * Largest encoded event (key + value) sent to Kafka; a larger one is a dead letter (`too_large`)
+   * instead of failing its whole transaction. Default {@link MAX_EVENT_BYTES}.
+   */
+  maxEventBytes?: number;
 }
+
+/**
+ * Default largest event: under the broker's default `message.max.bytes` (1,048,588, a record batch)
+ * with room for the batch and record headers. The publisher sends a message this large alone.
+ */
+export const MAX_EVENT_BYTES = 1_000_000;
 
 /** An object read from Intercom, with the two values the diff needs, or why they could not be read. */
 export type Reading =
@@ -38,6 +57,8 @@ export function read(
   object: Record<string, unknown>,
 ): Reading {
   try {
+    // First, before any recursive step (hash, mapping, JSON): too deep or not valid Unicode → dead letter.
+    assertSafeJson(object, def.name);
     const updatedAtMs = def.timestamped ? toEpochMillis(object.updated_at, `${def.name}.updated_at`) : null;
     return {
       ok: true,
@@ -85,10 +106,17 @@ export function changeEvent(
       after,
       raw: s.includeRaw ? JSON.stringify(change.object) : null,
     });
-    return {
-      ok: true,
-      message: { key: codec.key.encode({ id: change.id }), value: codec.value.encode(envelope) },
-    };
+    const message = { key: codec.key.encode({ id: change.id }), value: codec.value.encode(envelope) };
+    const bytes = message.key.length + message.value.length;
+    const limit = s.maxEventBytes ?? MAX_EVENT_BYTES;
+    if (bytes > limit) {
+      // The broker would refuse it and abort the transaction with every other event of the batch.
+      throw new CdcError(
+        `${codec.stream} ${change.id}: the encoded event is ${bytes} bytes, over the ${limit}-byte limit of a Kafka message`,
+        { code: 'too_large', kind: 'system', retriable: false },
+      );
+    }
+    return { ok: true, message };
   } catch (error) {
     return { ok: false, error: error as Error };
   }
@@ -134,18 +162,34 @@ function source(
   };
 }
 
-/** The dead-letter record: the original JSON, the stream and the error, keyed by object id. */
+/** Largest `raw` a dead letter carries whole (bytes of its JSON text); a larger one is cut (see deadLetter). */
+export const DLQ_MAX_RAW_BYTES = 512 * 1024;
+/** Characters of the JSON text kept when `raw` is cut: at most 6 bytes each once escaped (`\u00XX`). */
+const DLQ_CUT_CHARS = 64 * 1024;
+
+/**
+ * The dead-letter record: the original JSON, the stream and the error, keyed by object id. It must fit
+ * in a Kafka message itself: a `raw` whose JSON is over {@link DLQ_MAX_RAW_BYTES} becomes the start of
+ * that JSON as a string, with `raw_truncated: true` and `raw_bytes` (the original size). The JSON is
+ * written without recursion, so an object of any depth can be a dead letter.
+ */
 export function deadLetter(stream: string, id: string, object: unknown, error: Error, tsMs: number): Message {
+  const rawText = stringifyDeep(object);
+  const rawBytes = Buffer.byteLength(rawText);
+  const cut = rawBytes > DLQ_MAX_RAW_BYTES;
+  const head = JSON.stringify({
+    stream,
+    id,
+    error: error.message.length > 2000 ? `${error.message.slice(0, 2000)}…` : error.message,
+    code: (error as { code?: string }).code ?? 'unknown',
+    ts_ms: tsMs,
+    ...(cut ? { raw_truncated: true, raw_bytes: rawBytes } : {}),
+  });
+  // The raw JSON text is spliced in as it is (JSON.stringify could not write a very deep object).
+  const raw = cut ? JSON.stringify(rawText.slice(0, DLQ_CUT_CHARS)) : rawText;
   return {
     key: id,
-    value: JSON.stringify({
-      stream,
-      id,
-      error: error.message,
-      code: (error as { code?: string }).code ?? 'unknown',
-      ts_ms: tsMs,
-      raw: object,
-    }),
+    value: `${head.slice(0, -1)},"raw":${raw}}`,
     headers: { stream, error: error.message.slice(0, 500) },
   };
 }

@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { apicurioHome, kafkaLib, KAFKA_VERSION } from './artifacts';
 import { StackError } from './errors';
 import { requireJava, findJavaRuntimes } from './java';
-import { waitUntilReady } from './probe';
+import { stackDir } from './paths';
+import { kafkaAnswers, waitUntilReady } from './probe';
 import type { StackInfo } from './types';
 
 /** What a running local stack leaves in `<stackDir>/run/state.json` so that other processes find it. */
@@ -93,10 +94,16 @@ function log4jProperties(logFile: string): string {
   ].join('\n');
 }
 
-function runJava(java: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = {}): number {
+function runJava(
+  java: string,
+  args: string[],
+  logFile: string,
+  env: NodeJS.ProcessEnv = {},
+  detached = true,
+): number {
   const out = openSync(logFile, 'a');
   const child = spawn(java, args, {
-    detached: true,
+    detached,
     stdio: ['ignore', out, out],
     env: { ...process.env, ...env },
   });
@@ -142,21 +149,12 @@ export async function startLocalStack(root: string, say: (line: string) => void)
     await freePort(),
     await freePort(),
   ];
-  const props = path.join(runDir, 'server.properties');
-  writeFileSync(props, kafkaProperties(runDir, port, controllerPort));
-  const log4j = path.join(runDir, 'log4j.properties');
-  const kafkaLog = path.join(runDir, 'kafka.log');
-  writeFileSync(log4j, log4jProperties(kafkaLog));
-  const cp = ['-cp', `${lib}/*`, `-Dlog4j.configuration=file:${log4j}`];
-  await runToEnd(
-    kafkaJava,
-    [...cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', props, '-g'],
-    kafkaLog,
-  );
+  const kafka = await prepareKafka(kafkaJava, lib, runDir, port, controllerPort);
+  const kafkaLog = kafka.log;
 
   const registryLog = path.join(runDir, 'registry.log');
   const pids = [
-    runJava(kafkaJava, ['-Xms256m', '-Xmx1g', ...cp, 'kafka.Kafka', props], kafkaLog),
+    runJava(kafkaJava, ['-Xms256m', '-Xmx1g', ...kafka.args], kafkaLog),
     runJava(registry.java, ['-Xmx512m', '-jar', registryJar(regHome)], registryLog, {
       QUARKUS_HTTP_PORT: String(registryPort),
       QUARKUS_HTTP_HOST: '127.0.0.1',
@@ -181,6 +179,93 @@ export async function startLocalStack(root: string, say: (line: string) => void)
     throw error;
   }
   return info;
+}
+
+/**
+ * Writes the config of a single-node KRaft broker into `runDir` (data in `runDir/kafka-data`) and
+ * formats its storage unless it already holds a formatted log (a restart keeps the data); returns the
+ * java arguments after the heap options, and the log file.
+ */
+async function prepareKafka(
+  java: string,
+  lib: string,
+  runDir: string,
+  port: number,
+  controllerPort: number,
+): Promise<{ args: string[]; log: string }> {
+  const props = path.join(runDir, 'server.properties');
+  writeFileSync(props, kafkaProperties(runDir, port, controllerPort));
+  const log4j = path.join(runDir, 'log4j.properties');
+  const kafkaLog = path.join(runDir, 'kafka.log');
+  writeFileSync(log4j, log4jProperties(kafkaLog));
+  const cp = ['-cp', `${lib}/*`, `-Dlog4j.configuration=file:${log4j}`];
+  if (!existsSync(path.join(runDir, 'kafka-data', 'meta.properties'))) {
+    await runToEnd(
+      java,
+      [...cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', props, '-g'],
+      kafkaLog,
+    );
+  }
+  return { args: [...cp, 'kafka.Kafka', props], log: kafkaLog };
+}
+
+/** A broker started by {@link startBroker}. */
+export interface BrokerHandle {
+  brokers: string[];
+  port: number;
+  controllerPort: number;
+  runDir: string;
+  pid: number;
+  log: string;
+}
+
+/**
+ * Starts one more single-node KRaft broker, apart from the stack (tests that restart a broker): config,
+ * data and log in `runDir`, on the given ports (or free ones), from the cached jars. Started again with
+ * the same `runDir` and ports, it keeps its data. A child of this process (not detached); polls until
+ * it answers. `stopBroker` ends it.
+ */
+export async function startBroker(options: {
+  runDir: string;
+  port?: number;
+  controllerPort?: number;
+  root?: string;
+  say?: (line: string) => void;
+  timeoutMs?: number;
+}): Promise<BrokerHandle> {
+  const java = requireJava(17, `Apache Kafka ${KAFKA_VERSION}`).bin;
+  const lib = await kafkaLib(options.root ?? stackDir(), options.say ?? (() => undefined));
+  mkdirSync(options.runDir, { recursive: true });
+  const port = options.port ?? (await freePort());
+  const controllerPort = options.controllerPort ?? (await freePort());
+  const kafka = await prepareKafka(java, lib, options.runDir, port, controllerPort);
+  const pid = runJava(java, ['-Xms128m', '-Xmx512m', ...kafka.args], kafka.log, {}, false);
+  const brokers = [`127.0.0.1:${port}`];
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  while (!(await kafkaAnswers(brokers, 2000))) {
+    if (!alive(pid) || Date.now() > deadline) {
+      signal(pid, 'SIGKILL');
+      throw new StackError(
+        `the broker in ${options.runDir} did not start; see ${kafka.log}:\n${readFileSync(kafka.log, 'utf8').split('\n').slice(-20).join('\n')}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { brokers, port, controllerPort, runDir: options.runDir, pid, log: kafka.log };
+}
+
+/** Stops a broker of {@link startBroker} with `sig` (SIGKILL: a crash), waits until it is gone. */
+export async function stopBroker(
+  pid: number,
+  sig: NodeJS.Signals = 'SIGTERM',
+  timeoutMs = 30_000,
+): Promise<void> {
+  signal(pid, sig);
+  await waitUntilGone([pid], timeoutMs);
+  if (alive(pid)) {
+    signal(pid, 'SIGKILL');
+    await waitUntilGone([pid], 5_000);
+  }
 }
 
 function clusterId(): string {

@@ -5,7 +5,18 @@ export interface RegistrySettings {
   url: string;
   username?: string;
   password?: string;
+  /**
+   * How long `registerSubject` keeps trying while the registry is unreachable or answers 5xx, in ms
+   * (exponential backoff from 1 s to 30 s, with jitter). Default 10 minutes: a connector that starts
+   * while the registry is down waits, not ready, instead of crash-looping. 0: fail at once.
+   */
+  retryForMs?: number;
+  /** Told before each wait (logs). */
+  onRetry?: (e: { subject: string; attempt: number; delayMs: number; error: Error }) => void;
+  sleep?: (ms: number) => Promise<void>;
 }
+
+const DEFAULT_RETRY_FOR_MS = 10 * 60_000;
 
 const JSON_TYPE = 'application/vnd.schemaregistry.v1+json';
 
@@ -19,7 +30,7 @@ export class Registry {
   private readonly base: string;
   private readonly authHeader?: string;
 
-  constructor(settings: RegistrySettings) {
+  constructor(private readonly settings: RegistrySettings) {
     this.base = settings.url.replace(/\/$/, '');
     const auth = settings.username
       ? { username: settings.username, password: settings.password ?? '' }
@@ -57,7 +68,12 @@ export class Registry {
       );
     }
     const text = await res.text();
-    const json = text ? (JSON.parse(text) as unknown) : undefined;
+    let json: unknown;
+    try {
+      json = text ? (JSON.parse(text) as unknown) : undefined;
+    } catch {
+      json = undefined; // a proxy's HTML error page: the status says what happened
+    }
     if (res.status === 401 || res.status === 403) {
       throw new CdcError(
         `schema registry refused ${method} ${path} (${res.status}). Check SCHEMA_REGISTRY_USERNAME / SCHEMA_REGISTRY_PASSWORD.`,
@@ -77,6 +93,7 @@ export class Registry {
       throw new CdcError(`schema registry: ${path} answered ${status} ${body?.message ?? ''}`, {
         code: 'registry_failed',
         kind: 'transient',
+        retriable: status >= 500,
       });
     return body.is_compatible === false
       ? body.messages?.length
@@ -91,6 +108,25 @@ export class Registry {
    * config error: consumers could no longer read the topic.
    */
   async registerSubject(subject: string, schema: object): Promise<number> {
+    const retryFor = this.settings.retryForMs ?? DEFAULT_RETRY_FOR_MS;
+    const sleep = this.settings.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+    const deadline = Date.now() + retryFor;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.registerOnce(subject, schema);
+      } catch (error) {
+        // Unreachable or 5xx: the registry may come back (a restart, a rolling update). Anything else
+        // (incompatible schema, 401/403, 4xx) fails at once.
+        if (!(error instanceof CdcError) || !error.retriable) throw error;
+        const delayMs = Math.round(Math.min(30_000, 1000 * 2 ** (attempt - 1)) * (0.75 + Math.random() / 4));
+        if (Date.now() + delayMs > deadline) throw error;
+        this.settings.onRetry?.({ subject, attempt, delayMs, error });
+        await sleep(delayMs);
+      }
+    }
+  }
+
+  private async registerOnce(subject: string, schema: object): Promise<number> {
     const problem = await this.incompatibility(subject, schema);
     if (problem) {
       throw new CdcError(
@@ -106,6 +142,7 @@ export class Registry {
       throw new CdcError(`schema registry: setting BACKWARD on ${subject} answered ${config.status}`, {
         code: 'registry_failed',
         kind: 'transient',
+        retriable: config.status >= 500,
       });
     }
     try {
@@ -115,9 +152,11 @@ export class Registry {
       );
       return id;
     } catch (error) {
+      const status = (error as { status?: number }).status;
       throw new CdcError(`schema registry: registering ${subject} failed: ${(error as Error).message}`, {
         code: 'registry_failed',
         kind: 'transient',
+        retriable: status === undefined || status >= 500,
         cause: error,
       });
     }

@@ -8,3 +8,4 @@ export type { StreamName, StreamSchemas } from './schemas';
 export { mapRecord } from './mapper';
 export { buildEnvelope } from './envelope';
 export type { EnvelopeArgs, EnvelopeValue, Op, SourceInfo } from './envelope';
+export { MAX_DEPTH, UnsafeObjectError, assertSafeJson, stringifyDeep } from './inspect';

@@ -1,0 +1,110 @@
+import { CdcError } from '../errors';
+
+/**
+ * Deepest nesting of objects and arrays an Intercom object may have. Real objects nest about six
+ * levels; far deeper input (an adversarial custom attribute) would overflow the stack of the recursive
+ * steps after this one (JSON.stringify fails near 5,000 levels on Node 20, the canonical hash earlier).
+ */
+export const MAX_DEPTH = 64;
+
+/**
+ * An object the connector refuses before mapping it, because publishing it would alter or lose data:
+ * `too_deep` (nested deeper than {@link MAX_DEPTH}), `invalid_utf8` (a string or key holds a lone
+ * surrogate, or U+FFFD: the HTTP body was not valid UTF-8 and its decoder replaced the bad bytes, or
+ * the JSON escaped a lone surrogate, which UTF-8 cannot carry). Such an object goes to the dead-letter
+ * topic, never to a silently altered value. `path` names the field.
+ */
+export class UnsafeObjectError extends CdcError {
+  constructor(
+    code: 'too_deep' | 'invalid_utf8',
+    readonly path: string,
+    message: string,
+  ) {
+    super(`${path}: ${message}`, { code, kind: 'system', retriable: false });
+  }
+}
+
+/**
+ * Checks a parsed JSON value without recursion (so that any depth is safe): throws
+ * {@link UnsafeObjectError} for nesting deeper than `maxDepth` or a string (or key) that is not valid
+ * Unicode text, naming the first such field under `path`.
+ */
+export function assertSafeJson(value: unknown, path: string, maxDepth = MAX_DEPTH): void {
+  const stack: { value: unknown; path: string; depth: number }[] = [{ value, path, depth: 0 }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    const v = item.value;
+    if (typeof v === 'string') {
+      if (!wellFormed(v))
+        throw new UnsafeObjectError(
+          'invalid_utf8',
+          item.path,
+          'the string is not valid Unicode (a lone surrogate, or U+FFFD where bytes were not UTF-8)',
+        );
+      continue;
+    }
+    if (typeof v !== 'object' || v === null) continue;
+    if (item.depth >= maxDepth)
+      throw new UnsafeObjectError('too_deep', item.path, `nested deeper than ${maxDepth} levels`);
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--)
+        stack.push({ value: v[i], path: `${item.path}[${i}]`, depth: item.depth + 1 });
+      continue;
+    }
+    for (const key of Object.keys(v)) {
+      if (!wellFormed(key))
+        throw new UnsafeObjectError('invalid_utf8', `${item.path}.${key}`, 'the key is not valid Unicode');
+      stack.push({
+        value: (v as Record<string, unknown>)[key],
+        path: `${item.path}.${key}`,
+        depth: item.depth + 1,
+      });
+    }
+  }
+}
+
+function wellFormed(s: string): boolean {
+  return !s.includes('\uFFFD') && (s as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+/**
+ * JSON.stringify for parsed JSON values of any depth (an explicit stack instead of recursion). Only
+ * plain JSON: objects, arrays, strings, finite numbers, booleans, null (undefined in an object is
+ * dropped, in an array it becomes null, as JSON.stringify does).
+ */
+export function stringifyDeep(value: unknown): string {
+  const out: string[] = [];
+  type Frame = { kind: 'value'; value: unknown } | { kind: 'text'; text: string };
+  const stack: Frame[] = [{ kind: 'value', value }];
+  while (stack.length > 0) {
+    const frame = stack.pop()!;
+    if (frame.kind === 'text') {
+      out.push(frame.text);
+      continue;
+    }
+    const v = frame.value;
+    if (Array.isArray(v)) {
+      const frames: Frame[] = [{ kind: 'text', text: '[' }];
+      v.forEach((item, i) => {
+        if (i > 0) frames.push({ kind: 'text', text: ',' });
+        frames.push({ kind: 'value', value: item === undefined ? null : item });
+      });
+      frames.push({ kind: 'text', text: ']' });
+      for (let i = frames.length - 1; i >= 0; i--) stack.push(frames[i]);
+    } else if (typeof v === 'object' && v !== null) {
+      const frames: Frame[] = [{ kind: 'text', text: '{' }];
+      let first = true;
+      for (const [key, item] of Object.entries(v)) {
+        if (item === undefined || typeof item === 'function') continue;
+        frames.push({ kind: 'text', text: `${first ? '' : ','}${JSON.stringify(key)}:` });
+        frames.push({ kind: 'value', value: item });
+        first = false;
+      }
+      frames.push({ kind: 'text', text: '}' });
+      for (let i = frames.length - 1; i >= 0; i--) stack.push(frames[i]);
+    } else {
+      out.push(JSON.stringify(v) ?? 'null');
+    }
+  }
+  return out.join('');
+}
