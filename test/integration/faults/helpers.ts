@@ -1,0 +1,201 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { Config } from '../../../src/config';
+import { readToEnd } from '../../../src/kafka/read-to-end';
+import { Kafka, logLevel } from 'kafkajs';
+import type { RunningSimulator, SimStream } from '../../../src/sim';
+import { testKafka, testRegistry } from '../../stack/env';
+import { byId, readTopics, type DecodedEvent } from '../capture/harness';
+
+const ROOT = path.resolve(__dirname, '../../..');
+
+/** Fault rounds per case: small by default (CI), more in the slow tier (`FAULT_TRIALS=5`). */
+export const TRIALS = Math.max(1, Number(process.env.FAULT_TRIALS ?? 1));
+
+export const waitMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` until it returns true or the time is up; returns whether it did. */
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  ms: number,
+  stepMs = 200,
+): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await waitMs(stepMs);
+  }
+  return check();
+}
+
+export interface Running {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  code(): number | null | undefined;
+  stderr(): string;
+  stdout(): string;
+}
+
+/** The connector as users run it: the CLI in a child process (tsx as a loader, so signals reach it). */
+export function startConnector(env: Record<string, string>): Running {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'run'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let stdout = '';
+  let code: number | null | undefined;
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout!.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-20_000)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (c) => {
+      code = c;
+      resolve(c);
+    }),
+  );
+  return { child, exited, code: () => code, stderr: () => stderr, stdout: () => stdout };
+}
+
+/** The environment of a CLI connector for a test configuration. */
+export function connectorEnv(config: Config, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    KAFKA_BROKERS: config.kafka.brokers.join(','),
+    SCHEMA_REGISTRY_URL: config.schemaRegistry.url,
+    INTERCOM_BASE_URL: config.intercom.baseUrl,
+    INTERCOM_TOKEN: 'test-token',
+    TOPIC_PREFIX: config.kafka.topicPrefix,
+    CONNECTOR_NAME: config.connector.name,
+    STREAMS: config.streams.enabled.join(','),
+    KAFKA_REPLICATION_FACTOR: '1',
+    KAFKA_TOPIC_PARTITIONS: '2',
+    POLL_INTERVAL_MS: '200',
+    RECONCILE_INTERVAL_MS: '3000',
+    HTTP_PORT: '0',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+/**
+ * What the topics lack against the simulator's truth, for streams compared by content (contacts,
+ * admins, companies, …: the raw JSON of an object's latest event is the object as the API shows it
+ * now): ids whose latest event is missing or stale, and deleted ids whose latest record is not a
+ * tombstone.
+ */
+export function behind(
+  sim: RunningSimulator,
+  events: DecodedEvent[],
+  prefix: string,
+  streams: readonly SimStream[],
+): string[] {
+  const latest = new Map<string, DecodedEvent>();
+  for (const e of events) latest.set(`${e.topic}/${e.id}`, e);
+  const out: string[] = [];
+  for (const stream of streams) {
+    const live = new Set(sim.truth.ids(stream));
+    for (const id of live) {
+      const raw = latest.get(`${prefix}.${stream}/${id}`)?.value?.raw;
+      if (!raw || JSON.stringify(JSON.parse(raw)) !== JSON.stringify(sim.truth.get(stream, id)))
+        out.push(`${stream}/${id}`);
+    }
+    for (const [key, e] of latest) {
+      if (e.topic === `${prefix}.${stream}` && !live.has(e.id) && e.value !== null)
+        out.push(`${key} (deleted, no tombstone)`);
+    }
+  }
+  return out;
+}
+
+/** Like the capture harness's readTopics, from other brokers than the stack's (a test's own broker). */
+export async function readTopicsFrom(brokers: string[], topics: string[]): Promise<DecodedEvent[]> {
+  const registry = testRegistry();
+  const kafka = new Kafka({ clientId: 'faults-reader', brokers, logLevel: logLevel.NOTHING });
+  const out: DecodedEvent[] = [];
+  await readToEnd(kafka, topics, 'faults-reader', async (topic, messages) => {
+    for (const m of messages) {
+      const key = (await registry.decode(m.key!)) as { id: string };
+      const value = m.value ? ((await registry.decode(m.value)) as DecodedEvent['value']) : null;
+      out.push({ topic, offset: m.offset, id: key.id, value });
+    }
+  });
+  return out;
+}
+
+/** Polls the topics until they hold the truth, or the time is up; returns what is still missing. */
+export async function converge(
+  sim: RunningSimulator,
+  prefix: string,
+  streams: readonly SimStream[],
+  ms = 120_000,
+  read: (topics: string[]) => Promise<DecodedEvent[]> = readTopics,
+): Promise<string[]> {
+  const topics = streams.map((s) => `${prefix}.${s}`);
+  let missing = ['not read yet'];
+  await waitFor(
+    async () => {
+      missing = behind(sim, await read(topics).catch(() => []), prefix, streams);
+      return missing.length === 0;
+    },
+    ms,
+    500,
+  );
+  return missing;
+}
+
+/**
+ * Objects published twice: the same content twice in a row for one id (a version is the object's
+ * content; an object re-read is not a new version), or an `updated_at` going back.
+ */
+export function duplicates(events: DecodedEvent[]): string[] {
+  const out: string[] = [];
+  for (const [id, list] of byId(events)) {
+    const versions = list.filter((e) => e.value && e.value.op !== 'd').map((e) => e.value!);
+    const repeated = versions.some((v, i) => i > 0 && v.raw === versions[i - 1].raw);
+    const backwards = versions.some(
+      (v, i) => i > 0 && (v.source.updated_at ?? 0) < (versions[i - 1].source.updated_at ?? 0),
+    );
+    if (repeated || backwards) out.push(`${list[0].topic}/${id}`);
+  }
+  return out;
+}
+
+export interface DeadLetter {
+  key: string;
+  stream: string;
+  id: string;
+  code: string;
+  error: string;
+  raw: unknown;
+  raw_truncated?: boolean;
+  raw_bytes?: number;
+  bytes: number;
+}
+
+/** Every committed record of the dead-letter topic, parsed. */
+export async function deadLetters(topic: string): Promise<DeadLetter[]> {
+  const out: DeadLetter[] = [];
+  await readToEnd(testKafka('dlq-reader'), [topic], 'dlq-reader', (_t, messages) => {
+    for (const m of messages)
+      out.push({
+        key: m.key!.toString(),
+        bytes: m.value!.length,
+        ...(JSON.parse(m.value!.toString()) as Omit<DeadLetter, 'key' | 'bytes'>),
+      });
+  });
+  return out;
+}
+
+/** Runs random mutations every `everyMs` (the sim clock a second further each time) until stopped. */
+export function mutating(
+  sim: RunningSimulator,
+  streams: SimStream[],
+  perTick = 10,
+  everyMs = 250,
+): { stop(): void } {
+  const timer = setInterval(() => {
+    sim.clock.advance(1000);
+    sim.mutate.random(perTick, { streams });
+  }, everyMs);
+  return { stop: () => clearInterval(timer) };
+}
