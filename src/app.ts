@@ -18,7 +18,7 @@ import {
 } from './intercom';
 import { kafkaError } from './kafka/errors';
 import { TransactionalPublisher } from './kafka/publisher';
-import { Registry } from './kafka/registry';
+import { Registry, type RegistrySettings } from './kafka/registry';
 import { restoreState, type StateStore } from './kafka/state-store';
 import { ensureTopics, topicNames, topicSpecs, type TopicNames } from './kafka/topics';
 import { AvroCodec } from './kafka/wire';
@@ -113,11 +113,13 @@ export function createKafka(config: Config, logger: Logger): Kafka {
   return new Kafka(cfg);
 }
 
-export function createRegistry(config: Config): Registry {
+/** The registry client; `onRetry` hears of each wait while the registry is unreachable (see Registry). */
+export function createRegistry(config: Config, onRetry?: RegistrySettings['onRetry']): Registry {
   return new Registry({
     url: config.schemaRegistry.url,
     username: config.schemaRegistry.username,
     password: config.schemaRegistry.password,
+    onRetry,
   });
 }
 
@@ -161,6 +163,8 @@ export interface AppOptions {
   step?: (name: 'intercom' | 'registry' | 'topics' | 'producer' | 'state' | 'ready') => void;
   /** Told how each Kafka transaction ended. */
   transactions?: (result: 'committed' | 'aborted') => void;
+  /** The registry client (default: from configuration, registration waits logged at warn). */
+  registry?: Registry;
   /** Appended to the transactional id: a backfill runs beside the running instance without fencing it. */
   transactionalSuffix?: string;
 }
@@ -177,7 +181,15 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
   step('intercom');
   const topics = topicNames(config.kafka.topicPrefix);
   const streams = [...config.streams.enabled] as StreamName[];
-  const codecs = await registerCodecs(createRegistry(config), topics, streams);
+  const registry =
+    options.registry ??
+    createRegistry(config, (e) =>
+      logger.warn(
+        { subject: e.subject, attempt: e.attempt, retryInMs: e.delayMs, err: e.error.message },
+        'schema registry unavailable; retrying',
+      ),
+    );
+  const codecs = await registerCodecs(registry, topics, streams);
   step('registry');
 
   const kafka = createKafka(config, logger);

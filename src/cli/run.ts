@@ -1,14 +1,31 @@
-import { buildApp } from '../app';
+import { buildApp, type App } from '../app';
 import { ExitCode } from '../errors';
+import { isKafkaUnavailable } from '../kafka/errors';
 import { startHttp } from '../observability/http';
 import { Metrics } from '../observability/metrics';
 import { buildContactSink } from '../sink/contacts';
 import { loadFromFlags, loggerFor, type CommonFlags } from './context';
 
+/** What /readyz says the connector waits for, after each start-up step. */
+const WAITING_FOR: Record<string, string> = {
+  starting: 'Intercom (GET /me)',
+  intercom: 'the schema registry',
+  registry: 'Kafka topics',
+  topics: 'the transactional producer',
+  producer: 'the state restore',
+  state: 'the capture engine',
+};
+
+/** Waits between two start-overs while Kafka is away. */
+const KAFKA_BACKOFF = { minMs: 1_000, maxMs: 60_000 };
+
 /**
  * `intercom-cdc run`: captures until SIGTERM/SIGINT (and runs the contact sink beside it when
- * SINK_CONTACTS_ENABLED). A stop request ends the current walk between two
- * pages (what it had not committed is dropped, so nothing is half-published) and exits 0.
+ * SINK_CONTACTS_ENABLED). A stop request ends the current walk between two pages (what it had not
+ * committed is dropped, so nothing is half-published) and exits 0. When Kafka goes away (a broker
+ * restart, a network cut) the connector does not exit: it drops what it had not committed, waits with
+ * backoff (not ready, still alive) and starts over like a restarted process, restoring its state from
+ * Kafka.
  */
 export async function runCommand(flags: CommonFlags): Promise<number> {
   const config = loadFromFlags(flags);
@@ -21,7 +38,10 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
     config.http.port > 0
       ? await startHttp(
           config.http.port,
-          { alive: () => alive, ready: () => ({ ok: step === 'ready', reason: step }) },
+          {
+            alive: () => alive,
+            ready: () => ({ ok: step === 'ready', reason: WAITING_FOR[step] ?? step }),
+          },
           metrics,
         )
       : undefined;
@@ -32,29 +52,56 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   process.once('SIGINT', () => onSignal('SIGINT'));
   try {
-    const app = await buildApp(config, logger, {
-      clientObserver: metrics.clientObserver(),
-      transactions: metrics.transactionObserver(),
-      engineObserver: (store) => metrics.engineObserver((s) => store.size(s)),
-      step: (name) => {
-        step = name;
-      },
-    });
-    logger.info({ workspace: app.workspaceId, streams: config.streams.enabled }, 'capturing');
+    for (let wait = KAFKA_BACKOFF.minMs; ; wait = Math.min(wait * 2, KAFKA_BACKOFF.maxMs)) {
+      try {
+        await captureOnce();
+        logger.info('stopped');
+        return ExitCode.ok;
+      } catch (error) {
+        if (stop.signal.aborted || !isKafkaUnavailable(error)) throw error;
+        step = 'Kafka (unavailable; starting over once it answers)';
+        logger.warn(
+          { err: error, retryInMs: wait },
+          'Kafka unavailable: what was not committed is dropped; starting over once it is back',
+        );
+        await sleep(wait, stop.signal);
+        if (stop.signal.aborted) return ExitCode.ok;
+      }
+    }
+  } finally {
+    alive = false;
+    await http?.close();
+  }
+
+  /** One life of the connector: build, capture (and sink) until stopped or failed, close. */
+  async function captureOnce(): Promise<void> {
+    step = 'starting';
+    let app: App | undefined;
     try {
-      const tasks = [app.engine.run(stop.signal)];
+      app = await buildApp(config, logger, {
+        clientObserver: metrics.clientObserver(),
+        transactions: metrics.transactionObserver(),
+        engineObserver: (store) => metrics.engineObserver((s) => store.size(s)),
+        step: (name) => {
+          step = name;
+        },
+      });
+      logger.info({ workspace: app.workspaceId, streams: config.streams.enabled }, 'capturing');
+      // This life ends on a stop request, or when one task fails: the other task stops too.
+      const failing = new AbortController();
+      const life = AbortSignal.any([stop.signal, failing.signal]);
+      const tasks = [app.engine.run(life)];
       if (config.sink.contacts.enabled) {
         // Same client: capture and sink share one rate-limit budget and one token.
         const sink = buildContactSink(config, logger, app.client, {
           onRecord: (result) => metrics.sinkRecords.inc({ result }),
         });
-        tasks.push(sink.run(stop.signal));
+        tasks.push(sink.run(life));
       }
-      // The first failure stops the other task too; both settle before the process ends.
       const results = await Promise.allSettled(
         tasks.map((t) =>
           t.catch((error: unknown) => {
-            stop.abort();
+            failing.abort();
             throw error;
           }),
         ),
@@ -62,12 +109,22 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
     } finally {
-      alive = false;
-      await app.close();
+      step = 'starting';
+      await app?.close().catch(() => undefined);
     }
-    logger.info('stopped');
-    return ExitCode.ok;
-  } finally {
-    await http?.close();
   }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 }

@@ -9,6 +9,58 @@ const NOT_AUTHORIZED = new Set([
   'SASL_AUTHENTICATION_FAILED',
 ]);
 
+/** kafkajs errors that mean the cluster (or the path to it) is away, not that a request was wrong. */
+const UNAVAILABLE_NAMES = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSNumberOfRetriesExceeded',
+  'KafkaJSLockTimeout',
+]);
+const UNAVAILABLE_TYPES = new Set([
+  'NETWORK_EXCEPTION',
+  'REQUEST_TIMED_OUT',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION',
+  'NOT_LEADER_OR_FOLLOWER',
+  'COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'NOT_ENOUGH_REPLICAS',
+  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+  'KAFKA_STORAGE_ERROR',
+  'BROKER_NOT_AVAILABLE',
+]);
+
+/**
+ * Whether a failure means Kafka is unreachable or not serving yet (a broker restart, a leader
+ * election, a network cut) rather than a wrong request, a refusal or a fence. `run` starts over once
+ * Kafka is back instead of exiting: it restores its state from Kafka as a restarted process would.
+ */
+export function isKafkaUnavailable(error: unknown): boolean {
+  // Our own errors say what they are (a registry or Intercom outage is not a Kafka one).
+  if (error instanceof CdcError) return error.code === 'kafka_unavailable';
+  for (
+    let e = error as
+        | { name?: string; type?: string; message?: string; cause?: unknown; originalError?: unknown }
+        | undefined,
+      depth = 0;
+    e && depth < 8;
+    depth++
+  ) {
+    if (typeof e.name === 'string' && UNAVAILABLE_NAMES.has(e.name)) return true;
+    if (typeof e.type === 'string' && UNAVAILABLE_TYPES.has(e.type)) return true;
+    if (
+      typeof e.message === 'string' &&
+      /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ETIMEDOUT|Connection (error|timeout|closed)/.test(e.message)
+    )
+      return true;
+    e = (e.cause ?? e.originalError) as typeof e;
+  }
+  return false;
+}
+
 /** The kafkajs protocol error types along an error's cause chain. */
 function protocolTypes(error: unknown): string[] {
   const types: string[] = [];
@@ -23,7 +75,8 @@ function protocolTypes(error: unknown): string[] {
   return types;
 }
 
-/** Turns a kafkajs failure into a typed error: fenced (exit 3), not authorized (exit 2), or system. */
+/** Turns a kafkajs failure into a typed error: fenced (exit 3), not authorized (exit 2), Kafka unavailable
+ * (`kafka_unavailable`, a system error `run` rides out), or system. */
 export function kafkaError(what: string, error: unknown): CdcError {
   if (error instanceof CdcError) return error;
   const types = protocolTypes(error);
@@ -47,6 +100,13 @@ export function kafkaError(what: string, error: unknown): CdcError {
         cause: error,
       },
     );
+  }
+  if (isKafkaUnavailable(error)) {
+    return new CdcError(`${what}: Kafka unavailable (${message})`, {
+      code: 'kafka_unavailable',
+      kind: 'system',
+      cause: error,
+    });
   }
   return new CdcError(`${what}: ${message}`, { code: 'kafka_failed', kind: 'system', cause: error });
 }

@@ -65,6 +65,9 @@ describe('schema registry unavailable', () => {
         await waitMs(500);
       }
       expect(notReady).toBeGreaterThan(10);
+      expect(await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.text())).toBe(
+        'not ready: the schema registry\n',
+      );
       expect(proxy.connections).toBe(0);
 
       // Restored: ready within the next backoff step.

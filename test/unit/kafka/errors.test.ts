@@ -1,0 +1,28 @@
+import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
+import { CdcError, exitCodeFor } from '../../../src/errors';
+import { isKafkaUnavailable, kafkaError } from '../../../src/kafka/errors';
+
+describe('Kafka failures', () => {
+  it('tells an unavailable cluster from a wrong request', () => {
+    const refused = new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092');
+    const exhausted = new KafkaJSNumberOfRetriesExceeded(refused, { retryCount: 5, retryTime: 3000 });
+    expect(isKafkaUnavailable(refused)).toBe(true);
+    expect(isKafkaUnavailable(exhausted)).toBe(true);
+    expect(isKafkaUnavailable(new Error('Message was too large'))).toBe(false);
+    expect(isKafkaUnavailable(new KafkaJSProtocolError('x'))).toBe(false);
+  });
+
+  it('maps an outage to kafka_unavailable (run starts over), never to fenced or config', () => {
+    const error = kafkaError(
+      'publishing a transaction',
+      new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092'),
+    );
+    expect(error).toMatchObject({ code: 'kafka_unavailable', kind: 'system' });
+    expect(isKafkaUnavailable(error)).toBe(true);
+    expect(exitCodeFor(error)).toBe(1);
+    const fenced = kafkaError('committing', Object.assign(new Error('fenced'), { type: 'PRODUCER_FENCED' }));
+    expect(fenced.kind).toBe('fenced');
+    expect(isKafkaUnavailable(fenced)).toBe(false);
+    expect(isKafkaUnavailable(new CdcError('x', { code: 'config_invalid', kind: 'config' }))).toBe(false);
+  });
+});
