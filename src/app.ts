@@ -150,6 +150,8 @@ export interface App {
   engine: CaptureEngine;
   /** The one Intercom client (rate-limit budget, token) of this process. */
   client: IntercomClient;
+  /** The registered schemas of the streams: a start-over in the same process reuses them. */
+  codecs: Map<StreamName, StreamCodec>;
   store: StateStore;
   workspaceId: string;
   topics: TopicNames;
@@ -165,6 +167,8 @@ export interface AppOptions {
   transactions?: (result: 'committed' | 'aborted') => void;
   /** The registry client (default: from configuration, registration waits logged at warn). */
   registry?: Registry;
+  /** Codecs registered by an earlier start in this process (no registry call then). */
+  codecs?: Map<StreamName, StreamCodec>;
   /** Appended to the transactional id: a backfill runs beside the running instance without fencing it. */
   transactionalSuffix?: string;
 }
@@ -181,7 +185,7 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
   step('intercom');
   const topics = topicNames(config.kafka.topicPrefix);
   const streams = [...config.streams.enabled] as StreamName[];
-  const registry =
+  const registry = () =>
     options.registry ??
     createRegistry(config, (e) =>
       logger.warn(
@@ -189,7 +193,7 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
         'schema registry unavailable; retrying',
       ),
     );
-  const codecs = await registerCodecs(registry, topics, streams);
+  const codecs = options.codecs ?? (await registerCodecs(registry(), topics, streams));
   step('registry');
 
   const kafka = createKafka(config, logger);
@@ -246,5 +250,5 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
     observer: options.engineObserver?.(store),
   });
   step('ready');
-  return { engine, client, store, workspaceId, topics, close: () => publisher.disconnect() };
+  return { engine, client, codecs, store, workspaceId, topics, close: () => publisher.disconnect() };
 }

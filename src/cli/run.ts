@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { buildApp, type App } from '../app';
 import { ExitCode } from '../errors';
 import { isKafkaUnavailable } from '../kafka/errors';
@@ -51,6 +52,9 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
   };
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   process.once('SIGINT', () => onSignal('SIGINT'));
+  /** Schemas registered by the first life; later lives do not need the registry. */
+  let codecs: App['codecs'] | undefined;
+
   try {
     for (let wait = KAFKA_BACKOFF.minMs; ; wait = Math.min(wait * 2, KAFKA_BACKOFF.maxMs)) {
       try {
@@ -85,7 +89,9 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
         step: (name) => {
           step = name;
         },
+        codecs,
       });
+      codecs = app.codecs;
       logger.info({ workspace: app.workspaceId, streams: config.streams.enabled }, 'capturing');
       // This life ends on a stop request, or when one task fails: the other task stops too.
       const failing = new AbortController();
@@ -115,16 +121,7 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
   }
 }
 
+/** Waits `ms`, or less when `signal` aborts; leaves no listener behind on the signal. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
+  return delay(ms, undefined, { signal }).catch(() => undefined);
 }

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -315,16 +316,7 @@ export function stateKey(upsert: ContactUpsert): string {
   return upsert.externalId !== undefined ? `x:${upsert.externalId}` : `e:${upsert.email!.toLowerCase()}`;
 }
 
+/** Waits `ms`, or less when `signal` aborts; leaves no listener behind on the signal. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
+  return delay(ms, undefined, { signal }).catch(() => undefined);
 }
