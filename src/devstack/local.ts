@@ -268,9 +268,16 @@ export async function stopBroker(
   }
 }
 
-function clusterId(): string {
-  // A KRaft cluster id is 16 random bytes in URL-safe base64 without padding.
-  return Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
+/**
+ * A KRaft cluster id: 16 random bytes in URL-safe base64 without padding, never starting with `-`
+ * (like Kafka's own Uuid.randomUuid): the storage tool would read such an id as an option and fail,
+ * about once in 64 starts.
+ */
+export function clusterId(): string {
+  for (;;) {
+    const id = Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** Ends the processes of the local stack (TERM, then KILL) and deletes its data. Idempotent. */
