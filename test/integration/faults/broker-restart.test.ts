@@ -39,10 +39,9 @@ describe('broker restarted mid-sync', () => {
   let dir: string;
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'cdc-broker-'));
-    [sim, broker] = await Promise.all([
-      startSimulator({ seed: 43, size: { contacts: 3000, admins: 4 } }),
-      startBroker({ runDir: dir }),
-    ]);
+    // One after the other: when one fails, the other is already assigned and afterAll closes it.
+    sim = await startSimulator({ seed: 43, size: { contacts: 3000, admins: 4 } });
+    broker = await startBroker({ runDir: dir });
   });
   afterAll(async () => {
     await sim?.close();
