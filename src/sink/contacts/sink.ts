@@ -100,9 +100,18 @@ export class ContactSink {
             }
           } finally {
             if (last !== undefined) {
-              await consumer.commitOffsets([
-                { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-              ]);
+              const offset = (BigInt(last) + 1n).toString();
+              await consumer
+                .commitOffsets([{ topic: batch.topic, partition: batch.partition, offset }])
+                .catch((error: unknown) => {
+                  // The group moved on (a member joined or left) while this batch ran: the partition's
+                  // next owner reads these records again and finds them applied. Nothing to stop for.
+                  if (!isRebalance(error)) throw error;
+                  this.o.logger.info(
+                    { topic: batch.topic, partition: batch.partition, offset, err: (error as Error).message },
+                    'offset not committed: the group is rebalancing; the records will be found applied',
+                  );
+                });
             }
           }
         },
@@ -309,6 +318,25 @@ export class ContactSink {
       'record rejected: sent to the dead-letter topic',
     );
   }
+}
+
+const REBALANCE_TYPES = new Set([
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'REBALANCE_IN_PROGRESS',
+  'NOT_COORDINATOR',
+  'COORDINATOR_NOT_AVAILABLE',
+  'FENCED_INSTANCE_ID',
+]);
+
+/** A failure of an offset commit because the consumer group is changing hands, not because of the data. */
+function isRebalance(error: unknown): boolean {
+  const e = error as { type?: string; message?: string; cause?: { type?: string } };
+  return (
+    REBALANCE_TYPES.has(e.type ?? '') ||
+    REBALANCE_TYPES.has(e.cause?.type ?? '') ||
+    /not aware of this member|rebalanc|generation/i.test(e.message ?? '')
+  );
 }
 
 /** The contact a record is about, as the state knows it: its external_id, else its email. */
