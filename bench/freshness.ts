@@ -15,11 +15,10 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { buildApp, createRegistry } from '../src/app';
-import { loadConfig } from '../src/config';
 import { resolveStack } from '../src/devstack/resolve';
 import { silentLogger } from '../src/observability/logger';
 import { startSimulator } from '../src/sim';
-import { numberArg, percentile, record } from './lib';
+import { benchConfig, numberArg, percentile, record } from './lib';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
@@ -43,22 +42,9 @@ async function main(): Promise<void> {
     clock: { mode: 'real' },
     searchLagMs,
   });
-  const id = Date.now().toString(36);
-  const config = loadConfig({
-    env: {
-      KAFKA_BROKERS: stack.info.brokers.join(','),
-      SCHEMA_REGISTRY_URL: stack.info.registryUrl,
-      INTERCOM_BASE_URL: sim.url,
-      INTERCOM_TOKEN: 'bench',
-      TOPIC_PREFIX: `bench-${id}`,
-      CONNECTOR_NAME: `bench-${id}`,
-      STREAMS: 'conversations',
-      POLL_INTERVAL_MS: String(pollMs),
-      KAFKA_REPLICATION_FACTOR: '1',
-      KAFKA_TOPIC_PARTITIONS: '3',
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'error',
-    },
+  const config = benchConfig(stack.info, sim.url, {
+    STREAMS: 'conversations',
+    POLL_INTERVAL_MS: String(pollMs),
   });
   const abort = new AbortController();
   const kafka = new Kafka({

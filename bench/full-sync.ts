@@ -9,10 +9,9 @@
  * events/s and the peak RSS of the connector process.
  */
 import { buildApp } from '../src/app';
-import { loadConfig } from '../src/config';
 import { resolveStack } from '../src/devstack/resolve';
 import { silentLogger } from '../src/observability/logger';
-import { numberArg, peakRssMb, record } from './lib';
+import { benchConfig, numberArg, peakRssMb, record } from './lib';
 import { startSimProcess } from './sim-process';
 
 const PER_PAGE = 150;
@@ -26,21 +25,8 @@ async function main(): Promise<void> {
   console.error(`starting the simulator with ${contacts} contacts …`);
   const sim = await startSimProcess({ contacts, rateLimit });
   console.error(`simulator ${sim.url} (pid ${sim.pid}) up after ${(sim.startupMs / 1000).toFixed(1)} s`);
-  const id = Date.now().toString(36);
-  const config = loadConfig({
-    env: {
-      KAFKA_BROKERS: stack.info.brokers.join(','),
-      SCHEMA_REGISTRY_URL: stack.info.registryUrl,
-      INTERCOM_BASE_URL: sim.url,
-      INTERCOM_TOKEN: 'bench',
-      TOPIC_PREFIX: `bench-${id}`,
-      CONNECTOR_NAME: `bench-${id}`,
-      STREAMS: 'contacts',
-      KAFKA_REPLICATION_FACTOR: '1',
-      KAFKA_TOPIC_PARTITIONS: '3',
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'error',
-    },
+  const config = benchConfig(stack.info, sim.url, {
+    STREAMS: 'contacts',
   });
   try {
     const app = await buildApp(config, silentLogger());

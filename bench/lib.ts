@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { loadConfig, type Config } from '../src/config';
 
 /** The machine a figure was measured on, printed with every result. */
 export function machine(): string {
@@ -54,4 +55,31 @@ export function percentile(values: readonly number[], p: number): number {
 /** Peak resident set size of this process so far, in MB. */
 export function peakRssMb(): number {
   return Math.round((process.resourceUsage().maxRSS * 1024) / 2 ** 20);
+}
+
+/**
+ * The configuration of a benchmark's connector: the resolved stack, the simulator, a fresh topic prefix
+ * and connector name, one-replica topics with 3 partitions, no HTTP port, errors only; `env` adds to it.
+ */
+export function benchConfig(
+  stack: { brokers: readonly string[]; registryUrl: string },
+  simUrl: string,
+  env: Record<string, string>,
+): Config {
+  const id = Date.now().toString(36);
+  return loadConfig({
+    env: {
+      KAFKA_BROKERS: stack.brokers.join(','),
+      SCHEMA_REGISTRY_URL: stack.registryUrl,
+      INTERCOM_BASE_URL: simUrl,
+      INTERCOM_TOKEN: 'bench',
+      TOPIC_PREFIX: `bench-${id}`,
+      CONNECTOR_NAME: `bench-${id}`,
+      KAFKA_REPLICATION_FACTOR: '1',
+      KAFKA_TOPIC_PARTITIONS: '3',
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'error',
+      ...env,
+    },
+  });
 }

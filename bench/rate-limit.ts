@@ -12,11 +12,10 @@
  * answered 429 / all requests, target ≤ 1 %.
  */
 import { buildApp } from '../src/app';
-import { loadConfig } from '../src/config';
 import { resolveStack } from '../src/devstack/resolve';
 import { silentLogger } from '../src/observability/logger';
 import { startSimulator, type SimStats } from '../src/sim';
-import { numberArg, record } from './lib';
+import { benchConfig, numberArg, record } from './lib';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
@@ -32,23 +31,10 @@ async function main(): Promise<void> {
     size: { contacts, conversations: 0, companies: 0 },
     rateLimit: { limit, windowMs },
   });
-  const id = Date.now().toString(36);
-  const config = loadConfig({
-    env: {
-      KAFKA_BROKERS: stack.info.brokers.join(','),
-      SCHEMA_REGISTRY_URL: stack.info.registryUrl,
-      INTERCOM_BASE_URL: sim.url,
-      INTERCOM_TOKEN: 'bench',
-      TOPIC_PREFIX: `bench-${id}`,
-      CONNECTOR_NAME: `bench-${id}`,
-      STREAMS: 'contacts',
-      POLL_INTERVAL_MS: '1',
-      RECONCILE_INTERVAL_MS: '1',
-      KAFKA_REPLICATION_FACTOR: '1',
-      KAFKA_TOPIC_PARTITIONS: '3',
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'error',
-    },
+  const config = benchConfig(stack.info, sim.url, {
+    STREAMS: 'contacts',
+    POLL_INTERVAL_MS: '1',
+    RECONCILE_INTERVAL_MS: '1',
   });
   const throttled = { budget: 0, '429': 0, budgetWaitMs: 0 };
   const abort = new AbortController();

@@ -5,11 +5,10 @@
  * of sharing this process's thread with the connector.
  */
 import { buildApp } from '../src/app';
-import { loadConfig } from '../src/config';
 import { resolveStack } from '../src/devstack/resolve';
 import { silentLogger } from '../src/observability/logger';
 import { startSimulator } from '../src/sim';
-import { flag, numberArg, record } from './lib';
+import { benchConfig, flag, numberArg, record } from './lib';
 import { startSimProcess } from './sim-process';
 
 async function main(): Promise<void> {
@@ -19,21 +18,8 @@ async function main(): Promise<void> {
   const sim = separate
     ? await startSimProcess({ contacts })
     : await startSimulator({ seed: 1, size: { contacts, conversations: 0, companies: 0 } });
-  const id = Date.now().toString(36);
-  const config = loadConfig({
-    env: {
-      KAFKA_BROKERS: stack.info.brokers.join(','),
-      SCHEMA_REGISTRY_URL: stack.info.registryUrl,
-      INTERCOM_BASE_URL: sim.url,
-      INTERCOM_TOKEN: 'bench',
-      TOPIC_PREFIX: `bench-${id}`,
-      CONNECTOR_NAME: `bench-${id}`,
-      STREAMS: 'contacts',
-      KAFKA_REPLICATION_FACTOR: '1',
-      KAFKA_TOPIC_PARTITIONS: '3',
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'error',
-    },
+  const config = benchConfig(stack.info, sim.url, {
+    STREAMS: 'contacts',
   });
   try {
     const app = await buildApp(config, silentLogger());

@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import { startHttp, type Health } from '../observability/http';
+import type { Metrics } from '../observability/metrics';
 import { loadConfig, type Config } from '../config';
 import { createLogger } from '../observability/logger';
 
@@ -48,4 +50,25 @@ export function loggerFor(config: Config, to: 'stdout' | 'stderr' = 'stderr'): L
 /** Human output goes to stdout; logs (JSON) to stdout too unless the command prints data. */
 export function print(line: string): void {
   process.stdout.write(`${line}\n`);
+}
+
+/** `/healthz`, `/readyz` and `/metrics` on HTTP_PORT; none when it is 0. */
+export async function serveHealth(
+  config: Config,
+  health: Health,
+  metrics: Metrics,
+): Promise<{ close(): Promise<void> } | undefined> {
+  return config.http.port > 0 ? startHttp(config.http.port, health, metrics) : undefined;
+}
+
+/** An AbortController aborted by the first SIGTERM or SIGINT (logged): a service's stop request. */
+export function stopOnSignals(logger: Logger): AbortController {
+  const stop = new AbortController();
+  const onSignal = (signal: string) => {
+    logger.info({ signal }, 'stopping');
+    stop.abort();
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  return stop;
 }

@@ -2,10 +2,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { buildApp, type App } from '../app';
 import { ExitCode } from '../errors';
 import { isKafkaUnavailable } from '../kafka/errors';
-import { startHttp } from '../observability/http';
 import { Metrics } from '../observability/metrics';
 import { buildContactSink } from '../sink/contacts';
-import { loadFromFlags, loggerFor, type CommonFlags } from './context';
+import { loadFromFlags, loggerFor, serveHealth, stopOnSignals, type CommonFlags } from './context';
 
 /** What /readyz says the connector waits for, after each start-up step. */
 const WAITING_FOR: Record<string, string> = {
@@ -32,26 +31,14 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
   const config = loadFromFlags(flags);
   const logger = loggerFor(config, 'stdout');
   const metrics = new Metrics();
-  const stop = new AbortController();
+  const stop = stopOnSignals(logger);
   let step = 'starting';
   let alive = true;
-  const http =
-    config.http.port > 0
-      ? await startHttp(
-          config.http.port,
-          {
-            alive: () => alive,
-            ready: () => ({ ok: step === 'ready', reason: WAITING_FOR[step] ?? step }),
-          },
-          metrics,
-        )
-      : undefined;
-  const onSignal = (signal: string) => {
-    logger.info({ signal }, 'stopping');
-    stop.abort();
-  };
-  process.once('SIGTERM', () => onSignal('SIGTERM'));
-  process.once('SIGINT', () => onSignal('SIGINT'));
+  const http = await serveHealth(
+    config,
+    { alive: () => alive, ready: () => ({ ok: step === 'ready', reason: WAITING_FOR[step] ?? step }) },
+    metrics,
+  );
   /** Schemas registered by the first life; later lives do not need the registry. */
   let codecs: App['codecs'] | undefined;
 

@@ -1,9 +1,8 @@
 import { createIntercomClient } from '../app';
 import { ConfigError, ExitCode } from '../errors';
-import { startHttp } from '../observability/http';
 import { Metrics } from '../observability/metrics';
 import { buildContactSink, sinkTopics } from '../sink/contacts';
-import { loadFromFlags, loggerFor, type CommonFlags } from './context';
+import { loadFromFlags, loggerFor, serveHealth, stopOnSignals, type CommonFlags } from './context';
 
 export interface SinkFlags extends CommonFlags {
   topic?: string;
@@ -25,34 +24,26 @@ export async function sinkContactsCommand(flags: SinkFlags): Promise<number> {
     ]);
   const logger = loggerFor(config, 'stdout');
   const metrics = new Metrics();
-  const stop = new AbortController();
+  const stop = stopOnSignals(logger);
   let ready = false;
-  const http =
-    config.http.port > 0
-      ? await startHttp(
-          config.http.port,
-          { alive: () => true, ready: () => ({ ok: ready, reason: ready ? 'ready' : 'starting' }) },
-          metrics,
-        )
-      : undefined;
-  const onSignal = (signal: string) => {
-    logger.info({ signal }, 'stopping');
-    stop.abort();
-  };
-  process.once('SIGTERM', () => onSignal('SIGTERM'));
-  process.once('SIGINT', () => onSignal('SIGINT'));
+  const http = await serveHealth(
+    config,
+    {
+      alive: () => true,
+      ready: () => ({ ok: ready, reason: ready ? 'ready' : 'Kafka and the input topic' }),
+    },
+    metrics,
+  );
   try {
     const client = createIntercomClient(config, logger, metrics.clientObserver());
     const sink = buildContactSink(config, logger, client, {
-      onRecord: (result) => {
+      onRecord: (result) => metrics.sinkRecords.inc({ result }),
+      onReady: () => {
         ready = true;
-        metrics.sinkRecords.inc({ result });
       },
     });
     logger.info({ topics: sinkTopics(config) }, 'contact sink starting');
-    const running = sink.run(stop.signal);
-    ready = true;
-    await running;
+    await sink.run(stop.signal);
     logger.info('stopped');
     return ExitCode.ok;
   } finally {

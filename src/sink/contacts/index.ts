@@ -32,6 +32,7 @@ export function buildContactSink(
   options: {
     kafka?: Kafka;
     onRecord?: (result: SinkResult) => void;
+    onReady?: () => void;
     backoffMs?: { min: number; max: number };
   } = {},
 ): ContactSink {
@@ -53,6 +54,7 @@ export function buildContactSink(
     replicationFactor: config.kafka.replicationFactor,
     logger: logger.child({ module: 'sink' }),
     onRecord: options.onRecord,
+    onReady: options.onReady,
     backoffMs: options.backoffMs,
   });
 }

@@ -30,6 +30,8 @@ export interface ContactSinkOptions {
   tolerance: 'all' | 'none';
   replicationFactor: number;
   logger: Logger;
+  /** Told once the consumer runs (topics prepared, state restored, subscribed). */
+  onReady?: () => void;
   /** Told the result of every input record. */
   onRecord?: (result: SinkResult) => void;
   /** Waits between two tries of a record that failed for a transient reason. */
@@ -120,6 +122,7 @@ export class ContactSink {
         { topic: this.o.topics.input, group: this.o.groupId, known: this.applied.size },
         'contact sink running',
       );
+      this.o.onReady?.();
       await Promise.race([
         new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })),
         crash,

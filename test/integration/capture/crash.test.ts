@@ -1,31 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { startSimulator, type RunningSimulator, type SimStream } from '../../../src/sim';
+import { startCli, type Running } from '../../stack/cli';
 import { freePort, stackEnv, waitReady } from '../../stack/env';
 import { byId, readTopics, testConfig, type DecodedEvent } from './harness';
 
-const ROOT = path.resolve(__dirname, '../../..');
 /** Kills per run; the slow tier sets CRASH_TRIALS=20. */
 const TRIALS = Number(process.env.CRASH_TRIALS ?? 3);
 const STREAMS: SimStream[] = ['contacts', 'conversations', 'conversation_parts', 'admins'];
 
-interface Running {
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  stderr(): string;
-}
-
-/** The connector as users run it: the CLI in a child process (one process: tsx as a loader, so signals reach it). */
 function startConnector(env: Record<string, string>): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'run'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, stderr: () => stderr };
+  return startCli(['run'], env);
 }
 
 const waitMs = (ms: number) => new Promise((r) => setTimeout(r, ms));

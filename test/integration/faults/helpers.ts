@@ -1,13 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import type { Config } from '../../../src/config';
 import { readToEnd } from '../../../src/kafka/read-to-end';
 import { Kafka, logLevel } from 'kafkajs';
 import type { RunningSimulator, SimStream } from '../../../src/sim';
+import { startCli, type Running } from '../../stack/cli';
 import { testKafka, testRegistry } from '../../stack/env';
 import { byId, readTopics, type DecodedEvent } from '../capture/harness';
-
-const ROOT = path.resolve(__dirname, '../../..');
 
 /** Fault rounds per case: small by default (CI), more in the slow tier (`FAULT_TRIALS=5`). */
 export const TRIALS = Math.max(1, Number(process.env.FAULT_TRIALS ?? 1));
@@ -28,34 +25,12 @@ export async function waitFor(
   return check();
 }
 
-export interface Running {
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  code(): number | null | undefined;
-  stderr(): string;
-  stdout(): string;
+/** The connector as users run it: `intercom-cdc run` in a child process. */
+export function startConnector(env: Record<string, string>): Running {
+  return startCli(['run'], env);
 }
 
-/** The connector as users run it: the CLI in a child process (tsx as a loader, so signals reach it). */
-export function startConnector(env: Record<string, string>): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'run'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  let stdout = '';
-  let code: number | null | undefined;
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdout!.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-20_000)));
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (c) => {
-      code = c;
-      resolve(c);
-    }),
-  );
-  return { child, exited, code: () => code, stderr: () => stderr, stdout: () => stdout };
-}
+export type { Running };
 
 /** The environment of a CLI connector for a test configuration. */
 export function connectorEnv(config: Config, extra: Record<string, string> = {}): Record<string, string> {

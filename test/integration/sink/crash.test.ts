@@ -1,31 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { startSimulator, type RunningSimulator } from '../../../src/sim';
+import { startCli, type Running } from '../../stack/cli';
 import { freePort, stackEnv, testKafka, waitReady } from '../../stack/env';
 import { createInputTopic, produceJson, sinkConfig, writes } from './harness';
 
-const ROOT = path.resolve(__dirname, '../../..');
 /** Kills per run; the slow tier sets CRASH_TRIALS=20. */
 const TRIALS = Number(process.env.CRASH_TRIALS ?? 3);
 /** Enough records that every kill lands while writes are still going on (each kill waits for 10–50 writes). */
 const CONTACTS = Math.max(150, 40 * TRIALS);
 
-interface Running {
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  stderr(): string;
-}
-
 function startSink(env: Record<string, string>): Running {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'sink', 'contacts'],
-    { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, stderr: () => stderr };
+  return startCli(['sink', 'contacts'], env);
 }
 
 const waitMs = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,32 +1,19 @@
-import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { createIntercomClient } from '../../../src/app';
-import { loadConfig, type Config } from '../../../src/config';
+import type { Config } from '../../../src/config';
 import { readToEnd } from '../../../src/kafka/read-to-end';
 import { silentLogger } from '../../../src/observability/logger';
 import type { RunningSimulator } from '../../../src/sim';
 import { buildContactSink, sinkTopics, type SinkResult } from '../../../src/sink/contacts';
-import { stackEnv, testKafka, uniqueName } from '../../stack/env';
+import { testKafka, uniqueName } from '../../stack/env';
+import { testConfig } from '../capture/harness';
 
 /** Configuration of one sink test: its own input topic, prefix and group, the test stack, the simulator. */
 export function sinkConfig(simUrl: string, extra: Record<string, string> = {}): Config {
-  const { brokers, registryUrl } = stackEnv();
-  const id = randomUUID().slice(0, 8);
-  return loadConfig({
-    env: {
-      KAFKA_BROKERS: brokers.join(','),
-      SCHEMA_REGISTRY_URL: registryUrl,
-      INTERCOM_BASE_URL: simUrl,
-      INTERCOM_TOKEN: 'test-token',
-      TOPIC_PREFIX: `s${id}`,
-      CONNECTOR_NAME: `sink-${id}`,
-      KAFKA_REPLICATION_FACTOR: '1',
-      SINK_CONTACTS_TOPIC: uniqueName('crm-contacts'),
-      SINK_CONTACTS_FORMAT: 'json',
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'warn',
-      ...extra,
-    },
+  return testConfig(simUrl, {
+    SINK_CONTACTS_TOPIC: uniqueName('crm-contacts'),
+    SINK_CONTACTS_FORMAT: 'json',
+    ...extra,
   });
 }
 
