@@ -19,22 +19,50 @@ export function contentHash(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('base64url');
 }
 
+/** Keys that JSON.stringify would write as they are (the common case), to skip escaping them. */
+const PLAIN_KEY = /^[A-Za-z0-9_$.-]*$/;
+
+/**
+ * Canonical JSON by string concatenation (V8 joins ropes cheaply), keys sorted once per object and
+ * quoted without JSON.stringify when they need no escaping. Same output as sorting and stringifying.
+ */
 function write(value: unknown): string | undefined {
-  if (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as { toJSON?: unknown }).toJSON === 'function'
-  ) {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object':
+      break;
+    case 'bigint':
+      return JSON.stringify(value) as string; // throws, as JSON.stringify does
+    default:
+      return undefined; // undefined, functions, symbols
+  }
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function')
     return write((value as { toJSON(): unknown }).toJSON());
-  }
-  if (Array.isArray(value)) return `[${value.map((item) => write(item) ?? 'null').join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries: string[] = [];
-    for (const key of Object.keys(value).sort()) {
-      const text = write((value as Record<string, unknown>)[key]);
-      if (text !== undefined) entries.push(`${JSON.stringify(key)}:${text}`);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      out += write(value[i]) ?? 'null';
     }
-    return `{${entries.join(',')}}`;
+    return `${out}]`;
   }
-  return JSON.stringify(value) as string | undefined;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const text = write(record[key]);
+    if (text === undefined) continue;
+    if (!first) out += ',';
+    first = false;
+    out += PLAIN_KEY.test(key) ? `"${key}":` : `${JSON.stringify(key)}:`;
+    out += text;
+  }
+  return `${out}}`;
 }

@@ -65,3 +65,80 @@ describe('contentHash', () => {
     expect(contentHash(copy)).not.toBe(contentHash(admin));
   });
 });
+
+/** The first implementation, kept as the specification of the canonical form (sort, then stringify). */
+function reference(value: unknown): string | undefined {
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { toJSON?: unknown }).toJSON === 'function'
+  )
+    return reference((value as { toJSON(): unknown }).toJSON());
+  if (Array.isArray(value)) return `[${value.map((item) => reference(item) ?? 'null').join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries: string[] = [];
+    for (const key of Object.keys(value).sort()) {
+      const text = reference((value as Record<string, unknown>)[key]);
+      if (text !== undefined) entries.push(`${JSON.stringify(key)}:${text}`);
+    }
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) as string | undefined;
+}
+
+describe('canonicalJson against its specification', () => {
+  const KEYS = [
+    'a',
+    'B',
+    '10',
+    '9',
+    '',
+    'with space',
+    'quote"d',
+    'back\\slash',
+    'é',
+    '😀',
+    'new\nline',
+    '$x',
+    'a.b',
+    '-',
+  ];
+  let seed = 7;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
+  function value(depth: number): unknown {
+    const r = rand();
+    if (depth > 3 || r < 0.3)
+      return pick([
+        null,
+        true,
+        false,
+        0,
+        -0,
+        1.5,
+        -2e-7,
+        1e21,
+        Number.NaN,
+        Infinity,
+        'x',
+        'ünï"\\\n',
+        '',
+        undefined,
+      ]);
+    if (r < 0.6) return Array.from({ length: Math.floor(rand() * 4) }, () => value(depth + 1));
+    return Object.fromEntries(
+      Array.from({ length: Math.floor(rand() * 6) }, () => [pick(KEYS), value(depth + 1)]),
+    );
+  }
+
+  it('writes exactly what sorting and stringifying writes, for 5,000 random values', () => {
+    for (let i = 0; i < 5000; i++) {
+      const v = value(0);
+      expect(canonicalJson(v)).toBe(reference(v) ?? 'null');
+    }
+  });
+
+  it('gives the admin fixture the same hash as before', () => {
+    expect(canonicalJson(admin)).toBe(reference(admin));
+  });
+});
