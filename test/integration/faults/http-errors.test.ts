@@ -48,7 +48,11 @@ describe('5xx, resets and broken bodies', () => {
     expect(run.missing).toEqual([]);
     expect(run.duplicates).toEqual([]);
     expect(run.deadLetters).toBe(0);
-    expect(run.retries).toBeGreaterThanOrEqual(7 * TRIALS);
+    // Every failure the connector met was retried (faults still queued when the sync ended are dropped,
+    // so the count of rounds is no bound).
+    const met = ['500', '502', '503', 'error'].reduce((n, s) => n + (run.statuses[s] ?? 0), 0);
+    expect(met).toBeGreaterThan(0);
+    expect(run.retries).toBeGreaterThanOrEqual(met);
     for (const status of ['500', '502', '503'])
       expect({ status, n: served[status] > 0 }).toEqual({ status, n: true });
   });
