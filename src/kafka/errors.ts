@@ -61,6 +61,25 @@ export function isKafkaUnavailable(error: unknown): boolean {
   return false;
 }
 
+const REBALANCE_TYPES = new Set([
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'REBALANCE_IN_PROGRESS',
+  'NOT_COORDINATOR',
+  'COORDINATOR_NOT_AVAILABLE',
+  'FENCED_INSTANCE_ID',
+]);
+
+/**
+ * Whether a consumer-group call (an offset commit, a heartbeat) failed because the group is changing
+ * hands (a member joined, left or was dropped), not because of the data: the partition's next owner
+ * reads the records again.
+ */
+export function isRebalance(error: unknown): boolean {
+  if (protocolTypes(error).some((t) => REBALANCE_TYPES.has(t))) return true;
+  return /not aware of this member|rebalanc|generation/i.test((error as Error)?.message ?? '');
+}
+
 /** The kafkajs protocol error types along an error's cause chain. */
 function protocolTypes(error: unknown): string[] {
   const types: string[] = [];

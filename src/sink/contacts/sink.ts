@@ -3,8 +3,9 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { CdcError, ConfigError } from '../../errors';
-import { kafkaError } from '../../kafka/errors';
+import { isRebalance, kafkaError } from '../../kafka/errors';
 import { readToEnd, retryingKafka } from '../../kafka/read-to-end';
+import { ensureTopics } from '../../kafka/topics';
 import type { ContactApplier, Outcome } from './apply';
 import { RejectedRecord, isChangeEvent, parseUpsert, type ContactUpsert, type ParseOptions } from './input';
 
@@ -40,6 +41,11 @@ export interface ContactSinkOptions {
 
 /** What became of one input record. */
 export type SinkResult = Outcome | 'dead_letter' | 'skipped_event' | 'skipped_tombstone' | 'already_applied';
+
+/** A record's value once decoded: decoded once, kept across retries and for the dead-letter topic. */
+interface Decoded {
+  value?: unknown;
+}
 
 /** Where an input record sits: partitions keep order, so a position is comparable to another of the same partition. */
 interface Position {
@@ -146,26 +152,19 @@ export class ContactSink {
           ['sink.contacts.topic'],
         );
       }
+      // Created when missing; the state topic is checked like the capture's (compacted, one partition).
       const rf = this.o.replicationFactor;
-      const missing = [
-        { topic: this.o.topics.dlq, policy: 'delete' },
-        { topic: this.o.topics.state, policy: 'compact' },
-      ].filter((t) => !existing.has(t.topic));
-      if (missing.length) {
-        await admin
-          .createTopics({
-            waitForLeaders: true,
-            topics: missing.map((t) => ({
-              topic: t.topic,
-              numPartitions: 1,
-              replicationFactor: rf,
-              configEntries: [{ name: 'cleanup.policy', value: t.policy }],
-            })),
-          })
-          .catch((error: Error) => {
-            if (!/already exists/i.test(error.message)) throw error;
-          });
-      }
+      const topic = (name: string, policy: string) => ({
+        topic: name,
+        numPartitions: 1,
+        replicationFactor: rf,
+        configEntries: [{ name: 'cleanup.policy', value: policy }],
+      });
+      await ensureTopics(
+        admin,
+        [topic(this.o.topics.dlq, 'delete'), topic(this.o.topics.state, 'compact')],
+        this.o.topics.state,
+      );
     } catch (error) {
       if (error instanceof CdcError) throw error;
       throw kafkaError('preparing the sink topics', error);
@@ -192,9 +191,10 @@ export class ContactSink {
     heartbeat: () => Promise<void>,
   ): Promise<void> {
     const backoff = this.o.backoffMs ?? { min: 1_000, max: 60_000 };
+    const decoded: Decoded = {};
     for (let wait = backoff.min; ; wait = Math.min(wait * 2, backoff.max)) {
       try {
-        this.o.onRecord?.(await this.handleOnce(at, message));
+        this.o.onRecord?.(await this.handleOnce(at, message, decoded));
         return;
       } catch (error) {
         if (error instanceof RejectedRecord) {
@@ -202,7 +202,7 @@ export class ContactSink {
             this.fatal = error;
             throw error;
           }
-          await this.deadLetter(at, message, error);
+          await this.deadLetter(at, message, error, decoded);
           this.o.onRecord?.('dead_letter');
           return;
         }
@@ -221,9 +221,10 @@ export class ContactSink {
     }
   }
 
-  private async handleOnce(at: Position, message: KafkaMessage): Promise<SinkResult> {
+  private async handleOnce(at: Position, message: KafkaMessage, decoded: Decoded): Promise<SinkResult> {
     if (message.value === null) return 'skipped_tombstone';
-    const value = await this.decode(message.value);
+    if (!('value' in decoded)) decoded.value = await this.decode(message.value);
+    const value = decoded.value;
     if (isChangeEvent(value)) return 'skipped_event';
     const upsert = parseUpsert(value, this.o.parse);
     const key = stateKey(upsert);
@@ -284,13 +285,14 @@ export class ContactSink {
     }
   }
 
-  private async deadLetter(at: Position, message: KafkaMessage, error: RejectedRecord): Promise<void> {
-    let record: unknown;
-    try {
-      record = message.value ? await this.decode(message.value) : null;
-    } catch {
-      record = undefined;
-    }
+  /** The record goes to the dead-letter topic as decoded (or as base64 when it could not be decoded). */
+  private async deadLetter(
+    at: Position,
+    message: KafkaMessage,
+    error: RejectedRecord,
+    decoded: Decoded,
+  ): Promise<void> {
+    const record = decoded.value;
     const body = {
       topic: at.topic,
       partition: at.partition,
@@ -307,7 +309,7 @@ export class ContactSink {
           }
         : {}),
       ts_ms: Date.now(),
-      ...(record !== undefined
+      ...('value' in decoded
         ? { record }
         : { value_base64: message.value ? message.value.toString('base64') : null }),
     };
@@ -321,25 +323,6 @@ export class ContactSink {
       'record rejected: sent to the dead-letter topic',
     );
   }
-}
-
-const REBALANCE_TYPES = new Set([
-  'UNKNOWN_MEMBER_ID',
-  'ILLEGAL_GENERATION',
-  'REBALANCE_IN_PROGRESS',
-  'NOT_COORDINATOR',
-  'COORDINATOR_NOT_AVAILABLE',
-  'FENCED_INSTANCE_ID',
-]);
-
-/** A failure of an offset commit because the consumer group is changing hands, not because of the data. */
-function isRebalance(error: unknown): boolean {
-  const e = error as { type?: string; message?: string; cause?: { type?: string } };
-  return (
-    REBALANCE_TYPES.has(e.type ?? '') ||
-    REBALANCE_TYPES.has(e.cause?.type ?? '') ||
-    /not aware of this member|rebalanc|generation/i.test(e.message ?? '')
-  );
 }
 
 /** The contact a record is about, as the state knows it: its external_id, else its email. */

@@ -1,6 +1,6 @@
 import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
 import { CdcError, exitCodeFor } from '../../../src/errors';
-import { isKafkaUnavailable, kafkaError } from '../../../src/kafka/errors';
+import { isKafkaUnavailable, isRebalance, kafkaError } from '../../../src/kafka/errors';
 
 describe('Kafka failures', () => {
   it('tells an unavailable cluster from a wrong request', () => {
@@ -24,5 +24,14 @@ describe('Kafka failures', () => {
     expect(fenced.kind).toBe('fenced');
     expect(isKafkaUnavailable(fenced)).toBe(false);
     expect(isKafkaUnavailable(new CdcError('x', { code: 'config_invalid', kind: 'config' }))).toBe(false);
+  });
+
+  it('tells a group changing hands from other failures', () => {
+    expect(isRebalance(Object.assign(new Error('x'), { type: 'REBALANCE_IN_PROGRESS' }))).toBe(true);
+    expect(isRebalance(new Error('The coordinator is not aware of this member'))).toBe(true);
+    expect(isRebalance(Object.assign(new Error('wrapped'), { cause: { type: 'UNKNOWN_MEMBER_ID' } }))).toBe(
+      true,
+    );
+    expect(isRebalance(new Error('Connection error: connect ECONNREFUSED'))).toBe(false);
   });
 });
