@@ -16,6 +16,7 @@ import {
 } from './emit';
 import { listingPages, mayMissObjects, type IntercomReader, type Page } from './source';
 import { DescendingWalk } from './walk';
+import { sleep } from '../sleep';
 
 type Obj = Record<string, unknown>;
 
@@ -550,17 +551,4 @@ function max(a: number | null, b: number | null): number | null {
   if (a === null) return b;
   if (b === null) return a;
   return Math.max(a, b);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done);
-  });
 }

@@ -1,10 +1,10 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { buildApp, type App } from '../app';
 import { ExitCode } from '../errors';
 import { isKafkaUnavailable } from '../kafka/errors';
 import { Metrics } from '../observability/metrics';
 import { buildContactSink } from '../sink/contacts';
 import { loadFromFlags, loggerFor, serveHealth, stopOnSignals, type CommonFlags } from './context';
+import { sleep } from '../sleep';
 
 /** What /readyz says the connector waits for, after each start-up step. */
 const WAITING_FOR: Record<string, string> = {
@@ -109,6 +109,3 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
 }
 
 /** Waits `ms`, or less when `signal` aborts; leaves no listener behind on the signal. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return delay(ms, undefined, { signal }).catch(() => undefined);
-}

@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -8,6 +7,7 @@ import { readToEnd, retryingKafka } from '../../kafka/read-to-end';
 import { ensureTopics } from '../../kafka/topics';
 import type { ContactApplier, Outcome } from './apply';
 import { RejectedRecord, isChangeEvent, parseUpsert, type ContactUpsert, type ParseOptions } from './input';
+import { sleep } from '../../sleep';
 
 export interface SinkTopics {
   input: string;
@@ -331,6 +331,3 @@ export function stateKey(upsert: ContactUpsert): string {
 }
 
 /** Waits `ms`, or less when `signal` aborts; leaves no listener behind on the signal. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return delay(ms, undefined, { signal }).catch(() => undefined);
-}
