@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import type { Config } from '../../src/config';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -10,12 +11,16 @@ export interface Running {
   /** The exit code once it exited (null: ended by a signal); undefined while it runs. */
   code(): number | null | undefined;
   stderr(): string;
-  /** The last 20,000 characters of its stdout (the service's JSON logs). */
+  /** Its stdout (the service's JSON logs, or a command's output), the last `stdoutLimit` characters. */
   stdout(): string;
 }
 
 /** Starts `intercom-cdc <args>` from source (tsx as a loader in one process, so signals reach it). */
-export function startCli(args: string[], env: Record<string, string>): Running {
+export function startCli(
+  args: string[],
+  env: Record<string, string>,
+  { stdoutLimit = 20_000 }: { stdoutLimit?: number } = {},
+): Running {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
@@ -25,7 +30,7 @@ export function startCli(args: string[], env: Record<string, string>): Running {
   let stdout = '';
   let code: number | null | undefined;
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdout!.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-20_000)));
+  child.stdout!.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-stdoutLimit)));
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (c) => {
       code = c;
@@ -33,4 +38,46 @@ export function startCli(args: string[], env: Record<string, string>): Running {
     }),
   );
   return { child, exited, code: () => code, stderr: () => stderr, stdout: () => stdout };
+}
+
+export const waitMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` until it returns true or the time is up; returns whether it did. */
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  ms: number,
+  stepMs = 200,
+): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await waitMs(stepMs);
+  }
+  return check();
+}
+
+/**
+ * The environment of a CLI connector for a test configuration (its stack, simulator, prefix, name,
+ * streams, and the sink's input topic when it has one): one-replica topics with 2 partitions, quick
+ * polls and reconciliations, no HTTP port, warnings only; `extra` adds to it or overrides.
+ */
+export function connectorEnv(config: Config, extra: Record<string, string> = {}): Record<string, string> {
+  const sink = config.sink.contacts;
+  return {
+    KAFKA_BROKERS: config.kafka.brokers.join(','),
+    SCHEMA_REGISTRY_URL: config.schemaRegistry.url,
+    INTERCOM_BASE_URL: config.intercom.baseUrl,
+    INTERCOM_TOKEN: 'test-token',
+    TOPIC_PREFIX: config.kafka.topicPrefix,
+    CONNECTOR_NAME: config.connector.name,
+    STREAMS: config.streams.enabled.join(','),
+    KAFKA_REPLICATION_FACTOR: '1',
+    KAFKA_TOPIC_PARTITIONS: '2',
+    POLL_INTERVAL_MS: '200',
+    RECONCILE_INTERVAL_MS: '3000',
+    ...(sink.topic ? { SINK_CONTACTS_TOPIC: sink.topic, SINK_CONTACTS_FORMAT: sink.format } : {}),
+    HTTP_PORT: '0',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
 }

@@ -1,6 +1,6 @@
 import { startSimulator, type RunningSimulator, type SimStream } from '../../../src/sim';
-import { startCli, type Running } from '../../stack/cli';
-import { freePort, stackEnv, waitReady } from '../../stack/env';
+import { connectorEnv, startCli, waitMs, type Running } from '../../stack/cli';
+import { freePort, waitReady } from '../../stack/env';
 import { byId, readTopics, testConfig, type DecodedEvent } from './harness';
 
 /** Kills per run; the slow tier sets CRASH_TRIALS=20. */
@@ -10,8 +10,6 @@ const STREAMS: SimStream[] = ['contacts', 'conversations', 'conversation_parts',
 function startConnector(env: Record<string, string>): Running {
   return startCli(['run'], env);
 }
-
-const waitMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Ids of live objects whose latest event is not the simulator's current version. */
 function behind(sim: RunningSimulator, events: DecodedEvent[], prefix: string): string[] {
@@ -41,23 +39,9 @@ describe('exactly once across crashes', () => {
   it(`survives ${TRIALS} SIGKILLs at random instants: nothing missing, nothing twice`, async () => {
     const config = testConfig(sim.url);
     const prefix = config.kafka.topicPrefix;
-    const { brokers, registryUrl } = stackEnv();
-    const env = {
-      KAFKA_BROKERS: brokers.join(','),
-      SCHEMA_REGISTRY_URL: registryUrl,
-      INTERCOM_BASE_URL: sim.url,
-      INTERCOM_TOKEN: 'test-token',
-      TOPIC_PREFIX: prefix,
-      CONNECTOR_NAME: config.connector.name,
-      STREAMS: STREAMS.join(','),
-      KAFKA_REPLICATION_FACTOR: '1',
-      KAFKA_TOPIC_PARTITIONS: '2',
-      POLL_INTERVAL_MS: '200',
-      // Merges while a listing pages make it skip objects; the scheduled reconciliation repairs that.
-      RECONCILE_INTERVAL_MS: '3000',
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'error',
-    };
+    // Merges while a listing pages make it skip objects; the scheduled reconciliation (every 3 s here)
+    // repairs that.
+    const env = connectorEnv(config, { STREAMS: STREAMS.join(','), LOG_LEVEL: 'error' });
     const kills: number[] = [];
     for (let trial = 0; trial < TRIALS; trial++) {
       const run = startConnector(env);

@@ -1,9 +1,6 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { startSimulator, type RunningSimulator } from '../../../src/sim';
+import { startCli } from '../../stack/cli';
 import { freePort, stackEnv, uniqueName } from '../../stack/env';
-
-const ROOT = path.resolve(__dirname, '../../..');
 
 interface Result {
   code: number | null;
@@ -11,25 +8,16 @@ interface Result {
   stderr: string;
 }
 
-/** The CLI as a user runs it: a child process, its output and its exit code. */
-function cli(
+/** The CLI as a user runs it: a child process, its whole output and its exit code. */
+async function cli(
   args: string[],
   env: Record<string, string>,
   onStart?: (kill: (s: NodeJS.Signals) => void) => void,
 ): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    onStart?.((signal) => child.kill(signal));
-  });
+  const run = startCli(args, env, { stdoutLimit: Infinity });
+  onStart?.((signal) => run.child.kill(signal));
+  const code = await run.exited;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
 }
 
 describe('the CLI, run as a user would', () => {

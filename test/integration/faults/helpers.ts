@@ -1,56 +1,19 @@
-import type { Config } from '../../../src/config';
 import { readToEnd } from '../../../src/kafka/read-to-end';
 import { Kafka, logLevel } from 'kafkajs';
 import type { RunningSimulator, SimStream } from '../../../src/sim';
-import { startCli, type Running } from '../../stack/cli';
+import { connectorEnv, startCli, waitFor, waitMs, type Running } from '../../stack/cli';
 import { testKafka, testRegistry } from '../../stack/env';
 import { byId, readTopics, type DecodedEvent } from '../capture/harness';
 
 /** Fault rounds per case: small by default (CI), more in the slow tier (`FAULT_TRIALS=5`). */
 export const TRIALS = Math.max(1, Number(process.env.FAULT_TRIALS ?? 1));
 
-export const waitMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it returns true or the time is up; returns whether it did. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  ms: number,
-  stepMs = 200,
-): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await waitMs(stepMs);
-  }
-  return check();
-}
-
 /** The connector as users run it: `intercom-cdc run` in a child process. */
 export function startConnector(env: Record<string, string>): Running {
   return startCli(['run'], env);
 }
 
-export type { Running };
-
-/** The environment of a CLI connector for a test configuration. */
-export function connectorEnv(config: Config, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    KAFKA_BROKERS: config.kafka.brokers.join(','),
-    SCHEMA_REGISTRY_URL: config.schemaRegistry.url,
-    INTERCOM_BASE_URL: config.intercom.baseUrl,
-    INTERCOM_TOKEN: 'test-token',
-    TOPIC_PREFIX: config.kafka.topicPrefix,
-    CONNECTOR_NAME: config.connector.name,
-    STREAMS: config.streams.enabled.join(','),
-    KAFKA_REPLICATION_FACTOR: '1',
-    KAFKA_TOPIC_PARTITIONS: '2',
-    POLL_INTERVAL_MS: '200',
-    RECONCILE_INTERVAL_MS: '3000',
-    HTTP_PORT: '0',
-    LOG_LEVEL: 'warn',
-    ...extra,
-  };
-}
+export { connectorEnv, waitFor, waitMs, type Running };
 
 /**
  * What the topics lack against the simulator's truth, for streams compared by content (contacts,

@@ -1,6 +1,6 @@
 import { startSimulator, type RunningSimulator } from '../../../src/sim';
-import { startCli, type Running } from '../../stack/cli';
-import { freePort, stackEnv, testKafka, waitReady } from '../../stack/env';
+import { connectorEnv, startCli, waitMs, type Running } from '../../stack/cli';
+import { freePort, testKafka, waitReady } from '../../stack/env';
 import { createInputTopic, produceJson, sinkConfig, writes } from './harness';
 
 /** Kills per run; the slow tier sets CRASH_TRIALS=20. */
@@ -12,7 +12,6 @@ function startSink(env: Record<string, string>): Running {
   return startCli(['sink', 'contacts'], env);
 }
 
-const waitMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const total = (sim: RunningSimulator) => Object.values(writes(sim)).reduce((a, b) => a + b, 0);
 
 describe('contact sink across crashes', () => {
@@ -41,22 +40,11 @@ describe('contact sink across crashes', () => {
         })),
       ];
       await produceJson(kafka, topic, records);
-      const { brokers, registryUrl } = stackEnv();
-      const env = {
-        KAFKA_BROKERS: brokers.join(','),
-        SCHEMA_REGISTRY_URL: registryUrl,
-        INTERCOM_BASE_URL: sim.url,
-        INTERCOM_TOKEN: 'test-token',
-        TOPIC_PREFIX: config.kafka.topicPrefix,
-        CONNECTOR_NAME: config.connector.name,
-        KAFKA_REPLICATION_FACTOR: '1',
-        SINK_CONTACTS_TOPIC: topic,
-        SINK_CONTACTS_FORMAT: 'json',
+      const env = connectorEnv(config, {
         // The next run takes the partitions over once the killed member's session expired.
         SINK_CONTACTS_SESSION_TIMEOUT_MS: '6000',
-        HTTP_PORT: '0',
         LOG_LEVEL: 'error',
-      };
+      });
       // Slow enough that a kill lands between the writes of a batch.
       sim.setRateLimit({ limit: 60, windowMs: 1000 });
       const kills: number[] = [];

@@ -1,8 +1,7 @@
 import { startSimulator, type RunningSimulator } from '../../../src/sim';
-import { startCli } from '../../stack/cli';
-import { freePort, stackEnv, testKafka, waitReady } from '../../stack/env';
+import { connectorEnv, startCli, waitFor } from '../../stack/cli';
+import { freePort, testKafka, waitReady } from '../../stack/env';
 import { readTopics } from '../capture/harness';
-import { waitFor } from '../faults/helpers';
 import { createInputTopic, produceJson, sinkConfig, writes } from './harness';
 
 /**
@@ -24,24 +23,16 @@ describe('run with the contact sink beside capture', () => {
     const kafka = testKafka('sink-run');
     await createInputTopic(kafka, topic, 1);
     const port = await freePort();
-    const { brokers, registryUrl } = stackEnv();
-    const run = startCli(['run'], {
-      KAFKA_BROKERS: brokers.join(','),
-      SCHEMA_REGISTRY_URL: registryUrl,
-      INTERCOM_BASE_URL: sim.url,
-      INTERCOM_TOKEN: 'test-token',
-      TOPIC_PREFIX: config.kafka.topicPrefix,
-      CONNECTOR_NAME: config.connector.name,
-      STREAMS: 'contacts',
-      KAFKA_REPLICATION_FACTOR: '1',
-      KAFKA_TOPIC_PARTITIONS: '1',
-      POLL_INTERVAL_MS: '300',
-      SINK_CONTACTS_ENABLED: 'true',
-      SINK_CONTACTS_TOPIC: topic,
-      SINK_CONTACTS_FORMAT: 'json',
-      HTTP_PORT: String(port),
-      LOG_LEVEL: 'warn',
-    });
+    const run = startCli(
+      ['run'],
+      connectorEnv(config, {
+        STREAMS: 'contacts',
+        KAFKA_TOPIC_PARTITIONS: '1',
+        POLL_INTERVAL_MS: '300',
+        SINK_CONTACTS_ENABLED: 'true',
+        HTTP_PORT: String(port),
+      }),
+    );
     try {
       expect(await waitReady(port)).toBe(true);
       const before = writes(sim);
