@@ -18,7 +18,7 @@ import { buildApp, createRegistry } from '../src/app';
 import { resolveStack } from '../src/devstack/resolve';
 import { silentLogger } from '../src/observability/logger';
 import { startSimulator } from '../src/sim';
-import { benchConfig, numberArg, percentile, record } from './lib';
+import { benchConfig, numberArg, percentile, record, runMain } from './lib';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
@@ -140,7 +140,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runMain(main);

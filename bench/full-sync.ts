@@ -11,7 +11,7 @@
 import { buildApp } from '../src/app';
 import { resolveStack } from '../src/devstack/resolve';
 import { silentLogger } from '../src/observability/logger';
-import { benchConfig, numberArg, peakRssMb, record } from './lib';
+import { benchConfig, numberArg, peakRssMb, record, runMain } from './lib';
 import { startSimProcess } from './sim-process';
 
 const PER_PAGE = 150;
@@ -77,7 +77,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runMain(main);

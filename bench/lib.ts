@@ -83,3 +83,11 @@ export function benchConfig(
     },
   });
 }
+
+/** Runs a benchmark's main: a failure is printed and ends the process with exit code 1. */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

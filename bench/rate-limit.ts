@@ -15,7 +15,7 @@ import { buildApp } from '../src/app';
 import { resolveStack } from '../src/devstack/resolve';
 import { silentLogger } from '../src/observability/logger';
 import { startSimulator, type SimStats } from '../src/sim';
-import { benchConfig, numberArg, record } from './lib';
+import { benchConfig, numberArg, record, runMain } from './lib';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
@@ -107,7 +107,4 @@ function answered(stats: SimStats): number {
   return stats.requests - stats.rateLimited;
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runMain(main);

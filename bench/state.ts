@@ -10,7 +10,7 @@ import { resolveStack } from '../src/devstack/resolve';
 import { restoreState, StateStore } from '../src/kafka/state-store';
 import { TransactionalPublisher } from '../src/kafka/publisher';
 import { contentHash } from '../src/normalize';
-import { record } from './lib';
+import { record, runMain } from './lib';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -75,7 +75,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runMain(main);

@@ -8,7 +8,7 @@ import { buildApp } from '../src/app';
 import { resolveStack } from '../src/devstack/resolve';
 import { silentLogger } from '../src/observability/logger';
 import { startSimulator } from '../src/sim';
-import { benchConfig, flag, numberArg, record } from './lib';
+import { benchConfig, flag, numberArg, record, runMain } from './lib';
 import { startSimProcess } from './sim-process';
 
 async function main(): Promise<void> {
@@ -47,7 +47,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runMain(main);
