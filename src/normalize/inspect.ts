@@ -30,37 +30,60 @@ export class UnsafeObjectError extends CdcError {
  * Unicode text, naming the first such field under `path`.
  */
 export function assertSafeJson(value: unknown, path: string, maxDepth = MAX_DEPTH): void {
-  const stack: { value: unknown; path: string; depth: number }[] = [{ value, path, depth: 0 }];
+  // Every object read runs through here: a field's path is only spelled out for the error.
+  const stack: Node[] = [{ value, depth: 0 }];
   while (stack.length > 0) {
-    const item = stack.pop()!;
-    const v = item.value;
+    const node = stack.pop()!;
+    const v = node.value;
     if (typeof v === 'string') {
       if (!wellFormed(v))
         throw new UnsafeObjectError(
           'invalid_utf8',
-          item.path,
+          pathOf(node, path),
           'the string is not valid Unicode (a lone surrogate, or U+FFFD where bytes were not UTF-8)',
         );
       continue;
     }
     if (typeof v !== 'object' || v === null) continue;
-    if (item.depth >= maxDepth)
-      throw new UnsafeObjectError('too_deep', item.path, `nested deeper than ${maxDepth} levels`);
+    if (node.depth >= maxDepth)
+      throw new UnsafeObjectError('too_deep', pathOf(node, path), `nested deeper than ${maxDepth} levels`);
     if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--)
-        stack.push({ value: v[i], path: `${item.path}[${i}]`, depth: item.depth + 1 });
+        stack.push({ value: v[i], depth: node.depth + 1, parent: node, key: i });
       continue;
     }
     for (const key of Object.keys(v)) {
       if (!wellFormed(key))
-        throw new UnsafeObjectError('invalid_utf8', `${item.path}.${key}`, 'the key is not valid Unicode');
+        throw new UnsafeObjectError(
+          'invalid_utf8',
+          `${pathOf(node, path)}.${key}`,
+          'the key is not valid Unicode',
+        );
       stack.push({
         value: (v as Record<string, unknown>)[key],
-        path: `${item.path}.${key}`,
-        depth: item.depth + 1,
+        depth: node.depth + 1,
+        parent: node,
+        key,
       });
     }
   }
+}
+
+/** A value met by assertSafeJson, and how it was reached: its parent and the step from it. */
+interface Node {
+  value: unknown;
+  depth: number;
+  parent?: Node;
+  /** Its key in the parent object, or its index in the parent array; none for the root. */
+  key?: string | number;
+}
+
+/** `root.key[2].other`: the path of a node, spelled out only when an error names it. */
+function pathOf(node: Node, root: string): string {
+  let path = '';
+  for (let n: Node | undefined = node; n?.parent; n = n.parent)
+    path = (typeof n.key === 'number' ? `[${n.key}]` : `.${n.key}`) + path;
+  return root + path;
 }
 
 function wellFormed(s: string): boolean {
