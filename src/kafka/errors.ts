@@ -41,24 +41,13 @@ const UNAVAILABLE_TYPES = new Set([
 export function isKafkaUnavailable(error: unknown): boolean {
   // Our own errors say what they are (a registry or Intercom outage is not a Kafka one).
   if (error instanceof CdcError) return error.code === 'kafka_unavailable';
-  for (
-    let e = error as
-        | { name?: string; type?: string; message?: string; cause?: unknown; originalError?: unknown }
-        | undefined,
-      depth = 0;
-    e && depth < 8;
-    depth++
-  ) {
-    if (typeof e.name === 'string' && UNAVAILABLE_NAMES.has(e.name)) return true;
-    if (typeof e.type === 'string' && UNAVAILABLE_TYPES.has(e.type)) return true;
-    if (
-      typeof e.message === 'string' &&
-      /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ETIMEDOUT|Connection (error|timeout|closed)/.test(e.message)
-    )
-      return true;
-    e = (e.cause ?? e.originalError) as typeof e;
-  }
-  return false;
+  return causeChain(error).some(
+    (e) =>
+      (typeof e.name === 'string' && UNAVAILABLE_NAMES.has(e.name)) ||
+      (typeof e.type === 'string' && UNAVAILABLE_TYPES.has(e.type)) ||
+      (typeof e.message === 'string' &&
+        /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ETIMEDOUT|Connection (error|timeout|closed)/.test(e.message)),
+  );
 }
 
 const REBALANCE_TYPES = new Set([
@@ -80,18 +69,31 @@ export function isRebalance(error: unknown): boolean {
   return /not aware of this member|rebalanc|generation/i.test((error as Error)?.message ?? '');
 }
 
+interface ChainLink {
+  name?: unknown;
+  type?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  originalError?: unknown;
+}
+
+/** An error and its causes (kafkajs wraps in `cause` or `originalError`), at most 8 deep. */
+function causeChain(error: unknown): ChainLink[] {
+  const links: ChainLink[] = [];
+  for (
+    let e = error as ChainLink | undefined;
+    e && links.length < 8;
+    e = (e.cause ?? e.originalError) as ChainLink
+  )
+    links.push(e);
+  return links;
+}
+
 /** The kafkajs protocol error types along an error's cause chain. */
 function protocolTypes(error: unknown): string[] {
-  const types: string[] = [];
-  for (
-    let e = error as { type?: string; cause?: unknown; originalError?: unknown } | undefined, depth = 0;
-    e && depth < 8;
-    depth++
-  ) {
-    if (typeof e.type === 'string') types.push(e.type);
-    e = (e.cause ?? e.originalError) as typeof e;
-  }
-  return types;
+  return causeChain(error)
+    .map((e) => e.type)
+    .filter((t): t is string => typeof t === 'string');
 }
 
 /** Turns a kafkajs failure into a typed error: fenced (exit 3), not authorized (exit 2), Kafka unavailable
