@@ -211,6 +211,14 @@ export function updateContact(ctx: ApiContext): Record<string, unknown> {
   return ws.render('contacts', row);
 }
 
+/** The contact of an archive or unarchive request, live or archived; anything else is a 404. */
+function archivable(ctx: ApiContext): { id: string; row: number; flags: number } {
+  const { id, row } = contactRow(ctx);
+  const flags = row === undefined ? undefined : ctx.ws.table('contacts').flags[row];
+  if (row === undefined || flags === undefined || (flags !== 0 && flags !== FLAG_ARCHIVED)) throw missing(id);
+  return { id, row, flags };
+}
+
 function archiveBody(ws: Workspace, id: string, row: number, archived: boolean): Record<string, unknown> {
   const externalId = ws.render('contacts', row).external_id;
   return { type: 'contact', id, external_id: externalId ?? null, archived };
@@ -218,18 +226,14 @@ function archiveBody(ws: Workspace, id: string, row: number, archived: boolean):
 
 /** Live → archived (logged like a delete); archived → the same answer, nothing changes. */
 export function archiveContact(ctx: ApiContext): Record<string, unknown> {
-  const { id, row } = contactRow(ctx);
-  const flags = row === undefined ? undefined : ctx.ws.table('contacts').flags[row];
-  if (row === undefined || (flags !== 0 && flags !== FLAG_ARCHIVED)) throw missing(id);
+  const { id, row, flags } = archivable(ctx);
   if (flags === 0) ctx.engine.archive(id);
   return archiveBody(ctx.ws, id, row, true);
 }
 
 /** Archived → live with `updated_at` = now (logged like a create); live → the same answer, nothing changes. */
 export function unarchiveContact(ctx: ApiContext): Record<string, unknown> {
-  const { id, row } = contactRow(ctx);
-  const flags = row === undefined ? undefined : ctx.ws.table('contacts').flags[row];
-  if (row === undefined || (flags !== 0 && flags !== FLAG_ARCHIVED)) throw missing(id);
+  const { id, row, flags } = archivable(ctx);
   if (flags === FLAG_ARCHIVED) ctx.engine.unarchive(id);
   return archiveBody(ctx.ws, id, row, false);
 }
