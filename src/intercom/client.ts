@@ -12,12 +12,13 @@ import {
   type JsonObject,
   type Page,
   type PageRequest,
+  type PageStyle,
   type Query,
 } from './pagination';
 import { RateLimiter } from './rate-limiter';
 import { DEFAULT_API_VERSION } from './region';
 import { walkScroll, type ScrollOptions } from './scroll';
-import { Semaphore } from './semaphore';
+import { RequestScheduler, type Priority } from './scheduler';
 import { Attempts, createTransport, type ClientObserver } from './transport';
 
 export interface IntercomClientOptions {
@@ -27,7 +28,11 @@ export interface IntercomClientOptions {
   auth: TokenProvider;
   /** Per attempt, idle socket time. Default 30 s. */
   timeoutMs?: number;
-  /** Requests on the wire at once, shared by every caller of this client. Default 4. */
+  /**
+   * Most requests on the wire at once, shared by every caller of this client. Below it, the client
+   * keeps as many in flight as the rate limit and the observed latency can use (RequestScheduler).
+   * Default 100.
+   */
   maxConcurrency?: number;
   /** Self-imposed cap, to leave part of the workspace's limit to other apps; 0/undefined = none. */
   maxRequestsPerMinute?: number;
@@ -65,7 +70,25 @@ export interface RequestSpec extends PageRequest {
   allow404?: boolean;
 }
 
+/** Options every read of a walk may carry. */
+export interface ReadOptions {
+  priority?: Priority;
+}
+
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A page style whose requests all carry the walk's priority. */
+function withPriority(style: PageStyle, opts?: ReadOptions): PageStyle {
+  const priority = opts?.priority;
+  if (!priority) return style;
+  return {
+    first: { ...style.first, priority },
+    next: (body, current) => {
+      const next = style.next(body, current);
+      return next && { token: next.token, request: { ...next.request, priority } };
+    },
+  };
+}
 
 /**
  * The Intercom REST client. One instance is shared by every stream: concurrency, the rate-limit
@@ -75,6 +98,8 @@ const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTim
  */
 export class IntercomClient {
   private readonly http: AxiosInstance;
+  /** Admission of every request: priorities and the bound on requests in flight. */
+  readonly scheduler: RequestScheduler;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly fetchJson = (request: PageRequest): Promise<JsonObject> =>
     this.send<JsonObject>(request) as Promise<JsonObject>;
@@ -92,13 +117,19 @@ export class IntercomClient {
       jitterMs: opts.rateLimitJitterMs,
       observer,
     });
+    this.scheduler = new RequestScheduler({
+      limiter,
+      maxInFlight: opts.maxConcurrency ?? 100,
+      ratePerSecond: () => limiter.allowedPerSecond(),
+      observer,
+    });
     this.http = createTransport({
       baseUrl: opts.baseUrl.replace(/\/+$/, ''),
       apiVersion: opts.apiVersion ?? DEFAULT_API_VERSION,
       userAgent: opts.userAgent ?? 'intercom-cdc',
       timeoutMs: opts.timeoutMs ?? 30_000,
       auth: opts.auth,
-      semaphore: new Semaphore(opts.maxConcurrency ?? 4),
+      scheduler: this.scheduler,
       limiter,
       retries: opts.retries ?? 6,
       rateLimitRetries: opts.rateLimitRetries ?? 10,
@@ -112,8 +143,12 @@ export class IntercomClient {
   }
 
   /** GET; resolves null only when `allow404` is set and the object is gone (a deleted child). */
-  get<T>(path: string, query?: Query, opts: { allow404?: boolean } = {}): Promise<T | null> {
-    return this.send<T>({ method: 'GET', path, query, allow404: opts.allow404 });
+  get<T>(
+    path: string,
+    query?: Query,
+    opts: { allow404?: boolean; priority?: Priority } = {},
+  ): Promise<T | null> {
+    return this.send<T>({ method: 'GET', path, query, allow404: opts.allow404, priority: opts.priority });
   }
 
   /** POST of a read-only query (search, list); retried like a GET. */
@@ -139,33 +174,56 @@ export class IntercomClient {
     return (await this.send<MeResponse>({ method: 'GET', path: '/me' })) as MeResponse;
   }
 
+  /**
+   * The pages of a walk. Each page's request goes out as soon as the one before answered, while the
+   * caller handles that page (one page ahead: a walk keeps one request in flight, not zero).
+   */
   searchPages<T>(
     path: string,
     listKey: string,
     query: unknown,
-    opts?: { perPage?: number; sort?: { field: string; order: 'ascending' | 'descending' } },
+    opts?: ReadOptions & {
+      perPage?: number;
+      sort?: { field: string; order: 'ascending' | 'descending' };
+    },
   ): AsyncIterable<Page<T>> {
-    return walkPages<T>(this.fetchJson, searchStyle(path, query, opts), listKey, this.opts.maxPages);
+    return walkPages<T>(
+      this.fetchJson,
+      withPriority(searchStyle(path, query, opts), opts),
+      listKey,
+      this.opts.maxPages,
+    );
   }
 
   cursorListPages<T>(
     path: string,
     listKey: string,
-    opts?: { perPage?: number; query?: Query },
+    opts?: ReadOptions & { perPage?: number; query?: Query },
   ): AsyncIterable<Page<T>> {
-    return walkPages<T>(this.fetchJson, cursorListStyle(path, opts), listKey, this.opts.maxPages);
+    return walkPages<T>(
+      this.fetchJson,
+      withPriority(cursorListStyle(path, opts), opts),
+      listKey,
+      this.opts.maxPages,
+    );
   }
 
   pagedListPages<T>(
     path: string,
     listKey: string,
-    opts?: { perPage?: number; query?: Query },
+    opts?: ReadOptions & { perPage?: number; query?: Query },
   ): AsyncIterable<Page<T>> {
-    return walkPages<T>(this.fetchJson, pageNumberStyle(path, opts), listKey, this.opts.maxPages);
+    return walkPages<T>(
+      this.fetchJson,
+      withPriority(pageNumberStyle(path, opts), opts),
+      listKey,
+      this.opts.maxPages,
+    );
   }
 
-  scrollPages<T>(path: string, listKey: string): AsyncIterable<Page<T>> {
-    return walkScroll<T>(this.fetchJson, path, listKey, {
+  scrollPages<T>(path: string, listKey: string, opts?: ReadOptions): AsyncIterable<Page<T>> {
+    const priority = opts?.priority;
+    return walkScroll<T>((request) => this.fetchJson({ ...request, priority }), path, listKey, {
       ...this.opts.scroll,
       maxPages: this.opts.maxPages,
       sleep: this.sleep,
@@ -173,13 +231,18 @@ export class IntercomClient {
   }
 
   /** The whole list of an endpoint that does not paginate. */
-  async unpaginated<T>(path: string, listKey: string, query?: Query): Promise<T[]> {
-    const body = (await this.send<JsonObject>({ method: 'GET', path, query })) as JsonObject;
+  async unpaginated<T>(path: string, listKey: string, query?: Query, opts?: ReadOptions): Promise<T[]> {
+    const body = (await this.send<JsonObject>({
+      method: 'GET',
+      path,
+      query,
+      priority: opts?.priority,
+    })) as JsonObject;
     return pageOf<T>(body, listKey, path).items;
   }
 
   private async send<T>(spec: RequestSpec): Promise<T | null> {
-    const attempts = new Attempts(spec.retryTransient ?? true);
+    const attempts = new Attempts(spec.retryTransient ?? true, spec.priority);
     try {
       const response = await this.http.request<T>({
         method: spec.method,

@@ -1,11 +1,26 @@
 import { IntercomError } from './errors';
 import { routeOf } from './route';
+import type { Priority } from './scheduler';
 
 /** One page of a listing. `restarted`: this page begins a walk over from the start (scroll restart). */
 export interface Page<T> {
   items: T[];
   totalCount?: number;
   restarted?: boolean;
+  /** {@link readSequence} taken when this page's request was issued: tells older reads from newer. */
+  sequence?: number;
+}
+
+let sequence = 0;
+
+/**
+ * A process-wide count of reads, taken when a read is issued: a read with a smaller number was issued
+ * before one with a larger number, so it cannot show a later state of the same object than that one
+ * (the capture engine never lets an object deleted by a later read come back from an earlier one).
+ */
+export function readSequence(): number {
+  sequence += 1;
+  return sequence;
 }
 
 export type Query = Record<string, string | number | undefined>;
@@ -14,6 +29,8 @@ export type JsonObject = Record<string, unknown>;
 /** One request of a walk. `retryTransient: false` = a retry could skip data; fail instead (scroll). */
 export interface PageRequest {
   method: 'GET' | 'POST' | 'PUT';
+  /** Who goes first when requests queue (see RequestScheduler); default `poll`. */
+  priority?: Priority;
   path: string;
   query?: Query;
   body?: unknown;
@@ -171,8 +188,10 @@ export class PageGuard {
 }
 
 /**
- * Walks every page of one style, guarded by a {@link PageGuard}; an empty page ends the walk. Page
- * tokens live only in this walk: they are never returned or persisted.
+ * Walks every page of one style, guarded by a {@link PageGuard}; an empty page ends the walk. The
+ * request of the next page goes out as soon as a page arrived, before the caller handles it, so a walk
+ * keeps one request in flight while its caller works (a caller that stops early leaves at most that one
+ * request unread). Page tokens live only in this walk: they are never returned or persisted.
  */
 export async function* walkPages<T>(
   fetch: FetchJson,
@@ -181,15 +200,31 @@ export async function* walkPages<T>(
   maxPages?: number,
 ): AsyncGenerator<Page<T>> {
   const guard = new PageGuard(routeOf(style.first.path), maxPages);
+  const issue = (request: PageRequest) => {
+    const seq = readSequence();
+    const answer = fetch(request).then((body) => ({ body, seq }));
+    answer.catch(() => undefined); // a prefetch the caller never reads must not be an unhandled rejection
+    return answer;
+  };
   let request: PageRequest | undefined = style.first;
+  let pending = issue(request);
   while (request) {
-    const body = await fetch(request);
-    const page = pageOf<T>(body, listKey, request.path);
+    const { body, seq } = await pending;
+    const page: Page<T> = { ...pageOf<T>(body, listKey, request.path), sequence: seq };
     guard.onPage(page);
     if (page.items.length === 0) return;
-    yield page;
     const next = style.next(body, request);
-    if (next) guard.onToken(next.token);
+    let loop: unknown;
+    if (next) {
+      try {
+        guard.onToken(next.token);
+        pending = issue(next.request);
+      } catch (error) {
+        loop = error; // the page arrived: the caller gets it before the walk ends
+      }
+    }
+    yield page;
+    if (loop) throw loop;
     request = next?.request;
   }
 }

@@ -23,6 +23,9 @@ interface Window {
   floor: number;
 }
 
+/** Intercom's rate-limit window (INTERCOM.md: 10,000 a minute enforced in 10-second windows). */
+const WINDOW_MS = 10_000;
+
 /** `X-RateLimit-Reset` has one-second precision: the true reset may lie up to this much after it. */
 const RESET_PRECISION_MS = 1000;
 
@@ -52,10 +55,22 @@ export class RateLimiter {
   private turn: Promise<unknown> = Promise.resolve();
   private readonly minGapMs: number;
   private readonly jitterMs: number;
+  private lastLimit: number | undefined;
 
   constructor(private readonly options: RateLimiterOptions) {
     this.minGapMs = options.maxRequestsPerMinute ? 60_000 / options.maxRequestsPerMinute : 0;
     this.jitterMs = options.jitterMs ?? 250;
+  }
+
+  /**
+   * Requests per second the limit allows, once an answer said it (`X-RateLimit-Limit` per window of
+   * {@link WINDOW_MS}), or the self-imposed cap when lower; undefined before any answer without a cap.
+   */
+  allowedPerSecond(): number | undefined {
+    const cap = this.options.maxRequestsPerMinute ? this.options.maxRequestsPerMinute / 60 : undefined;
+    const server = this.lastLimit === undefined ? undefined : this.lastLimit / (WINDOW_MS / 1000);
+    if (cap === undefined) return server;
+    return server === undefined ? cap : Math.min(cap, server);
   }
 
   acquire(): Promise<number> {
@@ -68,7 +83,10 @@ export class RateLimiter {
   observe(ticket: number, response: { status?: number; headers?: HeaderBag }): void {
     const now = this.options.now();
     const snapshot = response.headers ? readRateLimit(response.headers) : undefined;
-    if (snapshot) this.options.observer?.rateLimit?.(snapshot);
+    if (snapshot) {
+      this.lastLimit = snapshot.limit;
+      this.options.observer?.rateLimit?.(snapshot);
+    }
     if (response.status === 429) this.block(snapshot, response.headers, now);
     else if (snapshot) this.record(ticket, snapshot, now);
   }

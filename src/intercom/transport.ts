@@ -14,7 +14,7 @@ import { parseErrorBody } from './errors';
 import type { HeaderBag } from './rate-headers';
 import type { RateLimiter } from './rate-limiter';
 import { routeOf } from './route';
-import type { Semaphore } from './semaphore';
+import type { Priority, RequestScheduler } from './scheduler';
 
 /** Metrics hooks, all optional; the composition root wires them to Prometheus. */
 export interface ClientObserver {
@@ -22,6 +22,8 @@ export interface ClientObserver {
   rateLimit?(e: { limit: number; remaining: number; resetAtMs: number }): void;
   throttled?(e: { waitMs: number; reason: '429' | 'budget' }): void;
   retry?(e: { route: string; attempt: number; reason: string }): void;
+  /** Requests on the wire and the scheduler's current bound (see RequestScheduler). */
+  inFlight?(e: { inFlight: number; bound: number }): void;
 }
 
 /**
@@ -39,7 +41,10 @@ export class Attempts {
   /** An error that replaces the HTTP failure (a rejected token refresh). */
   failure: unknown;
 
-  constructor(readonly retryTransient: boolean) {}
+  constructor(
+    readonly retryTransient: boolean,
+    readonly priority: Priority = 'poll',
+  ) {}
 }
 
 declare module 'axios' {
@@ -54,7 +59,7 @@ export interface TransportOptions {
   userAgent: string;
   timeoutMs: number;
   auth: TokenProvider;
-  semaphore: Semaphore;
+  scheduler: RequestScheduler;
   limiter: RateLimiter;
   retries: number;
   rateLimitRetries: number;
@@ -100,28 +105,32 @@ function parseBody(response: AxiosResponse, config: InternalAxiosRequestConfig):
 }
 
 /**
- * One attempt: a concurrency slot, a rate-limit permit, the current token, the HTTP exchange, feedback
- * of the rate-limit headers, metrics and JSON parsing. The slot is held only while the attempt is on
- * the wire, never during a retry's backoff.
+ * One attempt: a slot from the scheduler (by the request's priority, with its rate-limit permit), the
+ * current token, the HTTP exchange, feedback of the rate-limit headers, metrics and JSON parsing. The
+ * slot is held only while the attempt is on the wire, never during a retry's backoff; its release
+ * tells the scheduler the answer's latency.
  */
 function attemptAdapter(opts: TransportOptions): AxiosAdapter {
   const send = axios.getAdapter('http');
   return async (config) => {
-    const release = await opts.semaphore.acquire();
+    const slot = await opts.scheduler.acquire(config.intercom?.priority);
+    const ticket = slot.ticket;
+    let latencyMs: number | undefined;
     try {
-      const ticket = await opts.limiter.acquire();
       const token = await opts.auth.getToken();
       if (config.intercom) config.intercom.token = token;
       config.headers.set('Authorization', `Bearer ${token}`);
       const started = opts.now();
       const report = (status: number | 'error', headers?: HeaderBag): void => {
+        const durationMs = opts.now() - started;
+        latencyMs = durationMs;
         opts.limiter.observe(ticket, { status: status === 'error' ? undefined : status, headers });
         const method = (config.method ?? 'get').toUpperCase();
         opts.observer.request?.({
           method,
           route: routeOf(config.url ?? ''),
           status,
-          durationMs: opts.now() - started,
+          durationMs,
         });
       };
       let response: AxiosResponse;
@@ -136,7 +145,7 @@ function attemptAdapter(opts: TransportOptions): AxiosAdapter {
       response.data = parseBody(response, config);
       return response;
     } finally {
-      release();
+      slot.release(latencyMs);
     }
   };
 }
@@ -174,7 +183,7 @@ async function shouldRetry(opts: TransportOptions, error: AxiosError): Promise<b
 
 /**
  * The HTTP stack, outermost first: retry (axios-retry, decisions from the outcome table) → attempt
- * (concurrency slot → rate-limit permit → bearer token → HTTP → rate-limit feedback, metrics, JSON).
+ * (scheduler slot by priority → rate-limit permit → bearer token → HTTP → rate-limit feedback, metrics, JSON).
  * Every request carries `Intercom-Version`. Bodies are parsed by the attempt, never by axios.
  */
 export function createTransport(opts: TransportOptions): AxiosInstance {
