@@ -26,29 +26,56 @@ class Part {
 }
 
 /**
- * The changes of one walk on their way to Kafka: events per topic, dead letters, and the state records
- * that cover them, one transaction per part. While one part commits in the background
- * (`commitInBackground`), the walk fills the next, so fetching and committing overlap; at most one part
- * is in flight. The diff looks into both parts before the store (`lookup`), so an object read twice
- * before its commit (a cursor that repeats) is published once. The store learns a part's state only
- * after its transaction committed.
+ * Everything one stream (with its children) has decided and not yet committed: events per topic, dead
+ * letters, and the state records that cover them, cut into parts of one transaction each. Every walk
+ * of the stream (incremental poll, snapshot slices, reconciliation, fetches of single objects) adds to
+ * the same batch, so they all diff against one view of what is pending (`lookup`: the part being filled,
+ * then parts waiting to commit, newest first, then the store).
+ *
+ * Contract:
+ * - Parts commit one after the other, in the order they were sealed; a record added before another
+ *   is committed in the same or an earlier transaction (so progress added after the events it covers
+ *   never commits before them).
+ * - The store learns a part's state only after its transaction committed.
+ * - A failed commit poisons the batch: every later `flush`/`flushIfFull` throws that failure, and the
+ *   parts not yet committed are never sent (the engine stops and starts over from the store).
+ * - While one part commits and another waits, `flushIfFull` waits (back-pressure on the walks).
  */
 export class ChangeBatch {
   private part = new Part();
-  private inFlight?: { part: Part; done: Promise<BatchCounts> };
+  /** Sealed parts not yet committed, oldest first (the first may be committing). */
+  private readonly sealed: Part[] = [];
+  private tail: Promise<unknown> = Promise.resolve();
+  private failure: { error: unknown } | undefined;
 
   constructor(
     private readonly store: StateStore,
     private readonly committer: Committer,
     private readonly dlqTopic: string,
     private readonly stateTopic: string,
+    private readonly maxMessages: number,
+    private readonly onCommitted?: (counts: BatchCounts) => void,
   ) {}
 
   lookup(stream: string, id: string): ObjectState | undefined {
     const key = this.store.objectKey(stream, id);
-    const pending = this.part.pending.get(key) ?? this.inFlight?.part.pending.get(key);
+    let pending = this.part.pending.get(key);
+    for (let i = this.sealed.length - 1; !pending && i >= 0; i--) pending = this.sealed[i]!.pending.get(key);
     if (pending) return pending.state ?? undefined;
     return this.store.object(stream, id);
+  }
+
+  /** Ids of a stream that are live in the pending view: the store's, plus pending creates, less pending deletes. */
+  liveIds(stream: string): string[] {
+    const ids = new Set(this.store.ids(stream));
+    for (const part of [...this.sealed, this.part]) {
+      for (const { stream: s, id, state } of part.pending.values()) {
+        if (s !== stream) continue;
+        if (state) ids.add(id);
+        else ids.delete(id);
+      }
+    }
+    return [...ids];
   }
 
   addEvents(topic: string, stream: string, op: Op, messages: Message[]): void {
@@ -84,49 +111,66 @@ export class ChangeBatch {
   }
 
   /**
-   * Waits for the part in flight (throwing its failure), then starts committing the current part and
-   * returns at once with a promise of what it committed (wrapped: an async function would wait for it).
-   * The walk goes on filling a new part.
+   * Starts committing the current part once it is full, and returns without waiting for it, unless a
+   * part already waits behind the one committing: then it waits for that one first. Throws the failure
+   * of an earlier commit.
    */
-  async commitInBackground(): Promise<{ done: Promise<BatchCounts> }> {
-    await this.settle();
-    const part = this.part;
-    this.part = new Part();
-    const done = this.commitPart(part);
-    done.catch(() => undefined); // observed by the next settle()
-    this.inFlight = { part, done };
-    return { done };
-  }
-
-  /** Waits for the part in flight, if any; throws its failure. */
-  async settle(): Promise<void> {
-    const inFlight = this.inFlight;
-    if (!inFlight) return;
-    try {
-      await inFlight.done;
-    } finally {
-      this.inFlight = undefined;
+  async flushIfFull(): Promise<void> {
+    this.throwIfFailed();
+    while (this.part.messages >= this.maxMessages && this.sealed.length >= 2) {
+      await this.tail;
+      this.throwIfFailed();
     }
+    if (this.part.messages >= this.maxMessages) void this.seal().catch(() => undefined);
   }
 
-  /** Waits for the part in flight, then commits the current part; returns what that part committed. */
-  async commit(): Promise<BatchCounts> {
-    await this.settle();
+  /** Commits everything added so far; resolves once it is committed, throws if a commit failed. */
+  async flush(): Promise<void> {
+    this.throwIfFailed();
+    await this.seal();
+    this.throwIfFailed();
+  }
+
+  /** Waits for the commits under way, without sealing the current part; never throws. */
+  async settle(): Promise<void> {
+    await this.tail;
+  }
+
+  /** Whether a commit failed (see the contract). */
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure.error;
+  }
+
+  private seal(): Promise<void> {
     const part = this.part;
     this.part = new Part();
-    return this.commitPart(part);
+    if (part.messages === 0) return this.tail.then(() => this.throwIfFailed());
+    this.sealed.push(part);
+    const run = this.tail.then(() => this.commitPart(part));
+    this.tail = run.catch((error: unknown) => {
+      this.failure ??= { error };
+    });
+    return run;
   }
 
-  private async commitPart(part: Part): Promise<BatchCounts> {
-    if (part.messages === 0) return part.counts;
-    const batches: TopicBatch[] = [...part.events].map(([topic, messages]) => ({ topic, messages }));
-    batches.push(
-      { topic: this.dlqTopic, messages: part.dlq },
-      { topic: this.stateTopic, messages: part.state },
-    );
-    await this.committer.commit(batches);
-    for (const { stream, id, state } of part.pending.values()) this.store.setObject(stream, id, state);
-    for (const [stream, progress] of part.progress) this.store.setProgress(stream, progress);
-    return part.counts;
+  private async commitPart(part: Part): Promise<void> {
+    try {
+      this.throwIfFailed();
+      const batches: TopicBatch[] = [...part.events].map(([topic, messages]) => ({ topic, messages }));
+      batches.push(
+        { topic: this.dlqTopic, messages: part.dlq },
+        { topic: this.stateTopic, messages: part.state },
+      );
+      await this.committer.commit(batches);
+      for (const { stream, id, state } of part.pending.values()) this.store.setObject(stream, id, state);
+      for (const [stream, progress] of part.progress) this.store.setProgress(stream, progress);
+    } finally {
+      this.sealed.splice(this.sealed.indexOf(part), 1);
+    }
+    this.onCommitted?.(part.counts);
   }
 }

@@ -1,24 +1,21 @@
 import type { Logger } from 'pino';
 import { CdcError } from '../errors';
+import type { Priority } from '../intercom/scheduler';
 import type { StateStore, StreamProgress } from '../kafka/state-store';
 import type { StreamName } from '../normalize';
-import { STREAM_DEFS, idOf, type StreamDef } from '../streams/definitions';
-import { ChangeBatch, type BatchCounts, type Committer } from './batch';
-import { decide, searchFilterValue, windowStart, type Op } from './diff';
-import {
-  changeEvent,
-  deadLetter,
-  deleteEvents,
-  read,
-  type EmitSettings,
-  type Reading,
-  type StreamCodec,
-} from './emit';
-import { listingPages, mayMissObjects, type IntercomReader, type Page } from './source';
-import { DescendingWalk } from './walk';
+import { STREAM_DEFS, type StreamDef } from '../streams/definitions';
 import { sleep } from '../sleep';
+import { ChangeBatch, type BatchCounts, type Committer } from './batch';
+import { windowStart } from './diff';
+import { read, type EmitSettings, type StreamCodec } from './emit';
+import { newCounts, StreamEmitter, type WalkCounts } from './emitter';
+import { reconcile, removeMissing } from './reconcile';
+import { WHOLE, addDone, remaining, type Slice } from './slices';
+import { listingPages, mayMissObjects, newestObject, windowPages, type IntercomReader } from './sources';
+import { StreamCapture, type WalkMode } from './stream';
+import { DescendingWalk, StopRequested, walk, walkSlices, type SliceProgress } from './walk';
 
-type Obj = Record<string, unknown>;
+export { StopRequested } from './walk';
 
 export interface EngineSettings {
   enabled: ReadonlySet<StreamName>;
@@ -28,6 +25,10 @@ export interface EngineSettings {
   /** Messages per transaction before a walk commits what it has (default 2000). */
   maxBatch?: number;
   tolerance: 'all' | 'none';
+  /** Slices of a snapshot, reconciliation or backfill walked at once, per stream (default 48). */
+  sliceWorkers?: number;
+  /** Fetches of single objects (conversation parts, confirmations) under way at once, per stream (default 256). */
+  maxFetches?: number;
 }
 
 /** Hooks for metrics; all optional. */
@@ -36,6 +37,8 @@ export interface EngineObserver {
   polled?(stream: StreamName, durationMs: number, ok: boolean): void;
   progress?(stream: StreamName, progress: StreamProgress): void;
   read?(stream: StreamName, objects: number, total?: number): void;
+  /** A sliced walk (snapshot, reconciliation, backfill) moved on. */
+  slices?(stream: StreamName, kind: 'snapshot' | 'reconcile' | 'backfill', progress: SliceProgress): void;
 }
 
 export interface EngineDeps {
@@ -52,31 +55,30 @@ export interface EngineDeps {
   observer?: EngineObserver;
 }
 
-export interface PollSummary {
+export interface PollSummary extends WalkCounts {
   stream: StreamName;
   kind: 'snapshot' | 'incremental' | 'scan' | 'backfill';
-  read: number;
-  published: number;
-  deleted: number;
-  deadLetters: number;
-}
-
-interface WalkMode {
-  snapshot: boolean;
-  force?: boolean;
-  /** Backfill: objects older than this are left alone. */
-  sinceMs?: number;
 }
 
 /**
  * The capture engine: for each enabled stream, reads what changed (DESIGN.md, Streams), diffs it
  * against the state, and commits change events with the state records that cover them in one
- * transaction. A stream's watermark moves only in the transaction that ends a complete walk, so a
- * crash at any instant means the next walk re-reads, and the diff drops what was already published.
+ * transaction. Its roles:
+ * - tasks: per stream a poll loop (snapshot on first sight, then incremental windows) and, for windowed
+ *   streams, a reconciliation loop beside it, so that a long reconciliation never holds up the polls;
+ * - sources (sources.ts) say how a stream's pages are obtained; one walk loop (walk.ts) diffs them,
+ *   sliced by `created_at` where the stream is searchable (slices.ts);
+ * - each stream's capture (stream.ts) decides on each object and fetches what a listing cannot settle;
+ *   its emitter (emitter.ts) turns decisions into events and state in the stream's one batch (batch.ts);
+ * - requests are scheduled by the client (RequestScheduler) by the priority each walk gives them.
+ * A stream's watermark moves only in a transaction after everything its walk read was decided on, and a
+ * snapshot records each slice as it completes, so a crash at any instant means the next walk re-reads
+ * what was not committed, and the diff drops what was.
  */
 export class CaptureEngine {
   private readonly maxBatch: number;
   private commitChain: Promise<unknown> = Promise.resolve();
+  private readonly captures = new Map<StreamName, { capture: StreamCapture; walks: number }>();
   private signal?: AbortSignal;
   /** Transactions of all streams go through the one producer, one after the other. */
   private readonly committer: Committer = {
@@ -89,181 +91,57 @@ export class CaptureEngine {
 
   constructor(private readonly d: EngineDeps) {
     this.maxBatch = d.settings.maxBatch ?? 2000;
-    if (d.settings.enabled.has('conversation_parts') && !d.settings.enabled.has('conversations')) {
-      throw new CdcError(
-        'streams: conversation_parts is read from changed conversations; enable conversations too (STREAMS)',
-        {
-          code: 'config_invalid',
-          kind: 'config',
-        },
-      );
+    for (const stream of d.settings.enabled) {
+      const parent = STREAM_DEFS[stream].parent;
+      if (parent && !d.settings.enabled.has(parent)) {
+        throw new CdcError(
+          `streams: ${stream} is read from changed ${parent}; enable ${parent} too (STREAMS)`,
+          {
+            code: 'config_invalid',
+            kind: 'config',
+          },
+        );
+      }
     }
   }
 
-  /** The streams that are polled on their own (conversation parts ride with conversations). */
+  /** The streams that are polled on their own (children ride with their parent). */
   polledStreams(): StreamName[] {
-    return [...this.d.settings.enabled].filter((s) => STREAM_DEFS[s].strategy !== 'children');
+    return [...this.d.settings.enabled].filter((s) => STREAM_DEFS[s].parent === undefined);
   }
 
-  /** One poll of a stream: snapshot on first sight, then incremental; reconciles deletes when due. */
+  /**
+   * One poll of a stream: snapshot on first sight, then incremental; then a reconciliation when one is
+   * due (`run` reconciles in a task of its own instead).
+   */
   async poll(stream: StreamName): Promise<PollSummary> {
-    const started = Date.now();
-    try {
-      const summary = await this.pollInner(STREAM_DEFS[stream]);
-      this.d.observer?.polled?.(stream, Date.now() - started, true);
-      return summary;
-    } catch (error) {
-      this.d.observer?.polled?.(stream, Date.now() - started, false);
-      throw error;
-    }
-  }
-
-  private async pollInner(def: StreamDef): Promise<PollSummary> {
-    const progress = this.d.store.streamProgress(def.name);
-    if (def.strategy === 'full-scan' || def.strategy === 'snapshot') return this.scan(def, progress);
-    if (!progress.snapshotDone || progress.watermark === null) return this.snapshot(def);
-    const summary = await this.incremental(def, progress);
-    if (this.d.clock() - (progress.lastReconcile ?? 0) >= this.d.settings.reconcileIntervalMs(def.name)) {
-      const reconciled = await this.reconcile(def.name);
+    const summary = await this.pollOnce(stream);
+    const def = STREAM_DEFS[stream];
+    if (summary.kind === 'incremental' && this.reconcileDue(def)) {
+      const reconciled = await this.reconcile(stream);
       summary.deleted += reconciled.deleted;
       summary.published += reconciled.published;
     }
     return summary;
   }
 
-  /** First sync of a windowed stream: list everything as `r` events; the watermark starts before the listing. */
-  private async snapshot(def: StreamDef): Promise<PollSummary> {
-    const startWatermark = await this.currentMaxUpdatedAt(def);
-    const batch = await this.newBatch();
-    const summary = this.summary(def, 'snapshot');
-    let maxSeen: number | null = null;
-    for (const listing of def.listings) {
-      for await (const page of listingPages(this.d.client, listing)) {
-        const seen = await this.observePage(def, page, batch, summary, { snapshot: true });
-        maxSeen = max(maxSeen, seen.maxUpdatedAt);
-        await this.flushIfFull(def, batch);
-      }
-    }
-    // A listing pages by offset: an object that moves up while it pages (another one deleted or merged
-    // before it) is skipped. The windows never see old objects again, so a reconciliation (a second
-    // full listing) follows at the next poll, and every RECONCILE_INTERVAL_MS after that.
-    this.setProgress(def, batch, { watermark: startWatermark ?? 0, lastReconcile: null, snapshotDone: true });
-    await this.flush(def, batch);
-    this.d.logger.info(
-      { stream: def.name, read: summary.read, published: summary.published, maxSeen },
-      'snapshot done',
-    );
-    return summary;
-  }
-
-  /**
-   * The newest `updated_at` before a snapshot starts: the first item of a search sorted newest first
-   * (searchable streams) or of the newest-first list. An API that ignores the sort gives an older value,
-   * which only widens the next window.
-   */
-  private async currentMaxUpdatedAt(def: StreamDef): Promise<number | null> {
-    const pages = def.search
-      ? this.d.client.searchPages<Obj>(
-          def.search.path,
-          def.search.listKey,
-          { field: 'updated_at', operator: '>', value: 0 },
-          {
-            perPage: 1,
-            sort: { field: 'updated_at', order: 'descending' },
-          },
-        )
-      : listingPages(this.d.client, def.listings[0]);
-    for await (const page of pages) {
-      const first = page.items[0];
-      const reading = first ? read(def, idOf(def, first), first) : undefined;
-      return reading?.ok ? reading.updatedAtMs : null;
-    }
-    return null;
-  }
-
-  /** An incremental poll: the window since the watermark less the overlap, newest first. */
-  private async incremental(def: StreamDef, progress: StreamProgress): Promise<PollSummary> {
-    const startMs = windowStart(progress.watermark!, this.d.settings.overlapMs);
-    const summary = this.summary(def, 'incremental');
-    const watermark = await this.walkWindow(def, startMs, summary, { snapshot: false });
-    const batch = await this.newBatch();
-    this.setProgress(def, batch, { ...progress, watermark: Math.max(progress.watermark!, watermark ?? 0) });
-    await this.flush(def, batch);
-    return summary;
-  }
-
-  /** Walks a window newest first, committing as it goes; returns the newest `updated_at` seen. */
-  private async walkWindow(
-    def: StreamDef,
-    startMs: number,
-    summary: PollSummary,
-    mode: WalkMode,
-  ): Promise<number | null> {
-    const walk = new DescendingWalk(startMs);
-    const batch = await this.newBatch();
-    const pages = def.search
-      ? this.d.client.searchPages<Obj>(
-          def.search.path,
-          def.search.listKey,
-          { field: 'updated_at', operator: '>', value: searchFilterValue(startMs, def.search.dayGranular) },
-          { perPage: 150, sort: { field: 'updated_at', order: 'descending' } },
-        )
-      : listingPages(this.d.client, def.listings[0]);
-    for await (const page of pages) {
-      const seen = await this.observePage(def, page, batch, summary, mode);
-      for (const u of seen.updatedAts) walk.see(u);
-      await this.flushIfFull(def, batch);
-      if (walk.canStop) break;
-    }
-    await this.flush(def, batch);
-    return walk.maxSeen;
-  }
-
-  /** Full scans (small or unsearchable streams): everything, every poll; deletes found every poll. */
-  private async scan(def: StreamDef, progress: StreamProgress): Promise<PollSummary> {
-    const summary = this.summary(def, progress.snapshotDone ? 'scan' : 'snapshot');
-    const batch = await this.newBatch();
-    const listed = new Set<string>();
-    let maxSeen: number | null = null;
-    for (const listing of def.listings) {
-      for await (const page of listingPages(this.d.client, listing)) {
-        const seen = await this.observePage(def, page, batch, summary, { snapshot: !progress.snapshotDone });
-        seen.ids.forEach((id) => listed.add(id));
-        maxSeen = max(maxSeen, seen.maxUpdatedAt);
-        await this.flushIfFull(def, batch);
-      }
-    }
-    await this.deleteMissing(def, listed, batch, summary, def.listings.some(mayMissObjects));
-    this.setProgress(def, batch, {
-      watermark: max(progress.watermark, maxSeen),
-      lastReconcile: this.d.clock(),
-      snapshotDone: true,
-    });
-    await this.flush(def, batch);
-    return summary;
-  }
-
-  /**
-   * Reconciliation of a windowed stream: lists every object (and diffs it: a change the windows missed
-   * is caught here too); an id the state knows but the listing lacks is confirmed gone by a 404 on the
-   * object itself before it becomes a delete, because a paging cursor can skip a live object.
-   */
+  /** Reconciliation of a windowed stream (see reconcile.ts). */
   async reconcile(stream: StreamName): Promise<PollSummary> {
-    const def = STREAM_DEFS[stream];
-    const summary = this.summary(def, 'scan');
-    const batch = await this.newBatch();
-    const listed = new Set<string>();
-    for (const listing of def.listings) {
-      for await (const page of listingPages(this.d.client, listing)) {
-        const seen = await this.observePage(def, page, batch, summary, { snapshot: false });
-        seen.ids.forEach((id) => listed.add(id));
-        await this.flushIfFull(def, batch);
-      }
-    }
-    await this.deleteMissing(def, listed, batch, summary, true);
-    this.setProgress(def, batch, { ...this.d.store.streamProgress(stream), lastReconcile: this.d.clock() });
-    await this.flush(def, batch);
-    return summary;
+    return this.withCapture(stream, async (sc) => {
+      const summary = this.summary(stream, 'scan');
+      await reconcile(sc, {
+        client: this.d.client,
+        counts: summary,
+        workers: this.sliceWorkers,
+        nowMs: this.d.clock(),
+        signal: this.signal,
+        onRead: (n, t) => this.d.observer?.read?.(stream, n, t),
+        onProgress: (p) => this.d.observer?.slices?.(stream, 'reconcile', p),
+      });
+      sc.emitter.setProgress({ lastReconcile: this.d.clock() });
+      await sc.batch.flush();
+      return summary;
+    });
   }
 
   /** Re-reads a stream and publishes `r` events for what differs from the state (everything with force). */
@@ -272,282 +150,341 @@ export class CaptureEngine {
     options: { sinceMs?: number; force?: boolean } = {},
   ): Promise<PollSummary> {
     const def = STREAM_DEFS[stream];
-    if (def.strategy === 'children') {
-      throw new CdcError(
-        'conversation_parts are backfilled with their conversations: backfill conversations',
-        {
-          code: 'config_invalid',
-          kind: 'config',
-        },
-      );
-    }
-    const summary = this.summary(def, 'backfill');
-    const mode: WalkMode = { snapshot: true, force: options.force, sinceMs: options.sinceMs };
-    if (options.sinceMs !== undefined && (def.search || def.strategy === 'newest-first')) {
-      await this.walkWindow(def, options.sinceMs, summary, mode);
-      return summary;
-    }
-    const batch = await this.newBatch();
-    for (const listing of def.listings) {
-      for await (const page of listingPages(this.d.client, listing)) {
-        await this.observePage(def, page, batch, summary, mode);
-        await this.flushIfFull(def, batch);
-      }
-    }
-    await this.flush(def, batch);
-    return summary;
-  }
-
-  private async deleteMissing(
-    def: StreamDef,
-    listed: Set<string>,
-    batch: ChangeBatch,
-    summary: PollSummary,
-    confirm: boolean,
-  ): Promise<void> {
-    const missing = [...this.d.store.ids(def.name)].filter(
-      (id) => !listed.has(id) && batch.lookup(def.name, id),
-    );
-    for (const id of missing) {
-      if (confirm && def.objectPath) {
-        const object = await this.d.client.get<Obj>(def.objectPath(id), undefined, { allow404: true });
-        if (object) {
-          await this.observePage(def, { items: [object] }, batch, summary, { snapshot: false });
-          continue;
-        }
-      }
-      const prev = batch.lookup(def.name, id);
-      const codec = this.codec(def.name);
-      batch.addEvents(
-        codec.topic,
-        def.name,
-        'd',
-        deleteEvents(this.d.emit, codec, id, prev?.u ?? null, this.d.clock()),
-      );
-      batch.setObject(def.name, id, null);
-      summary.deleted++;
-      await this.flushIfFull(def, batch);
-    }
-  }
-
-  /** Diffs one page into the batch; returns the ids and `updated_at`s it saw. */
-  private async observePage(
-    def: StreamDef,
-    page: Page<Obj>,
-    batch: ChangeBatch,
-    summary: PollSummary,
-    mode: WalkMode,
-  ): Promise<{ ids: string[]; updatedAts: (number | null)[]; maxUpdatedAt: number | null }> {
-    const ids: string[] = [];
-    const updatedAts: (number | null)[] = [];
-    let maxUpdatedAt: number | null = null;
-    summary.read += page.items.length;
-    this.d.observer?.read?.(def.name, page.items.length, page.totalCount);
-    for (const object of page.items) {
-      const reading = read(def, idOf(def, object), object);
-      ids.push(reading.id);
-      if (!reading.ok) {
-        this.reject(def.name, reading.id, reading.object, reading.error, batch, summary);
-        continue;
-      }
-      updatedAts.push(reading.updatedAtMs);
-      maxUpdatedAt = max(maxUpdatedAt, reading.updatedAtMs);
-      if (mode.sinceMs !== undefined && reading.updatedAtMs !== null && reading.updatedAtMs < mode.sinceMs)
-        continue;
-      await this.observe(def, reading, batch, summary, mode);
-    }
-    return { ids, updatedAts, maxUpdatedAt };
-  }
-
-  private async observe(
-    def: StreamDef,
-    reading: Reading & { ok: true },
-    batch: ChangeBatch,
-    summary: PollSummary,
-    mode: WalkMode,
-  ): Promise<void> {
-    const prev = batch.lookup(def.name, reading.id);
-    const decision = decide(prev, reading, mode);
-    if (!decision.publish) return;
-    let object = reading.object;
-    if (def.name === 'conversations' && this.d.settings.enabled.has('conversation_parts')) {
-      const full = await this.d.client.get<Obj>(def.objectPath!(reading.id), undefined, { allow404: true });
-      if (!full) return; // deleted since it was listed: reconciliation publishes the delete
-      object = await this.observeParts(reading.id, full, batch, summary, mode);
-      const fresh = read(def, reading.id, object);
-      if (!fresh.ok) return this.reject(def.name, reading.id, object, fresh.error, batch, summary);
-      reading = fresh;
-    }
-    this.publish(def.name, decision.op, reading, prev?.u ?? null, batch, summary);
-  }
-
-  /** Publishes the parts of a conversation that changed; returns the conversation without its parts. */
-  private async observeParts(
-    conversationId: string,
-    full: Obj,
-    batch: ChangeBatch,
-    summary: PollSummary,
-    mode: WalkMode,
-  ): Promise<Obj> {
-    const container = (full.conversation_parts ?? {}) as Obj;
-    const parts = Array.isArray(container.conversation_parts) ? (container.conversation_parts as Obj[]) : [];
-    for (const part of parts) {
-      const withParent = { ...part, conversation_id: conversationId };
-      const reading = read(STREAM_DEFS.conversation_parts, String(part.id), withParent);
-      if (!reading.ok) {
-        this.reject('conversation_parts', reading.id, part, reading.error, batch, summary);
-        continue;
-      }
-      const prev = batch.lookup('conversation_parts', reading.id);
-      const decision = decide(prev, reading, { snapshot: mode.snapshot, force: mode.force });
-      if (decision.publish)
-        this.publish('conversation_parts', decision.op, reading, prev?.u ?? null, batch, summary);
-    }
-    const { conversation_parts: _parts, ...rest } = full;
-    return { ...rest, conversation_parts: { type: container.type, total_count: container.total_count } };
-  }
-
-  private publish(
-    stream: StreamName,
-    op: Op,
-    reading: Reading & { ok: true },
-    prevU: number | null,
-    batch: ChangeBatch,
-    summary: PollSummary,
-  ): void {
-    const codec = this.codec(stream);
-    const emitted = changeEvent(
-      this.d.emit,
-      codec,
-      {
-        id: reading.id,
-        op,
-        object: reading.object,
-        updatedAtMs: reading.updatedAtMs,
-        prevUpdatedAtMs: prevU,
-      },
-      this.d.clock(),
-    );
-    if (!emitted.ok)
-      return this.reject(stream, reading.id, reading.object, emitted.error, batch, summary, reading);
-    batch.addEvents(codec.topic, stream, op, [emitted.message]);
-    batch.setObject(stream, reading.id, { u: reading.updatedAtMs, h: reading.hash });
-    summary.published++;
-  }
-
-  /**
-   * A bad object: to the dead-letter topic (its state is recorded so it is not re-sent until it
-   * changes), or, under errors.tolerance=none, the stream stops.
-   */
-  private reject(
-    stream: StreamName,
-    id: string,
-    object: unknown,
-    error: Error,
-    batch: ChangeBatch,
-    summary: PollSummary,
-    reading?: Reading & { ok: true },
-  ): void {
-    if (this.d.settings.tolerance === 'none') {
-      throw new CdcError(`${stream} ${id}: ${error.message} (errors.tolerance=none stops the stream)`, {
-        code: 'bad_object',
-        kind: 'system',
-        cause: error,
+    if (def.parent) {
+      throw new CdcError(`${stream} are backfilled with their ${def.parent}: backfill ${def.parent}`, {
+        code: 'config_invalid',
+        kind: 'config',
       });
     }
-    this.d.logger.warn({ stream, id, err: error.message }, 'object sent to the dead-letter topic');
-    batch.deadLetter(stream, deadLetter(stream, id, object, error, this.d.clock()));
-    if (reading) batch.setObject(stream, id, { u: reading.updatedAtMs, h: reading.hash });
-    summary.deadLetters++;
-  }
-
-  private codec(stream: StreamName): StreamCodec {
-    const codec = this.d.codecs.get(stream);
-    if (!codec) throw new CdcError(`no codec for stream ${stream}`, { code: 'internal', kind: 'system' });
-    return codec;
-  }
-
-  /**
-   * A batch for a new walk, once every transaction queued so far has ended: a walk that failed may have
-   * left a part committing in the background, and the new walk's diff must see its outcome in the store.
-   */
-  private async newBatch(): Promise<ChangeBatch> {
-    await this.commitChain;
-    return new ChangeBatch(this.d.store, this.committer, this.d.emit.dlqTopic, this.d.stateTopic);
-  }
-
-  private summary(def: StreamDef, kind: PollSummary['kind']): PollSummary {
-    return { stream: def.name, kind, read: 0, published: 0, deleted: 0, deadLetters: 0 };
-  }
-
-  private setProgress(def: StreamDef, batch: ChangeBatch, progress: StreamProgress): void {
-    batch.setProgress(def.name, progress);
-    this.d.observer?.progress?.(def.name, progress);
-  }
-
-  /** Commits a full batch; between two pages is also where a stop request ends a walk (nothing half-published). */
-  private async flushIfFull(def: StreamDef, batch: ChangeBatch): Promise<void> {
-    if (batch.size >= this.maxBatch) {
-      const { done } = await batch.commitInBackground();
-      done.then((counts) => this.d.observer?.committed?.(def.name, counts)).catch(() => undefined);
-    }
-    if (this.signal?.aborted) {
-      await batch.settle(); // the transaction in flight finishes (or fails) before the process stops
-      throw new StopRequested();
-    }
-  }
-
-  /** Commits what a walk has left, after the part in flight. */
-  private async flush(def: StreamDef, batch: ChangeBatch): Promise<void> {
-    const counts = await batch.commit();
-    this.d.observer?.committed?.(def.name, counts);
+    return this.withCapture(stream, async (sc) => {
+      const summary = this.summary(stream, 'backfill');
+      const mode: WalkMode = { snapshot: true, force: options.force, sinceMs: options.sinceMs };
+      if (options.sinceMs !== undefined && (def.search || def.strategy === 'newest-first')) {
+        await this.walkWindow(sc, options.sinceMs, summary, mode, 'bulk');
+      } else if (def.search) {
+        await this.walkSliced(sc, [WHOLE], summary, mode, 'backfill');
+      } else {
+        await this.walkListings(sc, summary, mode, 'bulk');
+      }
+      await sc.batch.flush();
+      return summary;
+    });
   }
 
   /**
-   * Polls every enabled stream on its own interval until the signal aborts. Transient failures
-   * (Intercom or Kafka unavailable past the client's retries) are logged and retried at the next
-   * interval; configuration, fencing and system failures end the run.
+   * Polls every enabled stream on its own interval, and reconciles windowed streams on theirs, until
+   * the signal aborts. Transient failures (Intercom or Kafka unavailable past the client's retries) are
+   * logged and retried at the next interval; configuration, fencing and system failures end the run.
+   * The transactions under way finish (or fail) before it returns.
    */
   async run(signal: AbortSignal): Promise<void> {
     const stop = new AbortController();
     const both = AbortSignal.any([signal, stop.signal]);
     this.signal = both;
+    const loops = this.polledStreams().flatMap((stream) => {
+      const tasks = [
+        this.loop(stream, both, () => this.pollOnce(stream), this.d.settings.pollIntervalMs(stream)),
+      ];
+      if (this.isWindowed(STREAM_DEFS[stream])) tasks.push(this.reconcileLoop(stream, both));
+      return tasks;
+    });
     const results = await Promise.allSettled(
-      this.polledStreams().map((stream) =>
-        this.loop(stream, both).catch((error: unknown) => {
-          stop.abort(); // one stream failed: the others stop too, and the process exits with its code
+      loops.map((task) =>
+        task.catch((error: unknown) => {
+          stop.abort(); // one task failed: the others stop too, and the process exits with its code
           throw error;
         }),
       ),
     );
+    await Promise.all([...this.captures.values()].map((c) => c.capture.batch.settle()));
+    await this.commitChain;
     const failure = results.find(
       (r): r is PromiseRejectedResult => r.status === 'rejected' && !(r.reason instanceof StopRequested),
     );
     if (failure) throw failure.reason;
   }
 
-  private async loop(stream: StreamName, signal: AbortSignal): Promise<void> {
+  private get sliceWorkers(): number {
+    return this.d.settings.sliceWorkers ?? 48;
+  }
+
+  private isWindowed(def: StreamDef): boolean {
+    return def.strategy === 'search' || def.strategy === 'newest-first';
+  }
+
+  private reconcileDue(def: StreamDef): boolean {
+    const progress = this.captureOf(def.name).emitter.currentProgress();
+    return (
+      progress.snapshotDone &&
+      this.d.clock() - (progress.lastReconcile ?? 0) >= this.d.settings.reconcileIntervalMs(def.name)
+    );
+  }
+
+  private async pollOnce(stream: StreamName): Promise<PollSummary> {
+    const started = Date.now();
+    try {
+      const summary = await this.withCapture(stream, (sc) => this.pollInner(sc));
+      this.d.observer?.polled?.(stream, Date.now() - started, true);
+      return summary;
+    } catch (error) {
+      this.d.observer?.polled?.(stream, Date.now() - started, false);
+      throw error;
+    }
+  }
+
+  private async pollInner(sc: StreamCapture): Promise<PollSummary> {
+    const def = sc.def;
+    const progress = sc.emitter.currentProgress();
+    if (!this.isWindowed(def)) return this.scan(sc, progress);
+    if (!progress.snapshotDone || progress.watermark === null) return this.snapshot(sc, progress);
+    return this.incremental(sc, progress);
+  }
+
+  /**
+   * First sync of a windowed stream: everything as `r` events; the watermark is taken before the
+   * listing starts. A searchable stream is read in slices, each recorded as done in the transaction
+   * after its last events, so a restart resumes the slices not yet done (from the first watermark).
+   */
+  private async snapshot(sc: StreamCapture, progress: StreamProgress): Promise<PollSummary> {
+    const def = sc.def;
+    const summary = this.summary(def.name, 'snapshot');
+    const mode: WalkMode = { snapshot: true };
+    let watermark = progress.snapshot?.watermark;
+    if (watermark === undefined) {
+      const newest = await newestObject(this.d.client, def, 'bulk');
+      const reading = newest ? read(def, '', newest) : undefined;
+      watermark = (reading?.ok ? reading.updatedAtMs : null) ?? 0;
+    }
+    if (def.search) {
+      let snapshot = progress.snapshot ?? {
+        watermark,
+        unit: def.search.dayGranular ? 'day' : 'second',
+        done: [],
+      };
+      const resumed = snapshot.done.length > 0;
+      if (resumed)
+        this.d.logger.info({ stream: def.name, done: snapshot.done.length }, 'resuming the snapshot');
+      await this.walkSliced(sc, remaining(snapshot.done), summary, mode, 'snapshot', (slice) => {
+        snapshot = { ...snapshot, done: addDone(snapshot.done, slice) };
+        sc.emitter.setProgress({ snapshot });
+      });
+    } else {
+      await this.walkListings(sc, summary, mode, 'bulk');
+    }
+    // Offset-paged listings can skip an object that moves while they page: a reconciliation (a second
+    // full listing) follows soon after, and every RECONCILE_INTERVAL_MS after that.
+    sc.emitter.setProgress({ watermark, lastReconcile: null, snapshotDone: true, snapshot: undefined });
+    await sc.batch.flush();
+    this.d.logger.info(
+      { stream: def.name, read: summary.read, published: summary.published },
+      'snapshot done',
+    );
+    return summary;
+  }
+
+  /** An incremental poll: the window since the watermark less the overlap, newest first. */
+  private async incremental(sc: StreamCapture, progress: StreamProgress): Promise<PollSummary> {
+    const startMs = windowStart(progress.watermark!, this.d.settings.overlapMs);
+    const summary = this.summary(sc.name, 'incremental');
+    const newest = await this.walkWindow(sc, startMs, summary, { snapshot: false }, 'poll');
+    sc.emitter.setProgress({ watermark: Math.max(progress.watermark!, newest ?? 0) });
+    await sc.batch.flush();
+    return summary;
+  }
+
+  /** Full scans (small or unsearchable streams): everything, every poll; deletes found every poll. */
+  private async scan(sc: StreamCapture, progress: StreamProgress): Promise<PollSummary> {
+    const def = sc.def;
+    const summary = this.summary(def.name, progress.snapshotDone ? 'scan' : 'snapshot');
+    const known = sc.batch.liveIds(def.name);
+    const listed = new Set<string>();
+    let newest: number | null = null;
+    await this.walkListings(
+      sc,
+      summary,
+      { snapshot: !progress.snapshotDone },
+      progress.snapshotDone ? 'poll' : 'bulk',
+      (seen) => {
+        for (const id of seen.ids) listed.add(id);
+        if (seen.maxUpdatedAt !== null) newest = Math.max(newest ?? seen.maxUpdatedAt, seen.maxUpdatedAt);
+      },
+    );
+    await removeMissing(sc, known, listed, def.listings.some(mayMissObjects), summary);
+    sc.emitter.setProgress({
+      watermark: maxOf(progress.watermark, newest),
+      lastReconcile: this.d.clock(),
+      snapshotDone: true,
+    });
+    await sc.batch.flush();
+    return summary;
+  }
+
+  /** Walks a window newest first; returns the newest `updated_at` seen. */
+  private async walkWindow(
+    sc: StreamCapture,
+    startMs: number,
+    summary: WalkCounts,
+    mode: WalkMode,
+    priority: Priority,
+  ): Promise<number | null> {
+    const window = new DescendingWalk(startMs);
+    await walk(sc, windowPages(this.d.client, sc.def, startMs, priority), {
+      search: sc.def.search !== undefined,
+      mode,
+      counts: summary,
+      fetchPriority: 'child',
+      signal: this.signal,
+      onRead: (n, t) => this.d.observer?.read?.(sc.name, n, t),
+      onPage: (seen) => {
+        for (const u of seen.updatedAts) window.see(u);
+        return window.canStop;
+      },
+    });
+    return window.maxSeen;
+  }
+
+  private async walkListings(
+    sc: StreamCapture,
+    summary: WalkCounts,
+    mode: WalkMode,
+    priority: Priority,
+    onPage?: (seen: { ids: string[]; maxUpdatedAt: number | null }) => void,
+  ): Promise<void> {
+    for (const listing of sc.def.listings) {
+      await walk(sc, listingPages(this.d.client, listing, priority), {
+        search: listing.paging === 'search-all',
+        mode,
+        counts: summary,
+        fetchPriority: 'child',
+        signal: this.signal,
+        onRead: (n, t) => this.d.observer?.read?.(sc.name, n, t),
+        onPage,
+      });
+    }
+  }
+
+  private async walkSliced(
+    sc: StreamCapture,
+    slices: Slice[],
+    summary: WalkCounts,
+    mode: WalkMode,
+    kind: 'snapshot' | 'backfill',
+    onSliceDone?: (slice: Slice) => void,
+  ): Promise<void> {
+    await walkSlices(sc, {
+      client: this.d.client,
+      slices,
+      workers: this.sliceWorkers,
+      nowMs: this.d.clock(),
+      mode,
+      counts: summary,
+      pagePriority: 'bulk',
+      fetchPriority: 'child',
+      signal: this.signal,
+      onRead: (n, t) => this.d.observer?.read?.(sc.name, n, t),
+      onSliceDone,
+      onProgress: (p) => this.d.observer?.slices?.(sc.name, kind, p),
+    });
+  }
+
+  private async loop(
+    stream: StreamName,
+    signal: AbortSignal,
+    once: () => Promise<PollSummary>,
+    intervalMs: number,
+  ): Promise<void> {
     while (!signal.aborted) {
       try {
-        const s = await this.poll(stream);
+        const s = await once();
         this.d.logger.debug({ ...s }, 'poll done');
       } catch (error) {
         if (!(error instanceof CdcError) || error.kind !== 'transient') throw error;
         this.d.logger.warn({ stream, err: error.message }, 'poll failed; retrying at the next interval');
       }
-      await sleep(this.d.settings.pollIntervalMs(stream), signal);
+      await sleep(intervalMs, signal);
     }
   }
-}
 
-/** A walk ended between pages because the process is stopping; what it had not committed is dropped. */
-export class StopRequested extends Error {
-  constructor() {
-    super('stop requested');
+  /** Reconciles a windowed stream whenever it is due, beside its polls. */
+  private async reconcileLoop(stream: StreamName, signal: AbortSignal): Promise<void> {
+    const def = STREAM_DEFS[stream];
+    const check = Math.min(
+      this.d.settings.pollIntervalMs(stream),
+      this.d.settings.reconcileIntervalMs(stream),
+    );
+    while (!signal.aborted) {
+      if (this.reconcileDue(def)) {
+        try {
+          const s = await this.reconcile(stream);
+          this.d.logger.debug({ ...s }, 'reconciliation done');
+        } catch (error) {
+          if (!(error instanceof CdcError) || error.kind !== 'transient') throw error;
+          this.d.logger.warn({ stream, err: error.message }, 'reconciliation failed; retrying later');
+        }
+      }
+      await sleep(check, signal);
+    }
+  }
+
+  /** Runs `fn` with the stream's capture; a capture whose batch failed is replaced once no walk uses it. */
+  private async withCapture<T>(stream: StreamName, fn: (sc: StreamCapture) => Promise<T>): Promise<T> {
+    const entry = this.entryOf(stream);
+    entry.walks += 1;
+    try {
+      return await fn(entry.capture);
+    } finally {
+      entry.walks -= 1;
+    }
+  }
+
+  private captureOf(stream: StreamName): StreamCapture {
+    return this.entryOf(stream).capture;
+  }
+
+  private entryOf(stream: StreamName): { capture: StreamCapture; walks: number } {
+    const existing = this.captures.get(stream);
+    if (existing && !(existing.walks === 0 && existing.capture.batch.failed)) return existing;
+    const entry = { capture: this.newCapture(STREAM_DEFS[stream]), walks: 0 };
+    this.captures.set(stream, entry);
+    return entry;
+  }
+
+  private newCapture(def: StreamDef): StreamCapture {
+    const batch = new ChangeBatch(
+      this.d.store,
+      this.committer,
+      this.d.emit.dlqTopic,
+      this.d.stateTopic,
+      this.maxBatch,
+      (counts) => this.d.observer?.committed?.(def.name, counts),
+    );
+    const emitter = new StreamEmitter({
+      stream: def.name,
+      batch,
+      codecs: this.d.codecs,
+      emit: this.d.emit,
+      tolerance: this.d.settings.tolerance,
+      clock: this.d.clock,
+      logger: this.d.logger,
+      committedProgress: () => this.d.store.streamProgress(def.name),
+      onProgress: (p) => this.d.observer?.progress?.(def.name, p),
+    });
+    return new StreamCapture({
+      def,
+      client: this.d.client,
+      batch,
+      emitter,
+      childrenEnabled: def.children !== undefined && this.d.settings.enabled.has(def.children.stream),
+      maxFetches: this.d.settings.maxFetches ?? 256,
+    });
+  }
+
+  private summary(stream: StreamName, kind: PollSummary['kind']): PollSummary {
+    return { stream, kind, ...newCounts() };
   }
 }
 
-function max(a: number | null, b: number | null): number | null {
+function maxOf(a: number | null, b: number | null): number | null {
   if (a === null) return b;
   if (b === null) return a;
   return Math.max(a, b);

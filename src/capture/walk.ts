@@ -1,3 +1,174 @@
+import type { Priority } from '../intercom/scheduler';
+import type { WalkCounts } from './emitter';
+import { slicePages, sliceUnit, type IntercomReader, type Page } from './sources';
+import { split, splittable, unitOf, type Slice } from './slices';
+import { TaskGroup, type PageSeen, type StreamCapture, type WalkMode } from './stream';
+
+type Obj = Record<string, unknown>;
+
+/** A walk ended between pages because the process is stopping; what it had not committed is dropped. */
+export class StopRequested extends Error {
+  constructor() {
+    super('stop requested');
+  }
+}
+
+export interface WalkOptions {
+  /** Whether the pages come from a search (its copies may lag; see StreamCapture). */
+  search: boolean;
+  mode: WalkMode;
+  counts: WalkCounts;
+  fetchPriority: Priority;
+  signal?: AbortSignal;
+  /** Told of every page: objects on it and the total the API reports. */
+  onRead?: (objects: number, total?: number) => void;
+  /** Called after each page is diffed; returning true ends the walk early. */
+  onPage?: (seen: PageSeen) => boolean | void;
+}
+
+/**
+ * The one walk loop: diffs every page into the stream's batch, lets the fetches it needs run beside it,
+ * commits as parts fill up, and ends once every fetch it started has been decided on (only then may
+ * the caller record progress that covers the walk). Between two pages is where a stop request ends it.
+ */
+export async function walk(
+  sc: StreamCapture,
+  pages: AsyncIterable<Page<Obj>>,
+  o: WalkOptions,
+): Promise<void> {
+  const tasks = new TaskGroup();
+  for await (const page of pages) {
+    o.onRead?.(page.items.length, page.totalCount);
+    const seen = await sc.observePage(page, o.search, o.mode, o.counts, tasks, o.fetchPriority);
+    tasks.throwIfFailed();
+    await sc.batch.flushIfFull();
+    stopIfRequested(o.signal);
+    if (o.onPage?.(seen)) break;
+  }
+  await tasks.drain();
+  stopIfRequested(o.signal);
+}
+
+export function stopIfRequested(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new StopRequested();
+}
+
+/** Where a sliced walk is: for metrics and the backfill's progress bar. */
+export interface SliceProgress {
+  slicesDone: number;
+  slicesTotal: number;
+  objectsRead: number;
+  /** What the first slice's search reported for the whole range (an estimate: objects move). */
+  objectsTotal?: number;
+}
+
+export interface SlicedWalkOptions extends Omit<WalkOptions, 'onPage' | 'search'> {
+  client: IntercomReader;
+  pagePriority: Priority;
+  /** The slices to walk (the whole stream, or what a resumed snapshot has left). */
+  slices: Slice[];
+  /** Slices walked at once. */
+  workers: number;
+  /** Now, epoch ms: where open-ended slices are cut. */
+  nowMs: number;
+  /** A slice is cut further while its search reports more objects than this; default from the first total. */
+  objectsPerSlice?: number;
+  onSliceDone?: (slice: Slice) => void;
+  onProgress?: (p: SliceProgress) => void;
+  /** Told of the ids of every page (reconciliation lists them). */
+  onIds?: (ids: string[]) => void;
+}
+
+/** Smallest slice target: a few pages, so that probing does not cost more than it saves. */
+const MIN_OBJECTS_PER_SLICE = 450;
+/** Most pieces one slice is cut into at a time. */
+const MAX_FAN_OUT = 32;
+
+/**
+ * Walks a searchable stream as disjoint slices of `created_at`, `workers` at a time. The first page of a
+ * slice is its probe: when its `total_count` is over the slice target and the slice can be cut, it is
+ * cut (the page is not used) and its pieces queued first; otherwise the walk goes on from that page.
+ * A slice is done, and `onSliceDone` told, once its pages are diffed and its fetches decided on.
+ */
+export async function walkSlices(sc: StreamCapture, o: SlicedWalkOptions): Promise<void> {
+  const unit = sliceUnit(sc.def);
+  const nowUnit = unitOf(o.nowMs / 1000, unit);
+  const queue = [...o.slices];
+  const progress: SliceProgress = { slicesDone: 0, slicesTotal: queue.length, objectsRead: 0 };
+  let target = o.objectsPerSlice;
+  let active = 0;
+  let failure: { error: unknown } | undefined;
+  let wake: () => void = () => undefined;
+  let changed = new Promise<void>((resolve) => (wake = resolve));
+  const notify = (): void => {
+    wake();
+    changed = new Promise<void>((resolve) => (wake = resolve));
+  };
+
+  const walkSlice = async (slice: Slice): Promise<void> => {
+    let first = true;
+    const pages = slicePages(o.client, sc.def, slice, o.pagePriority);
+    const tasks = new TaskGroup();
+    for await (const page of pages) {
+      if (first) {
+        first = false;
+        const total = page.totalCount;
+        if (total !== undefined) {
+          progress.objectsTotal ??= total;
+          target ??= Math.max(MIN_OBJECTS_PER_SLICE, Math.ceil(total / (o.workers * 3)));
+          if (total > target && splittable(slice, nowUnit)) {
+            const pieces = split(
+              slice,
+              Math.min(MAX_FAN_OUT, Math.max(2, Math.ceil(total / target))),
+              nowUnit,
+            );
+            queue.unshift(...pieces);
+            progress.slicesTotal += pieces.length - 1;
+            o.onProgress?.(progress);
+            return; // leaves the walk: the prefetched second page is dropped
+          }
+        }
+      }
+      o.onRead?.(page.items.length, page.totalCount);
+      const seen = await sc.observePage(page, true, o.mode, o.counts, tasks, o.fetchPriority);
+      o.onIds?.(seen.ids);
+      progress.objectsRead += page.items.length;
+      tasks.throwIfFailed();
+      await sc.batch.flushIfFull();
+      stopIfRequested(o.signal);
+    }
+    await tasks.drain();
+    stopIfRequested(o.signal);
+    progress.slicesDone += 1;
+    o.onSliceDone?.(slice);
+    o.onProgress?.(progress);
+    await sc.batch.flushIfFull();
+  };
+
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      if (failure) return;
+      const slice = queue.shift();
+      if (!slice) {
+        if (active === 0) return;
+        await changed;
+        continue;
+      }
+      active += 1;
+      try {
+        await walkSlice(slice);
+      } catch (error) {
+        failure ??= { error };
+      } finally {
+        active -= 1;
+        notify();
+      }
+    }
+  };
+
+  await Promise.all(Array.from({ length: Math.max(1, o.workers) }, worker));
+  if (failure) throw failure.error;
+}
 /**
  * Follows a walk over a list that should be sorted by `updated_at` descending (pure). The walk may stop
  * early once it is past the window, but only while every item so far arrived in that order: an API

@@ -2,7 +2,7 @@ import { createIntercomClient, createKafka, createRegistry } from '../app';
 import { topicNames } from '../kafka/topics';
 import { loadStreamSchemas, type StreamName } from '../normalize';
 import { STREAM_DEFS } from '../streams/definitions';
-import { listingPages } from '../capture/source';
+import { listingPages } from '../capture/sources';
 import { loadFromFlags, loggerFor, print, type CommonFlags } from './context';
 
 interface Row {

@@ -13,6 +13,18 @@ export interface StreamProgress {
   watermark: number | null;
   lastReconcile: number | null;
   snapshotDone: boolean;
+  /** A first sync under way: its slices done so far (resumed after a restart). */
+  snapshot?: SnapshotProgress;
+}
+
+/**
+ * A first sync split into slices of `created_at` (see capture/slices.ts): the watermark the stream
+ * starts from once every slice is done, and the ranges `(a, b]` of slice units already committed.
+ */
+export interface SnapshotProgress {
+  watermark: number;
+  unit: 'day' | 'second';
+  done: [number, number][];
 }
 
 const VERSION = 1;
@@ -76,10 +88,12 @@ export class StateStore {
     const parsed = value === null ? null : (JSON.parse(value.toString()) as Record<string, unknown>);
     if (second < 0) {
       if (parsed) {
+        const snapshot = parsed.snapshot as SnapshotProgress | undefined;
         this.setProgress(stream, {
           watermark: (parsed.watermark as number | null) ?? null,
           lastReconcile: (parsed.lastReconcile as number | null) ?? null,
           snapshotDone: parsed.snapshotDone === true,
+          ...(snapshot && Array.isArray(snapshot.done) ? { snapshot } : {}),
         });
       }
       return;

@@ -20,13 +20,34 @@ export type Listing =
   | { paging: 'search-all'; path: string; listKey: string }
   | { paging: 'none'; path: string; listKey: string; query?: Record<string, string> };
 
+/**
+ * Objects of another stream that come inside this stream's object as its GET returns them (conversation
+ * parts inside a conversation). A changed parent is fetched by id; its children are diffed and
+ * published with it, in the same transaction.
+ */
+export interface ChildrenDef {
+  stream: StreamName;
+  /** The children inside the fetched parent, each with its parent's id (a field of the child's record). */
+  extract(parent: Record<string, unknown>, parentId: string): Record<string, unknown>[];
+  /** The parent as its own event carries it: without the children, which are their own stream. */
+  strip(parent: Record<string, unknown>): Record<string, unknown>;
+}
+
 export interface StreamDef {
   name: StreamName;
   strategy: FetchStrategy;
   /** Whether objects carry `updated_at`; without it changes are found by content hash. */
   timestamped: boolean;
-  /** The search endpoint and its list key (strategy `search`). */
+  /**
+   * The search endpoint and its list key (strategy `search`). `dayGranular`: timestamps are matched by
+   * calendar day (contacts), so windows reach back a day and snapshot slices are whole days; otherwise
+   * by the second.
+   */
   search?: { path: string; listKey: string; dayGranular: boolean };
+  /** Read from each changed object of this stream (see ChildrenDef). */
+  children?: ChildrenDef;
+  /** The stream this one's objects come inside of (strategy `children`). */
+  parent?: StreamName;
   /** Every listing whose union is the whole stream (data attributes: one per model). */
   listings: Listing[];
   /** GET path of one object; a 404 there confirms a delete found by a paginated listing. */
@@ -41,6 +62,23 @@ export interface StreamDef {
 }
 
 const one = (path: string) => (id: string) => `${path}/${encodeURIComponent(id)}`;
+
+type Obj = Record<string, unknown>;
+
+/** `GET /conversations/{id}` carries up to 500 parts under `conversation_parts.conversation_parts`. */
+const CONVERSATION_PARTS: ChildrenDef = {
+  stream: 'conversation_parts',
+  extract: (conversation, conversationId) => {
+    const container = (conversation.conversation_parts ?? {}) as Obj;
+    const parts = Array.isArray(container.conversation_parts) ? (container.conversation_parts as Obj[]) : [];
+    return parts.map((part) => ({ ...part, conversation_id: conversationId }));
+  },
+  strip: (conversation) => {
+    const container = (conversation.conversation_parts ?? {}) as Obj;
+    const { conversation_parts: _parts, ...rest } = conversation;
+    return { ...rest, conversation_parts: { type: container.type, total_count: container.total_count } };
+  },
+};
 
 export const STREAM_DEFS: Record<StreamName, StreamDef> = {
   contacts: {
@@ -59,6 +97,7 @@ export const STREAM_DEFS: Record<StreamName, StreamDef> = {
     hashOmits: ['conversation_parts'],
     listings: [{ paging: 'cursor', path: '/conversations', listKey: 'conversations' }],
     objectPath: one('/conversations'),
+    children: CONVERSATION_PARTS,
   },
   tickets: {
     name: 'tickets',
@@ -72,6 +111,7 @@ export const STREAM_DEFS: Record<StreamName, StreamDef> = {
     name: 'conversation_parts',
     strategy: 'children',
     timestamped: true,
+    parent: 'conversations',
     listings: [],
   },
   articles: {
@@ -133,6 +173,12 @@ export const STREAM_DEFS: Record<StreamName, StreamDef> = {
     listings: [{ paging: 'none', path: '/tags', listKey: 'data' }],
   },
 };
+
+/** The streams read with a stream: itself and its children. */
+export function withChildren(stream: StreamName): StreamName[] {
+  const children = STREAM_DEFS[stream].children;
+  return children ? [stream, children.stream] : [stream];
+}
 
 export function idOf(def: StreamDef, object: Record<string, unknown>): string {
   return def.idOf ? def.idOf(object) : String(object.id);
