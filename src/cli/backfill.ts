@@ -2,6 +2,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { buildApp } from '../app';
 import { ConfigError } from '../errors';
 import { STREAMS, type StreamName } from '../normalize';
+import { withChildren } from '../streams/definitions';
 import { loadFromFlags, loggerFor, print, type CommonFlags } from './context';
 
 /** Parses `--since`: an ISO date or date-time (UTC when no offset). */
@@ -29,14 +30,14 @@ export async function backfillCommand(
   }
   const sinceMs = parseSince(flags.since);
   const config = loadFromFlags(flags, {
-    'streams.enabled': stream === 'conversations' ? ['conversations'] : [stream],
+    'streams.enabled': withChildren(stream), // conversations with their parts
   });
   const logger = loggerFor(config);
   const tty = Boolean(process.stderr.isTTY);
   const bar = tty
     ? new SingleBar(
         {
-          format: `${stream} [{bar}] {value}/{total} objects | {rate}/s | ETA {eta_formatted}`,
+          format: `${stream} [{bar}] {value}/{total} objects | slices {slices} | {rate}/s | ETA {eta_formatted}`,
           hideCursor: true,
         },
         Presets.shades_classic,
@@ -44,11 +45,19 @@ export async function backfillCommand(
     : undefined;
   let read = 0;
   let total = 0;
+  let slices = '-';
   const started = Date.now();
   let lastLine = 0;
   const app = await buildApp(config, logger, {
     transactionalSuffix: '-backfill',
     engineObserver: () => ({
+      slices: (_s, _kind, p) => {
+        slices = `${p.slicesDone}/${p.slicesTotal}`;
+        if (p.objectsTotal !== undefined && p.objectsTotal > total) {
+          total = p.objectsTotal;
+          if (bar?.isActive) bar.setTotal(total);
+        }
+      },
       read: (_s, n, t) => {
         read += n;
         if (t !== undefined && t > total) {
@@ -57,11 +66,14 @@ export async function backfillCommand(
         }
         const rate = Math.round(read / Math.max(0.001, (Date.now() - started) / 1000));
         if (bar) {
-          if (!bar.isActive) bar.start(Math.max(total, read), 0, { rate });
-          bar.update(read, { rate });
+          if (!bar.isActive) bar.start(Math.max(total, read), 0, { rate, slices });
+          bar.update(read, { rate, slices });
         } else if (Date.now() - lastLine > 5000) {
           lastLine = Date.now();
-          logger.info({ stream, read, total: total || undefined, perSecond: rate }, 'backfill progress');
+          logger.info(
+            { stream, read, total: total || undefined, slices, perSecond: rate },
+            'backfill progress',
+          );
         }
       },
     }),

@@ -121,9 +121,9 @@ export const configSchema = {
       env: 'INTERCOM_TIMEOUT_MS',
     },
     maxConcurrency: {
-      doc: 'Requests in flight at once, shared by all streams.',
+      doc: 'Most requests in flight at once, shared by all streams. Below it the connector keeps as many in flight as the rate limit and the measured latency can use (rate × latency); 4 would cap a 300 ms API at 8 % of the limit.',
       format: 'positive-int',
-      default: 4,
+      default: 100,
       env: 'INTERCOM_MAX_CONCURRENCY',
     },
     maxRequestsPerMinute: {

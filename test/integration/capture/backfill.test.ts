@@ -1,5 +1,6 @@
 import { buildApp } from '../../../src/app';
 import { silentLogger } from '../../../src/observability/logger';
+import { withChildren } from '../../../src/streams/definitions';
 import { startSimulator, type RunningSimulator } from '../../../src/sim';
 import { readTopics, testConfig } from './harness';
 
@@ -7,7 +8,10 @@ import { readTopics, testConfig } from './harness';
 describe('backfill', () => {
   let sim: RunningSimulator;
   beforeAll(async () => {
-    sim = await startSimulator({ seed: 9, size: { contacts: 40 } });
+    sim = await startSimulator({
+      seed: 9,
+      size: { contacts: 40, conversations: 12, partsPerConversation: 3 },
+    });
   });
   afterAll(async () => {
     await sim.close();
@@ -34,6 +38,31 @@ describe('backfill', () => {
       expect(events).toHaveLength(ids.length * 2 + recent);
       expect(events.every((e) => e.value?.op === 'r')).toBe(true);
       expect(events.slice(ids.length).every((e) => e.value?.source.snapshot === true)).toBe(true);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('backfills a conversation with its parts (`backfill --stream conversations` enables them)', async () => {
+    const app = await buildApp(
+      testConfig(sim.url, { STREAMS: withChildren('conversations').join(',') }),
+      silentLogger(),
+    );
+    try {
+      await app.engine.poll('conversations');
+      const conversations = sim.truth.ids('conversations');
+      const parts = conversations.flatMap((id) => {
+        const full = sim.truth.get('conversations', id)!;
+        const container = full.conversation_parts as { conversation_parts: unknown[] };
+        return container.conversation_parts;
+      });
+      expect(parts.length).toBeGreaterThan(conversations.length);
+      expect(await app.engine.backfill('conversations')).toMatchObject({ published: 0 });
+      const forced = await app.engine.backfill('conversations', { force: true });
+      expect(forced.published).toBe(conversations.length + parts.length);
+      const events = await readTopics([app.topics.events('conversation_parts')]);
+      expect(events).toHaveLength(parts.length * 2); // the snapshot, then the forced backfill
+      expect(events.every((e) => e.value?.op === 'r')).toBe(true);
     } finally {
       await app.close();
     }
