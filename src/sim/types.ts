@@ -133,6 +133,9 @@ export interface GroundTruth {
   archived(stream: SimStream): string[];
 }
 
+/** The streams with a search endpoint (`POST /contacts/search`, `/conversations/search`, `/tickets/search`). */
+export type SearchableStream = 'contacts' | 'conversations' | 'tickets';
+
 export interface Mutations {
   /** Creates an object at clock.now() and returns its id. Overrides are merged over the generated JSON
    * (`conversation_parts` accept `conversation_id` to choose the conversation). */
@@ -149,6 +152,18 @@ export interface Mutations {
   archive(contactId: string): void;
   /** Contacts: an archived contact comes back with `updated_at` = now, logged `c`; a live one is left alone. */
   unarchive(contactId: string): void;
+  /**
+   * A stale search index on demand. From now until `forMs` of SIM time have passed, the search endpoint
+   * of `stream` keeps the object exactly as it is rendered now: its results show that copy, and queries
+   * and sort match against it, even after the object is updated, deleted, merged or archived meanwhile
+   * (a deleted object stays listed). Lists, GET by id and the ground truth show the truth throughout;
+   * afterwards search does too. The frozen copy counts as indexed whatever `searchLagMs` says. Freezing
+   * a frozen object takes a new copy and a new end. Logs no change. The object must be live.
+   * Two versions sharing one second: update (v1), freezeSearch(…, 90_000), update again in the same
+   * second (v2): search shows v1 for 90 s while GET shows v2, with the same `updated_at`. An object
+   * deleted while search keeps listing it: freezeSearch, then remove.
+   */
+  freezeSearch(stream: SearchableStream, id: string, forMs: number): void;
   /** `count` random mutations at clock.now() (same-second bursts when called without advancing). */
   random(count: number, opts?: { streams?: SimStream[] }): void;
   /** Advances the clock in steps of `stepMs`, doing `perStep` random mutations after each step. */

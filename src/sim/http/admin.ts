@@ -6,6 +6,7 @@ import {
   type FaultSpec,
   type LatencyOptions,
   type RateLimitOptions,
+  type SearchableStream,
   type SimStats,
   type SimStream,
 } from '../types';
@@ -28,7 +29,8 @@ export class AdminError extends Error {}
  * The `/_sim/` control API for child processes and the demo (no auth, not rate limited):
  * GET stats; POST clock/advance {ms}, clock/set {ms}; POST mutate {op, stream, id?, into?, patch?, count?};
  * GET truth?stream=S (ids and updated_at); GET truth/log?after=SEQ; POST/DELETE faults; POST rate-limit;
- * POST latency {ms, p99Ms?, searchMs?, searchP99Ms?} (`{ms: null}` or `{}`: none; see LatencyOptions). These routes are never delayed.
+ * POST latency {ms, p99Ms?, searchMs?, searchP99Ms?} (`{ms: null}` or `{}`: none; see LatencyOptions);
+ * POST search/freeze {stream, id, forMs} (see Mutations.freezeSearch). These routes are never delayed.
  */
 export function handleAdmin(
   deps: AdminDeps,
@@ -79,6 +81,9 @@ export function handleAdmin(
       return { ok: true };
     case 'POST /_sim/latency':
       deps.setLatency(input.ms === null || input.ms === undefined ? null : latency(input));
+      return { ok: true };
+    case 'POST /_sim/search/freeze':
+      deps.engine.freezeSearch(searchable(input.stream), text(input.id, 'id'), number(input.forMs, 'forMs'));
       return { ok: true };
     default:
       throw new AdminError(`unknown admin call ${key}`);
@@ -145,6 +150,14 @@ function latency(input: Record<string, unknown>): LatencyOptions {
   for (const key of ['p99Ms', 'searchMs', 'searchP99Ms'] as const)
     if (input[key] !== undefined) out[key] = number(input[key], key);
   return out;
+}
+
+const SEARCHABLE: readonly SearchableStream[] = ['contacts', 'conversations', 'tickets'];
+
+function searchable(value: unknown): SearchableStream {
+  if (!SEARCHABLE.includes(value as SearchableStream))
+    throw new AdminError(`stream must be one of ${SEARCHABLE.join(', ')}`);
+  return value as SearchableStream;
 }
 
 function simStream(value: unknown): SimStream {
