@@ -124,7 +124,7 @@ export function buildProgram(): Command {
   program
     .command('sim')
     .description('start the Intercom API simulator')
-    .option('--port <port>', 'port (default 4010)', '4010')
+    .option('--port <port>', 'port', '4010')
     .option('--host <host>', 'interface', '127.0.0.1')
     .option('--seed <n>', 'workspace seed', '1')
     .option('--contacts <n>', 'contacts', '1000')
@@ -135,7 +135,14 @@ export function buildProgram(): Command {
     .option('--rate-limit <n>', 'requests per 10 s window (default: unlimited)')
     .option('--search-lag-ms <ms>', 'search-index lag', '0')
     .option('--timezone <tz>', 'workspace timezone', 'UTC')
-    .addHelpText('after', '\nExample:\n  intercom-cdc sim --seed 1 --contacts 100000 --changes-per-second 5')
+    .option('--latency-ms <ms>', 'median delay of each answer, real ms (0: none)', '0')
+    .option('--latency-p99-ms <ms>', '99th percentile of that delay, log-normal tail (0: no tail)', '0')
+    .option('--search-latency-ms <ms>', 'median delay of search pages (0: as --latency-ms)', '0')
+    .option('--search-latency-p99-ms <ms>', '99th percentile for search pages (0: the GET tail shape)', '0')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  intercom-cdc sim --seed 1 --contacts 100000 --changes-per-second 5\n  intercom-cdc sim --latency-ms 300 --latency-p99-ms 1500 --search-latency-ms 900',
+    )
     .action(action(simCommand));
 
   program

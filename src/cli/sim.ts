@@ -1,4 +1,5 @@
-import { startLiveMutations, startSimulator } from '../sim';
+import { ConfigError } from '../errors';
+import { type LatencyOptions, startLiveMutations, startSimulator } from '../sim';
 
 interface SimFlags {
   port: string;
@@ -12,12 +13,58 @@ interface SimFlags {
   rateLimit?: string;
   searchLagMs: string;
   timezone: string;
+  latencyMs: string;
+  latencyP99Ms: string;
+  searchLatencyMs: string;
+  searchLatencyP99Ms: string;
 }
 
 const int = (v: string | undefined) => (v === undefined ? undefined : Number(v));
 
+/**
+ * The latency flags as simulator options: each a non-negative number of ms, each p99 at least its
+ * median (0 = unset: a p99 of 0 means no tail, a search latency of 0 means the GET one). Throws a
+ * ConfigError (exit 2) naming the flags at fault.
+ */
+export function latencyFromFlags(
+  flags: Pick<SimFlags, 'latencyMs' | 'latencyP99Ms' | 'searchLatencyMs' | 'searchLatencyP99Ms'>,
+): LatencyOptions | null {
+  const named = {
+    '--latency-ms': flags.latencyMs,
+    '--latency-p99-ms': flags.latencyP99Ms,
+    '--search-latency-ms': flags.searchLatencyMs,
+    '--search-latency-p99-ms': flags.searchLatencyP99Ms,
+  };
+  const values: Record<string, number> = {};
+  const problems: string[] = [];
+  for (const [flag, text] of Object.entries(named)) {
+    const value = text.trim() === '' ? NaN : Number(text);
+    if (!Number.isFinite(value) || value < 0)
+      problems.push(`${flag} must be a non-negative number of ms (got ${JSON.stringify(text)})`);
+    values[flag] = value;
+  }
+  const [ms, p99, searchMs, searchP99] = Object.values(values) as [number, number, number, number];
+  if (problems.length === 0) {
+    if (p99 > 0 && p99 < ms) problems.push(`--latency-p99-ms (${p99}) must be at least --latency-ms (${ms})`);
+    const searchMedian = searchMs > 0 ? searchMs : ms;
+    if (searchP99 > 0 && searchP99 < searchMedian)
+      problems.push(
+        `--search-latency-p99-ms (${searchP99}) must be at least the search median (${searchMedian})`,
+      );
+  }
+  if (problems.length > 0) throw new ConfigError(`sim: ${problems.join('; ')}`, problems);
+  if (ms === 0 && searchMs === 0) return null;
+  return {
+    ms,
+    ...(p99 > 0 ? { p99Ms: p99 } : {}),
+    ...(searchMs > 0 ? { searchMs } : {}),
+    ...(searchP99 > 0 ? { searchP99Ms: searchP99 } : {}),
+  };
+}
+
 /** `sim`: the Intercom API simulator on real time, until Ctrl-C. */
 export async function simCommand(flags: SimFlags): Promise<number> {
+  const latency = latencyFromFlags(flags);
   const sim = await startSimulator({
     port: Number(flags.port),
     host: flags.host,
@@ -34,11 +81,12 @@ export async function simCommand(flags: SimFlags): Promise<number> {
     rateLimit: flags.rateLimit ? { limit: Number(flags.rateLimit) } : null,
     searchLagMs: Number(flags.searchLagMs),
     timezone: flags.timezone,
+    latency,
   });
   const perSecond = Number(flags.changesPerSecond);
   const stopLive = perSecond > 0 ? startLiveMutations(sim, { perSecond }) : () => undefined;
   process.stderr.write(
-    `simulator listening on ${sim.url} (seed ${flags.seed}, ${flags.contacts} contacts)\n`,
+    `simulator listening on ${sim.url} (seed ${flags.seed}, ${flags.contacts} contacts${latency ? `, latency ${describe(latency)}` : ''})\n`,
   );
   process.stderr.write(
     `try: curl -H 'Authorization: Bearer any' -H 'Intercom-Version: 2.14' ${sim.url}/me\n`,
@@ -50,4 +98,11 @@ export async function simCommand(flags: SimFlags): Promise<number> {
   stopLive();
   await sim.close();
   return 0;
+}
+
+function describe(l: LatencyOptions): string {
+  const get = `${l.ms} ms${l.p99Ms !== undefined ? ` (p99 ${l.p99Ms} ms)` : ''}`;
+  if (l.searchMs === undefined && l.searchP99Ms === undefined) return get;
+  const search = `${l.searchMs ?? l.ms} ms${l.searchP99Ms !== undefined ? ` (p99 ${l.searchP99Ms} ms)` : ''}`;
+  return `${get}, search ${search}`;
 }

@@ -11,6 +11,7 @@ import { ConfigError } from '../errors';
 import { DEFAULT_START_MS, createClock } from './clock';
 import { TokenAuthority } from './http/auth';
 import { FaultQueue } from './http/faults';
+import { LatencyModel } from './http/latency';
 import { RateLimiter } from './http/rate-limit';
 import { CompanyScroll } from './http/scroll';
 import { createSimServer } from './http/server';
@@ -33,10 +34,12 @@ export async function startSimulator(
   } catch (cause) {
     throw new ConfigError(`sim: unknown timezone ${timezone}`, ['timezone'], cause);
   }
+  const seed = options.seed ?? 1;
+  const latency = new LatencyModel(seed, options.latency);
   const wall = options.wallClock ?? Date.now;
   const clock = createClock(options.clock ?? { mode: 'manual' }, Date.now);
   const ws = new Workspace({
-    seed: options.seed ?? 1,
+    seed,
     size,
     timezone,
     startMs: options.clock?.mode === 'manual' ? (options.clock.startMs ?? DEFAULT_START_MS) : clock.now(),
@@ -46,12 +49,13 @@ export async function startSimulator(
   const engine = new MutationEngine(ws, clock);
   const faults = new FaultQueue();
   const limiter = new RateLimiter(wall, options.rateLimit);
-  const { server, stats, setRateLimit } = createSimServer({
+  const { server, stats, setRateLimit, setLatency } = createSimServer({
     ws,
     clock,
     engine,
     faults,
     limiter,
+    latency,
     auth: new TokenAuthority({
       wall,
       ...(options.token !== undefined ? { token: options.token } : {}),
@@ -75,6 +79,7 @@ export async function startSimulator(
     truth: engine,
     faults,
     setRateLimit,
+    setLatency,
     stats,
     close: () =>
       new Promise<void>((resolve) => {

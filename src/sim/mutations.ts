@@ -4,7 +4,7 @@ import { decodePartId, partId } from './ids';
 import { Rand, hash32 } from './rng';
 import { renderPart } from './render/conversations';
 import { FLAG_ARCHIVED, FLAG_DELETED, FLAG_MERGED } from './table';
-import type { ChangeRecord, GroundTruth, Mutations, SimStream, TableStream } from './types';
+import type { ChangeRecord, GroundTruth, Mutations, SearchableStream, SimStream, TableStream } from './types';
 import { HAS_UPDATED_AT, type Workspace } from './workspace';
 
 type Op = 'create' | 'update' | 'remove' | 'merge';
@@ -116,6 +116,21 @@ export class MutationEngine implements Mutations, GroundTruth {
     table.changedAtMs[row] = nowMs;
     this.ws.patch('contacts', row, ownable(frozen));
     this.record('contacts', contactId, 'c', nowSec);
+  }
+
+  freezeSearch(stream: SearchableStream, id: string, forMs: number): void {
+    if (!Number.isFinite(forMs) || forMs < 0)
+      throw fail(`freezeSearch: forMs must be a non-negative number, got ${forMs}`);
+    if (!['contacts', 'conversations', 'tickets'].includes(stream))
+      throw fail(`freezeSearch: ${stream} has no search endpoint`);
+    const row = this.requireRow(stream, id);
+    const table = this.ws.table(stream);
+    this.ws.searchFreezes.freeze(stream, row, {
+      object: structuredClone(this.ws.render(stream, row)),
+      createdAt: table.createdAt[row] as number,
+      updatedAt: table.updatedAt[row] as number,
+      untilMs: this.clock.now() + forMs,
+    });
   }
 
   random(count: number, opts: { streams?: SimStream[] } = {}): void {

@@ -55,6 +55,23 @@ export interface RateLimitOptions {
   windowMs?: number;
 }
 
+/**
+ * A delay added to every API answer, on real (wall) time: log-normal with median `ms` and a tail fitted
+ * so that its 99th percentile is `p99Ms` (absent or equal to `ms`: every answer takes `ms`). Search pages
+ * (`POST …/search`) use `searchMs` (default `ms`) and `searchP99Ms` (default: `searchMs` with the same
+ * tail shape as GETs, i.e. the same p99/median ratio). 0 = no delay. Draws come from a generator seeded
+ * by the workspace seed. The delay runs after the rate limiter counted the request (Intercom counts at
+ * arrival) and after the answer was computed (it shows the workspace as it was on arrival), before it
+ * is written; `/_sim/` admin routes are never delayed. Every value is a non-negative number of ms and
+ * each p99 is at least its median (otherwise a ConfigError).
+ */
+export interface LatencyOptions {
+  ms: number;
+  p99Ms?: number;
+  searchMs?: number;
+  searchP99Ms?: number;
+}
+
 export interface OAuthOptions {
   clientId: string;
   clientSecret: string;
@@ -87,6 +104,8 @@ export interface SimulatorOptions {
   maxParts?: number;
   /** App `id_code` returned by /me; default derived from the seed. */
   workspaceId?: string;
+  /** Default none. Per-answer delay, see LatencyOptions; `RunningSimulator.setLatency` changes it at runtime. */
+  latency?: LatencyOptions | null;
   /** The wall clock for rate-limit windows, token and code expiry, scroll expiry; default Date.now (tests inject one). */
   wallClock?: () => number;
 }
@@ -114,6 +133,9 @@ export interface GroundTruth {
   archived(stream: SimStream): string[];
 }
 
+/** The streams with a search endpoint (`POST /contacts/search`, `/conversations/search`, `/tickets/search`). */
+export type SearchableStream = 'contacts' | 'conversations' | 'tickets';
+
 export interface Mutations {
   /** Creates an object at clock.now() and returns its id. Overrides are merged over the generated JSON
    * (`conversation_parts` accept `conversation_id` to choose the conversation). */
@@ -130,6 +152,18 @@ export interface Mutations {
   archive(contactId: string): void;
   /** Contacts: an archived contact comes back with `updated_at` = now, logged `c`; a live one is left alone. */
   unarchive(contactId: string): void;
+  /**
+   * A stale search index on demand. From now until `forMs` of SIM time have passed, the search endpoint
+   * of `stream` keeps the object exactly as it is rendered now: its results show that copy, and queries
+   * and sort match against it, even after the object is updated, deleted, merged or archived meanwhile
+   * (a deleted object stays listed). Lists, GET by id and the ground truth show the truth throughout;
+   * afterwards search does too. The frozen copy counts as indexed whatever `searchLagMs` says. Freezing
+   * a frozen object takes a new copy and a new end. Logs no change. The object must be live.
+   * Two versions sharing one second: update (v1), freezeSearch(…, 90_000), update again in the same
+   * second (v2): search shows v1 for 90 s while GET shows v2, with the same `updated_at`. An object
+   * deleted while search keeps listing it: freezeSearch, then remove.
+   */
+  freezeSearch(stream: SearchableStream, id: string, forMs: number): void;
   /** `count` random mutations at clock.now() (same-second bursts when called without advancing). */
   random(count: number, opts?: { streams?: SimStream[] }): void;
   /** Advances the clock in steps of `stepMs`, doing `perStep` random mutations after each step. */
@@ -186,6 +220,12 @@ export interface SimStats {
   rateLimited: number;
   /** API requests that came without an `Intercom-Version` header. */
   missingVersion: number;
+  /** API requests whose answer was written in full (not those the client gave up on, nor reset or held by a fault). */
+  answered: number;
+  /** API requests being served now: arrived, not yet answered or abandoned (latency included). */
+  inFlight: number;
+  /** The most API requests ever served at once since the start. */
+  maxInFlight: number;
 }
 
 export interface RunningSimulator {
@@ -197,6 +237,8 @@ export interface RunningSimulator {
   readonly truth: GroundTruth;
   readonly faults: Faults;
   setRateLimit(rl: RateLimitOptions | null): void;
+  /** Replaces the per-answer latency (null: none) for requests arriving from now; ConfigError when invalid. */
+  setLatency(latency: LatencyOptions | null): void;
   stats(): SimStats;
   close(): Promise<void>;
 }

@@ -9,6 +9,7 @@ import { renderConversation } from './render/conversations';
 import { renderAdmin, renderSegment, renderTag, renderTeam } from './render/directory';
 import { PartsStore } from './render/parts';
 import { renderTicket } from './render/tickets';
+import { SearchFreezes } from './search/frozen';
 import { RowTable } from './table';
 import { TABLE_STREAMS, type TableStream, type WorkspaceSize } from './types';
 
@@ -106,6 +107,8 @@ export class Workspace implements RenderContext {
   readonly createdAtSec: number;
   readonly maxParts: number;
   readonly parts = new PartsStore();
+  /** Objects whose search-index copy is held stale on demand (Mutations.freezeSearch). */
+  readonly searchFreezes = new SearchFreezes();
   private readonly tables = {} as Record<TableStream, RowTable>;
   private readonly patches = {} as Record<TableStream, Map<number, Record<string, unknown>>>;
   private readonly codecs: Record<TableStream, IdCodec>;

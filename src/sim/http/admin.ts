@@ -1,7 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import type { SimClock } from '../clock';
 import type { MutationEngine } from '../mutations';
-import { SIM_STREAMS, type FaultSpec, type RateLimitOptions, type SimStats, type SimStream } from '../types';
+import {
+  SIM_STREAMS,
+  type FaultSpec,
+  type LatencyOptions,
+  type RateLimitOptions,
+  type SearchableStream,
+  type SimStats,
+  type SimStream,
+} from '../types';
 import type { Workspace } from '../workspace';
 import type { FaultQueue } from './faults';
 
@@ -12,6 +20,7 @@ export interface AdminDeps {
   faults: FaultQueue;
   stats(): SimStats;
   setRateLimit(rl: RateLimitOptions | null): void;
+  setLatency(latency: LatencyOptions | null): void;
 }
 
 export class AdminError extends Error {}
@@ -19,7 +28,9 @@ export class AdminError extends Error {}
 /**
  * The `/_sim/` control API for child processes and the demo (no auth, not rate limited):
  * GET stats; POST clock/advance {ms}, clock/set {ms}; POST mutate {op, stream, id?, into?, patch?, count?};
- * GET truth?stream=S (ids and updated_at); GET truth/log?after=SEQ; POST/DELETE faults; POST rate-limit.
+ * GET truth?stream=S (ids and updated_at); GET truth/log?after=SEQ; POST/DELETE faults; POST rate-limit;
+ * POST latency {ms, p99Ms?, searchMs?, searchP99Ms?} (`{ms: null}` or `{}`: none; see LatencyOptions);
+ * POST search/freeze {stream, id, forMs} (see Mutations.freezeSearch). These routes are never delayed.
  */
 export function handleAdmin(
   deps: AdminDeps,
@@ -67,6 +78,12 @@ export function handleAdmin(
               ...(input.windowMs !== undefined ? { windowMs: number(input.windowMs, 'windowMs') } : {}),
             },
       );
+      return { ok: true };
+    case 'POST /_sim/latency':
+      deps.setLatency(input.ms === null || input.ms === undefined ? null : latency(input));
+      return { ok: true };
+    case 'POST /_sim/search/freeze':
+      deps.engine.freezeSearch(searchable(input.stream), text(input.id, 'id'), number(input.forMs, 'forMs'));
       return { ok: true };
     default:
       throw new AdminError(`unknown admin call ${key}`);
@@ -126,6 +143,21 @@ function faultSpec(input: Record<string, unknown>): FaultSpec {
         'kind must be status, reset, timeout, truncated, malformed, wrongVersion or badTimestamp',
       );
   }
+}
+
+function latency(input: Record<string, unknown>): LatencyOptions {
+  const out: LatencyOptions = { ms: number(input.ms, 'ms') };
+  for (const key of ['p99Ms', 'searchMs', 'searchP99Ms'] as const)
+    if (input[key] !== undefined) out[key] = number(input[key], key);
+  return out;
+}
+
+const SEARCHABLE: readonly SearchableStream[] = ['contacts', 'conversations', 'tickets'];
+
+function searchable(value: unknown): SearchableStream {
+  if (!SEARCHABLE.includes(value as SearchableStream))
+    throw new AdminError(`stream must be one of ${SEARCHABLE.join(', ')}`);
+  return value as SearchableStream;
 }
 
 function simStream(value: unknown): SimStream {

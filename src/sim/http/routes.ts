@@ -199,7 +199,7 @@ function search(ctx: ApiContext, stream: SearchStream, type: string, key: string
     dayTimezone: ctx.dayTimezone,
   });
   const offset = decodeCursor(request.startingAfter);
-  const page = Array.from(sliceOf(result.rows, offset, request.perPage), (row) => ctx.ws.render(stream, row));
+  const page = Array.from(sliceOf(result.rows, offset, request.perPage), result.render);
   return {
     type,
     total_count: result.total,

@@ -3,11 +3,12 @@ import { CdcError } from '../../errors';
 import { ApiError, badRequest, errorBody } from '../api-error';
 import type { SimClock } from '../clock';
 import type { MutationEngine } from '../mutations';
-import type { FaultSpec, RateLimitOptions, SimStats } from '../types';
+import type { FaultSpec, LatencyOptions, RateLimitOptions, SimStats } from '../types';
 import type { Workspace } from '../workspace';
 import { AdminError, handleAdmin } from './admin';
 import type { TokenAuthority } from './auth';
 import { type FaultQueue, corruptObjects, corruptTimestamps, rateLimitedReply } from './faults';
+import type { AnswerKind, LatencyModel } from './latency';
 import type { RateLimiter } from './rate-limit';
 import { matchRoute } from './routes';
 import type { CompanyScroll } from './scroll';
@@ -18,6 +19,7 @@ export interface ServerDeps {
   engine: MutationEngine;
   faults: FaultQueue;
   limiter: RateLimiter;
+  latency: LatencyModel;
   auth: TokenAuthority;
   scroll: CompanyScroll;
   searchLagMs: number;
@@ -42,18 +44,31 @@ const NETWORK_FAULTS = ['status', 'reset', 'timeout'];
  * spoil the answer (truncated, malformed, badTimestamp, corrupt). A `rateLimited` fault answers 429
  * after the token check, instead of the route. Every response after the token check
  * carries the rate-limit headers. OAuth pages and `/_sim/` take neither token nor rate limit.
+ * Every answer but `/_sim/` ones (and resets, and held timeouts) waits for the latency model's delay
+ * once computed, just before it is written; a client that hangs up meanwhile gets nothing written.
  */
 export function createSimServer(deps: ServerDeps): {
   server: http.Server;
   stats(): SimStats;
   setRateLimit(rl: RateLimitOptions | null): void;
+  setLatency(latency: LatencyOptions | null): void;
 } {
-  const stats: SimStats = { requests: 0, byStatus: {}, byRoute: {}, rateLimited: 0, missingVersion: 0 };
+  const stats: SimStats = {
+    requests: 0,
+    byStatus: {},
+    byRoute: {},
+    rateLimited: 0,
+    missingVersion: 0,
+    answered: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+  };
   const held = new Set<ServerResponse>();
   const admin = {
     ...deps,
     stats: () => structuredClone(stats),
     setRateLimit: (rl: RateLimitOptions | null) => deps.limiter.set(rl),
+    setLatency: (latency: LatencyOptions | null) => deps.latency.set(latency),
   };
 
   const server = http.createServer((req, res) => {
@@ -68,12 +83,21 @@ export function createSimServer(deps: ServerDeps): {
     const url = new URL(req.url ?? '/', 'http://sim.invalid');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const method = req.method ?? 'GET';
-    const raw = await readBody(req);
-    if (path.startsWith('/_sim/'))
+    if (path.startsWith('/_sim/')) {
+      const raw = await readBody(req);
       return adminReply(res, () => handleAdmin(admin, req, path, url.searchParams, parseJson(raw)));
+    }
+    const served = track(res);
+    const raw = await readBody(req);
 
     stats.requests++;
-    const respond = (reply: Reply): void => {
+    const match = matchRoute(method, path);
+    const kind: AnswerKind =
+      match?.route.method === 'POST' && match.route.name.endsWith('/search') ? 'search' : 'get';
+    /** Waits for the answer's delay, then writes it unless the client is gone. */
+    const respond = async (reply: Reply, spoiledBy?: FaultSpec): Promise<void> => {
+      if (!(await served.after(deps.latency.draw(kind)))) return;
+      if (spoiledBy) return spoil(res, reply, spoiledBy, stats);
       stats.byStatus[reply.status] = (stats.byStatus[reply.status] ?? 0) + 1;
       write(res, reply);
     };
@@ -81,7 +105,6 @@ export function createSimServer(deps: ServerDeps): {
       stats.byRoute[`${method} ${path}`] = (stats.byRoute[`${method} ${path}`] ?? 0) + 1;
       return respond(oauthReply(deps.auth, method, path, url.searchParams, req, raw));
     }
-    const match = matchRoute(method, path);
     const routeName = match?.route.name ?? 'unmatched';
     stats.byRoute[routeName] = (stats.byRoute[routeName] ?? 0) + 1;
 
@@ -101,8 +124,38 @@ export function createSimServer(deps: ServerDeps): {
         ? rateLimitedReply(fault, Date.now())
         : apiReply(req, method, path, url.searchParams, raw, match, fault);
     if (reply.status === 429) stats.rateLimited++;
-    if (fault && reply.status < 300) return spoil(res, reply, fault, stats);
-    respond(reply);
+    return respond(reply, fault && reply.status < 300 ? fault : undefined);
+  }
+
+  /**
+   * Counts a request in flight from its arrival until its answer is written or its client hangs up.
+   * `after(ms)` resolves true once `ms` passed with the client still there, false as soon as it is gone.
+   */
+  function track(res: ServerResponse): { after(ms: number): Promise<boolean> } {
+    stats.inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    let gone = false;
+    res.once('finish', () => stats.answered++);
+    res.once('close', () => {
+      stats.inFlight--;
+      gone = !res.writableFinished;
+    });
+    return {
+      after: (ms) =>
+        ms <= 0 || gone
+          ? Promise.resolve(!gone)
+          : new Promise<boolean>((resolve) => {
+              const hungUp = (): void => {
+                clearTimeout(timer);
+                resolve(false);
+              };
+              const timer = setTimeout(() => {
+                res.off('close', hungUp);
+                resolve(!gone);
+              }, ms);
+              res.once('close', hungUp);
+            }),
+    };
   }
 
   function apiReply(
@@ -145,7 +198,7 @@ export function createSimServer(deps: ServerDeps): {
     }
   }
 
-  return { server, stats: admin.stats, setRateLimit: admin.setRateLimit };
+  return { server, stats: admin.stats, setRateLimit: admin.setRateLimit, setLatency: admin.setLatency };
 }
 
 function oauthReply(

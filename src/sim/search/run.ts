@@ -2,6 +2,7 @@ import { badRequest } from '../api-error';
 import type { Workspace } from '../workspace';
 import { type Predicate, type RowAccess, compileQuery } from './compile';
 import { type SearchStream, fieldDef, readPath } from './fields';
+import type { FrozenCopy } from './frozen';
 import type { SearchRequest } from './query';
 
 export interface SearchContext {
@@ -15,11 +16,15 @@ export interface SearchContext {
 export interface SearchResult {
   rows: ArrayLike<number>;
   total: number;
+  /** A result row as the index holds it: its frozen copy, or the object as it is now. */
+  render(row: number): Record<string, unknown>;
 }
 
 /**
- * Runs a search over the live, indexed rows of a stream. Without `sort` the order is creation order
- * (ids ascending); with `sort` it is that field, ties by creation order.
+ * Runs a search over the indexed rows of a stream: live rows the index lag has caught up with, and
+ * rows whose index copy is frozen (Mutations.freezeSearch), matched, sorted and shown as that copy
+ * even when the row changed or is gone. Without `sort` the order is creation order (ids ascending);
+ * with `sort` it is that field, ties by creation order.
  */
 export function runSearch(
   ws: Workspace,
@@ -28,9 +33,14 @@ export function runSearch(
   ctx: SearchContext,
 ): SearchResult {
   const predicate = compileQuery(stream, request.query, { dayTimezone: ctx.dayTimezone });
-  const matched = matchRows(ws, stream, predicate, ctx);
-  if (!request.sort) return { rows: matched, total: matched.length };
-  return { rows: sortRows(ws, stream, matched, request.sort), total: matched.length };
+  const frozen = ws.searchFreezes.active(stream, ctx.nowMs);
+  const render = (row: number): Record<string, unknown> => {
+    const copy = frozen.get(row);
+    return copy ? structuredClone(copy.object) : ws.render(stream, row);
+  };
+  const matched = matchRows(ws, stream, predicate, ctx, frozen);
+  const rows = request.sort ? sortRows(ws, stream, matched, request.sort, frozen) : matched;
+  return { rows, total: matched.length, render };
 }
 
 function matchRows(
@@ -38,6 +48,7 @@ function matchRows(
   stream: SearchStream,
   predicate: Predicate,
   ctx: SearchContext,
+  frozen: ReadonlyMap<number, FrozenCopy>,
 ): Uint32Array {
   const table = ws.table(stream);
   const out = new Uint32Array(table.length);
@@ -45,8 +56,10 @@ function matchRows(
   const access = new LazyRow(ws, stream);
   let count = 0;
   for (let row = 0; row < table.length; row++) {
-    if (table.flags[row] !== 0 || (table.changedAtMs[row] as number) > indexedBefore) continue;
+    const copy = frozen.size > 0 ? frozen.get(row) : undefined;
+    if (!copy && (table.flags[row] !== 0 || (table.changedAtMs[row] as number) > indexedBefore)) continue;
     access.row = row;
+    access.frozen = copy;
     access.cached = undefined;
     if (predicate(access)) out[count++] = row;
   }
@@ -55,6 +68,7 @@ function matchRows(
 
 class LazyRow implements RowAccess {
   row = 0;
+  frozen: FrozenCopy | undefined;
   cached: Record<string, unknown> | undefined;
   constructor(
     private readonly ws: Workspace,
@@ -64,13 +78,15 @@ class LazyRow implements RowAccess {
     return this.ws.id(this.stream, this.row);
   }
   createdAt(): number {
-    return this.ws.table(this.stream).createdAt[this.row] as number;
+    return this.frozen?.createdAt ?? (this.ws.table(this.stream).createdAt[this.row] as number);
   }
   updatedAt(): number {
-    return this.ws.table(this.stream).updatedAt[this.row] as number;
+    return this.frozen?.updatedAt ?? (this.ws.table(this.stream).updatedAt[this.row] as number);
   }
   object(): Record<string, unknown> {
-    this.cached ??= this.ws.render(this.stream, this.row);
+    this.cached ??= this.frozen
+      ? (this.frozen.object as Record<string, unknown>)
+      : this.ws.render(this.stream, this.row);
     return this.cached;
   }
 }
@@ -82,15 +98,15 @@ function sortRows(
   stream: SearchStream,
   rows: Uint32Array,
   sort: NonNullable<SearchRequest['sort']>,
+  frozen: ReadonlyMap<number, FrozenCopy>,
 ): ArrayLike<number> {
   const def = fieldDef(stream, sort.field);
   if (!def) throw badRequest(`${sort.field} is not a sortable field`, 'field_not_found');
   const table = ws.table(stream);
-  const column =
-    def.column === 'created_at' ? table.createdAt : def.column === 'updated_at' ? table.updatedAt : undefined;
-  const sorted = column
-    ? sortByColumn(rows, column)
-    : sortByValue(rows, (row) => sortKey(ws, stream, row, sort.field));
+  const which = def.column === 'created_at' || def.column === 'updated_at' ? def.column : undefined;
+  const sorted = which
+    ? sortByColumn(rows, indexedColumn(table, which, frozen))
+    : sortByValue(rows, (row) => sortKey(frozen.get(row)?.object ?? ws.render(stream, row), sort.field));
   if (sort.order === 'descending') sorted.reverse();
   return sorted;
 }
@@ -114,7 +130,20 @@ function sortByValue(rows: Uint32Array, key: (row: number) => number | string): 
   return keyed.map((k) => k.row);
 }
 
-function sortKey(ws: Workspace, stream: SearchStream, row: number, field: string): number | string {
-  const value = readPath(ws.render(stream, row), field);
+/** A timestamp column as the index holds it: the frozen copies' values over the rows' own. */
+function indexedColumn(
+  table: ReturnType<Workspace['table']>,
+  which: 'created_at' | 'updated_at',
+  frozen: ReadonlyMap<number, FrozenCopy>,
+): Uint32Array {
+  const column = which === 'created_at' ? table.createdAt : table.updatedAt;
+  if (frozen.size === 0) return column;
+  const copy = column.slice();
+  for (const [row, f] of frozen) copy[row] = which === 'created_at' ? f.createdAt : f.updatedAt;
+  return copy;
+}
+
+function sortKey(object: Readonly<Record<string, unknown>>, field: string): number | string {
+  const value = readPath(object as Record<string, unknown>, field);
   return typeof value === 'number' || typeof value === 'string' ? value : -Infinity;
 }
