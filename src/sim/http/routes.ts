@@ -3,6 +3,7 @@ import type { MutationEngine } from '../mutations';
 import { cursorPages, decodeCursor, numberedPages, pageNumber } from '../paging';
 import { type SearchStream } from '../search/fields';
 import { MAX_PER_PAGE, parseSearchRequest, perPage } from '../search/query';
+import { articleStatistics } from '../render/content';
 import { runSearch } from '../search/run';
 import type { TableStream } from '../types';
 import type { Workspace } from '../workspace';
@@ -53,13 +54,30 @@ const COLLECTIONS: ReadonlyArray<{ stream: TableStream; path: string; type: stri
   { stream: 'tags', path: '/tags', type: 'list', key: 'data' },
 ];
 
-/** Single objects by id. */
-const BY_ID: ReadonlyArray<{ stream: TableStream; path: string }> = [
-  { stream: 'contacts', path: '/contacts' },
-  { stream: 'conversations', path: '/conversations' },
-  { stream: 'tickets', path: '/tickets' },
-  { stream: 'companies', path: '/companies' },
-  { stream: 'admins', path: '/admins' },
+/** Single objects by id: the noun of their 404, and how GET by id renders them when it differs from lists. */
+const BY_ID: ReadonlyArray<{
+  stream: TableStream;
+  path: string;
+  noun: string;
+  render?: (ws: Workspace, row: number) => Record<string, unknown>;
+}> = [
+  { stream: 'contacts', path: '/contacts', noun: 'contact' },
+  {
+    stream: 'conversations',
+    path: '/conversations',
+    noun: 'conversation',
+    render: (ws, row) => ws.renderConversationWithParts(row),
+  },
+  { stream: 'tickets', path: '/tickets', noun: 'ticket' },
+  { stream: 'companies', path: '/companies', noun: 'company' },
+  { stream: 'admins', path: '/admins', noun: 'admin' },
+  {
+    stream: 'articles',
+    path: '/articles',
+    noun: 'article',
+    render: (ws, row) => ({ ...ws.render('articles', row), statistics: articleStatistics(ws, row) }),
+  },
+  { stream: 'help_center_collections', path: '/help_center/collections', noun: 'collection' },
 ];
 
 /** Page-numbered lists, newest `updated_at` first. */
@@ -122,7 +140,7 @@ export const ROUTES: readonly Route[] = [
     method: 'GET',
     name: `GET ${b.path}/{id}`,
     pattern: new RegExp(`^${b.path.replace(/\//g, '\\/')}\\/([^/]+)$`),
-    handle: (ctx) => byId(ctx, b.stream, decodeURIComponent(ctx.params[0] as string)),
+    handle: (ctx) => byId(ctx, b, decodeURIComponent(ctx.params[0] as string)),
   })),
   ...NEWEST_FIRST.map((n): Route => ({
     method: 'GET',
@@ -244,10 +262,10 @@ function numberedList(
   };
 }
 
-function byId(ctx: ApiContext, stream: TableStream, id: string): Record<string, unknown> {
-  const row = ctx.ws.liveRow(stream, id);
-  if (row === undefined) throw notFound(`${stream.replace(/s$/, '')} ${id} not found`);
-  return stream === 'conversations' ? ctx.ws.renderConversationWithParts(row) : ctx.ws.render(stream, row);
+function byId(ctx: ApiContext, by: (typeof BY_ID)[number], id: string): Record<string, unknown> {
+  const row = ctx.ws.liveRow(by.stream, id);
+  if (row === undefined) throw notFound(`${by.noun} ${id} not found`);
+  return by.render ? by.render(ctx.ws, row) : ctx.ws.render(by.stream, row);
 }
 
 function companiesByLastRequest(ctx: ApiContext): Record<string, unknown> {

@@ -32,6 +32,28 @@ export function renderArticle(ctx: RenderContext, row: number): Record<string, u
   };
 }
 
+/**
+ * An article's `statistics`, which GET /articles/{id} adds to the listed article: views and reactions
+ * derived from (seed, row, version), reaction percentages that add up to 100 (0 without reactions).
+ */
+export function articleStatistics(ctx: RenderContext, row: number): Record<string, unknown> {
+  const version = ctx.table('articles').version[row] as number;
+  const r = rand(ctx.seed, STREAM_CODE.articles, row, version + 1, 0x57a7);
+  const views = r.int(5000);
+  const reactions = Math.min(views, r.int(200));
+  const happy = reactions === 0 ? 0 : r.between(0, 100);
+  const neutral = reactions === 0 ? 0 : r.between(0, 100 - happy);
+  return {
+    type: 'article_statistics',
+    views,
+    conversions: Math.min(views, r.int(50)),
+    reactions,
+    happy_reaction_percentage: happy,
+    neutral_reaction_percentage: neutral,
+    sad_reaction_percentage: reactions === 0 ? 0 : 100 - happy - neutral,
+  };
+}
+
 /** A help-center collection as GET /help_center/collections lists it. */
 export function renderCollection(ctx: RenderContext, row: number): Record<string, unknown> {
   const { created, updated } = times(ctx, 'help_center_collections', row);

@@ -254,6 +254,37 @@ describe('simulator HTTP behaviour', () => {
     expect((await call(sim, 'GET', '/companies/scroll')).status).toBe(200); // the finished scroll closed
   });
 
+  it('GET /articles/{id} and /help_center/collections/{id}: the object as listed (articles with statistics), 404 when gone', async () => {
+    sim = await startSimulator({ seed: 8, size: { articles: 6, collections: 3 } });
+    for (const [stream, path] of [
+      ['articles', '/articles'],
+      ['help_center_collections', '/help_center/collections'],
+    ] as const) {
+      const id = sim.truth.ids(stream)[1] as string;
+      sim.clock.advance(5_000);
+      sim.mutate.update(stream, id);
+      const listed = (await call(sim, 'GET', `${path}?per_page=150`)).body.data.find(
+        (o: { id: string }) => o.id === id,
+      );
+      const got = await call(sim, 'GET', `${path}/${id}`);
+      expect(got.status).toBe(200);
+      expect(got.body).toEqual(
+        stream === 'articles'
+          ? { ...listed, statistics: expect.objectContaining({ type: 'article_statistics' }) }
+          : listed,
+      );
+      expect(got.body.updated_at).toBe(Math.floor(sim.clock.now() / 1000));
+      sim.mutate.remove(stream, id);
+      const gone = await call(sim, 'GET', `${path}/${id}`);
+      expect(gone.status).toBe(404);
+      expect(gone.body).toMatchObject({ type: 'error.list', errors: [{ code: 'not_found' }] });
+      expect((await call(sim, 'GET', `${path}/999999999`)).status).toBe(404);
+    }
+    const stats = (await call(sim, 'GET', `/articles/${sim.truth.ids('articles')[0]}`)).body.statistics;
+    const percentages = ['happy', 'neutral', 'sad'].map((k) => stats[`${k}_reaction_percentage`]);
+    expect(percentages.reduce((sum: number, p: number) => sum + p, 0)).toBe(stats.reactions > 0 ? 100 : 0);
+  });
+
   it('the /_sim/ admin API drives clock, mutations, truth, faults and rate limits without auth', async () => {
     sim = await startSimulator({ seed: 1, size: { contacts: 10 } });
     const admin = (method: string, path: string, body?: unknown) => call(sim, method, path, body, {});

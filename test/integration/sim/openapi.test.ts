@@ -239,6 +239,25 @@ const spec = readOpenApi<Doc>('the OpenAPI validation tests of the simulator');
     }
   });
 
+  it('articles and collections: GET by id, and 404 once gone', async () => {
+    for (const [stream, template, path] of [
+      ['articles', '/articles/{article_id}', '/articles'],
+      ['help_center_collections', '/help_center/collections/{collection_id}', '/help_center/collections'],
+    ] as const) {
+      const [first, second] = sim.truth.ids(stream);
+      sim.mutate.update(stream, first as string);
+      for (const id of [first, second]) {
+        const a = await expectValid(template, 'GET', call(sim, 'GET', `${path}/${id}`));
+        expect(a.status).toBe(200);
+        expect(a.body).toMatchObject({ id });
+      }
+      sim.mutate.remove(stream, second as string);
+      const gone = await expectValid(template, 'GET', call(sim, 'GET', `${path}/${second}`));
+      expect(gone.status).toBe(404);
+      expect(gone.body.errors[0].code).toBe('not_found');
+    }
+  });
+
   it('companies: list, list by last request, the whole scroll and GET by id', async () => {
     await expectValid('/companies', 'GET', call(sim, 'GET', '/companies?per_page=50&page=2'));
     await expectValid('/companies/list', 'POST', call(sim, 'POST', '/companies/list?per_page=50&order=asc'));
@@ -346,7 +365,9 @@ const spec = readOpenApi<Doc>('the OpenAPI validation tests of the simulator');
         'POST /tickets/search',
         'GET /tickets/{ticket_id}',
         'GET /articles',
+        'GET /articles/{article_id}',
         'GET /help_center/collections',
+        'GET /help_center/collections/{collection_id}',
         'GET /companies',
         'POST /companies/list',
         'GET /companies/scroll',
