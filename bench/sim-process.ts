@@ -16,6 +16,10 @@ export interface SimProcessOptions {
   rateLimit?: number;
   searchLagMs?: number;
   changesPerSecond?: number;
+  /** Median delay of each answer, real ms (the CLI's --latency-ms); p99 and search pages likewise. */
+  latencyMs?: number;
+  latencyP99Ms?: number;
+  searchLatencyMs?: number;
   /** Give up waiting for the listening line after this long (building 1,000,000 contacts takes a while). */
   startTimeoutMs?: number;
 }
@@ -53,6 +57,9 @@ export async function startSimProcess(options: SimProcessOptions): Promise<SimPr
     String(options.searchLagMs ?? 0),
     '--changes-per-second',
     String(options.changesPerSecond ?? 0),
+    ...(options.latencyMs ? ['--latency-ms', String(options.latencyMs)] : []),
+    ...(options.latencyP99Ms ? ['--latency-p99-ms', String(options.latencyP99Ms)] : []),
+    ...(options.searchLatencyMs ? ['--search-latency-ms', String(options.searchLatencyMs)] : []),
   ];
   const started = Date.now();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {

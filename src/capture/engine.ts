@@ -133,6 +133,7 @@ export class CaptureEngine {
         client: this.d.client,
         counts: summary,
         workers: this.sliceWorkers,
+        activeWorkers: () => this.activeSliceWorkers(),
         nowMs: this.d.clock(),
         signal: this.signal,
         onRead: (n, t) => this.d.observer?.read?.(stream, n, t),
@@ -206,6 +207,15 @@ export class CaptureEngine {
 
   private get sliceWorkers(): number {
     return this.d.settings.sliceWorkers ?? 48;
+  }
+
+  /**
+   * Slices a sliced walk may walk at once now: about three quarters of the requests the client keeps in
+   * flight (a walk has one page in flight, and one more while it diffs a page).
+   */
+  private activeSliceWorkers(): number {
+    const bound = this.d.client.concurrency?.();
+    return bound === undefined ? this.sliceWorkers : Math.max(2, Math.ceil(bound * 0.75));
   }
 
   private isWindowed(def: StreamDef): boolean {
@@ -375,6 +385,7 @@ export class CaptureEngine {
       client: this.d.client,
       slices,
       workers: this.sliceWorkers,
+      activeWorkers: () => this.activeSliceWorkers(),
       nowMs: this.d.clock(),
       mode,
       counts: summary,

@@ -7,8 +7,9 @@ import { walk, walkSlices, type SliceProgress } from './walk';
 export interface ReconcileOptions {
   client: IntercomReader;
   counts: WalkCounts;
-  /** Slices walked at once (searchable streams). */
+  /** Slices walked at once (searchable streams), and how many may walk now. */
   workers: number;
+  activeWorkers?: () => number;
   nowMs: number;
   signal?: AbortSignal;
   onRead?: (objects: number, total?: number) => void;
@@ -31,6 +32,7 @@ export async function reconcile(sc: StreamCapture, o: ReconcileOptions): Promise
       client: o.client,
       slices: [WHOLE],
       workers: o.workers,
+      activeWorkers: o.activeWorkers,
       nowMs: o.nowMs,
       mode,
       counts: o.counts,

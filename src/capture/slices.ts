@@ -49,6 +49,26 @@ export function splittable(slice: Slice, nowUnit: number): boolean {
 }
 
 /**
+ * The cut of a slice that reaches back to the beginning (the whole stream, or what a resumed snapshot
+ * has left before its first done range), where nothing is known of how objects spread over time: pieces
+ * that double in length going back from its end (the last day, the one before, the two before … in units
+ * of a day), so that a workspace of any age and growth lands in a few pieces of a size to walk or to cut
+ * evenly, and the empty decades before it cost one request each. An open-ended slice keeps its open tail.
+ */
+export function splitBack(slice: Slice, nowUnit: number, unit: SliceUnit): Slice[] {
+  const day = unit === 'day' ? 1 : DAY_S;
+  const end = slice.b ?? Math.max(slice.a, nowUnit);
+  const out: Slice[] = slice.b === null ? [{ a: end, b: null }] : [];
+  let b = end;
+  for (let back = day; b > slice.a; back *= 2) {
+    const a = Math.max(slice.a, end - back);
+    out.unshift({ a, b });
+    b = a;
+  }
+  return out;
+}
+
+/**
  * Cuts a slice into at most `parts` disjoint slices whose union is the slice. An open-ended slice keeps
  * an open-ended last piece after `nowUnit` (objects created from now on).
  */

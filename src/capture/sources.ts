@@ -43,6 +43,8 @@ export interface IntercomReader {
   ): AsyncIterable<Page<T>>;
   scrollPages<T>(path: string, listKey: string, opts?: Read): AsyncIterable<Page<T>>;
   unpaginated<T>(path: string, listKey: string, query?: Record<string, string>, opts?: Read): Promise<T[]>;
+  /** Requests the client keeps in flight now (its scheduler's bound), when it says. */
+  concurrency?(): number;
 }
 
 type Obj = Record<string, unknown>;

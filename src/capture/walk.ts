@@ -1,7 +1,7 @@
 import type { Priority } from '../intercom/scheduler';
 import type { WalkCounts } from './emitter';
 import { slicePages, sliceUnit, type IntercomReader, type Page } from './sources';
-import { split, splittable, unitOf, type Slice } from './slices';
+import { WHOLE, split, splitBack, splittable, unitOf, type Slice } from './slices';
 import { TaskGroup, type PageSeen, type StreamCapture, type WalkMode } from './stream';
 
 type Obj = Record<string, unknown>;
@@ -49,6 +49,8 @@ export async function walk(
   stopIfRequested(o.signal);
 }
 
+const sleepMs = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
 export function stopIfRequested(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new StopRequested();
 }
@@ -67,8 +69,12 @@ export interface SlicedWalkOptions extends Omit<WalkOptions, 'onPage' | 'search'
   pagePriority: Priority;
   /** The slices to walk (the whole stream, or what a resumed snapshot has left). */
   slices: Slice[];
-  /** Slices walked at once. */
+  /**
+   * Most slices walked at once, and how many may walk now (the client's bound on requests in flight
+   * says how many walks the rate limit can keep busy).
+   */
   workers: number;
+  activeWorkers?: () => number;
   /** Now, epoch ms: where open-ended slices are cut. */
   nowMs: number;
   /** A slice is cut further while its search reports more objects than this; default from the first total. */
@@ -79,8 +85,16 @@ export interface SlicedWalkOptions extends Omit<WalkOptions, 'onPage' | 'search'
   onIds?: (ids: string[]) => void;
 }
 
-/** Smallest slice target: a few pages, so that probing does not cost more than it saves. */
-const MIN_OBJECTS_PER_SLICE = 450;
+/**
+ * Smallest slice target: a few pages, so that probes and the last, partly filled page of each slice do
+ * not cost more than walking slices at once saves.
+ */
+const MIN_OBJECTS_PER_SLICE = 600;
+/**
+ * Slices per walker: more slices than walkers, so that slices complete (and are recorded) all along a
+ * long first sync rather than all at its end, and a restart re-reads little.
+ */
+const SLICES_PER_WORKER = 6;
 /** Most pieces one slice is cut into at a time. */
 const MAX_FAN_OUT = 32;
 
@@ -115,13 +129,12 @@ export async function walkSlices(sc: StreamCapture, o: SlicedWalkOptions): Promi
         const total = page.totalCount;
         if (total !== undefined) {
           progress.objectsTotal ??= total;
-          target ??= Math.max(MIN_OBJECTS_PER_SLICE, Math.ceil(total / (o.workers * 3)));
+          target ??= Math.max(MIN_OBJECTS_PER_SLICE, Math.ceil(total / (o.workers * SLICES_PER_WORKER)));
           if (total > target && splittable(slice, nowUnit)) {
-            const pieces = split(
-              slice,
-              Math.min(MAX_FAN_OUT, Math.max(2, Math.ceil(total / target))),
-              nowUnit,
-            );
+            const pieces =
+              slice.a === WHOLE.a
+                ? splitBack(slice, nowUnit, unit)
+                : split(slice, Math.min(MAX_FAN_OUT, Math.max(2, Math.ceil(total / target))), nowUnit);
             queue.unshift(...pieces);
             progress.slicesTotal += pieces.length - 1;
             o.onProgress?.(progress);
@@ -148,10 +161,11 @@ export async function walkSlices(sc: StreamCapture, o: SlicedWalkOptions): Promi
   const worker = async (): Promise<void> => {
     for (;;) {
       if (failure) return;
-      const slice = queue.shift();
+      const allowed = Math.max(1, Math.min(o.workers, o.activeWorkers?.() ?? o.workers));
+      const slice = active < allowed ? queue.shift() : undefined;
       if (!slice) {
-        if (active === 0) return;
-        await changed;
+        if (active === 0 && queue.length === 0) return;
+        await Promise.race([changed, sleepMs(250)]); // the allowed count may grow without a change here
         continue;
       }
       active += 1;

@@ -170,6 +170,11 @@ export class IntercomClient {
     return (await this.send<T>({ method, path, body, retryTransient: opts.idempotent ?? true })) as T;
   }
 
+  /** Requests this client keeps in flight now: the scheduler's bound (rate limit × latency). */
+  concurrency(): number {
+    return this.scheduler.bound;
+  }
+
   async me(): Promise<MeResponse> {
     return (await this.send<MeResponse>({ method: 'GET', path: '/me' })) as MeResponse;
   }

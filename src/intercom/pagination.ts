@@ -188,10 +188,10 @@ export class PageGuard {
 }
 
 /**
- * Walks every page of one style, guarded by a {@link PageGuard}; an empty page ends the walk. The
- * request of the next page goes out as soon as a page arrived, before the caller handles it, so a walk
- * keeps one request in flight while its caller works (a caller that stops early leaves at most that one
- * request unread). Page tokens live only in this walk: they are never returned or persisted.
+ * Walks every page of one style, guarded by a {@link PageGuard}; an empty page ends the walk. From the
+ * second page on, the request of the next page goes out as soon as a page arrived, before the caller
+ * handles it, so a walk keeps one request in flight while its caller works (a caller that stops early
+ * leaves at most that one request unread). Page tokens live only in this walk: they are never returned or persisted.
  */
 export async function* walkPages<T>(
   fetch: FetchJson,
@@ -208,7 +208,7 @@ export async function* walkPages<T>(
   };
   let request: PageRequest | undefined = style.first;
   let pending = issue(request);
-  while (request) {
+  for (let n = 1; request; n++) {
     const { body, seq } = await pending;
     const page: Page<T> = { ...pageOf<T>(body, listKey, request.path), sequence: seq };
     guard.onPage(page);
@@ -218,13 +218,16 @@ export async function* walkPages<T>(
     if (next) {
       try {
         guard.onToken(next.token);
-        pending = issue(next.request);
       } catch (error) {
         loop = error; // the page arrived: the caller gets it before the walk ends
       }
     }
+    // The second page is asked for once the caller wants it (a first page is often all a walk needs, or
+    // its probe); from then on each next page goes out as soon as the one before arrived.
+    if (next && !loop && n > 1) pending = issue(next.request);
     yield page;
     if (loop) throw loop;
+    if (next && n === 1) pending = issue(next.request);
     request = next?.request;
   }
 }

@@ -43,6 +43,7 @@ describe('capture engine against the simulator', () => {
       },
       timezone: 'America/Los_Angeles',
       searchLagMs: LAG_MS,
+      latency: { ms: 5, p99Ms: 40 }, // answers take time: walks, fetches and commits overlap
       // 23:40 in Los Angeles: the rounds below cross the workspace's midnight.
       clock: { mode: 'manual', startMs: Date.parse('2026-03-10T07:40:00Z') },
     });

@@ -30,7 +30,12 @@ describe('exactly once across crashes', () => {
   let sim: RunningSimulator;
 
   beforeAll(async () => {
-    sim = await startSimulator({ seed: 11, size: { contacts: 1500, conversations: 60, admins: 4 } });
+    // Answers take time, as Intercom's do: walks, fetches and commits overlap when the kills land.
+    sim = await startSimulator({
+      seed: 11,
+      size: { contacts: 1500, conversations: 60, admins: 4 },
+      latency: { ms: 15, p99Ms: 80 },
+    });
   });
   afterAll(async () => {
     await sim.close();

@@ -4,6 +4,7 @@ import {
   remaining,
   sliceQuery,
   split,
+  splitBack,
   splittable,
   unitOf,
 } from '../../../src/capture/slices';
@@ -62,5 +63,25 @@ describe('slices of created_at', () => {
       { a: 25, b: 30 },
     ]);
     expect(remaining([])).toEqual([WHOLE]);
+  });
+});
+
+describe('the cut of a slice reaching back to the beginning', () => {
+  it('doubles the pieces going back from now, covers (-1, ∞) without gaps, in days and in seconds', () => {
+    for (const unit of ['day', 'second'] as const) {
+      const now = unit === 'day' ? 20_500 : 20_500 * 86_400;
+      const pieces = splitBack(WHOLE, now, unit);
+      expect(pieces[0]!.a).toBe(-1);
+      expect(pieces[pieces.length - 1]).toEqual({ a: now, b: null });
+      for (let i = 1; i < pieces.length; i++) expect(pieces[i]!.a).toBe(pieces[i - 1]!.b);
+      const lengths = pieces.slice(1, -1).map((p) => p.b! - p.a);
+      expect(lengths[lengths.length - 1]).toBe(unit === 'day' ? 1 : 86_400); // the last day
+      expect(lengths[lengths.length - 2]).toBe(lengths[lengths.length - 1]); // then 1, 2, 4 … days back
+      expect(lengths[lengths.length - 3]).toBe(2 * lengths[lengths.length - 1]);
+      expect(pieces.length).toBeLessThan(20);
+    }
+    const gap = splitBack({ a: -1, b: 100 }, 20_500, 'day');
+    expect(gap[0]!.a).toBe(-1);
+    expect(gap[gap.length - 1]).toEqual({ a: 99, b: 100 });
   });
 });

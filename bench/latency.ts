@@ -1,0 +1,114 @@
+/**
+ * The first full sync of a workspace through a simulator that answers as slowly as Intercom does: every
+ * answer delayed (300 ms by default), at Intercom's rate limit (1,666 requests per 10 s window = 10,000
+ * a minute). The simulator runs in its own process; the connector polls every enabled stream at once,
+ * as `run` does, until each has finished its snapshot.
+ *
+ *   npx tsx bench/latency.ts [--contacts 20000] [--conversations 2000] [--companies 500]
+ *                            [--latency-ms 300] [--latency-p99-ms 0] [--search-latency-ms 0] [--rate-limit 1666]
+ *
+ * The least time is what the rate limit allows for the requests no connector can avoid: one page per 150
+ * objects of each listing (at least one per listing) and one GET per conversation (its parts).
+ */
+import { buildApp } from '../src/app';
+import { resolveStack } from '../src/devstack/resolve';
+import { silentLogger } from '../src/observability/logger';
+import { DEFAULT_SIZE } from '../src/sim';
+import { benchConfig, numberArg, peakRssMb, record, runMain } from './lib';
+import { startSimProcess } from './sim-process';
+
+const PER_PAGE = 150;
+const INTERCOM_PER_10S = Math.floor(10_000 / 6);
+
+async function main(): Promise<void> {
+  const contacts = numberArg('contacts', 20_000);
+  const conversations = numberArg('conversations', 2_000);
+  const companies = numberArg('companies', 500);
+  const latencyMs = numberArg('latency-ms', 300);
+  const latencyP99Ms = numberArg('latency-p99-ms', 0);
+  const searchLatencyMs = numberArg('search-latency-ms', 0);
+  const rateLimit = numberArg('rate-limit', INTERCOM_PER_10S);
+  const stack = await resolveStack((l) => console.error(l));
+  console.error(`starting the simulator (${contacts} contacts, ${conversations} conversations) …`);
+  const sim = await startSimProcess({
+    contacts,
+    conversations,
+    companies,
+    rateLimit,
+    latencyMs,
+    latencyP99Ms,
+    searchLatencyMs,
+  });
+  const size = { ...DEFAULT_SIZE, contacts, conversations, companies };
+  const pages = (n: number) => Math.max(1, Math.ceil(n / PER_PAGE));
+  const unavoidable =
+    pages(size.contacts) +
+    pages(size.conversations) +
+    size.conversations + // one GET per conversation: its parts
+    pages(size.tickets) +
+    pages(size.companies) +
+    pages(size.articles) +
+    pages(size.collections) +
+    1 + // admins
+    1 + // teams
+    1 + // tags
+    1 + // segments
+    3; // data attributes: one list per model
+  const minimum = unavoidable / (rateLimit / 10);
+  const config = benchConfig(stack.info, sim.url, {});
+  try {
+    const app = await buildApp(config, silentLogger());
+    const before = await sim.stats();
+    const progress = setInterval(() => {
+      void sim
+        .stats()
+        .then((s) =>
+          console.error(
+            `… ${Math.round((Date.now() - startedMs) / 1000)} s, ${s.requests - before.requests} requests, ` +
+              `${s.inFlight} in flight`,
+          ),
+        );
+    }, 10_000);
+    const startedMs = Date.now();
+    const cpuBefore = process.cpuUsage();
+    const started = process.hrtime.bigint();
+    const summaries = await Promise.all(app.engine.polledStreams().map((s) => app.engine.poll(s)));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const cpu = process.cpuUsage(cpuBefore);
+    clearInterval(progress);
+    const after = await sim.stats();
+    await app.close();
+    const published = summaries.reduce((n, s) => n + s.published, 0);
+    const requests = after.requests - before.requests;
+    const rateLimited = after.rateLimited - before.rateLimited;
+    const cpuUsPerEvent = (cpu.user + cpu.system) / Math.max(1, published);
+    const latency =
+      `${latencyMs} ms per answer` +
+      (latencyP99Ms ? `, p99 ${latencyP99Ms} ms` : '') +
+      (searchLatencyMs ? `, search pages ${searchLatencyMs} ms` : '');
+    record(
+      `latency-${contacts}`,
+      [
+        `## First full sync at ${latency}, ${contacts.toLocaleString('en')} contacts`,
+        '',
+        `Command: \`npx tsx bench/latency.ts --contacts ${contacts} --conversations ${conversations} --companies ${companies}` +
+          ` --latency-ms ${latencyMs}${latencyP99Ms ? ` --latency-p99-ms ${latencyP99Ms}` : ''}${searchLatencyMs ? ` --search-latency-ms ${searchLatencyMs}` : ''}` +
+          `${rateLimit !== INTERCOM_PER_10S ? ` --rate-limit ${rateLimit}` : ''}\` (${stack.info.description}). ` +
+          `Simulator in its own process: \`${sim.command}\` (${rateLimit} requests per 10 s window).`,
+        '',
+        '| streams | events published | wall time | least the rate limit allows | ratio | requests made (unavoidable) | 429s | most in flight at the simulator | connector CPU per event | connector peak RSS |',
+        '|---|---|---|---|---|---|---|---|---|---|',
+        `| all 12 | ${published} | ${seconds.toFixed(1)} s | ${minimum.toFixed(1)} s | ${(seconds / minimum).toFixed(2)} × | ${requests} (${unavoidable}) | ${rateLimited} | ${after.maxInFlight} | ${cpuUsPerEvent.toFixed(0)} µs | ${peakRssMb()} MB |`,
+        '',
+        `The least time is the unavoidable requests / ${rateLimit / 10} per second: one page per ${PER_PAGE}`,
+        'objects of each listing and one GET per conversation. Requests made include the probes that size the',
+        'slices and the newest-object lookup that sets each watermark. Target (DESIGN.md): ≤ 1.5 ×.',
+      ].join('\n'),
+    );
+  } finally {
+    await sim.close();
+    await stack.release();
+  }
+}
+
+runMain(main);
