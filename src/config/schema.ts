@@ -48,6 +48,15 @@ convict.addFormat({
 });
 
 convict.addFormat({
+  name: 'replication-factor',
+  validate(value: unknown) {
+    if (!Number.isInteger(value) || ((value as number) <= 0 && value !== -1))
+      throw new Error("must be a positive integer, or -1 for the broker's default");
+  },
+  coerce: (value: string) => Number(value),
+});
+
+convict.addFormat({
   name: 'optional-url',
   validate(value: unknown) {
     if (value === '') return;
@@ -189,9 +198,9 @@ export const configSchema = {
       env: 'KAFKA_TOPIC_PARTITIONS',
     },
     replicationFactor: {
-      doc: 'Replication factor of topics created by the connector.',
-      format: 'positive-int',
-      default: 3,
+      doc: "Replication factor of topics created by the connector. -1: the broker's default.replication.factor (works on a single broker as on a cluster).",
+      format: 'replication-factor',
+      default: -1,
       env: 'KAFKA_REPLICATION_FACTOR',
     },
     eventsCleanupPolicy: {
