@@ -149,7 +149,7 @@ export function buildProgram(): Command {
 
   const config = program.command('config').description('configuration');
   common(config.command('print').description('the effective configuration, secrets masked'))
-    .addHelpText('after', '\nExample:\n  intercom-cdc config print --config config/example.json')
+    .addHelpText('after', '\nExample:\n  intercom-cdc config print --config config/examples/minimal.yaml')
     .action(action<CommonFlags>(configPrint));
   return program;
 }
