@@ -73,12 +73,16 @@ function tokenProvider(config: Config, logger: Logger): TokenProvider {
 /** The kafkajs client from configuration (TLS, SASL), logging through pino at warn and above. */
 export function createKafka(config: Config, logger: Logger): Kafka {
   const k = config.kafka;
-  const read = (file: string): string => readFileSync(file, 'utf8');
   const ssl = k.ssl.enabled
     ? {
         rejectUnauthorized: true,
-        ...(k.ssl.caFile ? { ca: [read(k.ssl.caFile)] } : {}),
-        ...(k.ssl.certFile ? { cert: read(k.ssl.certFile), key: read(k.ssl.keyFile) } : {}),
+        ...(k.ssl.caFile ? { ca: [readSetting(k.ssl.caFile, 'KAFKA_SSL_CA_FILE')] } : {}),
+        ...(k.ssl.certFile
+          ? {
+              cert: readSetting(k.ssl.certFile, 'KAFKA_SSL_CERT_FILE'),
+              key: readSetting(k.ssl.keyFile, 'KAFKA_SSL_KEY_FILE'),
+            }
+          : {}),
       }
     : undefined;
   const sasl: SASLOptions | undefined =
@@ -115,12 +119,31 @@ export function createKafka(config: Config, logger: Logger): Kafka {
 
 /** The registry client; `onRetry` hears of each wait while the registry is unreachable (see Registry). */
 export function createRegistry(config: Config, onRetry?: RegistrySettings['onRetry']): Registry {
+  const r = config.schemaRegistry;
   return new Registry({
-    url: config.schemaRegistry.url,
-    username: config.schemaRegistry.username,
-    password: config.schemaRegistry.password,
+    url: r.url,
+    username: r.username,
+    password: r.password,
+    tls: {
+      ...(r.caFile ? { ca: readSetting(r.caFile, 'SCHEMA_REGISTRY_CA_FILE') } : {}),
+      ...(r.certFile ? { cert: readSetting(r.certFile, 'SCHEMA_REGISTRY_CERT_FILE') } : {}),
+      ...(r.keyFile ? { key: readSetting(r.keyFile, 'SCHEMA_REGISTRY_KEY_FILE') } : {}),
+    },
     onRetry,
   });
+}
+
+/** A file a setting names (a CA, a certificate, a key); unreadable: a config error naming the setting. */
+function readSetting(file: string, setting: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      `${setting}=${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      [setting],
+      error,
+    );
+  }
 }
 
 /** Registers (and checks) the key and value schemas of each stream; returns the codecs. */

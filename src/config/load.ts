@@ -96,6 +96,9 @@ function crossChecks(c: Config): string[] {
   if (Boolean(c.kafka.ssl.certFile) !== Boolean(c.kafka.ssl.keyFile)) {
     problems.push('kafka.ssl: KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together');
   }
+  if (Boolean(c.schemaRegistry.certFile) !== Boolean(c.schemaRegistry.keyFile)) {
+    problems.push('schemaRegistry: SCHEMA_REGISTRY_CERT_FILE and SCHEMA_REGISTRY_KEY_FILE go together');
+  }
   if (Boolean(c.schemaRegistry.username) !== Boolean(c.schemaRegistry.password)) {
     problems.push('schemaRegistry: SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD go together');
   }

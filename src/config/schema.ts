@@ -268,10 +268,22 @@ export const configSchema = {
       env: 'SCHEMA_REGISTRY_PASSWORD',
     },
     caFile: {
-      doc: 'PEM CA of the registry (TLS).',
+      doc: "PEM file of the CA that signed the registry's certificate (https URLs). Empty: the system's CAs.",
       format: String,
       default: '',
       env: 'SCHEMA_REGISTRY_CA_FILE',
+    },
+    certFile: {
+      doc: 'PEM client certificate for the registry (mutual TLS).',
+      format: String,
+      default: '',
+      env: 'SCHEMA_REGISTRY_CERT_FILE',
+    },
+    keyFile: {
+      doc: 'PEM client key for the registry (mutual TLS).',
+      format: String,
+      default: '',
+      env: 'SCHEMA_REGISTRY_KEY_FILE',
     },
   },
   streams: {
