@@ -5,9 +5,9 @@ import { createLogger } from '../observability/logger';
 import { startLiveMutations, startSimulator } from '../sim';
 
 interface DemoFlags {
-  contacts: string;
-  changesPerSecond: string;
-  durationS: string;
+  contacts: number;
+  changesPerSecond: number;
+  durationS: number;
 }
 
 /**
@@ -20,10 +20,10 @@ export async function demoCommand(flags: DemoFlags): Promise<number> {
   say(`demo: using the ${stack.info.description}`);
   const sim = await startSimulator({
     seed: 1,
-    size: { contacts: Number(flags.contacts) },
+    size: { contacts: flags.contacts },
     clock: { mode: 'real' },
   });
-  const stopLive = startLiveMutations(sim, { perSecond: Number(flags.changesPerSecond) });
+  const stopLive = startLiveMutations(sim, { perSecond: flags.changesPerSecond });
   say(`demo: simulator on ${sim.url}, ${flags.changesPerSecond} changes per second`);
   const config = loadConfig({
     env: {
@@ -55,7 +55,7 @@ export async function demoCommand(flags: DemoFlags): Promise<number> {
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
-  const duration = Number(flags.durationS);
+  const duration = flags.durationS;
   if (duration > 0) setTimeout(() => stop.abort(), duration * 1000).unref();
   const tty = Boolean(process.stdout.isTTY);
   const started = Date.now();

@@ -1,5 +1,6 @@
 import convict from 'convict';
 import { STREAMS } from '../normalize/schemas';
+import { closest } from './suggest';
 
 /**
  * The configuration schema: every key has a doc, a format, a default and an environment variable.
@@ -413,6 +414,8 @@ export const configSchema = {
   },
 };
 
+const PER_STREAM = ['pollIntervalMs', 'reconcileIntervalMs'];
+
 /** Problems of `streams.overrides` (convict can only check that it is an object). */
 export function streamOverrideProblems(value: unknown): string[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
@@ -420,16 +423,26 @@ export function streamOverrideProblems(value: unknown): string[] {
   const problems: string[] = [];
   for (const [stream, override] of Object.entries(value)) {
     if (!(STREAM_NAMES as readonly string[]).includes(stream)) {
-      problems.push(`streams.overrides.${stream}: unknown stream; known: ${STREAM_NAMES.join(', ')}`);
+      const near = closest(stream, STREAM_NAMES);
+      problems.push(
+        `streams.overrides.${stream}: unknown stream${near ? `; did you mean ${near}?` : ''} (known: ${STREAM_NAMES.join(', ')})`,
+      );
       continue;
     }
-    for (const [key, v] of Object.entries((override ?? {}) as object)) {
-      if (!['pollIntervalMs', 'reconcileIntervalMs'].includes(key)) {
+    if (typeof override !== 'object' || override === null || Array.isArray(override)) {
+      problems.push(`streams.overrides.${stream}: must be an object of pollIntervalMs / reconcileIntervalMs`);
+      continue;
+    }
+    for (const [key, v] of Object.entries(override as object)) {
+      if (!PER_STREAM.includes(key)) {
+        const near = closest(key, PER_STREAM);
         problems.push(
-          `streams.overrides.${stream}.${key}: not a per-stream setting (pollIntervalMs, reconcileIntervalMs)`,
+          `streams.overrides.${stream}.${key}: not a per-stream setting${near ? `; did you mean ${near}?` : ''} (${PER_STREAM.join(', ')})`,
         );
       } else if (!Number.isInteger(v) || (v as number) <= 0) {
-        problems.push(`streams.overrides.${stream}.${key}: must be a positive integer`);
+        problems.push(
+          `streams.overrides.${stream}.${key}: must be a positive integer; got ${JSON.stringify(v)}`,
+        );
       }
     }
   }
