@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CommanderError, type Command } from 'commander';
 import { buildProgram } from '../../../src/main';
@@ -69,6 +70,8 @@ describe('the command line', () => {
     expect(bad.stderr).toMatch(/--max <n>' argument 'abc' is invalid/);
     const version = cli('--version');
     expect(version.status).toBe(0);
-    expect(version.stdout.trim()).toBe((require('../../../package.json') as { version: string }).version);
+    expect(version.stdout.trim()).toBe(
+      (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version,
+    );
   });
 });
