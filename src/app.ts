@@ -70,8 +70,11 @@ function tokenProvider(config: Config, logger: Logger): TokenProvider {
   });
 }
 
+/** Connection tuning a command may change (`check` wants short timeouts and few retries). */
+export type KafkaTuning = Pick<KafkaConfig, 'connectionTimeout' | 'requestTimeout' | 'retry'>;
+
 /** The kafkajs client from configuration (TLS, SASL), logging through pino at warn and above. */
-export function createKafka(config: Config, logger: Logger): Kafka {
+export function createKafka(config: Config, logger: Logger, tuning: KafkaTuning = {}): Kafka {
   const k = config.kafka;
   const ssl = k.ssl.enabled
     ? {
@@ -99,6 +102,7 @@ export function createKafka(config: Config, logger: Logger): Kafka {
     brokers: [...k.brokers],
     ssl,
     sasl,
+    ...tuning,
     logLevel: logLevel.WARN,
     logCreator: () => (entry) => {
       const { message, ...extra } = entry.log;
@@ -118,9 +122,14 @@ export function createKafka(config: Config, logger: Logger): Kafka {
 }
 
 /** The registry client; `onRetry` hears of each wait while the registry is unreachable (see Registry). */
-export function createRegistry(config: Config, onRetry?: RegistrySettings['onRetry']): Registry {
+export function createRegistry(
+  config: Config,
+  onRetry?: RegistrySettings['onRetry'],
+  tuning: Pick<RegistrySettings, 'timeoutMs'> = {},
+): Registry {
   const r = config.schemaRegistry;
   return new Registry({
+    ...tuning,
     url: r.url,
     username: r.username,
     password: r.password,

@@ -16,6 +16,8 @@ export interface RegistrySettings {
   password?: string;
   /** TLS material (https URLs); without `ca` the system's CAs are trusted. */
   tls?: RegistryTls;
+  /** How long one REST call may take, in ms (default 30 s). */
+  timeoutMs?: number;
   /**
    * How long `registerSubject` keeps trying while the registry is unreachable or answers 5xx, in ms
    * (exponential backoff from 1 s to 30 s, with jitter). Default 10 minutes: a connector that starts
@@ -70,7 +72,7 @@ export class Registry {
           ...(this.authHeader ? { authorization: this.authHeader } : {}),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
-        timeoutMs: 30_000,
+        timeoutMs: this.settings.timeoutMs ?? 30_000,
       });
     } catch (error) {
       throw registryConnectError(this.base, `${method} ${path}`, error);
@@ -89,6 +91,18 @@ export class Registry {
       );
     }
     return { status: res.status, json };
+  }
+
+  /** How many subjects the registry holds: proves it answers, and that the credentials are accepted. */
+  async subjectCount(): Promise<number> {
+    const { status, json } = await this.call('GET', '/subjects');
+    if (status >= 300 || !Array.isArray(json))
+      throw new CdcError(`schema registry: GET /subjects answered ${status}`, {
+        code: 'registry_failed',
+        kind: 'transient',
+        retriable: status >= 500,
+      });
+    return json.length;
   }
 
   /** Why this schema is not BACKWARD compatible with the subject's latest version; undefined if it is (or the subject is new). */
