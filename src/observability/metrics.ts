@@ -75,6 +75,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly concurrentTransactionRetries = new Counter({
+    name: `${this.p}kafka_concurrent_transaction_retries_total`,
+    help: 'Producer requests the broker answered CONCURRENT_TRANSACTIONS (a transaction begun while the previous one was still completing), retried by kafkajs',
+    registers: [this.registry],
+  });
+
   readonly sinkRecords = new Counter({
     name: `${this.p}sink_records_total`,
     help: 'Input records of the contact sink by result (created, updated, unchanged, archived, unarchived, kept_archived, dead_letter, already_applied, skipped_event, skipped_tombstone)',
