@@ -30,3 +30,19 @@ describe('Dockerfile', () => {
     expect(copied.filter((p) => !existsSync(path.join(ROOT, p)))).toEqual([]);
   });
 });
+
+describe('Dockerfile base and labels', () => {
+  const text = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string })
+    .version;
+
+  it('builds on a current Node LTS (22 or 24), pinned by digest', () => {
+    expect(text).toMatch(/^ARG NODE_IMAGE=node:(22|24)-[\w-]+@sha256:[0-9a-f]{64}$/m);
+  });
+
+  it('labels the image (OCI) with the version of package.json', () => {
+    expect(text).toContain(`ARG VERSION=${version}`);
+    for (const key of ['title', 'description', 'version', 'licenses'])
+      expect(text).toContain(`org.opencontainers.image.${key}=`);
+  });
+});
