@@ -37,7 +37,8 @@ export function createIntercomClient(
     timeoutMs: config.intercom.timeoutMs,
     maxConcurrency: config.intercom.maxConcurrency,
     maxRequestsPerMinute: config.intercom.maxRequestsPerMinute || undefined,
-    logger: logger.child({ module: 'intercom' }),
+    // The client names its own module: a child here would write the key twice.
+    logger,
     observer,
   });
 }
@@ -70,15 +71,39 @@ function tokenProvider(config: Config, logger: Logger): TokenProvider {
   });
 }
 
+/** Connection tuning a command may change (`check` wants short timeouts and few retries). */
+export type KafkaTuning = Pick<KafkaConfig, 'connectionTimeout' | 'requestTimeout' | 'retry'> & {
+  /** Told of each CONCURRENT_TRANSACTIONS retry kafkajs makes (a metric). */
+  onConcurrentTransactionRetry?: () => void;
+};
+
+/**
+ * Whether a kafkajs log entry is its retry of a request the broker answered CONCURRENT_TRANSACTIONS: a
+ * transaction begun while the broker still completes the previous one. kafkajs retries it itself (about
+ * 300 ms later) and logs it at error as "Failed to send messages: The producer attempted to update a
+ * transaction while another concurrent operation on the same transaction was ongoing": the broker's
+ * text is in the entry's message, not in its other fields.
+ */
+export function isConcurrentTransactionRetry(log: { message?: unknown; [k: string]: unknown }): boolean {
+  return /CONCURRENT_TRANSACTIONS|another concurrent operation on the same transaction/.test(
+    `${String(log.message ?? '')} ${JSON.stringify(log)}`,
+  );
+}
+
 /** The kafkajs client from configuration (TLS, SASL), logging through pino at warn and above. */
-export function createKafka(config: Config, logger: Logger): Kafka {
+export function createKafka(config: Config, logger: Logger, tuning: KafkaTuning = {}): Kafka {
+  const { onConcurrentTransactionRetry, ...connection } = tuning;
   const k = config.kafka;
-  const read = (file: string): string => readFileSync(file, 'utf8');
   const ssl = k.ssl.enabled
     ? {
         rejectUnauthorized: true,
-        ...(k.ssl.caFile ? { ca: [read(k.ssl.caFile)] } : {}),
-        ...(k.ssl.certFile ? { cert: read(k.ssl.certFile), key: read(k.ssl.keyFile) } : {}),
+        ...(k.ssl.caFile ? { ca: [readSetting(k.ssl.caFile, 'KAFKA_SSL_CA_FILE')] } : {}),
+        ...(k.ssl.certFile
+          ? {
+              cert: readSetting(k.ssl.certFile, 'KAFKA_SSL_CERT_FILE'),
+              key: readSetting(k.ssl.keyFile, 'KAFKA_SSL_KEY_FILE'),
+            }
+          : {}),
       }
     : undefined;
   const sasl: SASLOptions | undefined =
@@ -95,17 +120,16 @@ export function createKafka(config: Config, logger: Logger): Kafka {
     brokers: [...k.brokers],
     ssl,
     sasl,
+    ...connection,
     logLevel: logLevel.WARN,
     logCreator: () => (entry) => {
       const { message, ...extra } = entry.log;
-      // kafkajs logs CONCURRENT_TRANSACTIONS retries between back-to-back transactions (it retries them
-      // itself): expected, not an error. The entry carries the broker's message, not the code.
-      if (
-        /CONCURRENT_TRANSACTIONS|another concurrent operation on the same transaction/.test(
-          JSON.stringify(extra),
-        )
-      )
+      // Expected between back-to-back transactions, and retried by kafkajs: counted, logged at debug.
+      if (isConcurrentTransactionRetry(entry.log)) {
+        onConcurrentTransactionRetry?.();
+        log.debug({ kafkajs: entry.namespace, ...extra }, message);
         return;
+      }
       const fn = entry.level <= logLevel.ERROR ? log.error.bind(log) : log.warn.bind(log);
       fn({ kafkajs: entry.namespace, ...extra }, message);
     },
@@ -114,13 +138,37 @@ export function createKafka(config: Config, logger: Logger): Kafka {
 }
 
 /** The registry client; `onRetry` hears of each wait while the registry is unreachable (see Registry). */
-export function createRegistry(config: Config, onRetry?: RegistrySettings['onRetry']): Registry {
+export function createRegistry(
+  config: Config,
+  onRetry?: RegistrySettings['onRetry'],
+  tuning: Pick<RegistrySettings, 'timeoutMs'> = {},
+): Registry {
+  const r = config.schemaRegistry;
   return new Registry({
-    url: config.schemaRegistry.url,
-    username: config.schemaRegistry.username,
-    password: config.schemaRegistry.password,
+    ...tuning,
+    url: r.url,
+    username: r.username,
+    password: r.password,
+    tls: {
+      ...(r.caFile ? { ca: readSetting(r.caFile, 'SCHEMA_REGISTRY_CA_FILE') } : {}),
+      ...(r.certFile ? { cert: readSetting(r.certFile, 'SCHEMA_REGISTRY_CERT_FILE') } : {}),
+      ...(r.keyFile ? { key: readSetting(r.keyFile, 'SCHEMA_REGISTRY_KEY_FILE') } : {}),
+    },
     onRetry,
   });
+}
+
+/** A file a setting names (a CA, a certificate, a key); unreadable: a config error naming the setting. */
+function readSetting(file: string, setting: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      `${setting}=${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      [setting],
+      error,
+    );
+  }
 }
 
 /** Registers (and checks) the key and value schemas of each stream; returns the codecs. */
@@ -171,6 +219,8 @@ export interface AppOptions {
   codecs?: Map<StreamName, StreamCodec>;
   /** Appended to the transactional id: a backfill runs beside the running instance without fencing it. */
   transactionalSuffix?: string;
+  /** Told of each CONCURRENT_TRANSACTIONS retry of the producer (a metric). */
+  onConcurrentTransactionRetry?: () => void;
 }
 
 /**
@@ -196,7 +246,9 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
   const codecs = options.codecs ?? (await registerCodecs(registry(), topics, streams));
   step('registry');
 
-  const kafka = createKafka(config, logger);
+  const kafka = createKafka(config, logger, {
+    onConcurrentTransactionRetry: options.onConcurrentTransactionRetry,
+  });
   const admin = kafka.admin();
   try {
     await admin.connect();

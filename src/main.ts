@@ -4,32 +4,30 @@
  * to the documented exit codes: 0 clean stop, 1 unexpected failure, 2 configuration or authorization
  * error, 3 fenced by another instance.
  */
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { authLogin } from './cli/auth';
 import { backfillCommand } from './cli/backfill';
 import { checkCommand } from './cli/check';
 import { configPrint } from './cli/config-print';
 import type { CommonFlags } from './cli/context';
 import { demoCommand } from './cli/demo';
+import {
+  CAPTURE_FLAGS,
+  KAFKA_FLAGS,
+  natural,
+  nonNegative,
+  portNumber,
+  positiveInt,
+  withFlags,
+} from './cli/options';
 import { runCommand } from './cli/run';
 import { schemasCommand } from './cli/schemas';
 import { simCommand } from './cli/sim';
 import { sinkContactsCommand, type SinkFlags } from './cli/sink';
 import { stateReset, stateShow } from './cli/state';
 import { tailCommand } from './cli/tail';
-import { CdcError, ConfigError, exitCodeFor } from './errors';
-
-function common(cmd: Command): Command {
-  return cmd
-    .option('-c, --config <file>', 'JSON or YAML config file (also CONFIG_FILE)')
-    .option('--log-level <level>', 'log level (LOG_LEVEL)')
-    .option('--streams <list>', 'streams to use, comma-separated (STREAMS)')
-    .option('--kafka-brokers <list>', 'Kafka bootstrap servers (KAFKA_BROKERS)')
-    .option('--schema-registry-url <url>', 'schema registry URL (SCHEMA_REGISTRY_URL)')
-    .option('--topic-prefix <prefix>', 'topic prefix (TOPIC_PREFIX)')
-    .option('--intercom-base-url <url>', 'Intercom API base URL (INTERCOM_BASE_URL)')
-    .option('--connector-name <name>', 'connector name (CONNECTOR_NAME)');
-}
+import { CdcError, ConfigError, ExitCode, exitCodeFor } from './errors';
+import { packageVersion } from './version';
 
 type Handler<T> = (flags: T) => Promise<number>;
 
@@ -44,21 +42,29 @@ function action<T>(handler: Handler<T>) {
 export function buildProgram(): Command {
   const program = new Command('intercom-cdc')
     .description('Stream an Intercom workspace into Kafka as Avro change events, exactly once.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    // Usage errors (unknown option, missing argument, bad number) throw instead of exiting 1: see main.
+    .exitOverride()
     .showHelpAfterError()
     .addHelpText(
       'after',
       '\nExamples:\n  intercom-cdc run\n  intercom-cdc check\n  intercom-cdc tail --stream contacts --max 10\n  intercom-cdc backfill --stream contacts --since 2024-05-01\n  intercom-cdc demo',
     );
 
-  common(program.command('run').description('capture changes until SIGTERM (the service)'))
-    .option('--http-port <port>', 'port of /healthz, /readyz, /metrics (HTTP_PORT)')
+  withFlags(program.command('run').description('capture changes until SIGTERM (the service)'), [
+    ...CAPTURE_FLAGS,
+    'httpPort',
+  ])
     .addHelpText(
       'after',
       '\nExample:\n  INTERCOM_TOKEN_FILE=/secrets/token KAFKA_BROKERS=kafka:9092 SCHEMA_REGISTRY_URL=http://registry:8081 intercom-cdc run',
     )
     .action(action<CommonFlags>(runCommand));
 
-  common(program.command('backfill').description('re-read a stream and publish r events for what differs'))
+  withFlags(
+    program.command('backfill').description('re-read a stream and publish r events for what differs'),
+    CAPTURE_FLAGS.filter((f) => f !== 'streams'),
+  )
     .requiredOption('--stream <stream>', 'the stream to backfill')
     .option('--since <date>', 'only objects updated since this date (ISO 8601)')
     .option('--force', 'publish every object, even unchanged ones')
@@ -66,10 +72,13 @@ export function buildProgram(): Command {
     .action(action(backfillCommand));
 
   const state = program.command('state').description('inspect or reset the connector state');
-  common(state.command('show').description('watermarks and object counts per stream'))
+  withFlags(state.command('show').description('watermarks and object counts per stream'), KAFKA_FLAGS)
     .addHelpText('after', '\nExample:\n  intercom-cdc state show')
     .action(action<CommonFlags>(stateShow));
-  common(state.command('reset').description('forget a stream so the next run snapshots it again'))
+  withFlags(
+    state.command('reset').description('forget a stream so the next run snapshots it again'),
+    KAFKA_FLAGS,
+  )
     .requiredOption('--stream <stream>', 'the stream to reset')
     .option('--workspace <id>', 'workspace id (WORKSPACE_ID)')
     .option('--yes', 'confirm')
@@ -77,44 +86,64 @@ export function buildProgram(): Command {
     .action(action(stateReset));
 
   const auth = program.command('auth').description('authentication');
-  common(auth.command('login').description('OAuth authorization-code flow; writes the token'))
+  withFlags(auth.command('login').description('OAuth authorization-code flow; writes the token'), [
+    'config',
+    'logLevel',
+  ])
     .requiredOption('--out <file>', 'where to write the token (- for stdout)')
-    .option('--port <port>', 'local callback port (default: any free port)')
+    .addOption(
+      new Option('--port <port>', 'local callback port (default: any free port)').argParser(portNumber),
+    )
     .addHelpText(
       'after',
       '\nExample:\n  INTERCOM_OAUTH_CLIENT_ID=… INTERCOM_OAUTH_CLIENT_SECRET_FILE=… intercom-cdc auth login --out token.json',
     )
     .action(action(authLogin));
 
-  common(program.command('check').description('check Intercom, Kafka and the registry; prints a table'))
-    .addHelpText('after', '\nExample:\n  intercom-cdc check')
-    .action(action<CommonFlags>(checkCommand));
+  withFlags(
+    program.command('check').description('check Intercom, Kafka and the registry; prints a table'),
+    CAPTURE_FLAGS,
+  )
+    .option('--json', 'one JSON object per check, as each finishes')
+    .addHelpText('after', '\nExample:\n  intercom-cdc check\n  intercom-cdc check --json')
+    .action(action(checkCommand));
 
   const schemas = program.command('schemas').description('the Avro schemas of the streams');
   for (const a of ['print', 'register', 'check'] as const) {
-    common(schemas.command(a).description(`${a} the key and value schemas`))
+    withFlags(
+      schemas.command(a).description(`${a} the key and value schemas`),
+      a === 'print'
+        ? ['config', 'topicPrefix', 'streams']
+        : ['config', 'logLevel', 'topicPrefix', 'streams', 'schemaRegistryUrl'],
+    )
       .option('--stream <stream>', 'one stream only')
       .addHelpText('after', `\nExample:\n  intercom-cdc schemas ${a} --stream contacts`)
       .action(action((flags: CommonFlags & { stream?: string }) => schemasCommand(a, flags)));
   }
 
-  common(program.command('tail').description("decode a stream's committed events to JSON lines"))
+  withFlags(program.command('tail').description("decode a stream's committed events to JSON lines"), [
+    'config',
+    'logLevel',
+    'kafkaBrokers',
+    'schemaRegistryUrl',
+    'topicPrefix',
+  ])
     .requiredOption('--stream <stream>', 'the stream')
-    .option('--max <n>', 'stop after n events')
-    .option('--idle-ms <ms>', 'stop after this long without an event')
+    .addOption(new Option('--max <n>', 'stop after n events').argParser(positiveInt))
+    .addOption(new Option('--idle-ms <ms>', 'stop after this long without an event').argParser(positiveInt))
     .addOption(new Option('--no-from-beginning', 'only new events'))
     .addHelpText('after', '\nExample:\n  intercom-cdc tail --stream contacts --max 5')
     .action(action(tailCommand));
 
   const sink = program.command('sink').description('apply a Kafka topic to Intercom');
-  common(
+  withFlags(
     sink
       .command('contacts')
       .description('create, update, archive and unarchive contacts from a topic of upserts'),
+    [...KAFKA_FLAGS, 'schemaRegistryUrl', 'intercomBaseUrl', 'httpPort'],
   )
     .option('--topic <topic>', 'input topic (SINK_CONTACTS_TOPIC)')
     .option('--format <format>', 'avro or json (SINK_CONTACTS_FORMAT)')
-    .option('--http-port <port>', 'port of /healthz, /readyz, /metrics (HTTP_PORT)')
     .addHelpText(
       'after',
       '\nExample:\n  INTERCOM_TOKEN_FILE=/secrets/token SINK_CONTACTS_ATTRIBUTES=plan,seats=team_size intercom-cdc sink contacts --topic crm.contacts --format json',
@@ -148,20 +177,33 @@ export function buildProgram(): Command {
   program
     .command('demo')
     .description('local stack + simulator + connector, with a live view; Ctrl-C stops everything')
-    .option('--contacts <n>', 'contacts in the simulated workspace', '2000')
-    .option('--changes-per-second <n>', 'live changes per second', '5')
-    .option('--duration-s <s>', 'stop by itself after this many seconds (0: run until Ctrl-C)', '0')
+    .addOption(
+      new Option('--contacts <n>', 'contacts in the simulated workspace').argParser(natural).default(2000),
+    )
+    .addOption(
+      new Option('--changes-per-second <n>', 'live changes per second').argParser(nonNegative).default(5),
+    )
+    .addOption(
+      new Option('--duration-s <s>', 'stop by itself after this many seconds (0: run until Ctrl-C)')
+        .argParser(natural)
+        .default(0),
+    )
     .addHelpText('after', '\nExample:\n  npm run demo')
     .action(action(demoCommand));
 
   const config = program.command('config').description('configuration');
-  common(config.command('print').description('the effective configuration, secrets masked'))
-    .addHelpText('after', '\nExample:\n  intercom-cdc config print --config config/example.json')
+  withFlags(config.command('print').description('the effective configuration, secrets masked'), [
+    ...CAPTURE_FLAGS,
+    'httpPort',
+  ])
+    .addHelpText('after', '\nExample:\n  intercom-cdc config print --config config/examples/minimal.yaml')
     .action(action<CommonFlags>(configPrint));
   return program;
 }
 
 function report(error: unknown): number {
+  // commander printed the usage error (or the help, or the version) already.
+  if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.config;
   const code = exitCodeFor(error);
   if (error instanceof ConfigError) {
     process.stderr.write(`intercom-cdc: ${error.message}\n`);

@@ -7,7 +7,7 @@ import { loadFromFlags, type CommonFlags } from './context';
  * (127.0.0.1), checks `state`, exchanges the code, and writes the token to --out (a file, mode 0600) or
  * to stdout (`--out -`) for a Kubernetes secret.
  */
-export async function authLogin(flags: CommonFlags & { out?: string; port?: string }): Promise<number> {
+export async function authLogin(flags: CommonFlags & { out?: string; port?: number }): Promise<number> {
   const config = loadFromFlags(flags);
   const { clientId, clientSecret, authorizeUrl, tokenUrl } = config.intercom.oauth;
   const missing = [
@@ -21,7 +21,7 @@ export async function authLogin(flags: CommonFlags & { out?: string; port?: stri
     tokenUrl,
     clientId,
     clientSecret,
-    port: flags.port ? Number(flags.port) : 0,
+    port: flags.port ?? 0,
     print: (line) => process.stderr.write(`${line}\n`),
   });
   if (flags.out === '-') process.stdout.write(formatTokenSet(tokens));

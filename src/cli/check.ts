@@ -1,88 +1,265 @@
+import { ConfigResourceTypes, type Admin } from 'kafkajs';
 import { createIntercomClient, createKafka, createRegistry } from '../app';
-import { topicNames } from '../kafka/topics';
+import type { Config } from '../config';
+import type { IntercomClient } from '../intercom';
+import { replicationProblem, topicNames } from '../kafka/topics';
 import { loadStreamSchemas, type StreamName } from '../normalize';
+import { silentLogger } from '../observability/logger';
 import { STREAM_DEFS } from '../streams/definitions';
 import { listingPages } from '../capture/sources';
 import { loadFromFlags, loggerFor, print, type CommonFlags } from './context';
 
+/** How long one probe may take before its row says it got no answer. */
+const PROBE_TIMEOUT_MS = 6_000;
+
+type Status = 'ok' | 'warn' | 'fail';
+
 interface Row {
-  what: string;
-  ok: boolean;
+  check: string;
+  status: Status;
   detail: string;
+  ms: number;
 }
 
-async function attempt(what: string, fn: () => Promise<string>): Promise<Row> {
-  try {
-    return { what, ok: true, detail: await fn() };
-  } catch (error) {
-    return { what, ok: false, detail: (error as Error).message.split('\n')[0] };
-  }
+/** A probe's outcome: a detail (ok), or a warning. Failures are thrown. */
+type Outcome = string | { warn: string };
+
+export interface CheckFlags extends CommonFlags {
+  json?: boolean;
 }
 
 /**
  * `check`: Intercom (token, workspace, one page of each enabled stream: the permission), Kafka (cluster,
- * topics), the registry (schema compatibility). Prints a table; exits 0 when all is fine, 2 otherwise.
+ * topics, the replication factor against the brokers, the transactional id), the registry (reachable,
+ * schema compatibility). The three run in parallel, each probe with a short timeout, and each row is
+ * printed as it finishes (`--json`: one JSON object per line). A dependency that does not answer is one
+ * row, not one per stream. Library logs stay out of the output unless --log-level asks for them.
+ * Exits 0 when nothing failed (warnings allowed), 2 otherwise.
  */
-export async function checkCommand(flags: CommonFlags): Promise<number> {
-  const config = loadFromFlags({ ...flags, logLevel: flags.logLevel ?? 'error' });
-  const logger = loggerFor(config);
-  const streams = [...config.streams.enabled] as StreamName[];
-  const topics = topicNames(config.kafka.topicPrefix);
+export async function checkCommand(flags: CheckFlags): Promise<number> {
+  const config = loadFromFlags(flags);
+  const logger = flags.logLevel ? loggerFor(config) : silentLogger();
   const rows: Row[] = [];
-  const client = createIntercomClient(config, logger);
-  rows.push(
-    await attempt('intercom: token and workspace', async () => {
-      const me = await client.me();
-      return `workspace ${me.app.id_code}${me.app.region ? ` (${me.app.region})` : ''}`;
-    }),
-  );
-  for (const stream of streams) {
-    const def = STREAM_DEFS[stream];
-    if (def.strategy === 'children') continue;
-    rows.push(
-      await attempt(`intercom: read ${stream}`, async () => {
-        for await (const page of listingPages(client, def.listings[0]))
-          return `${page.items.length} on the first page`;
-        return 'empty';
-      }),
+  const emit = (row: Row) => {
+    rows.push(row);
+    print(flags.json ? JSON.stringify(row) : formatRow(row));
+  };
+  const probe = (check: string, fn: () => Promise<Outcome>) => runProbe(check, fn, emit);
+
+  const workspace = deferred<string | undefined>();
+  await Promise.all([
+    intercomProbes(config, logger, probe).then(workspace.resolve, () => workspace.resolve(undefined)),
+    kafkaProbes(config, logger, probe, workspace.promise),
+    registryProbes(config, probe),
+  ]);
+  const failed = rows.filter((r) => r.status === 'fail').length;
+  const warnings = rows.filter((r) => r.status === 'warn').length;
+  if (flags.json) print(JSON.stringify({ summary: { checks: rows.length, failed, warnings } }));
+  else
+    print(
+      failed
+        ? `${failed} check(s) failed${warnings ? `, ${warnings} warning(s)` : ''}`
+        : `all checks passed${warnings ? ` (${warnings} warning(s))` : ''}`,
     );
+  return failed ? 2 : 0;
+}
+
+type Probe = (check: string, fn: () => Promise<Outcome>) => Promise<boolean>;
+
+/** Runs one probe under the timeout and emits its row; resolves whether it did not fail. */
+async function runProbe(
+  check: string,
+  fn: () => Promise<Outcome>,
+  emit: (row: Row) => void,
+): Promise<boolean> {
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS / 1000} s`)),
+      PROBE_TIMEOUT_MS,
+    );
+  });
+  try {
+    const outcome = await Promise.race([fn(), timeout]);
+    const row: Row =
+      typeof outcome === 'string'
+        ? { check, status: 'ok', detail: outcome, ms: Date.now() - started }
+        : { check, status: 'warn', detail: outcome.warn, ms: Date.now() - started };
+    emit(row);
+    return true;
+  } catch (error) {
+    emit({ check, status: 'fail', detail: firstLine(error), ms: Date.now() - started });
+    return false;
+  } finally {
+    clearTimeout(timer);
   }
-  const kafka = createKafka(config, logger);
+}
+
+/** Token and workspace, then one page of each stream; resolves the workspace id (undefined: unknown). */
+async function intercomProbes(config: Config, logger: ReturnType<typeof silentLogger>, probe: Probe) {
+  let client: IntercomClient | undefined;
+  // A missing token is a failed row like any other, not a refusal to check the rest.
+  const made = await probe('intercom: token', async () => {
+    client = createIntercomClient(config, logger);
+    return 'set';
+  });
+  if (!made || !client) return undefined;
+  const c = client;
+  let workspace: string | undefined;
+  const me = await probe('intercom: token and workspace', async () => {
+    const answer = await c.me();
+    workspace = answer.app.id_code;
+    return `workspace ${answer.app.id_code}${answer.app.region ? ` (${answer.app.region})` : ''}`;
+  });
+  // Without a working token every stream would fail the same way: one row says it.
+  if (!me) return config.connector.workspaceId || undefined;
+  const streams = [...config.streams.enabled] as StreamName[];
+  await Promise.all(
+    streams
+      .filter((s) => STREAM_DEFS[s].strategy !== 'children')
+      .map((stream) =>
+        probe(`intercom: read ${stream}`, async () => {
+          for await (const page of listingPages(c, STREAM_DEFS[stream].listings[0]))
+            return `${page.items.length} on the first page`;
+          return 'empty';
+        }),
+      ),
+  );
+  return config.connector.workspaceId || workspace;
+}
+
+/** The cluster, then (in parallel) the topics, the replication factor and the transactional id. */
+async function kafkaProbes(
+  config: Config,
+  logger: ReturnType<typeof silentLogger>,
+  probe: Probe,
+  workspace: Promise<string | undefined>,
+): Promise<void> {
+  const kafka = createKafka(config, logger, {
+    connectionTimeout: 3_000,
+    requestTimeout: 5_000,
+    retry: { retries: 1, initialRetryTime: 200, maxRetryTime: 1_000 },
+  });
   const admin = kafka.admin();
-  rows.push(
-    await attempt('kafka: cluster', async () => {
+  const topics = topicNames(config.kafka.topicPrefix);
+  const wanted = [...config.streams.enabled.map((s) => topics.events(s)), topics.state, topics.dlq];
+  let brokers = 0;
+  try {
+    const up = await probe('kafka: cluster', async () => {
       await admin.connect();
       const c = await admin.describeCluster();
+      brokers = c.brokers.length;
       return `${c.brokers.length} broker(s), controller ${c.controller}`;
-    }),
-  );
-  rows.push(
-    await attempt('kafka: topics', async () => {
+    });
+    if (!up) return;
+    let missing: string[] = [];
+    await probe('kafka: topics', async () => {
       const existing = new Set(await admin.listTopics());
-      const wanted = [...streams.map((s) => topics.events(s)), topics.state, topics.dlq];
-      const missing = wanted.filter((t) => !existing.has(t));
+      missing = wanted.filter((t) => !existing.has(t));
       return missing.length
         ? `${missing.length} missing (created on start): ${missing.join(', ')}`
         : `all ${wanted.length} present`;
-    }),
-  );
-  await admin.disconnect().catch(() => undefined);
-  const registry = createRegistry(config);
-  for (const stream of streams) {
-    rows.push(
-      await attempt(`registry: ${topics.events(stream)}-value`, async () => {
-        const problem = await registry.incompatibility(
-          `${topics.events(stream)}-value`,
-          loadStreamSchemas(stream).value,
-        );
-        if (problem) throw new Error(`not BACKWARD compatible: ${problem}`);
-        return 'compatible';
+    });
+    await Promise.all([
+      probe('kafka: replication factor', () => replicationOutcome(admin, config, brokers, missing.length)),
+      probe('kafka: transactional id', async () => {
+        const base = `${config.connector.name}-${(await workspace) ?? '<workspace>'}`;
+        // Its own id beside the real one (as backfill's `-backfill`): probing the real one would fence
+        // the running instance. Prefixed ACLs on `<connector>-` cover both.
+        const id = `${base}-check`;
+        const producer = kafka.producer({ transactionalId: id, idempotent: true, maxInFlightRequests: 1 });
+        try {
+          await producer.connect();
+          const tx = await producer.transaction();
+          await tx.abort();
+        } finally {
+          await producer.disconnect().catch(() => undefined);
+        }
+        return `transactions allowed (probed ${id}; the connector uses ${base})`;
+      }),
+    ]);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Whether topics created with the configured factor fit the cluster (-1: the brokers' own default). */
+async function replicationOutcome(
+  admin: Admin,
+  config: Config,
+  brokers: number,
+  missing: number,
+): Promise<Outcome> {
+  let factor = config.kafka.replicationFactor;
+  let what = String(factor);
+  if (factor === -1) {
+    const described = await admin.describeCluster();
+    const configs = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [
+        {
+          type: ConfigResourceTypes.BROKER,
+          name: String(described.brokers[0]?.nodeId ?? described.controller),
+          configNames: ['default.replication.factor'],
+        },
+      ],
+    });
+    const value = configs.resources[0]?.configEntries.find(
+      (e) => e.configName === 'default.replication.factor',
+    )?.configValue;
+    factor = Number(value ?? 1);
+    what = `-1 (the broker's default.replication.factor, ${factor})`;
+  }
+  const problem = replicationProblem(factor, brokers);
+  if (!problem) return `${what} fits ${brokers} broker(s)`;
+  const text = `${problem}${config.kafka.replicationFactor === -1 ? " (or lower the brokers' default.replication.factor)" : ''}`;
+  // Existing topics keep their factor: only topics still to create would be refused.
+  if (missing) throw new Error(`${text}; creating the ${missing} missing topic(s) would fail`);
+  return { warn: `${text}; all topics exist, so nothing is created now` };
+}
+
+/** Reachable (one row when it is not), then the compatibility of each stream's value schema. */
+async function registryProbes(config: Config, probe: Probe): Promise<void> {
+  const registry = createRegistry(config, undefined, { timeoutMs: PROBE_TIMEOUT_MS - 1_000 });
+  try {
+    const up = await probe('registry: reachable', async () => {
+      const n = await registry.subjectCount();
+      return `${config.schemaRegistry.url}: ${n} subject(s)`;
+    });
+    if (!up) return;
+    const topics = topicNames(config.kafka.topicPrefix);
+    await Promise.all(
+      config.streams.enabled.map((stream) => {
+        const subject = `${topics.events(stream)}-value`;
+        return probe(`registry: ${subject}`, async () => {
+          const problem = await registry.incompatibility(
+            subject,
+            loadStreamSchemas(stream as StreamName).value,
+          );
+          if (problem) throw new Error(`not BACKWARD compatible: ${problem}`);
+          return 'compatible';
+        });
       }),
     );
+  } finally {
+    registry.close();
   }
-  const width = Math.max(...rows.map((r) => r.what.length));
-  for (const r of rows) print(`${r.ok ? 'ok  ' : 'FAIL'}  ${r.what.padEnd(width)}  ${r.detail}`);
-  const failed = rows.filter((r) => !r.ok).length;
-  print(failed ? `${failed} check(s) failed` : 'all checks passed');
-  return failed ? 2 : 0;
+}
+
+const WIDTH = 48;
+
+function formatRow(r: Row): string {
+  const mark = r.status === 'ok' ? 'ok  ' : r.status === 'warn' ? 'WARN' : 'FAIL';
+  return `${mark}  ${r.check.padEnd(WIDTH)}  ${r.detail}`;
+}
+
+function firstLine(error: unknown): string {
+  return ((error as Error)?.message ?? String(error)).split('\n')[0];
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
 }

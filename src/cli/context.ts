@@ -4,7 +4,7 @@ import type { Metrics } from '../observability/metrics';
 import { loadConfig, type Config } from '../config';
 import { createLogger } from '../observability/logger';
 
-/** Flags every command accepts, mapped onto configuration keys (flags win over everything). */
+/** The configuration flags (each command takes the ones it uses), mapped onto configuration keys. */
 export interface CommonFlags {
   config?: string;
   logLevel?: string;
@@ -14,29 +14,48 @@ export interface CommonFlags {
   topicPrefix?: string;
   intercomBaseUrl?: string;
   connectorName?: string;
-  httpPort?: string;
+  httpPort?: number;
 }
 
-export function loadFromFlags(flags: CommonFlags, extra: Record<string, unknown> = {}): Config {
-  const list = (v?: string) =>
-    v
-      ?.split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-  return loadConfig({
-    configFile: flags.config,
-    overrides: {
-      'log.level': flags.logLevel,
-      'streams.enabled': list(flags.streams),
-      'kafka.brokers': list(flags.kafkaBrokers),
-      'schemaRegistry.url': flags.schemaRegistryUrl,
-      'kafka.topicPrefix': flags.topicPrefix,
-      'intercom.baseUrl': flags.intercomBaseUrl,
-      'connector.name': flags.connectorName,
-      'http.port': flags.httpPort === undefined ? undefined : Number(flags.httpPort),
-      ...extra,
-    },
-  });
+/** Each configuration flag: its key, and how the command line spells it (messages name the flag). */
+export const CONFIG_FLAGS = {
+  logLevel: { key: 'log.level', flag: '--log-level' },
+  streams: { key: 'streams.enabled', flag: '--streams' },
+  kafkaBrokers: { key: 'kafka.brokers', flag: '--kafka-brokers' },
+  schemaRegistryUrl: { key: 'schemaRegistry.url', flag: '--schema-registry-url' },
+  topicPrefix: { key: 'kafka.topicPrefix', flag: '--topic-prefix' },
+  intercomBaseUrl: { key: 'intercom.baseUrl', flag: '--intercom-base-url' },
+  connectorName: { key: 'connector.name', flag: '--connector-name' },
+  httpPort: { key: 'http.port', flag: '--http-port' },
+} as const satisfies Record<Exclude<keyof CommonFlags, 'config'>, { key: string; flag: string }>;
+
+const LIST_FLAGS = new Set(['streams', 'kafkaBrokers']);
+
+/**
+ * The configuration from the command's flags (over the environment and the config file); `extra` adds
+ * command-specific keys (`flagNames` says which flag set them, for messages).
+ */
+export function loadFromFlags(
+  flags: CommonFlags,
+  extra: Record<string, unknown> = {},
+  extraFlagNames: Record<string, string> = {},
+): Config {
+  const list = (v: unknown) =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : undefined;
+  const overrides: Record<string, unknown> = {};
+  const flagNames: Record<string, string> = { ...extraFlagNames };
+  for (const [name, { key, flag }] of Object.entries(CONFIG_FLAGS)) {
+    const value = flags[name as keyof typeof CONFIG_FLAGS];
+    if (value === undefined) continue;
+    overrides[key] = LIST_FLAGS.has(name) ? list(value) : value;
+    flagNames[key] = flag;
+  }
+  return loadConfig({ configFile: flags.config, overrides: { ...overrides, ...extra }, flagNames });
 }
 
 /**

@@ -5,9 +5,9 @@ import { createLogger } from '../observability/logger';
 import { startLiveMutations, startSimulator } from '../sim';
 
 interface DemoFlags {
-  contacts: string;
-  changesPerSecond: string;
-  durationS: string;
+  contacts: number;
+  changesPerSecond: number;
+  durationS: number;
 }
 
 /**
@@ -20,10 +20,10 @@ export async function demoCommand(flags: DemoFlags): Promise<number> {
   say(`demo: using the ${stack.info.description}`);
   const sim = await startSimulator({
     seed: 1,
-    size: { contacts: Number(flags.contacts) },
+    size: { contacts: flags.contacts },
     clock: { mode: 'real' },
   });
-  const stopLive = startLiveMutations(sim, { perSecond: Number(flags.changesPerSecond) });
+  const stopLive = startLiveMutations(sim, { perSecond: flags.changesPerSecond });
   say(`demo: simulator on ${sim.url}, ${flags.changesPerSecond} changes per second`);
   const config = loadConfig({
     env: {
@@ -41,7 +41,10 @@ export async function demoCommand(flags: DemoFlags): Promise<number> {
     },
   });
   const counts = new Map<string, Record<string, number>>();
+  /** CONCURRENT_TRANSACTIONS retries: expected between back-to-back transactions, shown, not logged. */
+  const retries = { n: 0 };
   const app = await buildApp(config, createLogger({ level: 'warn', destination: process.stderr }), {
+    onConcurrentTransactionRetry: () => (retries.n += 1),
     engineObserver: () => ({
       committed: (_stream, c) => {
         for (const [s, ops] of Object.entries(c.events)) {
@@ -55,28 +58,48 @@ export async function demoCommand(flags: DemoFlags): Promise<number> {
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
-  const duration = Number(flags.durationS);
+  const duration = flags.durationS;
   if (duration > 0) setTimeout(() => stop.abort(), duration * 1000).unref();
   const tty = Boolean(process.stdout.isTTY);
   const started = Date.now();
-  const view = setInterval(() => render(counts, tty, Date.now() - started), tty ? 1000 : 5000);
+  const view = setInterval(() => render(counts, tty, Date.now() - started, retries.n), tty ? 1000 : 5000);
   try {
     await app.engine.run(stop.signal);
   } finally {
     clearInterval(view);
-    render(counts, false, Date.now() - started);
+    render(counts, false, Date.now() - started, retries.n);
     stopLive();
     await app.close();
     await sim.close();
     await stack.release();
-    say(
-      'demo: stopped everything it started; topics demo.* hold the events (intercom-cdc tail --topic-prefix demo --stream contacts)',
-    );
+    say(closingHint(stack.started, stack.info));
   }
   return 0;
 }
 
-function render(counts: Map<string, Record<string, number>>, tty: boolean, elapsedMs: number): void {
+/**
+ * The demo's last words: where the events can still be read. A stack the demo started is stopped with
+ * its data, so `tail` is offered only for a stack that outlives the demo.
+ */
+export function closingHint(started: boolean, info: { brokers: string[]; registryUrl: string }): string {
+  if (started)
+    return (
+      'demo: stopped everything it started, the Kafka stack too (its topics are gone). To keep the events, ' +
+      'start the stack first (npm run stack:up): the demo then uses it and leaves it running.'
+    );
+  return (
+    'demo: stopped the simulator and the connector; the stack keeps running and topics demo.* hold the events: ' +
+    `KAFKA_BROKERS=${info.brokers.join(',')} SCHEMA_REGISTRY_URL=${info.registryUrl} ` +
+    'intercom-cdc tail --topic-prefix demo --stream contacts'
+  );
+}
+
+function render(
+  counts: Map<string, Record<string, number>>,
+  tty: boolean,
+  elapsedMs: number,
+  retries: number,
+): void {
   const lines = [
     `events committed after ${Math.round(elapsedMs / 1000)} s (op: r snapshot, c create, u update, d delete)`,
   ];
@@ -86,5 +109,8 @@ function render(counts: Map<string, Record<string, number>>, tty: boolean, elaps
       `${stream.padEnd(25)} ${['r', 'c', 'u', 'd'].map((o) => String(ops[o] ?? 0).padStart(8)).join('')}`,
     );
   }
+  lines.push(
+    `(${retries} transaction request(s) retried while the broker completed the previous transaction: expected)`,
+  );
   process.stdout.write(`${tty ? '\x1b[2J\x1b[H' : ''}${lines.join('\n')}\n`);
 }

@@ -1,4 +1,7 @@
 import { buildApp, type App } from '../app';
+import type { Config } from '../config';
+import { baseUrlFor, type Region } from '../intercom';
+import { packageVersion } from '../version';
 import { ExitCode } from '../errors';
 import { isKafkaUnavailable } from '../kafka/errors';
 import { Metrics } from '../observability/metrics';
@@ -15,6 +18,40 @@ const WAITING_FOR: Record<string, string> = {
   producer: 'the state restore',
   state: 'the capture engine',
 };
+
+/**
+ * The start-up line: version, workspace, streams and where it reads and writes. No secrets: the token
+ * and passwords are not in it, and URLs lose any user:password they carry.
+ */
+export function startupSummary(config: Config, workspaceId: string): Record<string, unknown> {
+  return {
+    version: packageVersion(),
+    connector: config.connector.name,
+    workspace: workspaceId,
+    streams: config.streams.enabled,
+    intercom: withoutCredentials(config.intercom.baseUrl || baseUrlFor(config.intercom.region as Region)),
+    apiVersion: config.intercom.apiVersion,
+    kafka: {
+      brokers: config.kafka.brokers,
+      topicPrefix: config.kafka.topicPrefix,
+      tls: config.kafka.ssl.enabled,
+      sasl: config.kafka.sasl.mechanism,
+    },
+    schemaRegistry: withoutCredentials(config.schemaRegistry.url),
+    sink: config.sink.contacts.enabled ? config.sink.contacts.topic : false,
+  };
+}
+
+function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return '(not a URL)';
+  }
+}
 
 /** Waits between two start-overs while Kafka is away. */
 const KAFKA_BACKOFF = { minMs: 1_000, maxMs: 60_000 };
@@ -72,6 +109,7 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
       app = await buildApp(config, logger, {
         clientObserver: metrics.clientObserver(),
         transactions: metrics.transactionObserver(),
+        onConcurrentTransactionRetry: () => metrics.concurrentTransactionRetries.inc(),
         engineObserver: (store) => metrics.engineObserver((s) => store.size(s)),
         step: (name) => {
           step = name;
@@ -79,7 +117,7 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
         codecs,
       });
       codecs = app.codecs;
-      logger.info({ workspace: app.workspaceId, streams: config.streams.enabled }, 'capturing');
+      logger.info(startupSummary(config, app.workspaceId), 'capturing');
       // This life ends on a stop request, or when one task fails: the other task stops too.
       const failing = new AbortController();
       const life = AbortSignal.any([stop.signal, failing.signal]);

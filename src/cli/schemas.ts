@@ -10,7 +10,9 @@ export async function schemasCommand(
   action: Action,
   flags: CommonFlags & { stream?: string },
 ): Promise<number> {
-  const config = loadFromFlags(flags, flags.stream ? { 'streams.enabled': [flags.stream] } : {});
+  const config = loadFromFlags(flags, flags.stream ? { 'streams.enabled': [flags.stream] } : {}, {
+    'streams.enabled': '--stream',
+  });
   const streams = [...config.streams.enabled] as StreamName[];
   const topics = topicNames(config.kafka.topicPrefix);
   if (action === 'print') {

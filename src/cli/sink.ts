@@ -14,10 +14,11 @@ export interface SinkFlags extends CommonFlags {
  * 0. The record in flight is finished or left uncommitted, never half-committed.
  */
 export async function sinkContactsCommand(flags: SinkFlags): Promise<number> {
-  const config = loadFromFlags(flags, {
-    'sink.contacts.topic': flags.topic,
-    'sink.contacts.format': flags.format,
-  });
+  const config = loadFromFlags(
+    flags,
+    { 'sink.contacts.topic': flags.topic, 'sink.contacts.format': flags.format },
+    { 'sink.contacts.topic': '--topic', 'sink.contacts.format': '--format' },
+  );
   if (!config.sink.contacts.topic)
     throw new ConfigError('sink contacts needs an input topic: set SINK_CONTACTS_TOPIC or --topic', [
       'sink.contacts.topic',

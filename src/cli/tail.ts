@@ -10,7 +10,7 @@ import { loadFromFlags, loggerFor, print, type CommonFlags } from './context';
  * `{key, value}`; tombstones print `value: null`. `--max N` stops after N events, `--idle-ms` after a quiet spell.
  */
 export async function tailCommand(
-  flags: CommonFlags & { stream?: string; fromBeginning?: boolean; max?: string; idleMs?: string },
+  flags: CommonFlags & { stream?: string; fromBeginning?: boolean; max?: number; idleMs?: number },
 ): Promise<number> {
   if (!flags.stream || !(STREAMS as readonly string[]).includes(flags.stream)) {
     throw new ConfigError(`tail needs --stream, one of ${STREAMS.join(', ')}`, ['--stream']);
@@ -19,8 +19,8 @@ export async function tailCommand(
   const kafka = createKafka(config, loggerFor(config));
   const registry = createRegistry(config);
   const topic = topicNames(config.kafka.topicPrefix).events(flags.stream);
-  const max = flags.max ? Number(flags.max) : Infinity;
-  const idleMs = flags.idleMs ? Number(flags.idleMs) : Infinity;
+  const max = flags.max ?? Infinity;
+  const idleMs = flags.idleMs ?? Infinity;
   const consumer = kafka.consumer({ groupId: `intercom-cdc-tail-${randomUUID()}`, readUncommitted: false });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: flags.fromBeginning !== false });

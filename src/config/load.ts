@@ -2,6 +2,7 @@ import convict from 'convict';
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { ConfigError } from '../errors';
+import { closest } from './suggest';
 import { configSchema, streamOverrideProblems } from './schema';
 
 convict.addParser([
@@ -23,6 +24,8 @@ export interface LoadOptions {
   configFile?: string;
   /** Values from command-line flags, by dotted key; they win over everything else. */
   overrides?: Record<string, unknown>;
+  /** The flag that set each override (`kafka.brokers` → `--kafka-brokers`), for messages. */
+  flagNames?: Record<string, string>;
 }
 
 interface Leaf {
@@ -96,31 +99,116 @@ function crossChecks(c: Config): string[] {
   if (Boolean(c.kafka.ssl.certFile) !== Boolean(c.kafka.ssl.keyFile)) {
     problems.push('kafka.ssl: KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together');
   }
+  if (Boolean(c.schemaRegistry.certFile) !== Boolean(c.schemaRegistry.keyFile)) {
+    problems.push('schemaRegistry: SCHEMA_REGISTRY_CERT_FILE and SCHEMA_REGISTRY_KEY_FILE go together');
+  }
   if (Boolean(c.schemaRegistry.username) !== Boolean(c.schemaRegistry.password)) {
     problems.push('schemaRegistry: SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD go together');
   }
-  if (c.streams.enabled.length === 0) problems.push('streams.enabled: no stream enabled (STREAMS)');
+  if (Array.isArray(c.streams.enabled) && c.streams.enabled.length === 0)
+    problems.push('streams.enabled: no stream enabled (STREAMS)');
   problems.push(...streamOverrideProblems(c.streams.overrides));
   if (c.sink.contacts.enabled && !c.sink.contacts.topic)
     problems.push(
       'sink.contacts.topic: SINK_CONTACTS_ENABLED=true needs the input topic (SINK_CONTACTS_TOPIC)',
     );
-  const targets = c.sink.contacts.attributes.map((a) => a.split('=').pop());
+  const attributes = Array.isArray(c.sink.contacts.attributes) ? c.sink.contacts.attributes : [];
+  const targets = attributes.map((a) => String(a).split('=').pop());
   const twice = targets.filter((t, i) => targets.indexOf(t) !== i);
   if (twice.length)
     problems.push(`sink.contacts.attributes: ${[...new Set(twice)].join(', ')} mapped more than once`);
   return problems;
 }
 
+/** Where the values came from, to tell the user which variable, flag or file to fix. */
+interface Sources {
+  env: NodeJS.ProcessEnv;
+  file?: string;
+  fileValues?: unknown;
+  overrides: Record<string, unknown>;
+  flagNames: Record<string, string>;
+}
+
+const LEAVES = new Map(configLeaves().map((l) => [l.key, l]));
+
+/** The file's content as convict will parse it; undefined when it cannot be read (convict says why). */
+function parseFile(file: string): unknown {
+  try {
+    const text = readFileSync(file, 'utf8');
+    return /\.ya?ml$/i.test(file) ? YAML.parse(text) : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function valueAt(root: unknown, key: string): unknown {
+  let node = root;
+  for (const part of key.split('.')) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
+}
+
+/**
+ * Where a key's value came from, with the value as the user wrote it (never a secret's): the flag, the
+ * environment variable (or its _FILE), the config file, or the default.
+ */
+function describeSource(key: string, src: Sources): string {
+  const leaf = LEAVES.get(key);
+  const show = (v: unknown) => (leaf?.sensitive ? '(secret)' : JSON.stringify(v));
+  if (src.overrides[key] !== undefined)
+    return `${src.flagNames[key] ?? key} ${show(src.overrides[key])} (command line)`;
+  if (leaf?.env && src.env[leaf.env] !== undefined)
+    return leaf.sensitive && src.env[`${leaf.env}_FILE`]
+      ? `${leaf.env}_FILE (environment)`
+      : `${leaf.env}=${show(src.env[leaf.env])} (environment)`;
+  const inFile = src.file ? valueAt(src.fileValues, key) : undefined;
+  if (inFile !== undefined) return `${show(inFile)} (config file ${src.file})`;
+  return `${show(leaf?.default)} (the default)`;
+}
+
+/** A "did you mean" for a key the schema does not know: a near spelling, or the key an env name belongs to. */
+function suggestKey(unknown: string): string {
+  const last = unknown.split('.').pop() ?? unknown;
+  const byEnv = [...LEAVES.values()].find((l) => l.env === last || (l.sensitive && `${l.env}_FILE` === last));
+  if (byEnv) return `; did you mean ${byEnv.key} (the environment variable's key)?`;
+  const near = closest(unknown, [...LEAVES.keys()]);
+  return near ? `; did you mean ${near}?` : '';
+}
+
+/** convict's messages in the user's terms: each names the key, the reason, and the value with its source. */
+function explain(message: string, src: Sources): string {
+  const unknown = /^configuration param '(.+)' not declared in the schema$/.exec(message);
+  if (unknown) {
+    const where = src.file ? ` (config file ${src.file})` : '';
+    return `${unknown[1]}${where}: unknown key${suggestKey(unknown[1])}`;
+  }
+  const invalid = /^([\w.]+): (.*?)(?:: value was .*)?$/s.exec(message);
+  if (invalid && LEAVES.has(invalid[1])) {
+    return `${invalid[1]}: ${invalid[2]}; got ${describeSource(invalid[1], src)}`;
+  }
+  return message;
+}
+
 /**
  * Loads defaults < config file < environment < flags, validates strictly (unknown keys in the file
- * are errors) and returns a deep-frozen Config. Throws one ConfigError listing every problem.
+ * are errors) and returns a deep-frozen Config. Throws one ConfigError listing every problem, each with
+ * the variable, flag or file its value came from.
  */
 export function loadConfig(options: LoadOptions = {}): Config {
   const problems: string[] = [];
-  const env = resolveSecretFiles(options.env ?? process.env, problems);
+  const rawEnv = options.env ?? process.env;
+  const env = resolveSecretFiles(rawEnv, problems);
   const config = build(env);
   const file = options.configFile ?? env.CONFIG_FILE;
+  const src: Sources = {
+    env: rawEnv,
+    file,
+    fileValues: file ? parseFile(file) : undefined,
+    overrides: options.overrides ?? {},
+    flagNames: options.flagNames ?? {},
+  };
   if (file) {
     try {
       config.loadFile(file);
@@ -128,7 +216,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
       problems.push(`config file ${file}: ${(error as Error).message}`);
     }
   }
-  for (const [key, value] of Object.entries(options.overrides ?? {})) {
+  for (const [key, value] of Object.entries(src.overrides)) {
     if (value === undefined) continue;
     try {
       config.set(key as never, value as never);
@@ -136,12 +224,21 @@ export function loadConfig(options: LoadOptions = {}): Config {
       problems.push(`${key}: ${(error as Error).message}`);
     }
   }
+  // Kafka's own spelling (PLAIN, SCRAM-SHA-512) is as good as ours.
+  const mechanism: unknown = config.get('kafka.sasl.mechanism');
+  if (typeof mechanism === 'string') config.set('kafka.sasl.mechanism', mechanism.toLowerCase() as never);
   try {
     config.validate({ allowed: 'strict' });
   } catch (error) {
-    problems.push(...(error as Error).message.split('\n').filter(Boolean));
+    problems.push(
+      ...(error as Error).message
+        .split('\n')
+        .filter(Boolean)
+        .map((m) => explain(m, src)),
+    );
   }
-  if (problems.length === 0) problems.push(...crossChecks(config.getProperties()));
+  // Every problem in one pass: the cross-key rules too, also when single keys are wrong already.
+  problems.push(...crossChecks(config.getProperties()));
   if (problems.length) {
     throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, problems);
   }

@@ -1,5 +1,6 @@
 import convict from 'convict';
 import { STREAMS } from '../normalize/schemas';
+import { closest } from './suggest';
 
 /**
  * The configuration schema: every key has a doc, a format, a default and an environment variable.
@@ -43,6 +44,15 @@ convict.addFormat({
   name: 'positive-int',
   validate(value: unknown) {
     if (!Number.isInteger(value) || (value as number) <= 0) throw new Error('must be a positive integer');
+  },
+  coerce: (value: string) => Number(value),
+});
+
+convict.addFormat({
+  name: 'replication-factor',
+  validate(value: unknown) {
+    if (!Number.isInteger(value) || ((value as number) <= 0 && value !== -1))
+      throw new Error("must be a positive integer, or -1 for the broker's default");
   },
   coerce: (value: string) => Number(value),
 });
@@ -189,9 +199,9 @@ export const configSchema = {
       env: 'KAFKA_TOPIC_PARTITIONS',
     },
     replicationFactor: {
-      doc: 'Replication factor of topics created by the connector.',
-      format: 'positive-int',
-      default: 3,
+      doc: "Replication factor of topics created by the connector. -1: the broker's default.replication.factor (works on a single broker as on a cluster).",
+      format: 'replication-factor',
+      default: -1,
       env: 'KAFKA_REPLICATION_FACTOR',
     },
     eventsCleanupPolicy: {
@@ -259,10 +269,22 @@ export const configSchema = {
       env: 'SCHEMA_REGISTRY_PASSWORD',
     },
     caFile: {
-      doc: 'PEM CA of the registry (TLS).',
+      doc: "PEM file of the CA that signed the registry's certificate (https URLs). Empty: the system's CAs.",
       format: String,
       default: '',
       env: 'SCHEMA_REGISTRY_CA_FILE',
+    },
+    certFile: {
+      doc: 'PEM client certificate for the registry (mutual TLS).',
+      format: String,
+      default: '',
+      env: 'SCHEMA_REGISTRY_CERT_FILE',
+    },
+    keyFile: {
+      doc: 'PEM client key for the registry (mutual TLS).',
+      format: String,
+      default: '',
+      env: 'SCHEMA_REGISTRY_KEY_FILE',
     },
   },
   streams: {
@@ -392,6 +414,8 @@ export const configSchema = {
   },
 };
 
+const PER_STREAM = ['pollIntervalMs', 'reconcileIntervalMs'];
+
 /** Problems of `streams.overrides` (convict can only check that it is an object). */
 export function streamOverrideProblems(value: unknown): string[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
@@ -399,16 +423,26 @@ export function streamOverrideProblems(value: unknown): string[] {
   const problems: string[] = [];
   for (const [stream, override] of Object.entries(value)) {
     if (!(STREAM_NAMES as readonly string[]).includes(stream)) {
-      problems.push(`streams.overrides.${stream}: unknown stream; known: ${STREAM_NAMES.join(', ')}`);
+      const near = closest(stream, STREAM_NAMES);
+      problems.push(
+        `streams.overrides.${stream}: unknown stream${near ? `; did you mean ${near}?` : ''} (known: ${STREAM_NAMES.join(', ')})`,
+      );
       continue;
     }
-    for (const [key, v] of Object.entries((override ?? {}) as object)) {
-      if (!['pollIntervalMs', 'reconcileIntervalMs'].includes(key)) {
+    if (typeof override !== 'object' || override === null || Array.isArray(override)) {
+      problems.push(`streams.overrides.${stream}: must be an object of pollIntervalMs / reconcileIntervalMs`);
+      continue;
+    }
+    for (const [key, v] of Object.entries(override as object)) {
+      if (!PER_STREAM.includes(key)) {
+        const near = closest(key, PER_STREAM);
         problems.push(
-          `streams.overrides.${stream}.${key}: not a per-stream setting (pollIntervalMs, reconcileIntervalMs)`,
+          `streams.overrides.${stream}.${key}: not a per-stream setting${near ? `; did you mean ${near}?` : ''} (${PER_STREAM.join(', ')})`,
         );
       } else if (!Number.isInteger(v) || (v as number) <= 0) {
-        problems.push(`streams.overrides.${stream}.${key}: must be a positive integer`);
+        problems.push(
+          `streams.overrides.${stream}.${key}: must be a positive integer; got ${JSON.stringify(v)}`,
+        );
       }
     }
   }

@@ -9,6 +9,8 @@ export interface ResolvedStack {
   info: StackInfo;
   /** Ends what this call started; a no-op for a given cluster or a stack someone else started. */
   release(): Promise<void>;
+  /** Whether this call started the stack (then `release` stops it and its data is gone). */
+  started: boolean;
 }
 
 const keep = async (): Promise<void> => undefined;
@@ -20,18 +22,22 @@ const keep = async (): Promise<void> => undefined;
  */
 export async function resolveStack(say: (line: string) => void = () => undefined): Promise<ResolvedStack> {
   const given = await givenStack();
-  if (given) return { info: given, release: keep };
+  if (given) return { info: given, release: keep, started: false };
 
   const root = stackDir();
   const running = findLocalStack(root);
   if (running && (await kafkaAnswers(running.brokers)) && (await registryAnswers(running.registryUrl))) {
-    return { info: { ...running, description: `${running.description} (already running)` }, release: keep };
+    return {
+      info: { ...running, description: `${running.description} (already running)` },
+      release: keep,
+      started: false,
+    };
   }
 
   if (await dockerAvailable()) {
     say('stack: a container runtime answers; starting Kafka and Apicurio Registry containers');
     const docker = await startDockerStack();
-    return { info: docker.info, release: docker.stop };
+    return { info: docker.info, release: docker.stop, started: true };
   }
 
   const info = await startLocalStack(root, say);
@@ -40,6 +46,7 @@ export async function resolveStack(say: (line: string) => void = () => undefined
     release: async () => {
       await stopLocalStack(root);
     },
+    started: true,
   };
 }
 

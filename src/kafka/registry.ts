@@ -1,10 +1,23 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import http from 'node:http';
+import https from 'node:https';
 import { CdcError } from '../errors';
+
+/** PEM contents for TLS to the registry: a private CA, and a client certificate for mutual TLS. */
+export interface RegistryTls {
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
 
 export interface RegistrySettings {
   url: string;
   username?: string;
   password?: string;
+  /** TLS material (https URLs); without `ca` the system's CAs are trusted. */
+  tls?: RegistryTls;
+  /** How long one REST call may take, in ms (default 30 s). */
+  timeoutMs?: number;
   /**
    * How long `registerSubject` keeps trying while the registry is unreachable or answers 5xx, in ms
    * (exponential backoff from 1 s to 30 s, with jitter). Default 10 minutes: a connector that starts
@@ -29,13 +42,18 @@ export class Registry {
   readonly client: SchemaRegistry;
   private readonly base: string;
   private readonly authHeader?: string;
+  /** One agent for both paths (our REST calls and the library's): the same TLS material, kept-alive sockets. */
+  private readonly agent: http.Agent;
 
   constructor(private readonly settings: RegistrySettings) {
     this.base = settings.url.replace(/\/$/, '');
     const auth = settings.username
       ? { username: settings.username, password: settings.password ?? '' }
       : undefined;
-    this.client = new SchemaRegistry({ host: this.base, ...(auth ? { auth } : {}) });
+    this.agent = this.base.startsWith('https:')
+      ? new https.Agent({ keepAlive: true, ...settings.tls })
+      : new http.Agent({ keepAlive: true });
+    this.client = new SchemaRegistry({ host: this.base, agent: this.agent, ...(auth ? { auth } : {}) });
     if (auth)
       this.authHeader = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
   }
@@ -45,29 +63,21 @@ export class Registry {
     path: string,
     body?: unknown,
   ): Promise<{ status: number; json: unknown }> {
-    let res: Response;
+    let res: { status: number; text: string };
     try {
-      res = await fetch(`${this.base}${path}`, {
-        method,
+      res = await send(this.agent, method, `${this.base}${path}`, {
         headers: {
           'content-type': JSON_TYPE,
           accept: JSON_TYPE,
           ...(this.authHeader ? { authorization: this.authHeader } : {}),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(30_000),
+        timeoutMs: this.settings.timeoutMs ?? 30_000,
       });
     } catch (error) {
-      throw new CdcError(
-        `schema registry at ${this.base} did not answer ${method} ${path}: ${(error as Error).message}`,
-        {
-          code: 'registry_unreachable',
-          kind: 'transient',
-          cause: error,
-        },
-      );
+      throw registryConnectError(this.base, `${method} ${path}`, error);
     }
-    const text = await res.text();
+    const text = res.text;
     let json: unknown;
     try {
       json = text ? (JSON.parse(text) as unknown) : undefined;
@@ -81,6 +91,18 @@ export class Registry {
       );
     }
     return { status: res.status, json };
+  }
+
+  /** How many subjects the registry holds: proves it answers, and that the credentials are accepted. */
+  async subjectCount(): Promise<number> {
+    const { status, json } = await this.call('GET', '/subjects');
+    if (status >= 300 || !Array.isArray(json))
+      throw new CdcError(`schema registry: GET /subjects answered ${status}`, {
+        code: 'registry_failed',
+        kind: 'transient',
+        retriable: status >= 500,
+      });
+    return json.length;
   }
 
   /** Why this schema is not BACKWARD compatible with the subject's latest version; undefined if it is (or the subject is new). */
@@ -153,6 +175,7 @@ export class Registry {
       return id;
     } catch (error) {
       const status = (error as { status?: number }).status;
+      if (status === undefined && tlsSetting(error)) throw registryConnectError(this.base, 'register', error);
       throw new CdcError(`schema registry: registering ${subject} failed: ${(error as Error).message}`, {
         code: 'registry_failed',
         kind: 'transient',
@@ -166,4 +189,85 @@ export class Registry {
   decode(buffer: Buffer): Promise<unknown> {
     return this.client.decode(buffer);
   }
+
+  /** Closes the kept-alive sockets (a command that ends, a test). */
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/** One HTTP(S) request through `agent`; resolves with the status and body text, rejects when no answer came. */
+function send(
+  agent: http.Agent,
+  method: string,
+  url: string,
+  o: { headers: Record<string, string>; body?: string; timeoutMs: number },
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const lib = url.startsWith('https:') ? https : http;
+    const req = lib.request(url, { method, agent, headers: o.headers, timeout: o.timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${o.timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}
+
+/** Node's codes for a server certificate that the trusted CAs do not vouch for. */
+const UNTRUSTED_CERT = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_HAS_EXPIRED',
+]);
+
+/**
+ * The setting a TLS failure calls for: the CA file when the registry's certificate is not trusted, the
+ * client certificate when the registry asked for one it did not get or accept; undefined otherwise.
+ */
+function tlsSetting(error: unknown): string | undefined {
+  const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  for (const link of [e, e.cause]) {
+    if (!link) continue;
+    if (link.code && UNTRUSTED_CERT.has(link.code))
+      return `SCHEMA_REGISTRY_CA_FILE (schemaRegistry.caFile): the registry's certificate is not trusted (${link.code})`;
+    if (
+      /certificate required|bad certificate|unknown ca|CERTIFICATE_REQUIRED|BAD_CERTIFICATE/i.test(
+        `${link.code ?? ''} ${link.message ?? ''}`,
+      )
+    )
+      return 'SCHEMA_REGISTRY_CERT_FILE and SCHEMA_REGISTRY_KEY_FILE (mutual TLS): the registry refused the client certificate, or got none';
+  }
+  return undefined;
+}
+
+/**
+ * Why the registry could not be reached: a TLS failure is a configuration error naming the setting to
+ * fix (retrying cannot help); anything else is transient (the registry may come back).
+ */
+function registryConnectError(base: string, what: string, error: unknown): CdcError {
+  const setting = tlsSetting(error);
+  if (setting) {
+    return new CdcError(`schema registry at ${base}: TLS failed on ${what}; check ${setting}`, {
+      code: 'registry_tls',
+      kind: 'config',
+      cause: error,
+    });
+  }
+  return new CdcError(`schema registry at ${base} did not answer ${what}: ${(error as Error).message}`, {
+    code: 'registry_unreachable',
+    kind: 'transient',
+    cause: error,
+  });
 }

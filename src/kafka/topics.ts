@@ -14,6 +14,7 @@ export function topicNames(prefix: string): TopicNames {
 
 export interface TopicSettings {
   partitions: number;
+  /** -1: the broker's default.replication.factor. */
   replicationFactor: number;
   eventsCleanupPolicy: string;
 }
@@ -58,6 +59,8 @@ export async function ensureTopics(
     try {
       await admin.createTopics({ topics: missing, waitForLeaders: true });
     } catch (error) {
+      const refusal = await replicationRefusal(admin, missing, error);
+      if (refusal) throw refusal;
       const text = (error as Error).message;
       if (!/already exists/i.test(text)) {
         throw new CdcError(`could not create topics ${missing.map((m) => m.topic).join(', ')}: ${text}`, {
@@ -70,6 +73,47 @@ export async function ensureTopics(
   }
   await checkStateTopic(admin, stateTopic);
   return missing.map((m) => m.topic);
+}
+
+/** The setting a topic's replication factor comes from, as users set it. */
+export const REPLICATION_SETTING = 'KAFKA_REPLICATION_FACTOR (kafka.replicationFactor)';
+
+/**
+ * Why a replication factor cannot work on a cluster of `brokers` brokers; undefined when it can
+ * (-1, the broker's default, is the broker's business). `check` warns with it before topics are created.
+ */
+export function replicationProblem(replicationFactor: number, brokers: number): string | undefined {
+  if (replicationFactor === -1 || replicationFactor <= brokers) return undefined;
+  return (
+    `replication factor ${replicationFactor} asked, the cluster has ${brokers} broker(s): ` +
+    `set ${REPLICATION_SETTING} to at most ${brokers}, or -1 for the broker's default`
+  );
+}
+
+/**
+ * A topic-creation failure that is the replication factor's fault, as a config error naming the topic,
+ * the asked factor, the broker count and the setting; undefined for any other failure.
+ */
+async function replicationRefusal(
+  admin: Admin,
+  specs: ITopicConfig[],
+  error: unknown,
+): Promise<CdcError | undefined> {
+  const inner = (error as { errors?: { type?: string; topic?: string }[] }).errors ?? [];
+  const refused = inner.find((e) => e.type === 'INVALID_REPLICATION_FACTOR');
+  if (!refused) return undefined;
+  const spec = specs.find((s) => s.topic === refused.topic) ?? specs[0];
+  const brokers = await admin
+    .describeCluster()
+    .then((c) => String(c.brokers.length))
+    .catch(() => 'an unknown number of');
+  const asked = spec.replicationFactor ?? -1;
+  return new CdcError(
+    `could not create topic ${spec.topic}: replication factor ${asked === -1 ? "-1 (the broker's default)" : asked} ` +
+      `asked, the cluster has ${brokers} broker(s). Set ${REPLICATION_SETTING} to at most the number of ` +
+      "brokers, or -1 for the broker's default (default.replication.factor).",
+    { code: 'replication_factor', kind: 'config', cause: error },
+  );
 }
 
 async function checkStateTopic(admin: Admin, topic: string): Promise<void> {

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { packageVersion } from '../version';
 import type { EngineObserver } from '../capture/engine';
 import type { ClientObserver } from '../intercom';
 
@@ -75,6 +76,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly concurrentTransactionRetries = new Counter({
+    name: `${this.p}kafka_concurrent_transaction_retries_total`,
+    help: 'Producer requests the broker answered CONCURRENT_TRANSACTIONS (a transaction begun while the previous one was still completing), retried by kafkajs',
+    registers: [this.registry],
+  });
+
   readonly sinkRecords = new Counter({
     name: `${this.p}sink_records_total`,
     help: 'Input records of the contact sink by result (created, updated, unchanged, archived, unarchived, kept_archived, dead_letter, already_applied, skipped_event, skipped_tombstone)',
@@ -82,15 +89,103 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly requestDuration = new Histogram({
+    name: `${this.p}api_request_duration_seconds`,
+    help: 'Duration of one Intercom API attempt, by method, route and status class (2xx, 4xx, 429, 5xx, error)',
+    labelNames: ['method', 'route', 'status_class'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly buildInfo = new Gauge({
+    name: `${this.p}build_info`,
+    help: 'Always 1; the labels say which build runs',
+    labelNames: ['version', 'node_version'],
+    registers: [this.registry],
+  });
+  private readonly lastEventAt = new Map<string, number>();
+  readonly sinceLastEvent = new Gauge({
+    name: `${this.p}stream_seconds_since_last_event`,
+    help: 'Seconds since the stream last published an event (from the first one this process published)',
+    labelNames: ['stream'],
+    registers: [this.registry],
+    collect: () => {
+      for (const [stream, at] of this.lastEventAt)
+        this.sinceLastEvent.set({ stream }, Math.max(0, (this.clock() - at) / 1000));
+    },
+  });
+
+  // For the engine's scheduler and snapshot (methods below; wired by the engine's owner).
+  readonly requestsInFlight = new Gauge({
+    name: `${this.p}api_requests_in_flight`,
+    help: 'Intercom API requests in flight now',
+    registers: [this.registry],
+  });
+  readonly maxInFlight = new Gauge({
+    name: `${this.p}api_max_in_flight`,
+    help: 'Requests the client allows in flight at once now (its concurrency limit)',
+    registers: [this.registry],
+  });
+  readonly snapshotSlicesDone = new Gauge({
+    name: `${this.p}snapshot_slices_done`,
+    help: "Slices of the stream's current snapshot that are done",
+    labelNames: ['stream'],
+    registers: [this.registry],
+  });
+  readonly snapshotSlicesTotal = new Gauge({
+    name: `${this.p}snapshot_slices_total`,
+    help: "Slices the stream's current snapshot is cut into",
+    labelNames: ['stream'],
+    registers: [this.registry],
+  });
+  readonly snapshotObjectsRead = new Gauge({
+    name: `${this.p}snapshot_objects_read`,
+    help: "Objects the stream's current snapshot has read",
+    labelNames: ['stream'],
+    registers: [this.registry],
+  });
+  readonly snapshotEtaSeconds = new Gauge({
+    name: `${this.p}snapshot_estimated_completion_seconds`,
+    help: "Estimated seconds until the stream's current snapshot completes",
+    labelNames: ['stream'],
+    registers: [this.registry],
+  });
+
   private readonly watermarks = new Map<string, number>();
 
-  constructor(private readonly clock: () => number = Date.now) {}
+  constructor(private readonly clock: () => number = Date.now) {
+    // Standard names (process_cpu_seconds_total, nodejs_heap_size_used_bytes, …), as dashboards expect.
+    collectDefaultMetrics({ register: this.registry });
+    this.buildInfo.set({ version: packageVersion(), node_version: process.version }, 1);
+  }
+
+  /** Requests in flight now (the scheduler calls it as requests start and end). */
+  setRequestsInFlight(n: number): void {
+    this.requestsInFlight.set(n);
+  }
+
+  /** The current concurrency limit of the client. */
+  setMaxInFlight(n: number): void {
+    this.maxInFlight.set(n);
+  }
+
+  /** Progress of a stream's snapshot; `estimatedCompletionSeconds` undefined: no estimate yet (series left as it was). */
+  snapshotProgress(
+    stream: string,
+    p: { slicesDone: number; slicesTotal: number; objectsRead: number; estimatedCompletionSeconds?: number },
+  ): void {
+    this.snapshotSlicesDone.set({ stream }, p.slicesDone);
+    this.snapshotSlicesTotal.set({ stream }, p.slicesTotal);
+    this.snapshotObjectsRead.set({ stream }, p.objectsRead);
+    if (p.estimatedCompletionSeconds !== undefined)
+      this.snapshotEtaSeconds.set({ stream }, Math.max(0, p.estimatedCompletionSeconds));
+  }
 
   engineObserver(stateSize: (stream: string) => number): EngineObserver {
     return {
       committed: (stream, counts) => {
         for (const [s, ops] of Object.entries(counts.events)) {
           for (const [op, n] of Object.entries(ops)) this.events.inc({ stream: s, op }, n ?? 0);
+          if (Object.values(ops).some((n) => (n ?? 0) > 0)) this.lastEventAt.set(s, this.clock());
           this.stateObjects.set({ stream: s }, stateSize(s));
         }
         for (const [s, n] of Object.entries(counts.dlq)) this.dlq.inc({ stream: s }, n);
@@ -122,10 +217,21 @@ export class Metrics {
     return {
       request: (e) => {
         this.requests.inc({ route: e.route, status: String(e.status) });
+        this.requestDuration.observe(
+          { method: e.method, route: e.route, status_class: statusClass(e.status) },
+          e.durationMs / 1000,
+        );
         if (e.status === 429) this.rateLimited.inc();
       },
       rateLimit: (e) => this.remaining.set(e.remaining),
       retry: (e) => this.retries.inc({ route: e.route }),
     };
   }
+}
+
+/** A status as a low-cardinality class: 2xx, 3xx, 4xx, 429 (apart: the rate limit), 5xx, or error (no answer). */
+export function statusClass(status: number | 'error'): string {
+  if (status === 'error') return 'error';
+  if (status === 429) return '429';
+  return `${Math.floor(status / 100)}xx`;
 }

@@ -147,3 +147,76 @@ describe('README configuration table', () => {
     expect(withTable(readme)).toBe(readme);
   });
 });
+
+describe('messages a user can act on', () => {
+  it('names the variable, the value and where it came from', () => {
+    const cfg = file('src.json', JSON.stringify({ intercom: { timeoutMs: -1 } }));
+    const problems = problemsOf(() =>
+      loadConfig({
+        env: { POLL_INTERVAL_MS: 'abc' },
+        configFile: cfg,
+        overrides: { 'kafka.brokers': ['nohost'] },
+        flagNames: { 'kafka.brokers': '--kafka-brokers' },
+      }),
+    );
+    const text = problems.join('\n');
+    expect(text).toMatch(
+      /streams\.pollIntervalMs: must be a positive integer; got POLL_INTERVAL_MS="abc" \(environment\)/,
+    );
+    expect(text).toMatch(/intercom\.timeoutMs: .*; got -1 \(config file .*src\.json\)/);
+    expect(text).toMatch(/kafka\.brokers: .*; got --kafka-brokers \["nohost"\] \(command line\)/);
+  });
+
+  it('suggests the key an unknown one was meant to be', () => {
+    const cfg = file(
+      'typo.json',
+      JSON.stringify({ kafka: { topicPrefx: 'x' }, streams: { KAFKA_BROKERS: 'a:1' }, completelyElse: 1 }),
+    );
+    const text = problemsOf(() => loadConfig({ env: {}, configFile: cfg })).join('\n');
+    expect(text).toMatch(
+      /kafka\.topicPrefx \(config file .*\): unknown key; did you mean kafka\.topicPrefix\?/,
+    );
+    expect(text).toMatch(/streams\.KAFKA_BROKERS .*did you mean kafka\.brokers/);
+    expect(text).toMatch(/completelyElse .*: unknown key$/m);
+  });
+
+  it('lists errors in streams.overrides beside the others, with suggestions', () => {
+    const cfg = file(
+      'ov2.json',
+      JSON.stringify({
+        streams: { overrides: { contact: { pollIntervalMs: 1 }, admins: { pollIntervalMS: 5 } } },
+      }),
+    );
+    const text = problemsOf(() => loadConfig({ env: { HTTP_PORT: 'x' }, configFile: cfg })).join('\n');
+    expect(text).toMatch(/http\.port/);
+    expect(text).toMatch(/streams\.overrides\.contact: unknown stream; did you mean contacts\?/);
+    expect(text).toMatch(
+      /streams\.overrides\.admins\.pollIntervalMS: not a per-stream setting; did you mean pollIntervalMs\?/,
+    );
+  });
+
+  it("takes SASL mechanisms in Kafka's spelling (any case)", () => {
+    const env = { KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' };
+    expect(loadConfig({ env: { ...env, KAFKA_SASL_MECHANISM: 'PLAIN' } }).kafka.sasl.mechanism).toBe('plain');
+    expect(loadConfig({ env: { ...env, KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512' } }).kafka.sasl.mechanism).toBe(
+      'scram-sha-512',
+    );
+  });
+
+  it('never shows a secret value in a message', () => {
+    const problems = problemsOf(() =>
+      loadConfig({
+        env: { KAFKA_SASL_MECHANISM: 'nope', KAFKA_SASL_PASSWORD: 'pw_secret_789', HTTP_PORT: 'x' },
+      }),
+    );
+    expect(problems.join('\n')).not.toMatch(/pw_secret_789/);
+  });
+
+  it('accepts -1 (the broker default) or a positive replication factor, nothing else', () => {
+    expect(loadConfig({ env: {} }).kafka.replicationFactor).toBe(-1);
+    expect(loadConfig({ env: { KAFKA_REPLICATION_FACTOR: '3' } }).kafka.replicationFactor).toBe(3);
+    expect(problemsOf(() => loadConfig({ env: { KAFKA_REPLICATION_FACTOR: '0' } })).join()).toMatch(
+      /kafka\.replicationFactor: .*-1.*KAFKA_REPLICATION_FACTOR="0"/,
+    );
+  });
+});

@@ -1,0 +1,102 @@
+import { startSimulator, type RunningSimulator } from '../../../src/sim';
+import { startCli } from '../../stack/cli';
+import { freePort, stackEnv, uniqueName } from '../../stack/env';
+
+interface Row {
+  check: string;
+  status: 'ok' | 'warn' | 'fail';
+  detail: string;
+}
+
+async function check(args: string[], env: Record<string, string>) {
+  const run = startCli(['check', ...args], env, { stdoutLimit: Infinity });
+  const code = await run.exited;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
+/** `--json` output: the rows, then the summary. */
+function rowsOf(stdout: string): Row[] {
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Row & { summary?: unknown });
+  expect(lines[lines.length - 1].summary).toBeDefined();
+  return lines.slice(0, -1);
+}
+
+describe('check', () => {
+  let sim: RunningSimulator;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    sim = await startSimulator({
+      seed: 4,
+      size: { contacts: 10, admins: 2, teams: 1, tags: 2 },
+      token: 'tok_check',
+    });
+    const { brokers, registryUrl } = stackEnv();
+    env = {
+      KAFKA_BROKERS: brokers.join(','),
+      SCHEMA_REGISTRY_URL: registryUrl,
+      INTERCOM_BASE_URL: sim.url,
+      INTERCOM_TOKEN: 'tok_check',
+      TOPIC_PREFIX: uniqueName('check'),
+      CONNECTOR_NAME: uniqueName('check'),
+      STREAMS: 'admins,teams,tags',
+      HTTP_PORT: '0',
+    };
+  });
+  afterAll(() => sim.close());
+
+  it('passes against a working stack: replication factor, transactional id, a row per stream, JSON lines', async () => {
+    const { code, stdout, stderr } = await check(['--json'], env);
+    expect(code).toBe(0);
+    const rows = rowsOf(stdout);
+    const byName = new Map(rows.map((r) => [r.check, r]));
+    for (const name of [
+      'intercom: token and workspace',
+      'intercom: read admins',
+      'intercom: read tags',
+      'kafka: cluster',
+      'kafka: topics',
+      'kafka: replication factor',
+      'kafka: transactional id',
+      'registry: reachable',
+    ])
+      expect(byName.get(name)?.status).toBe('ok');
+    expect(byName.get('kafka: replication factor')?.detail).toMatch(
+      /-1 \(the broker's default.*fits 1 broker/,
+    );
+    expect(byName.get('kafka: transactional id')?.detail).toContain(`${env.CONNECTOR_NAME}-`);
+    expect(rows.filter((r) => r.check.startsWith('registry: ') && r.check.endsWith('-value'))).toHaveLength(
+      3,
+    );
+    // No library logging mixed into the output.
+    expect(stderr).not.toMatch(/"level"/);
+  });
+
+  it('fails the replication factor a single broker cannot hold, naming the setting', async () => {
+    const { code, stdout } = await check([], { ...env, KAFKA_REPLICATION_FACTOR: '3' });
+    expect(code).toBe(2);
+    expect(stdout).toMatch(
+      /^FAIL\s+kafka: replication factor\s+replication factor 3 asked, the cluster has 1 broker\(s\).*KAFKA_REPLICATION_FACTOR/m,
+    );
+  });
+
+  it('with nothing running and no token: one failed row per cause, every row printed, no library logs', async () => {
+    const [kafkaPort, registryPort] = [await freePort(), await freePort()];
+    const { code, stdout, stderr } = await check(['--json'], {
+      ...env,
+      INTERCOM_TOKEN: '',
+      KAFKA_BROKERS: `127.0.0.1:${kafkaPort}`,
+      SCHEMA_REGISTRY_URL: `http://127.0.0.1:${registryPort}`,
+    });
+    expect(code).toBe(2);
+    const rows = rowsOf(stdout);
+    expect(rows.map((r) => `${r.check}: ${r.status}`).sort()).toEqual(
+      ['intercom: token: fail', 'kafka: cluster: fail', 'registry: reachable: fail'].sort(),
+    );
+    expect(rows.find((r) => r.check === 'intercom: token')?.detail).toMatch(/INTERCOM_TOKEN/);
+    expect(stderr).not.toMatch(/"level"/);
+  });
+});

@@ -1,0 +1,64 @@
+import { Metrics, statusClass } from '../../../src/observability/metrics';
+import { packageVersion } from '../../../src/version';
+
+describe('Metrics', () => {
+  it('exposes request latency by method, route and status class, process metrics and build info', async () => {
+    const m = new Metrics(() => 0);
+    const observer = m.clientObserver();
+    observer.request?.({ method: 'POST', route: '/contacts/search', status: 200, durationMs: 120 });
+    observer.request?.({ method: 'GET', route: '/admins', status: 429, durationMs: 30 });
+    const text = await m.registry.metrics();
+    expect(text).toMatch(
+      /intercom_cdc_api_request_duration_seconds_bucket\{le="0.25",method="POST",route="\/contacts\/search",status_class="2xx"\} 1/,
+    );
+    expect(text).toMatch(
+      /intercom_cdc_api_request_duration_seconds_count\{method="GET",route="\/admins",status_class="429"\} 1/,
+    );
+    expect(text).toMatch(/^process_cpu_seconds_total /m);
+    expect(text).toMatch(/^nodejs_heap_size_used_bytes /m);
+    expect(text).toContain(
+      `intercom_cdc_build_info{version="${packageVersion()}",node_version="${process.version}"} 1`,
+    );
+  });
+
+  it('tells the seconds since each stream last published an event', async () => {
+    let now = 1_000_000;
+    const m = new Metrics(() => now);
+    const engine = m.engineObserver(() => 0);
+    engine.committed?.('tags', { events: { tags: { c: 2 } }, dlq: {} } as never);
+    now += 42_000;
+    expect(await m.registry.metrics()).toMatch(
+      /intercom_cdc_stream_seconds_since_last_event\{stream="tags"\} 42/,
+    );
+  });
+
+  it("offers the engine's concurrency and snapshot gauges", async () => {
+    const m = new Metrics();
+    m.setRequestsInFlight(3);
+    m.setMaxInFlight(8);
+    m.snapshotProgress('contacts', {
+      slicesDone: 4,
+      slicesTotal: 10,
+      objectsRead: 600,
+      estimatedCompletionSeconds: 90,
+    });
+    const text = await m.registry.metrics();
+    expect(text).toMatch(/^intercom_cdc_api_requests_in_flight 3$/m);
+    expect(text).toMatch(/^intercom_cdc_api_max_in_flight 8$/m);
+    expect(text).toMatch(/^intercom_cdc_snapshot_slices_done\{stream="contacts"\} 4$/m);
+    expect(text).toMatch(/^intercom_cdc_snapshot_slices_total\{stream="contacts"\} 10$/m);
+    expect(text).toMatch(/^intercom_cdc_snapshot_objects_read\{stream="contacts"\} 600$/m);
+    expect(text).toMatch(/^intercom_cdc_snapshot_estimated_completion_seconds\{stream="contacts"\} 90$/m);
+  });
+
+  it('classes statuses with few label values', () => {
+    expect([200, 201, 404, 429, 503, 'error' as const].map(statusClass)).toEqual([
+      '2xx',
+      '2xx',
+      '4xx',
+      '429',
+      '5xx',
+      'error',
+    ]);
+  });
+});
