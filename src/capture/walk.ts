@@ -62,6 +62,8 @@ export interface SliceProgress {
   objectsRead: number;
   /** What the first slice's search reported for the whole range (an estimate: objects move). */
   objectsTotal?: number;
+  /** When the walk started, epoch ms (with the objects read, a rate to estimate the rest by). */
+  startedAtMs: number;
 }
 
 export interface SlicedWalkOptions extends Omit<WalkOptions, 'onPage' | 'search'> {
@@ -108,7 +110,12 @@ export async function walkSlices(sc: StreamCapture, o: SlicedWalkOptions): Promi
   const unit = sliceUnit(sc.def);
   const nowUnit = unitOf(o.nowMs / 1000, unit);
   const queue = [...o.slices];
-  const progress: SliceProgress = { slicesDone: 0, slicesTotal: queue.length, objectsRead: 0 };
+  const progress: SliceProgress = {
+    slicesDone: 0,
+    slicesTotal: queue.length,
+    objectsRead: 0,
+    startedAtMs: Date.now(),
+  };
   let target = o.objectsPerSlice;
   let active = 0;
   let failure: { error: unknown } | undefined;

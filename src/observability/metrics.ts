@@ -114,7 +114,7 @@ export class Metrics {
     },
   });
 
-  // For the engine's scheduler and snapshot (methods below; wired by the engine's owner).
+  // The client's scheduler and the snapshots (fed through clientObserver and engineObserver).
   readonly requestsInFlight = new Gauge({
     name: `${this.p}api_requests_in_flight`,
     help: 'Intercom API requests in flight now',
@@ -200,6 +200,21 @@ export class Metrics {
         this.updateLag(stream);
       },
       read: (stream, n) => this.objectsRead.inc({ stream }, n),
+      slices: (stream, kind, p) => {
+        if (kind !== 'snapshot') return;
+        const elapsedS = (this.clock() - p.startedAtMs) / 1000;
+        const perSecond = p.objectsRead / Math.max(0.001, elapsedS);
+        const left = p.objectsTotal === undefined ? undefined : Math.max(0, p.objectsTotal - p.objectsRead);
+        this.snapshotProgress(stream, {
+          ...p,
+          estimatedCompletionSeconds:
+            left === undefined || p.objectsRead === 0
+              ? undefined
+              : p.slicesDone === p.slicesTotal
+                ? 0
+                : left / perSecond,
+        });
+      },
     };
   }
 
@@ -224,6 +239,10 @@ export class Metrics {
         if (e.status === 429) this.rateLimited.inc();
       },
       rateLimit: (e) => this.remaining.set(e.remaining),
+      inFlight: (e) => {
+        this.setRequestsInFlight(e.inFlight);
+        this.setMaxInFlight(e.bound);
+      },
       retry: (e) => this.retries.inc({ route: e.route }),
     };
   }

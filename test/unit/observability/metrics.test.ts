@@ -51,6 +51,34 @@ describe('Metrics', () => {
     expect(text).toMatch(/^intercom_cdc_snapshot_estimated_completion_seconds\{stream="contacts"\} 90$/m);
   });
 
+  it('takes in-flight requests from the client and snapshot progress, with an estimate, from the engine', async () => {
+    let now = 100_000;
+    const m = new Metrics(() => now);
+    m.clientObserver().inFlight?.({ inFlight: 41, bound: 64 });
+    const engine = m.engineObserver(() => 0);
+    // 3,000 of 12,000 objects read in the 30 s since the snapshot started: 90 s to go at that pace.
+    engine.slices?.('contacts', 'snapshot', {
+      slicesDone: 5,
+      slicesTotal: 20,
+      objectsRead: 3000,
+      objectsTotal: 12_000,
+      startedAtMs: now - 30_000,
+    });
+    engine.slices?.('tickets', 'reconcile', {
+      slicesDone: 1,
+      slicesTotal: 2,
+      objectsRead: 5,
+      startedAtMs: now,
+    });
+    now += 1;
+    const text = await m.registry.metrics();
+    expect(text).toMatch(/^intercom_cdc_api_requests_in_flight 41$/m);
+    expect(text).toMatch(/^intercom_cdc_api_max_in_flight 64$/m);
+    expect(text).toMatch(/^intercom_cdc_snapshot_slices_done\{stream="contacts"\} 5$/m);
+    expect(text).toMatch(/^intercom_cdc_snapshot_estimated_completion_seconds\{stream="contacts"\} 90$/m);
+    expect(text).not.toMatch(/snapshot_slices_done\{stream="tickets"\}/); // a reconciliation is not a snapshot
+  });
+
   it('classes statuses with few label values', () => {
     expect([200, 201, 404, 429, 503, 'error' as const].map(statusClass)).toEqual([
       '2xx',
