@@ -1,13 +1,16 @@
 /**
- * Freshness of conversation changes: the simulator (in this process, its clock on real time) changes
- * random conversations at a low rate while the connector polls conversations every P; for each change,
+ * Freshness of conversation changes: the simulator (in this process, its clock on real time, answers
+ * delayed as Intercom's are, at Intercom's rate limit) changes random conversations at 5,000 an hour
+ * while the connector polls conversations every P, reconciles them every R, and takes the first sync
+ * (snapshot) of a large contacts stream beside them; for each change,
  * the time from the change (wall clock when it was made) to the arrival of the event that carries it at
  * a read_committed consumer of the conversations topic (matched by id and updated_at: the first event of
  * that id with updated_at ≥ the change's; a later change of the same conversation carries the earlier
  * one). Deletes are left out: reconciliation publishes them, on its own schedule.
  *
- *   npx tsx bench/freshness.ts [--poll-ms 5000] [--search-lag-ms 2000] [--changes-per-second 1]
- *                              [--duration-s 90] [--conversations 2000]
+ *   npx tsx bench/freshness.ts [--poll-ms 5000] [--search-lag-ms 2000] [--changes-per-second 1.39]
+ *                              [--duration-s 90] [--conversations 2000] [--latency-ms 300]
+ *                              [--reconcile-ms 20000] [--snapshot-contacts 100000] [--rate-limit 1666]
  *
  * Target (DESIGN.md): p95 ≤ P + 5 s. The simulator hides a change from search for --search-lag-ms
  * (Intercom's search index lags too); that lag is inside the measured time.
@@ -32,19 +35,26 @@ interface Change {
 async function main(): Promise<void> {
   const pollMs = numberArg('poll-ms', 5_000);
   const searchLagMs = numberArg('search-lag-ms', 2_000);
-  const perSecond = numberArg('changes-per-second', 1);
+  const perSecond = numberArg('changes-per-second', 5_000 / 3_600);
   const durationS = numberArg('duration-s', 90);
   const conversations = numberArg('conversations', 2_000);
+  const latencyMs = numberArg('latency-ms', 300);
+  const reconcileMs = numberArg('reconcile-ms', 20_000);
+  const snapshotContacts = numberArg('snapshot-contacts', 100_000);
+  const rateLimit = numberArg('rate-limit', Math.floor(10_000 / 6));
   const stack = await resolveStack((l) => console.error(l));
   const sim = await startSimulator({
     seed: 1,
-    size: { contacts: 500, conversations, companies: 0, tickets: 0 },
+    size: { contacts: Math.max(1, snapshotContacts), conversations, companies: 0, tickets: 0 },
     clock: { mode: 'real' },
     searchLagMs,
+    latency: latencyMs > 0 ? { ms: latencyMs } : null,
+    rateLimit: { limit: rateLimit },
   });
   const config = benchConfig(stack.info, sim.url, {
-    STREAMS: 'conversations',
+    STREAMS: snapshotContacts > 0 ? 'conversations,contacts' : 'conversations',
     POLL_INTERVAL_MS: String(pollMs),
+    RECONCILE_INTERVAL_MS: String(reconcileMs),
   });
   const abort = new AbortController();
   const kafka = new Kafka({
@@ -55,8 +65,19 @@ async function main(): Promise<void> {
   const consumer = kafka.consumer({ groupId: `bench-freshness-${randomUUID()}`, readUncommitted: false });
   try {
     let polls = 0;
+    let reconciliations = 0;
+    let contactsSnapshotEndedAt: number | undefined;
     const app = await buildApp(config, silentLogger(), {
-      engineObserver: () => ({ polled: () => void polls++ }),
+      engineObserver: () => ({
+        polled: (stream) => {
+          if (stream === 'conversations') polls++;
+          else if (stream === 'contacts') contactsSnapshotEndedAt ??= Date.now();
+        },
+        slices: (stream, kind, p) => {
+          if (stream === 'conversations' && kind === 'reconcile' && p.slicesDone === p.slicesTotal)
+            reconciliations++;
+        },
+      }),
     });
     const registry = createRegistry(config);
     /** Arrivals per conversation id: updated_at (ms) and when the event reached the consumer. */
@@ -80,9 +101,11 @@ async function main(): Promise<void> {
     await joined;
 
     const running = app.engine.run(abort.signal);
-    // The snapshot, then the first incremental poll with its reconciliation: changes start after both.
+    // The snapshot of conversations, then their first incremental poll: changes start after both, while
+    // the contacts snapshot goes on (and conversations are reconciled every R).
     while (polls < 2) await sleep(200);
-    console.error(`snapshot and first poll done; changing conversations for ${durationS} s`);
+    const changesFrom = Date.now();
+    console.error(`conversations snapshot and first poll done; changing conversations for ${durationS} s`);
 
     const changes: Change[] = [];
     let seen = sim.truth.log().length;
@@ -106,6 +129,7 @@ async function main(): Promise<void> {
     };
     const drainUntil = Date.now() + 2 * pollMs + searchLagMs + 30_000;
     while (Date.now() < drainUntil && changes.some((c) => latencyOf(c) === undefined)) await sleep(500);
+    const changesTo = Date.now();
     abort.abort();
     await running;
     await app.close();
@@ -115,20 +139,28 @@ async function main(): Promise<void> {
     const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
     const p95 = percentile(latencies, 95);
     const target = pollMs + 5_000;
+    const snapshotBeside =
+      snapshotContacts === 0
+        ? 'none'
+        : contactsSnapshotEndedAt === undefined || contactsSnapshotEndedAt > changesTo
+          ? `${snapshotContacts} contacts, all along`
+          : `${snapshotContacts} contacts, for ${s(Math.max(0, contactsSnapshotEndedAt - changesFrom))} of it`;
     record(
       'freshness',
       [
         '## Freshness of conversation changes',
         '',
-        `Command: \`npx tsx bench/freshness.ts --poll-ms ${pollMs} --search-lag-ms ${searchLagMs} --changes-per-second ${perSecond} ` +
-          `--duration-s ${durationS} --conversations ${conversations}\` (${stack.info.description}; simulator in process, ` +
-          `its clock on real time). The simulator's search-index lag is ${s(searchLagMs)}, inside the measured times; ` +
-          'the window overlap is the default (10 min). From the change in the simulator to the arrival of its event at a ' +
-          'read_committed consumer.',
+        `Command: \`npx tsx bench/freshness.ts --poll-ms ${pollMs} --search-lag-ms ${searchLagMs} --changes-per-second ${perSecond.toFixed(2)} ` +
+          `--duration-s ${durationS} --conversations ${conversations} --latency-ms ${latencyMs} --reconcile-ms ${reconcileMs} ` +
+          `--snapshot-contacts ${snapshotContacts} --rate-limit ${rateLimit}\` (${stack.info.description}; simulator in process, ` +
+          `its clock on real time, ${latencyMs} ms per answer, ${rateLimit} requests per 10 s). The simulator's search-index lag is ` +
+          `${s(searchLagMs)}, inside the measured times; the window overlap is the default (10 min). From the change in the ` +
+          'simulator to the arrival of its event at a read_committed consumer, while conversations are reconciled every R ' +
+          'and another stream takes its first sync.',
         '',
-        '| poll interval P | search lag | changes | not arrived | p50 | p95 | p99 | max | target p95 | met |',
-        '|---|---|---|---|---|---|---|---|---|---|',
-        `| ${s(pollMs)} | ${s(searchLagMs)} | ${changes.length} | ${missing} | ${s(percentile(latencies, 50))} | ${s(p95)} | ` +
+        '| poll interval P | latency | search lag | changes | reconciliations during | snapshot beside | not arrived | p50 | p95 | p99 | max | target p95 | met |',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+        `| ${s(pollMs)} | ${latencyMs} ms | ${s(searchLagMs)} | ${changes.length} | ${reconciliations} | ${snapshotBeside} | ${missing} | ${s(percentile(latencies, 50))} | ${s(p95)} | ` +
           `${s(percentile(latencies, 99))} | ${s(Math.max(...latencies))} | ≤ ${s(target)} | ${missing === 0 && p95 <= target ? 'yes' : 'no'} |`,
       ].join('\n'),
     );

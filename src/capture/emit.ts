@@ -60,15 +60,31 @@ export function read(
     // First, before any recursive step (hash, mapping, JSON): too deep or not valid Unicode → dead letter.
     assertSafeJson(object, def.name);
     const updatedAtMs = def.timestamped ? toEpochMillis(object.updated_at, `${def.name}.updated_at`) : null;
-    return {
-      ok: true,
-      id,
-      object,
-      updatedAtMs,
-      hash: contentHash(def.hashOmits ? omit(object, def.hashOmits) : object),
-    };
+    return new GoodReading(id, object, updatedAtMs, def.hashOmits);
   } catch (error) {
     return { ok: false, id, object, error: error as Error };
+  }
+}
+
+/**
+ * A reading whose hash is computed when first asked for: the diff needs it only when `updated_at`
+ * cannot decide, and a copy that is fetched again (a conversation for its parts) never needs it. The
+ * object passed the safety check, so hashing it cannot fail.
+ */
+class GoodReading {
+  readonly ok = true as const;
+  private memo: string | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly object: Record<string, unknown>,
+    readonly updatedAtMs: number | null,
+    private readonly omits: readonly string[] | undefined,
+  ) {}
+
+  get hash(): string {
+    this.memo ??= contentHash(this.omits ? omit(this.object, this.omits) : this.object);
+    return this.memo;
   }
 }
 
