@@ -1,4 +1,5 @@
 import type { Kafka, Message, Producer } from 'kafkajs';
+import { CdcError } from '../errors';
 import { kafkaError } from './errors';
 
 export interface TopicBatch {
@@ -60,6 +61,14 @@ export class TransactionalPublisher {
     const topicMessages = batches.filter((b) => b.messages.length > 0);
     if (topicMessages.length === 0) return;
     const tx = await this.producer.transaction().catch((error: unknown) => {
+      // The abort of an earlier transaction failed (the broker went away while it aborted): the
+      // producer is stuck in ABORTING until it is rebuilt, which is what a Kafka outage leads to.
+      if (/Transaction state exception/i.test((error as Error)?.message ?? ''))
+        throw new CdcError(`beginning a transaction: Kafka unavailable (${(error as Error).message})`, {
+          code: 'kafka_unavailable',
+          kind: 'system',
+          cause: error,
+        });
       throw kafkaError('beginning a transaction', error);
     });
     try {
