@@ -1,19 +1,18 @@
 import type { Logger } from 'pino';
 import { CdcError } from '../errors';
-import type { Priority } from '../intercom/scheduler';
 import type { StateStore, StreamProgress } from '../kafka/state-store';
 import type { StreamName } from '../normalize';
 import { STREAM_DEFS, type StreamDef } from '../streams/definitions';
 import { sleep } from '../sleep';
 import { ChangeBatch, type BatchCounts, type Committer } from './batch';
-import { windowStart } from './diff';
-import { read, type EmitSettings, type StreamCodec } from './emit';
-import { newCounts, StreamEmitter, type WalkCounts } from './emitter';
-import { reconcile, removeMissing } from './reconcile';
-import { WHOLE, addDone, remaining, type Slice } from './slices';
-import { listingPages, mayMissObjects, newestObject, windowPages, type IntercomReader } from './sources';
+import type { EmitSettings, StreamCodec } from './emit';
+import { StreamEmitter, type WalkCounts } from './emitter';
+import { StreamReads, summaryOf } from './reads';
+import { reconcile } from './reconcile';
+import { WHOLE } from './slices';
+import type { IntercomReader } from './sources';
 import { StreamCapture, type WalkMode } from './stream';
-import { DescendingWalk, StopRequested, walk, walkSlices, type SliceProgress } from './walk';
+import { StopRequested, type SliceProgress } from './walk';
 
 export { StopRequested } from './walk';
 
@@ -66,6 +65,7 @@ export interface PollSummary extends WalkCounts {
  * transaction. Its roles:
  * - tasks: per stream a poll loop (snapshot on first sight, then incremental windows) and, for windowed
  *   streams, a reconciliation loop beside it, so that a long reconciliation never holds up the polls;
+ * - reads (reads.ts): a stream's snapshot, incremental window and full scan, made of walks;
  * - sources (sources.ts) say how a stream's pages are obtained; one walk loop (walk.ts) diffs them,
  *   sliced by `created_at` where the stream is searchable (slices.ts);
  * - each stream's capture (stream.ts) decides on each object and fetches what a listing cannot settle;
@@ -79,6 +79,7 @@ export class CaptureEngine {
   private readonly maxBatch: number;
   private commitChain: Promise<unknown> = Promise.resolve();
   private readonly captures = new Map<StreamName, { capture: StreamCapture; walks: number }>();
+  private readonly reads: StreamReads;
   private signal?: AbortSignal;
   /** Transactions of all streams go through the one producer, one after the other. */
   private readonly committer: Committer = {
@@ -91,6 +92,15 @@ export class CaptureEngine {
 
   constructor(private readonly d: EngineDeps) {
     this.maxBatch = d.settings.maxBatch ?? 2000;
+    this.reads = new StreamReads({
+      client: d.client,
+      clock: d.clock,
+      logger: d.logger,
+      observer: d.observer,
+      overlapMs: d.settings.overlapMs,
+      sliceWorkers: this.sliceWorkers,
+      signal: () => this.signal,
+    });
     for (const stream of d.settings.enabled) {
       const parent = STREAM_DEFS[stream].parent;
       if (parent && !d.settings.enabled.has(parent)) {
@@ -128,12 +138,12 @@ export class CaptureEngine {
   /** Reconciliation of a windowed stream (see reconcile.ts). */
   async reconcile(stream: StreamName): Promise<PollSummary> {
     return this.withCapture(stream, async (sc) => {
-      const summary = this.summary(stream, 'scan');
+      const summary = summaryOf(stream, 'scan');
       await reconcile(sc, {
         client: this.d.client,
         counts: summary,
         workers: this.sliceWorkers,
-        activeWorkers: () => this.activeSliceWorkers(),
+        activeWorkers: () => this.reads.activeSliceWorkers(),
         nowMs: this.d.clock(),
         signal: this.signal,
         onRead: (n, t) => this.d.observer?.read?.(stream, n, t),
@@ -158,14 +168,14 @@ export class CaptureEngine {
       });
     }
     return this.withCapture(stream, async (sc) => {
-      const summary = this.summary(stream, 'backfill');
+      const summary = summaryOf(stream, 'backfill');
       const mode: WalkMode = { snapshot: true, force: options.force, sinceMs: options.sinceMs };
       if (options.sinceMs !== undefined && (def.search || def.strategy === 'newest-first')) {
-        await this.walkWindow(sc, options.sinceMs, summary, mode, 'bulk');
+        await this.reads.walkWindow(sc, options.sinceMs, summary, mode, 'bulk');
       } else if (def.search) {
-        await this.walkSliced(sc, [WHOLE], summary, mode, 'backfill');
+        await this.reads.walkSliced(sc, [WHOLE], summary, mode, 'backfill');
       } else {
-        await this.walkListings(sc, summary, mode, 'bulk');
+        await this.reads.walkListings(sc, summary, mode, 'bulk');
       }
       await sc.batch.flush();
       return summary;
@@ -209,15 +219,6 @@ export class CaptureEngine {
     return this.d.settings.sliceWorkers ?? 48;
   }
 
-  /**
-   * Slices a sliced walk may walk at once now: about three quarters of the requests the client keeps in
-   * flight (a walk has one page in flight, and one more while it diffs a page).
-   */
-  private activeSliceWorkers(): number {
-    const bound = this.d.client.concurrency?.();
-    return bound === undefined ? this.sliceWorkers : Math.max(2, Math.ceil(bound * 0.75));
-  }
-
   private isWindowed(def: StreamDef): boolean {
     return def.strategy === 'search' || def.strategy === 'newest-first';
   }
@@ -245,157 +246,9 @@ export class CaptureEngine {
   private async pollInner(sc: StreamCapture): Promise<PollSummary> {
     const def = sc.def;
     const progress = sc.emitter.currentProgress();
-    if (!this.isWindowed(def)) return this.scan(sc, progress);
-    if (!progress.snapshotDone || progress.watermark === null) return this.snapshot(sc, progress);
-    return this.incremental(sc, progress);
-  }
-
-  /**
-   * First sync of a windowed stream: everything as `r` events; the watermark is taken before the
-   * listing starts. A searchable stream is read in slices, each recorded as done in the transaction
-   * after its last events, so a restart resumes the slices not yet done (from the first watermark).
-   */
-  private async snapshot(sc: StreamCapture, progress: StreamProgress): Promise<PollSummary> {
-    const def = sc.def;
-    const summary = this.summary(def.name, 'snapshot');
-    const mode: WalkMode = { snapshot: true };
-    let watermark = progress.snapshot?.watermark;
-    if (watermark === undefined) {
-      const newest = await newestObject(this.d.client, def, 'bulk');
-      const reading = newest ? read(def, '', newest) : undefined;
-      watermark = (reading?.ok ? reading.updatedAtMs : null) ?? 0;
-    }
-    if (def.search) {
-      let snapshot = progress.snapshot ?? {
-        watermark,
-        unit: def.search.dayGranular ? 'day' : 'second',
-        done: [],
-      };
-      const resumed = snapshot.done.length > 0;
-      if (resumed)
-        this.d.logger.info({ stream: def.name, done: snapshot.done.length }, 'resuming the snapshot');
-      await this.walkSliced(sc, remaining(snapshot.done), summary, mode, 'snapshot', (slice) => {
-        snapshot = { ...snapshot, done: addDone(snapshot.done, slice) };
-        sc.emitter.setProgress({ snapshot });
-      });
-    } else {
-      await this.walkListings(sc, summary, mode, 'bulk');
-    }
-    // Offset-paged listings can skip an object that moves while they page: a reconciliation (a second
-    // full listing) follows soon after, and every RECONCILE_INTERVAL_MS after that.
-    sc.emitter.setProgress({ watermark, lastReconcile: null, snapshotDone: true, snapshot: undefined });
-    await sc.batch.flush();
-    this.d.logger.info(
-      { stream: def.name, read: summary.read, published: summary.published },
-      'snapshot done',
-    );
-    return summary;
-  }
-
-  /** An incremental poll: the window since the watermark less the overlap, newest first. */
-  private async incremental(sc: StreamCapture, progress: StreamProgress): Promise<PollSummary> {
-    const startMs = windowStart(progress.watermark!, this.d.settings.overlapMs);
-    const summary = this.summary(sc.name, 'incremental');
-    const newest = await this.walkWindow(sc, startMs, summary, { snapshot: false }, 'poll');
-    sc.emitter.setProgress({ watermark: Math.max(progress.watermark!, newest ?? 0) });
-    await sc.batch.flush();
-    return summary;
-  }
-
-  /** Full scans (small or unsearchable streams): everything, every poll; deletes found every poll. */
-  private async scan(sc: StreamCapture, progress: StreamProgress): Promise<PollSummary> {
-    const def = sc.def;
-    const summary = this.summary(def.name, progress.snapshotDone ? 'scan' : 'snapshot');
-    const known = sc.batch.liveIds(def.name);
-    const listed = new Set<string>();
-    let newest: number | null = null;
-    await this.walkListings(
-      sc,
-      summary,
-      { snapshot: !progress.snapshotDone },
-      progress.snapshotDone ? 'poll' : 'bulk',
-      (seen) => {
-        for (const id of seen.ids) listed.add(id);
-        if (seen.maxUpdatedAt !== null) newest = Math.max(newest ?? seen.maxUpdatedAt, seen.maxUpdatedAt);
-      },
-    );
-    await removeMissing(sc, known, listed, def.listings.some(mayMissObjects), summary);
-    sc.emitter.setProgress({
-      watermark: maxOf(progress.watermark, newest),
-      lastReconcile: this.d.clock(),
-      snapshotDone: true,
-    });
-    await sc.batch.flush();
-    return summary;
-  }
-
-  /** Walks a window newest first; returns the newest `updated_at` seen. */
-  private async walkWindow(
-    sc: StreamCapture,
-    startMs: number,
-    summary: WalkCounts,
-    mode: WalkMode,
-    priority: Priority,
-  ): Promise<number | null> {
-    const window = new DescendingWalk(startMs);
-    await walk(sc, windowPages(this.d.client, sc.def, startMs, priority), {
-      search: sc.def.search !== undefined,
-      mode,
-      counts: summary,
-      fetchPriority: 'child',
-      signal: this.signal,
-      onRead: (n, t) => this.d.observer?.read?.(sc.name, n, t),
-      onPage: (seen) => {
-        for (const u of seen.updatedAts) window.see(u);
-        return window.canStop;
-      },
-    });
-    return window.maxSeen;
-  }
-
-  private async walkListings(
-    sc: StreamCapture,
-    summary: WalkCounts,
-    mode: WalkMode,
-    priority: Priority,
-    onPage?: (seen: { ids: string[]; maxUpdatedAt: number | null }) => void,
-  ): Promise<void> {
-    for (const listing of sc.def.listings) {
-      await walk(sc, listingPages(this.d.client, listing, priority), {
-        search: listing.paging === 'search-all',
-        mode,
-        counts: summary,
-        fetchPriority: 'child',
-        signal: this.signal,
-        onRead: (n, t) => this.d.observer?.read?.(sc.name, n, t),
-        onPage,
-      });
-    }
-  }
-
-  private async walkSliced(
-    sc: StreamCapture,
-    slices: Slice[],
-    summary: WalkCounts,
-    mode: WalkMode,
-    kind: 'snapshot' | 'backfill',
-    onSliceDone?: (slice: Slice) => void,
-  ): Promise<void> {
-    await walkSlices(sc, {
-      client: this.d.client,
-      slices,
-      workers: this.sliceWorkers,
-      activeWorkers: () => this.activeSliceWorkers(),
-      nowMs: this.d.clock(),
-      mode,
-      counts: summary,
-      pagePriority: 'bulk',
-      fetchPriority: 'child',
-      signal: this.signal,
-      onRead: (n, t) => this.d.observer?.read?.(sc.name, n, t),
-      onSliceDone,
-      onProgress: (p) => this.d.observer?.slices?.(sc.name, kind, p),
-    });
+    if (!this.isWindowed(def)) return this.reads.scan(sc, progress);
+    if (!progress.snapshotDone || progress.watermark === null) return this.reads.snapshot(sc, progress);
+    return this.reads.incremental(sc, progress);
   }
 
   private async loop(
@@ -489,14 +342,4 @@ export class CaptureEngine {
       maxFetches: this.d.settings.maxFetches ?? 256,
     });
   }
-
-  private summary(stream: StreamName, kind: PollSummary['kind']): PollSummary {
-    return { stream, kind, ...newCounts() };
-  }
-}
-
-function maxOf(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return Math.max(a, b);
 }
