@@ -23,6 +23,8 @@ class Part {
   readonly dlq: Message[] = [];
   readonly counts: BatchCounts = { events: {}, dlq: {} };
   messages = 0;
+  /** Settles once this part's commit ended, either way (set when it is sealed). */
+  ended: Promise<void> = Promise.resolve();
 }
 
 /**
@@ -118,7 +120,7 @@ export class ChangeBatch {
   async flushIfFull(): Promise<void> {
     this.throwIfFailed();
     while (this.part.messages >= this.maxMessages && this.sealed.length >= 2) {
-      await this.tail;
+      await this.sealed[0]!.ended;
       this.throwIfFailed();
     }
     if (this.part.messages >= this.maxMessages) void this.seal().catch(() => undefined);
@@ -154,6 +156,7 @@ export class ChangeBatch {
     this.tail = run.catch((error: unknown) => {
       this.failure ??= { error };
     });
+    part.ended = this.tail.then(() => undefined);
     return run;
   }
 

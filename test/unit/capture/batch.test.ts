@@ -1,0 +1,97 @@
+import { ChangeBatch, type Committer } from '../../../src/capture/batch';
+import type { TopicBatch } from '../../../src/kafka/publisher';
+import { StateStore } from '../../../src/kafka/state-store';
+
+/** A committer that holds each transaction until the test lets it end (the unit under test is the batch's ordering). */
+class HeldCommits implements Committer {
+  readonly started: TopicBatch[][] = [];
+  private readonly pending: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  commit(batches: TopicBatch[]): Promise<void> {
+    this.started.push(batches);
+    return new Promise((resolve, reject) => this.pending.push({ resolve, reject }));
+  }
+  finish(error?: Error): void {
+    const next = this.pending.shift()!;
+    if (error) next.reject(error);
+    else next.resolve();
+  }
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+function batchWith(committer: Committer, maxMessages = 2) {
+  const store = new StateStore('cdc');
+  return { store, batch: new ChangeBatch(store, committer, 'dlq', 'state', maxMessages) };
+}
+
+describe('ChangeBatch', () => {
+  it('lets every walk see what is pending, committed or not, and tells the store only after the commit', async () => {
+    const commits = new HeldCommits();
+    const { store, batch } = batchWith(commits);
+    batch.setObject('contacts', 'a', { u: 1, h: 'x' });
+    batch.setObject('contacts', 'b', { u: 1, h: 'y' });
+    await batch.flushIfFull(); // full: sealed and committing
+    batch.setObject('contacts', 'a', { u: 2, h: 'z' });
+    expect(batch.lookup('contacts', 'a')).toEqual({ u: 2, h: 'z' }); // the newest pending wins
+    expect(batch.lookup('contacts', 'b')).toEqual({ u: 1, h: 'y' }); // from the part committing
+    expect(store.object('contacts', 'b')).toBeUndefined();
+    commits.finish();
+    await tick();
+    expect(store.object('contacts', 'b')).toEqual({ u: 1, h: 'y' });
+    expect(batch.liveIds('contacts').sort()).toEqual(['a', 'b']);
+  });
+
+  it('commits parts in the order they were sealed, and flush resolves once all before it committed', async () => {
+    const commits = new HeldCommits();
+    const { batch } = batchWith(commits);
+    batch.setObject('s', '1', { u: 1, h: '1' });
+    batch.setObject('s', '2', { u: 1, h: '2' });
+    await batch.flushIfFull();
+    batch.setProgress('s', { watermark: 5, lastReconcile: null, snapshotDone: true });
+    let flushed = false;
+    const flush = batch.flush().then(() => (flushed = true));
+    await tick();
+    expect(commits.started).toHaveLength(1); // the second waits for the first
+    commits.finish();
+    await tick();
+    expect(commits.started).toHaveLength(2);
+    expect(flushed).toBe(false);
+    commits.finish();
+    await flush;
+    const keys = commits.started.map((b) => b.find((t) => t.topic === 'state')!.messages.map((m) => m.key));
+    expect(keys).toEqual([['cdc/s/1', 'cdc/s/2'], ['cdc/s']]);
+  });
+
+  it('holds back a walk while a full part waits behind the one committing', async () => {
+    const commits = new HeldCommits();
+    const { batch } = batchWith(commits, 1);
+    batch.setObject('s', '1', { u: 1, h: '1' });
+    await batch.flushIfFull(); // committing
+    batch.setObject('s', '2', { u: 1, h: '2' });
+    await batch.flushIfFull(); // sealed, waiting
+    batch.setObject('s', '3', { u: 1, h: '3' });
+    let returned = false;
+    const held = batch.flushIfFull().then(() => (returned = true));
+    await tick();
+    expect(returned).toBe(false);
+    commits.finish();
+    await held;
+    expect(returned).toBe(true);
+  });
+
+  it('fails every later flush once a commit failed, and never sends the parts behind it', async () => {
+    const commits = new HeldCommits();
+    const { store, batch } = batchWith(commits, 1);
+    batch.setObject('s', '1', { u: 1, h: '1' });
+    await batch.flushIfFull();
+    batch.setObject('s', '2', { u: 1, h: '2' });
+    const second = batch.flush();
+    commits.finish(new Error('broker gone'));
+    await expect(second).rejects.toThrow('broker gone');
+    expect(commits.started).toHaveLength(1);
+    expect(batch.failed).toBe(true);
+    await expect(batch.flush()).rejects.toThrow('broker gone');
+    await expect(batch.flushIfFull()).rejects.toThrow('broker gone');
+    expect(store.object('s', '1')).toBeUndefined();
+  });
+});
