@@ -3,7 +3,8 @@
 #   1. hadolint on the Dockerfile, plus its contract (dockerfile_facts.py);
 #   2. per good value set (test/helm/values/*.yaml): helm lint --strict, helm template --kube-version,
 #      validation of every rendered manifest against Kubernetes' strict JSON schemas (kubernetes-validate's,
-#      offline) or, for the ServiceMonitor CRD, test/helm/schemas/, and facts about them (lib/manifests.py);
+#      offline) or, for the ServiceMonitor and PrometheusRule CRDs, test/helm/schemas/, and facts about them
+#      (lib/manifests.py), among them that a change of `config` (and only that) changes the pod's checksum;
 #   3. per bad value set (test/helm/values/bad/*.yaml): helm lint and helm template must both fail with a
 #      schema error containing the file's "# expect:" text (files marked "# rejected-by: template": helm
 #      template fails with that text; helm lint only logs template `fail`s, so it is not asked).
@@ -98,10 +99,22 @@ for values in "$HERE"/values/*.yaml; do
   fi
 done
 
+# The full set again, with another `config` and with another setting outside it: the pod's checksum/config
+# must follow the first and ignore the second.
+variants=()
+if "$HELM" template rel "$CHART" -f "$HERE/values/full.yaml" --kube-version "$KUBE_VERSION" \
+  --set config.streams.overrides.admins.pollIntervalMs=900000 >"$WORK/full.config-changed.yaml" &&
+  "$HELM" template rel "$CHART" -f "$HERE/values/full.yaml" --kube-version "$KUBE_VERSION" \
+    --set logLevel=warn >"$WORK/full.other-changed.yaml"; then
+  variants=(--checksum-variants "full=$WORK/full.config-changed.yaml,$WORK/full.other-changed.yaml")
+else
+  fail "helm template (full, with another config / another log level)"
+fi
+
 step "rendered manifests: Kubernetes $KUBE_VERSION strict schemas (offline) and facts"
 if "$VENV/bin/python" "$HERE/lib/manifests.py" --kube-version "$KUBE_VERSION" --crd-schemas "$HERE/schemas" \
-  --notes-dir "$WORK" --dashboard "$CHART/dashboards/intercom-cdc.json" "${rendered[@]}"; then
-  pass "manifests valid, facts hold (ServiceMonitor: against test/helm/schemas, written from the CRD)"
+  --notes-dir "$WORK" --dashboard "$CHART/dashboards/intercom-cdc.json" "${variants[@]}" "${rendered[@]}"; then
+  pass "manifests valid, facts hold (ServiceMonitor, PrometheusRule: against test/helm/schemas, written from the CRDs)"
 else
   fail "manifest validation or facts"
 fi
