@@ -5,7 +5,9 @@
 #      validation of every rendered manifest against Kubernetes' strict JSON schemas (kubernetes-validate's,
 #      offline) or, for the ServiceMonitor and PrometheusRule CRDs, test/helm/schemas/, and facts about them
 #      (lib/manifests.py), among them that a change of `config` (and only that) changes the pod's checksum;
-#   3. per bad value set (test/helm/values/bad/*.yaml): helm lint and helm template must both fail with a
+#   3. with PROMTOOL set (a promtool binary): promtool check rules and the alert unit tests of
+#      test/helm/promtool/ on the rendered PrometheusRule;
+#   4. per bad value set (test/helm/values/bad/*.yaml): helm lint and helm template must both fail with a
 #      schema error containing the file's "# expect:" text (files marked "# rejected-by: template": helm
 #      template fails with that text; helm lint only logs template `fail`s, so it is not asked).
 # Tools are installed once into .cache/tools (helm built with go install; a Python venv with
@@ -117,6 +119,22 @@ if "$VENV/bin/python" "$HERE/lib/manifests.py" --kube-version "$KUBE_VERSION" --
   pass "manifests valid, facts hold (ServiceMonitor, PrometheusRule: against test/helm/schemas, written from the CRDs)"
 else
   fail "manifest validation or facts"
+fi
+
+step "alert rules: promtool check rules, promtool test rules (when PROMTOOL is set)"
+if [[ -n "${PROMTOOL:-}" ]]; then
+  mkdir -p "$WORK/promtool"
+  cp "$HERE/promtool/alerts-test.yaml" "$WORK/promtool/"
+  "$VENV/bin/python" -c 'import sys, yaml
+rules = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "PrometheusRule"]
+yaml.safe_dump(rules[0]["spec"], open(sys.argv[2], "w"))' "$WORK/multi-workspace.yaml" "$WORK/promtool/rules.yaml"
+  if "$PROMTOOL" check rules "$WORK/promtool/rules.yaml" && (cd "$WORK/promtool" && "$PROMTOOL" test rules alerts-test.yaml); then
+    pass "promtool: rules valid, alerts fire as test/helm/promtool/alerts-test.yaml expects"
+  else
+    fail "promtool check/test rules"
+  fi
+else
+  echo "  skip PROMTOOL not set (go install github.com/prometheus/prometheus/cmd/promtool@latest; ~15 min)"
 fi
 
 step "bad value sets: each must be rejected"
