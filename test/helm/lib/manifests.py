@@ -171,7 +171,10 @@ EXPECT = {
                     "streams.overrides.conversations.reconcileIntervalMs": 1800000,
                     "streams.overrides.admins.pollIntervalMs": 600000,
                 },
-                "env_from": [("configMapRef", "intercom-cdc-tuning", None), ("secretRef", "intercom-cdc-sink", "SINK_CONTACTS_")],
+                "env_from": [
+                    ("configMapRef", "intercom-cdc-tuning", None),
+                    ("secretRef", "intercom-cdc-sink", "SINK_CONTACTS_"),
+                ],
                 "extra_mounts": {"/etc/ssl/corporate": ("configMap", "corporate-ca-bundle")},
             }
         },
@@ -367,7 +370,7 @@ def check_config(c, where, dep, configmaps, want):
     c.check(mount.get("readOnly") is True, f"{where}: {directory} mounted read-only")
     cm_name = volumes.get(mount.get("name"), {}).get("configMap", {}).get("name")
     text = configmaps.get(cm_name, {}).get("data", {}).get(key)
-    if not c.check(text is not None, f"{where}: CONFIG_FILE is key {key} of a rendered ConfigMap ({cm_name})"):
+    if not c.check(text is not None, f"{where}: CONFIG_FILE is key {key} of the ConfigMap {cm_name}"):
         return
     c.check(
         checksum == hashlib.sha256(text.encode()).hexdigest(),
@@ -375,7 +378,8 @@ def check_config(c, where, dep, configmaps, want):
     )
     config = json.loads(text)
     for path, value in want.get("config", {}).items():
-        c.check(lookup(config, path) == value, f"{where}: config {path}={lookup(config, path)!r}, expected {value!r}")
+        got = lookup(config, path)
+        c.check(got == value, f"{where}: config {path}={got!r}, expected {value!r}")
 
 
 def check_extras(c, where, dep, want):
@@ -447,7 +451,8 @@ def check_rules(c, name, rules, expect, deployments, services):
         for alert in sorted(set(alerts) & CHART_ALERTS):
             rule, where = alerts[alert], f"{name}/{alert}"
             expr = rule["expr"]
-            used = {re.sub(r"_(bucket|sum|count)$", "", m) for m in re.findall(r"\b(?:intercom_cdc|kube)_\w+", expr)}
+            names = re.findall(r"\b(?:intercom_cdc|kube)_\w+", expr)
+            used = {re.sub(r"_(bucket|sum|count)$", "", m) for m in names}
             c.check(used and used <= METRICS | KSM_METRICS, f"{where}: known metrics only ({sorted(used)})")
             c.check(balanced(expr), f"{where}: brackets balanced")
             for selector in re.findall(r"\{([^}]*)\}", expr):
@@ -462,7 +467,10 @@ def check_rules(c, name, rules, expect, deployments, services):
                 elif "pod" in matchers:
                     c.check(
                         all(re.fullmatch(matchers["pod"], p) for p in pods)
-                        and not any(re.fullmatch(matchers["pod"], d["metadata"]["name"] + "-check") for d in deployments),
+                        and not any(
+                            re.fullmatch(matchers["pod"], f"{d['metadata']['name']}-check")
+                            for d in deployments
+                        ),
                         f"{where}: pod=~ matches the Deployments' pods, not the test pod",
                     )
                 else:
@@ -477,12 +485,14 @@ def check_rules(c, name, rules, expect, deployments, services):
                 f"{where}: summary and description",
             )
         for alert, fragment in expect.get("alert_exprs", {}).items():
-            c.check(fragment in alerts.get(alert, {}).get("expr", ""), f"{name}/{alert}: threshold '{fragment}'")
+            expr = alerts.get(alert, {}).get("expr", "")
+            c.check(fragment in expr, f"{name}/{alert}: threshold '{fragment}'")
 
 
 def check_no_fixed_ids(c, where, pod):
     """OpenShift's restricted SCC assigns user, group and fsGroup: the pod must not fix them."""
-    contexts = [pod.get("securityContext", {})] + [ctr.get("securityContext", {}) for ctr in pod["containers"]]
+    contexts = [pod.get("securityContext", {})]
+    contexts += [ctr.get("securityContext", {}) for ctr in pod["containers"]]
     fixed = sorted({k for sc in contexts for k in ("runAsUser", "runAsGroup", "fsGroup") if k in sc})
     c.check(not fixed, f"{where}: no fixed {fixed}")
     c.check(
@@ -492,11 +502,13 @@ def check_no_fixed_ids(c, where, pod):
 
 
 def check_checksum_variants(c, name, docs, changed, unchanged):
-    """A change of `config` changes the checksum/config annotation (rolls the pod); another change does not."""
+    """A change of `config` changes the checksum/config annotation (rolls the pod); others do not."""
 
     def checksums(ds):
         return {
-            d["metadata"]["name"]: d["spec"]["template"]["metadata"].get("annotations", {}).get("checksum/config")
+            d["metadata"]["name"]: d["spec"]["template"]["metadata"]
+            .get("annotations", {})
+            .get("checksum/config")
             for d in ds
             if d["kind"] == "Deployment"
         }
@@ -504,7 +516,10 @@ def check_checksum_variants(c, name, docs, changed, unchanged):
     base, after_config, after_other = checksums(docs), checksums(changed), checksums(unchanged)
     c.check(bool(base) and all(base.values()), f"{name}: every Deployment has a checksum/config")
     for dep, value in base.items():
-        c.check(after_config.get(dep) not in (None, value), f"{name}/{dep}: another config changes checksum/config")
+        c.check(
+            after_config.get(dep) not in (None, value),
+            f"{name}/{dep}: another config changes checksum/config",
+        )
         c.check(after_other.get(dep) == value, f"{name}/{dep}: a change outside config keeps checksum/config")
 
 
