@@ -3,8 +3,11 @@
 #   1. hadolint on the Dockerfile, plus its contract (dockerfile_facts.py);
 #   2. per good value set (test/helm/values/*.yaml): helm lint --strict, helm template --kube-version,
 #      validation of every rendered manifest against Kubernetes' strict JSON schemas (kubernetes-validate's,
-#      offline) or, for the ServiceMonitor CRD, test/helm/schemas/, and facts about them (lib/manifests.py);
-#   3. per bad value set (test/helm/values/bad/*.yaml): helm lint and helm template must both fail with a
+#      offline) or, for the ServiceMonitor and PrometheusRule CRDs, test/helm/schemas/, and facts about them
+#      (lib/manifests.py), among them that a change of `config` (and only that) changes the pod's checksum;
+#   3. with PROMTOOL set (a promtool binary): promtool check rules and the alert unit tests of
+#      test/helm/promtool/ on the rendered PrometheusRule;
+#   4. per bad value set (test/helm/values/bad/*.yaml): helm lint and helm template must both fail with a
 #      schema error containing the file's "# expect:" text (files marked "# rejected-by: template": helm
 #      template fails with that text; helm lint only logs template `fail`s, so it is not asked).
 # Tools are installed once into .cache/tools (helm built with go install; a Python venv with
@@ -98,12 +101,40 @@ for values in "$HERE"/values/*.yaml; do
   fi
 done
 
+# The full set again, with another `config` and with another setting outside it: the pod's checksum/config
+# must follow the first and ignore the second.
+variants=()
+if "$HELM" template rel "$CHART" -f "$HERE/values/full.yaml" --kube-version "$KUBE_VERSION" \
+  --set config.streams.overrides.admins.pollIntervalMs=900000 >"$WORK/full.config-changed.yaml" &&
+  "$HELM" template rel "$CHART" -f "$HERE/values/full.yaml" --kube-version "$KUBE_VERSION" \
+    --set logLevel=warn >"$WORK/full.other-changed.yaml"; then
+  variants=(--checksum-variants "full=$WORK/full.config-changed.yaml,$WORK/full.other-changed.yaml")
+else
+  fail "helm template (full, with another config / another log level)"
+fi
+
 step "rendered manifests: Kubernetes $KUBE_VERSION strict schemas (offline) and facts"
 if "$VENV/bin/python" "$HERE/lib/manifests.py" --kube-version "$KUBE_VERSION" --crd-schemas "$HERE/schemas" \
-  --notes-dir "$WORK" --dashboard "$CHART/dashboards/intercom-cdc.json" "${rendered[@]}"; then
-  pass "manifests valid, facts hold (ServiceMonitor: against test/helm/schemas, written from the CRD)"
+  --notes-dir "$WORK" --dashboard "$CHART/dashboards/intercom-cdc.json" "${variants[@]}" "${rendered[@]}"; then
+  pass "manifests valid, facts hold (ServiceMonitor, PrometheusRule: against test/helm/schemas, written from the CRDs)"
 else
   fail "manifest validation or facts"
+fi
+
+step "alert rules: promtool check rules, promtool test rules (when PROMTOOL is set)"
+if [[ -n "${PROMTOOL:-}" ]]; then
+  mkdir -p "$WORK/promtool"
+  cp "$HERE/promtool/alerts-test.yaml" "$WORK/promtool/"
+  "$VENV/bin/python" -c 'import sys, yaml
+rules = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "PrometheusRule"]
+yaml.safe_dump(rules[0]["spec"], open(sys.argv[2], "w"))' "$WORK/multi-workspace.yaml" "$WORK/promtool/rules.yaml"
+  if "$PROMTOOL" check rules "$WORK/promtool/rules.yaml" && (cd "$WORK/promtool" && "$PROMTOOL" test rules alerts-test.yaml); then
+    pass "promtool: rules valid, alerts fire as test/helm/promtool/alerts-test.yaml expects"
+  else
+    fail "promtool check/test rules"
+  fi
+else
+  echo "  skip PROMTOOL not set (go install github.com/prometheus/prometheus/cmd/promtool@latest; ~15 min)"
 fi
 
 step "bad value sets: each must be rejected"

@@ -132,6 +132,8 @@ secret, key}]}. Each is mounted at /etc/intercom-cdc/secrets/<id>/<key> and name
   (list "kafka-sasl-password" "KAFKA_SASL_PASSWORD_FILE" $v.kafka.sasl.passwordSecret $sasl)
   (list "registry-password" "SCHEMA_REGISTRY_PASSWORD_FILE" $v.schemaRegistry.basicAuth.passwordSecret $registryAuth)
   (list "registry-ca" "SCHEMA_REGISTRY_CA_FILE" $v.schemaRegistry.ca true)
+  (list "registry-cert" "SCHEMA_REGISTRY_CERT_FILE" $v.schemaRegistry.cert true)
+  (list "registry-key" "SCHEMA_REGISTRY_KEY_FILE" $v.schemaRegistry.key true)
 -}}
 {{- $items := list -}}
 {{- range $table -}}
@@ -192,4 +194,143 @@ value is null or "" are left out so that the application's defaults apply.
 {{- else -}}
 {{- toString . -}}
 {{- end -}}
+{{- end -}}
+
+{{/* Where the `config` value is mounted; CONFIG_FILE names the file. */}}
+{{- define "intercom-cdc.configDir" -}}/etc/intercom-cdc/config{{- end -}}
+
+{{/* configMapName: the ConfigMap of one instance's `config`. Argument: the instance. */}}
+{{- define "intercom-cdc.configMapName" -}}
+{{- printf "%s-config" .name -}}
+{{- end -}}
+
+{{/*
+configJson: the config file exactly as the ConfigMap holds it; the pod's checksum/config annotation is
+its sha256. Argument: the instance's values.
+*/}}
+{{- define "intercom-cdc.configJson" -}}
+{{- toPrettyJson .config -}}
+{{- end -}}
+
+{{/*
+The container parts the Deployment and the `helm test` pod share, so that the test checks exactly what
+the connector runs with. Argument: dict root, instance.
+containerEnv: env and envFrom.
+*/}}
+{{- define "intercom-cdc.containerEnv" -}}
+{{- $v := .instance.values -}}
+{{- $secretFiles := (include "intercom-cdc.secretFiles" $v | fromYaml).items -}}
+env:
+  {{- range (include "intercom-cdc.env" $v | fromYaml).items }}
+  - name: {{ index . 0 }}
+    value: {{ index . 1 | quote }}
+  {{- end }}
+  {{- range $secretFiles }}
+  - name: {{ .env }}
+    value: {{ printf "/etc/intercom-cdc/secrets/%s/%s" .id .key | quote }}
+  {{- end }}
+  {{- if $v.config }}
+  - name: CONFIG_FILE
+    value: {{ printf "%s/config.json" (include "intercom-cdc.configDir" .) | quote }}
+  {{- end }}
+  {{- with $v.extraEnv }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- with $v.envFrom }}
+envFrom:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* containerMounts: the volumeMounts of the container. Argument: dict root, instance. */}}
+{{- define "intercom-cdc.containerMounts" -}}
+{{- $v := .instance.values -}}
+{{- $volumeNames := list -}}
+{{- range $v.extraVolumes }}{{ $volumeNames = append $volumeNames .name }}{{ end -}}
+volumeMounts:
+  - name: tmp
+    mountPath: /tmp
+  {{- range (include "intercom-cdc.secretFiles" $v | fromYaml).items }}
+  - name: secret-{{ .id }}
+    mountPath: /etc/intercom-cdc/secrets/{{ .id }}
+    readOnly: true
+  {{- end }}
+  {{- if $v.config }}
+  - name: config
+    mountPath: {{ include "intercom-cdc.configDir" . }}
+    readOnly: true
+  {{- end }}
+  {{- range $v.extraVolumeMounts }}
+  {{- if not (has .name $volumeNames) }}
+  {{- fail (printf "extraVolumeMounts: %q names no volume of extraVolumes" .name) }}
+  {{- end }}
+  {{- end }}
+  {{- with $v.extraVolumeMounts }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- end -}}
+
+{{/* podVolumes: the volumes of the pod. Argument: dict root, instance. */}}
+{{- define "intercom-cdc.podVolumes" -}}
+{{- $v := .instance.values -}}
+volumes:
+  - name: tmp
+    emptyDir:
+      sizeLimit: {{ $v.tmpVolume.sizeLimit }}
+  {{- range (include "intercom-cdc.secretFiles" $v | fromYaml).items }}
+  - name: secret-{{ .id }}
+    secret:
+      secretName: {{ .secret }}
+      defaultMode: 288 # 0440: owner and fsGroup may read
+      items:
+        - key: {{ .key }}
+          path: {{ .key }}
+  {{- end }}
+  {{- if $v.config }}
+  - name: config
+    configMap:
+      name: {{ include "intercom-cdc.configMapName" .instance }}
+      defaultMode: 292 # 0444
+  {{- end }}
+  {{- range $v.extraVolumes }}
+  {{- if or (has .name (list "tmp" "config")) (hasPrefix "secret-" .name) }}
+  {{- fail (printf "extraVolumes: the name %q is the chart's own (tmp, config, secret-*)" .name) }}
+  {{- end }}
+  {{- end }}
+  {{- with $v.extraVolumes }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- end -}}
+
+{{/* podCommon: the pod's account, pull secrets and security context. Argument: dict root, instance. */}}
+{{- define "intercom-cdc.podCommon" -}}
+{{- $v := .instance.values -}}
+serviceAccountName: {{ include "intercom-cdc.serviceAccountName" .root }}
+automountServiceAccountToken: false
+{{- with $v.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with $v.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- toYaml $v.podSecurityContext | nindent 2 }}
+{{- end -}}
+
+{{/* podPlacement: nodeSelector, affinity, tolerations. Argument: dict root, instance. */}}
+{{- define "intercom-cdc.podPlacement" -}}
+{{- $v := .instance.values -}}
+{{- with $v.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $v.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $v.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end -}}

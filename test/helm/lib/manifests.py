@@ -4,13 +4,17 @@ Usage: manifests.py --kube-version 1.31.0 --crd-schemas DIR --notes-dir DIR --da
        NAME=RENDERED.yaml ...
 
 Every document is validated against the strict Kubernetes JSON schema of that version shipped by
-kubernetes-validate; custom resources (ServiceMonitor) against DIR/<kind>-<group>-<version>.json. A kind
-with no schema is an error, not a warning. Then the facts in EXPECT are asserted for each NAME (the value
-set's file name without .yaml), and the rendered NOTES.txt in --notes-dir/NAME.notes.yaml is checked.
+kubernetes-validate; custom resources (ServiceMonitor, PrometheusRule) against
+DIR/<kind>-<group>-<version>.json. A kind with no schema is an error, not a warning. Then the facts in
+EXPECT are asserted for each NAME (the value set's file name without .yaml), and the rendered NOTES.txt in
+--notes-dir/NAME.notes.yaml is checked. --checksum-variants NAME=CHANGED,UNCHANGED compares NAME's pod
+template with two more renders of the same values: CHANGED with another `config`, whose checksum/config
+annotation must differ, UNCHANGED with another setting outside `config`, whose annotation must not.
 Prints each failed check and a count; exits 1 when any fails.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -21,6 +25,7 @@ import yaml
 from kubernetes_validate import utils as kv
 
 SECRET_ROOT = "/etc/intercom-cdc/secrets/"
+CONFIG_FILE = "/etc/intercom-cdc/config/config.json"
 # Environment variables that would carry a secret value; the chart must only ever set their *_FILE twins.
 SECRET_VALUE_ENV = {
     "INTERCOM_TOKEN",
@@ -39,6 +44,32 @@ METRICS = {
     "intercom_cdc_transactions_total",
     "intercom_cdc_dlq_total",
     "intercom_cdc_state_objects",
+    "intercom_cdc_api_request_duration_seconds",
+    "intercom_cdc_build_info",
+    "intercom_cdc_stream_seconds_since_last_event",
+    "intercom_cdc_kafka_concurrent_transaction_retries_total",
+    "intercom_cdc_api_requests_in_flight",
+    "intercom_cdc_api_max_in_flight",
+    "intercom_cdc_snapshot_slices_done",
+    "intercom_cdc_snapshot_slices_total",
+    "intercom_cdc_snapshot_objects_read",
+    "intercom_cdc_snapshot_estimated_completion_seconds",
+}
+# kube-state-metrics' series the alerts on the pod use.
+KSM_METRICS = {
+    "kube_pod_container_status_restarts_total",
+    "kube_pod_container_status_last_terminated_exitcode",
+    "kube_pod_status_ready",
+}
+CHART_ALERTS = {
+    "IntercomCdcStreamLagHigh",
+    "IntercomCdcDeadLetters",
+    "IntercomCdcRateLimited",
+    "IntercomCdcNoEvents",
+    "IntercomCdcRestarting",
+    "IntercomCdcFenced",
+    "IntercomCdcNotReady",
+    "IntercomCdcSnapshotStalled",
 }
 KINDS = [
     "Deployment",
@@ -48,11 +79,15 @@ KINDS = [
     "PodDisruptionBudget",
     "NetworkPolicy",
     "ConfigMap",
+    "PrometheusRule",
+    "Pod",
 ]
 
 
-def counts(deployment, service, monitor, pdb, netpol, dashboard):
-    return dict(zip(KINDS, [deployment, service, 1, monitor, pdb, netpol, dashboard], strict=True))
+def counts(deployment, service, monitor, pdb, netpol, configmaps, rules=0):
+    """ConfigMaps: the dashboard's and one per instance with `config`. Pods: one `helm test` pod each."""
+    values = [deployment, service, 1, monitor, pdb, netpol, configmaps, rules, deployment]
+    return dict(zip(KINDS, values, strict=True))
 
 
 # Per value set: how many objects of each kind, and per workspace label the environment (None: absent)
@@ -73,13 +108,19 @@ EXPECT = {
                     "STREAMS": None,
                     "INCLUDE_RAW": None,
                     "HTTP_PORT": "8080",
+                    "KAFKA_REPLICATION_FACTOR": None,
+                    "CONFIG_FILE": None,
+                    "SCHEMA_REGISTRY_CERT_FILE": None,
                 },
                 "secrets": {"intercom-token"},
             }
         },
     },
     "full": {
-        "counts": counts(1, 1, 1, 1, 1, 1),
+        "counts": counts(1, 1, 1, 1, 1, 2, 1),
+        "alerts": (CHART_ALERTS - {"IntercomCdcNoEvents"}) | {"IntercomCdcTransactionsAborted"},
+        "alert_exprs": {"IntercomCdcStreamLagHigh": "> 600", "IntercomCdcRateLimited": "> 0.01"},
+        "alert_labels": {"team": "data"},
         "workspaces": {
             "default": {
                 "env": {
@@ -103,6 +144,10 @@ EXPECT = {
                     "SCHEMA_REGISTRY_USERNAME": "intercom-cdc",
                     "SCHEMA_REGISTRY_PASSWORD_FILE": SECRET_ROOT + "registry-password/password",
                     "SCHEMA_REGISTRY_CA_FILE": SECRET_ROOT + "registry-ca/ca.crt",
+                    "SCHEMA_REGISTRY_CERT_FILE": SECRET_ROOT + "registry-cert/tls.crt",
+                    "SCHEMA_REGISTRY_KEY_FILE": SECRET_ROOT + "registry-key/tls-key.pem",
+                    "CONFIG_FILE": CONFIG_FILE,
+                    "NODE_EXTRA_CA_CERTS": "/etc/ssl/corporate/ca.crt",
                     "STREAMS": "contacts,conversations,conversation_parts,admins,articles,tickets",
                     "POLL_INTERVAL_MS": "10000",
                     "RECONCILE_INTERVAL_MS": "3600000",
@@ -118,12 +163,25 @@ EXPECT = {
                     "kafka-sasl",
                     "schema-registry-auth",
                     "registry-ca",
+                    "registry-client-tls",
                 },
+                "config": {
+                    "streams.overlapMs": 900000,
+                    "streams.overrides.conversations.pollIntervalMs": 5000,
+                    "streams.overrides.conversations.reconcileIntervalMs": 1800000,
+                    "streams.overrides.admins.pollIntervalMs": 600000,
+                },
+                "env_from": [
+                    ("configMapRef", "intercom-cdc-tuning", None),
+                    ("secretRef", "intercom-cdc-sink", "SINK_CONTACTS_"),
+                ],
+                "extra_mounts": {"/etc/ssl/corporate": ("configMap", "corporate-ca-bundle")},
             }
         },
     },
     "multi-workspace": {
-        "counts": counts(3, 3, 0, 0, 0, 0),
+        "counts": counts(3, 3, 0, 0, 0, 3, 1),
+        "alerts": CHART_ALERTS,
         "workspaces": {
             "acme": {
                 "env": {
@@ -135,8 +193,14 @@ EXPECT = {
                     "POLL_INTERVAL_MS": "30000",
                     "STREAMS": None,
                     "INTERCOM_TOKEN_FILE": SECRET_ROOT + "intercom-token/token",
+                    "KAFKA_REPLICATION_FACTOR": "-1",
+                    "CONFIG_FILE": CONFIG_FILE,
                 },
                 "secrets": {"intercom-acme"},
+                "config": {
+                    "streams.overrides.admins.pollIntervalMs": 600000,
+                    "streams.overrides.conversations": None,
+                },
             },
             "globex": {
                 "env": {
@@ -149,6 +213,11 @@ EXPECT = {
                 },
                 "secrets": {"intercom-globex"},
                 "memory_limit": "1536Mi",
+                # The workspace's config is merged into the top-level one, key by key.
+                "config": {
+                    "streams.overrides.admins.pollIntervalMs": 600000,
+                    "streams.overrides.conversations.pollIntervalMs": 5000,
+                },
             },
             "initech": {
                 "env": {
@@ -162,6 +231,31 @@ EXPECT = {
                 },
                 "secrets": {"intercom-initech-oauth", "intercom-initech-token"},
             },
+        },
+    },
+    "openshift": {
+        "counts": counts(1, 1, 0, 0, 0, 1),
+        "no_fixed_ids": True,
+        "workspaces": {
+            "default": {
+                "env": {
+                    "KAFKA_SSL": "true",
+                    "KAFKA_SSL_CA_FILE": SECRET_ROOT + "kafka-ca/ca.crt",
+                    "KAFKA_SSL_CERT_FILE": SECRET_ROOT + "kafka-cert/user.crt",
+                    "KAFKA_SSL_KEY_FILE": SECRET_ROOT + "kafka-key/user.key",
+                    "CONFIG_FILE": CONFIG_FILE,
+                },
+                "secrets": {"intercom-token", "my-cluster-cluster-ca-cert", "intercom-cdc"},
+                "config": {
+                    "schemaRegistry.caFile": "/etc/strimzi/cluster-ca/ca.crt",
+                    "schemaRegistry.certFile": "/etc/strimzi/user/user.crt",
+                    "schemaRegistry.keyFile": "/etc/strimzi/user/user.key",
+                },
+                "extra_mounts": {
+                    "/etc/strimzi/user": ("secret", "intercom-cdc"),
+                    "/etc/strimzi/cluster-ca": ("secret", "my-cluster-cluster-ca-cert"),
+                },
+            }
         },
     },
 }
@@ -244,6 +338,191 @@ def check_deployment(c, dep, where):
     return env, {v["secret"]["secretName"] for v in volumes.values() if "secret" in v}
 
 
+def lookup(obj, dotted):
+    for part in dotted.split("."):
+        if not isinstance(obj, dict) or part not in obj:
+            return None
+        obj = obj[part]
+    return obj
+
+
+def pod_parts(pod):
+    """The pod spec, its first container, its volumes by name and the container's mounts by path."""
+    ctr = pod["containers"][0]
+    volumes = {v["name"]: v for v in pod.get("volumes", [])}
+    mounts = {m["mountPath"]: m for m in ctr.get("volumeMounts", [])}
+    return ctr, volumes, mounts
+
+
+def check_config(c, where, dep, configmaps, want):
+    """`config`: a ConfigMap mounted read-only where CONFIG_FILE points, and the pod's checksum of it."""
+    template = dep["spec"]["template"]
+    ctr, volumes, mounts = pod_parts(template["spec"])
+    env = env_of(ctr)
+    checksum = template["metadata"].get("annotations", {}).get("checksum/config")
+    if env.get("CONFIG_FILE") is None:
+        c.check(checksum is None, f"{where}: no checksum/config annotation without a config file")
+        c.check("config" not in volumes, f"{where}: no config volume without a config file")
+        return
+    c.check(env["CONFIG_FILE"] == CONFIG_FILE, f"{where}: CONFIG_FILE={env['CONFIG_FILE']}")
+    directory, key = os.path.split(env["CONFIG_FILE"])
+    mount = mounts.get(directory, {})
+    c.check(mount.get("readOnly") is True, f"{where}: {directory} mounted read-only")
+    cm_name = volumes.get(mount.get("name"), {}).get("configMap", {}).get("name")
+    text = configmaps.get(cm_name, {}).get("data", {}).get(key)
+    if not c.check(text is not None, f"{where}: CONFIG_FILE is key {key} of the ConfigMap {cm_name}"):
+        return
+    c.check(
+        checksum == hashlib.sha256(text.encode()).hexdigest(),
+        f"{where}: checksum/config is the sha256 of the mounted config file",
+    )
+    config = json.loads(text)
+    for path, value in want.get("config", {}).items():
+        got = lookup(config, path)
+        c.check(got == value, f"{where}: config {path}={got!r}, expected {value!r}")
+
+
+def check_extras(c, where, dep, want):
+    """envFrom and extraVolumes/extraVolumeMounts reach the container as given."""
+    ctr, volumes, mounts = pod_parts(dep["spec"]["template"]["spec"])
+    got = [
+        (kind, e[kind]["name"], e.get("prefix"))
+        for e in ctr.get("envFrom", [])
+        for kind in ("configMapRef", "secretRef")
+        if kind in e
+    ]
+    c.check(got == want.get("env_from", []), f"{where}: envFrom {got}")
+    for path, (kind, source) in want.get("extra_mounts", {}).items():
+        volume = volumes.get(mounts.get(path, {}).get("name"), {})
+        name = volume.get(kind, {}).get("secretName" if kind == "secret" else "name")
+        c.check(name == source, f"{where}: {path} mounts {kind} {source} (got {name})")
+
+
+def check_test_pod(c, where, dep, pods, services, netpols, workspace):
+    """`helm test`: one pod per instance runs `check` with exactly the connector's env, files and security."""
+    mine = [p for p in pods if p["metadata"]["labels"].get("intercom-cdc/check-of") == workspace]
+    if not c.check(len(mine) == 1, f"{where}: one helm test pod (got {len(mine)})"):
+        return
+    test = mine[0]
+    annotations = test["metadata"].get("annotations", {})
+    c.check(annotations.get("helm.sh/hook") == "test", f"{where}: test pod has helm.sh/hook: test")
+    spec, dspec = test["spec"], dep["spec"]["template"]["spec"]
+    ctr, dctr = spec["containers"][0], dspec["containers"][0]
+    c.check(spec.get("restartPolicy") == "Never", f"{where}: test pod restartPolicy Never")
+    c.check(
+        ctr.get("args") == ["check"] and "command" not in ctr,
+        f"{where}: test pod runs the image's entrypoint with `check` (args {ctr.get('args')})",
+    )
+    for field in ("image", "env", "envFrom", "volumeMounts", "securityContext"):
+        c.check(ctr.get(field) == dctr.get(field), f"{where}: test pod container {field} as the Deployment's")
+    for field in ("volumes", "securityContext", "serviceAccountName", "imagePullSecrets"):
+        c.check(spec.get(field) == dspec.get(field), f"{where}: test pod {field} as the Deployment's")
+    labels = test["metadata"]["labels"]
+    c.check(
+        not any(s["spec"]["selector"].items() <= labels.items() for s in services),
+        f"{where}: no Service selects the test pod",
+    )
+    for np in netpols:
+        c.check(
+            np["spec"]["podSelector"]["matchLabels"].items() <= labels.items(),
+            f"{where}: the NetworkPolicy applies to the test pod",
+        )
+
+
+def balanced(expr):
+    depth = []
+    pairs = {")": "(", "]": "[", "}": "{"}
+    for ch in re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr):
+        if ch in "([{":
+            depth.append(ch)
+        elif ch in pairs and (not depth or depth.pop() != pairs[ch]):
+            return False
+    return not depth
+
+
+def check_rules(c, name, rules, expect, deployments, services):
+    """The PrometheusRule: the expected alerts, on contract metrics, scoped to exactly this release."""
+    for doc in rules:
+        groups = doc["spec"]["groups"]
+        c.check(len({g["name"] for g in groups}) == len(groups), f"{name}: rule group names unique")
+        alerts = {r["alert"]: r for g in groups for r in g["rules"] if "alert" in r}
+        c.check(set(alerts) == expect.get("alerts", set()), f"{name}: alerts {sorted(alerts)}")
+        pods = [f"{d['metadata']['name']}-5d9f8b7c4-x2x7k" for d in deployments]
+        for alert in sorted(set(alerts) & CHART_ALERTS):
+            rule, where = alerts[alert], f"{name}/{alert}"
+            expr = rule["expr"]
+            names = re.findall(r"\b(?:intercom_cdc|kube)_\w+", expr)
+            used = {re.sub(r"_(bucket|sum|count)$", "", m) for m in names}
+            c.check(used and used <= METRICS | KSM_METRICS, f"{where}: known metrics only ({sorted(used)})")
+            c.check(balanced(expr), f"{where}: brackets balanced")
+            for selector in re.findall(r"\{([^}]*)\}", expr):
+                matchers = dict(re.findall(r'(\w+)=~?"([^"]*)"', selector))
+                c.check(matchers.get("namespace") == "default", f"{where}: scoped to the release namespace")
+                if "service" in matchers:
+                    c.check(
+                        all(re.fullmatch(matchers["service"], s["metadata"]["name"]) for s in services)
+                        and not re.fullmatch(matchers["service"], "other-intercom-cdc"),
+                        f"{where}: service=~ matches exactly the release's Services",
+                    )
+                elif "pod" in matchers:
+                    c.check(
+                        all(re.fullmatch(matchers["pod"], p) for p in pods)
+                        and not any(
+                            re.fullmatch(matchers["pod"], f"{d['metadata']['name']}-check")
+                            for d in deployments
+                        ),
+                        f"{where}: pod=~ matches the Deployments' pods, not the test pod",
+                    )
+                else:
+                    c.check(False, f"{where}: selector {{{selector}}} names neither service nor pod")
+            labels = rule.get("labels", {})
+            c.check(bool(labels.get("severity")), f"{where}: has a severity")
+            c.check(
+                expect.get("alert_labels", {}).items() <= labels.items(), f"{where}: alertLabels applied"
+            )
+            c.check(
+                {"summary", "description"} <= rule.get("annotations", {}).keys(),
+                f"{where}: summary and description",
+            )
+        for alert, fragment in expect.get("alert_exprs", {}).items():
+            expr = alerts.get(alert, {}).get("expr", "")
+            c.check(fragment in expr, f"{name}/{alert}: threshold '{fragment}'")
+
+
+def check_no_fixed_ids(c, where, pod):
+    """OpenShift's restricted SCC assigns user, group and fsGroup: the pod must not fix them."""
+    contexts = [pod.get("securityContext", {})]
+    contexts += [ctr.get("securityContext", {}) for ctr in pod["containers"]]
+    fixed = sorted({k for sc in contexts for k in ("runAsUser", "runAsGroup", "fsGroup") if k in sc})
+    c.check(not fixed, f"{where}: no fixed {fixed}")
+    c.check(
+        all(ctr["securityContext"].get("readOnlyRootFilesystem") is True for ctr in pod["containers"]),
+        f"{where}: read-only root filesystem",
+    )
+
+
+def check_checksum_variants(c, name, docs, changed, unchanged):
+    """A change of `config` changes the checksum/config annotation (rolls the pod); others do not."""
+
+    def checksums(ds):
+        return {
+            d["metadata"]["name"]: d["spec"]["template"]["metadata"]
+            .get("annotations", {})
+            .get("checksum/config")
+            for d in ds
+            if d["kind"] == "Deployment"
+        }
+
+    base, after_config, after_other = checksums(docs), checksums(changed), checksums(unchanged)
+    c.check(bool(base) and all(base.values()), f"{name}: every Deployment has a checksum/config")
+    for dep, value in base.items():
+        c.check(
+            after_config.get(dep) not in (None, value),
+            f"{name}/{dep}: another config changes checksum/config",
+        )
+        c.check(after_other.get(dep) == value, f"{name}/{dep}: a change outside config keeps checksum/config")
+
+
 def check_set(c, name, docs, expect):
     by_kind = {k: [d for d in docs if d["kind"] == k] for k in {d["kind"] for d in docs}}
     actual = {k: len(by_kind.get(k, [])) for k in KINDS}
@@ -252,12 +531,23 @@ def check_set(c, name, docs, expect):
     deployments = {
         d["metadata"]["labels"]["intercom-cdc/workspace"]: d for d in by_kind.get("Deployment", [])
     }
+    configmaps = {d["metadata"]["name"]: d for d in by_kind.get("ConfigMap", [])}
     c.check(set(deployments) == set(expect["workspaces"]), f"{name}: workspaces {sorted(deployments)}")
     for ws, want in expect["workspaces"].items():
         if ws not in deployments:
             continue
         where = f"{name}/{ws}"
         env, secrets = check_deployment(c, deployments[ws], where)
+        check_config(c, where, deployments[ws], configmaps, want)
+        check_extras(c, where, deployments[ws], want)
+        check_test_pod(
+            c, where, deployments[ws], by_kind.get("Pod", []), by_kind.get("Service", []),
+            by_kind.get("NetworkPolicy", []), ws,
+        )
+        if expect.get("no_fixed_ids"):
+            check_no_fixed_ids(c, where, deployments[ws]["spec"]["template"]["spec"])
+            for pod in by_kind.get("Pod", []):
+                check_no_fixed_ids(c, f"{where} test pod", pod["spec"])
         for var, value in want["env"].items():
             c.check(env.get(var) == value, f"{where}: {var}={env.get(var)!r}, expected {value!r}")
         c.check(secrets == want["secrets"], f"{where}: mounted secrets {sorted(secrets)}")
@@ -266,6 +556,10 @@ def check_set(c, name, docs, expect):
             c.check(
                 limits.get("memory") == want["memory_limit"], f"{where}: memory limit {limits.get('memory')}"
             )
+    check_rules(
+        c, name, by_kind.get("PrometheusRule", []), expect, by_kind.get("Deployment", []),
+        by_kind.get("Service", []),
+    )
     names = [d["metadata"]["name"] for d in by_kind.get("Deployment", [])]
     c.check(len(set(names)) == len(names), f"{name}: distinct Deployment names")
     for monitor in by_kind.get("ServiceMonitor", []):
@@ -302,6 +596,12 @@ def check_dashboard(c, path, configmaps):
     used = {re.sub(r"_(bucket|sum|count)$", "", m) for e in exprs for m in re.findall(r"intercom_cdc_\w+", e)}
     c.check(used <= METRICS, f"dashboard: only contract metrics (unknown: {sorted(used - METRICS)})")
     c.check(METRICS <= used, f"dashboard: every contract metric shown (missing: {sorted(METRICS - used)})")
+    variables = [v for v in dashboard["templating"]["list"] if v["type"] == "query"]
+    c.check(
+        variables and all("intercom_cdc_build_info" in v["definition"] for v in variables),
+        "dashboard: its variables come from intercom_cdc_build_info",
+    )
+    c.check("version" in [v["name"] for v in variables], "dashboard: a version variable")
     for cm in configmaps:
         c.check(
             json.loads(cm["data"]["intercom-cdc.json"]) == dashboard,
@@ -317,6 +617,9 @@ def main():
     parser.add_argument(
         "--notes-dir", required=True, help="holds NAME.notes.yaml: {text: rendered NOTES.txt}"
     )
+    parser.add_argument(
+        "--checksum-variants", action="append", default=[], help="NAME=CHANGED_CONFIG,CHANGED_ELSEWHERE"
+    )
     parser.add_argument("rendered", nargs="+", help="NAME=FILE")
     args = parser.parse_args()
     c = Checks()
@@ -330,7 +633,12 @@ def main():
         print(f"  {name}: {len(docs)} manifests validated against Kubernetes {args.kube_version} schemas")
         check_set(c, name, docs, EXPECT[name])
         check_notes(c, name, os.path.join(args.notes_dir, f"{name}.notes.yaml"), docs)
-        configmaps += [d for d in docs if d["kind"] == "ConfigMap"]
+        configmaps += [d for d in docs if d["kind"] == "ConfigMap" and "intercom-cdc.json" in d["data"]]
+        for variant in args.checksum_variants:
+            base, files = variant.split("=", 1)
+            if base == name:
+                changed, unchanged = files.split(",")
+                check_checksum_variants(c, name, docs, load_docs(changed), load_docs(unchanged))
     check_dashboard(c, args.dashboard, configmaps)
     print(f"  manifest checks: {c.passed} passed, {c.failed} failed")
     return 1 if c.failed else 0
