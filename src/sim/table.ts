@@ -15,6 +15,9 @@ export class RowTable {
   /** Sim ms of the last create/update: search sees the row only once the index lag has passed. */
   changedAtMs: Float64Array;
   flags: Uint8Array;
+  /** Whether `createdAt` never decreases with the row (rows are appended as they are created, unless
+   * the clock was set back): then a range of `created_at` is a range of rows (see search/run.ts). */
+  createdInOrder = true;
 
   constructor(capacity = 16) {
     const size = Math.max(16, capacity);
@@ -29,6 +32,7 @@ export class RowTable {
   push(createdAt: number, updatedAt: number, changedAtMs: number): number {
     if (this.length === this.flags.length) this.grow();
     const row = this.length++;
+    if (row > 0 && createdAt < (this.createdAt[row - 1] as number)) this.createdInOrder = false;
     this.createdAt[row] = createdAt;
     this.updatedAt[row] = updatedAt;
     this.changedAtMs[row] = changedAtMs;

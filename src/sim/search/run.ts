@@ -3,7 +3,7 @@ import type { Workspace } from '../workspace';
 import { type Predicate, type RowAccess, compileQuery } from './compile';
 import { type SearchStream, fieldDef, readPath } from './fields';
 import type { FrozenCopy } from './frozen';
-import type { SearchRequest } from './query';
+import type { QueryNode, SearchRequest } from './query';
 
 export interface SearchContext {
   nowMs: number;
@@ -38,7 +38,7 @@ export function runSearch(
     const copy = frozen.get(row);
     return copy ? structuredClone(copy.object) : ws.render(stream, row);
   };
-  const matched = matchRows(ws, stream, predicate, ctx, frozen);
+  const matched = matchRows(ws, stream, predicate, ctx, frozen, createdAtBounds(request.query));
   const rows = request.sort ? sortRows(ws, stream, matched, request.sort, frozen) : matched;
   return { rows, total: matched.length, render };
 }
@@ -49,13 +49,22 @@ function matchRows(
   predicate: Predicate,
   ctx: SearchContext,
   frozen: ReadonlyMap<number, FrozenCopy>,
+  bounds: [number, number],
 ): Uint32Array {
   const table = ws.table(stream);
   const out = new Uint32Array(table.length);
   const indexedBefore = ctx.nowMs - ctx.lagMs;
   const access = new LazyRow(ws, stream);
   let count = 0;
-  for (let row = 0; row < table.length; row++) {
+  // A query bounded in created_at only needs the rows created in that range (created_at never changes,
+  // frozen copies included); the predicate still decides each of them.
+  const [first, end] = table.createdInOrder
+    ? [
+        firstRowAtLeast(table.createdAt, table.length, bounds[0]),
+        firstRowAtLeast(table.createdAt, table.length, bounds[1] + 1),
+      ]
+    : [0, table.length];
+  for (let row = first; row < end; row++) {
     const copy = frozen.size > 0 ? frozen.get(row) : undefined;
     if (!copy && (table.flags[row] !== 0 || (table.changedAtMs[row] as number) > indexedBefore)) continue;
     access.row = row;
@@ -64,6 +73,50 @@ function matchRows(
     if (predicate(access)) out[count++] = row;
   }
   return out.subarray(0, count);
+}
+
+/** The first row whose created_at is ≥ `value` in a column that never decreases (binary search). */
+function firstRowAtLeast(column: Uint32Array, length: number, value: number): number {
+  let lo = 0;
+  let hi = length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((column[mid] as number) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const SLACK_S = 2 * 86_400;
+
+/**
+ * Bounds [lo, hi] (Unix seconds) that every created_at a query can match lies within: from its
+ * `created_at` filters under AND, widened by two days (day matching, inclusive operators), or unbounded.
+ */
+export function createdAtBounds(node: QueryNode): [number, number] {
+  const all: [number, number] = [-Infinity, Infinity];
+  if (node.kind === 'group') {
+    const parts = node.value.map(createdAtBounds);
+    if (parts.length === 0) return all;
+    return node.operator === 'AND'
+      ? [Math.max(...parts.map((p) => p[0])), Math.min(...parts.map((p) => p[1]))]
+      : [Math.min(...parts.map((p) => p[0])), Math.max(...parts.map((p) => p[1]))];
+  }
+  if (node.field !== 'created_at') return all;
+  const v = Number(node.value);
+  if (!Number.isFinite(v)) return all;
+  switch (node.operator) {
+    case '>':
+    case '>=':
+      return [v - SLACK_S, Infinity];
+    case '<':
+    case '<=':
+      return [-Infinity, v + SLACK_S];
+    case '=':
+      return [v - SLACK_S, v + SLACK_S];
+    default:
+      return all;
+  }
 }
 
 class LazyRow implements RowAccess {
