@@ -17,7 +17,7 @@ import {
   type TokenProvider,
 } from './intercom';
 import { kafkaError } from './kafka/errors';
-import { TransactionalPublisher } from './kafka/publisher';
+import { TransactionalPublisher, type Compression } from './kafka/publisher';
 import { Registry, type RegistrySettings } from './kafka/registry';
 import { restoreState, type StateStore } from './kafka/state-store';
 import { ensureTopics, topicNames, topicSpecs, type TopicNames } from './kafka/topics';
@@ -264,7 +264,7 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
   const publisher = new TransactionalPublisher(
     kafka,
     `${config.connector.name}-${workspaceId}${options.transactionalSuffix ?? ''}`,
-    { onResult: options.transactions },
+    { onResult: options.transactions, compression: config.kafka.compression as Compression },
   );
   await publisher.connect();
   step('producer');

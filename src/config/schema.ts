@@ -210,6 +210,12 @@ export const configSchema = {
       default: 'compact',
       env: 'KAFKA_EVENTS_CLEANUP_POLICY',
     },
+    compression: {
+      doc: 'Compression of the record batches the connector produces (events and state). lz4 and zstd come from codec packages with prebuilt binaries; consumers need the same codec.',
+      format: ['none', 'gzip', 'lz4', 'zstd'],
+      default: 'none',
+      env: 'KAFKA_COMPRESSION',
+    },
     ssl: {
       enabled: { doc: 'Connect to Kafka with TLS.', format: Boolean, default: false, env: 'KAFKA_SSL' },
       caFile: {

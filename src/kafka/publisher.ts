@@ -1,6 +1,34 @@
-import type { Kafka, Message, Producer } from 'kafkajs';
+import { compress as zstdCompress, decompress as zstdDecompress } from '@mongodb-js/zstd';
+import { CompressionCodecs, CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import { compressFrame as lz4Compress, decompressFrame as lz4Decompress } from 'lz4-napi';
 import { CdcError } from '../errors';
 import { kafkaError } from './errors';
+
+/** The record-batch compressions the publisher offers (config `kafka.compression`). */
+export const COMPRESSIONS = ['none', 'gzip', 'lz4', 'zstd'] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
+
+const COMPRESSION_TYPES: Record<Compression, CompressionTypes> = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  lz4: CompressionTypes.LZ4,
+  zstd: CompressionTypes.ZSTD,
+};
+
+/**
+ * kafkajs ships gzip only; lz4 and zstd are codecs registered in its process-wide table, here from
+ * packages whose native binaries come from the npm registry (no build step): LZ4 frame format and
+ * zstd, as the Kafka protocol defines them. Registered when this module loads, so every kafkajs
+ * consumer of the process (state restore, tail, the sink) also decodes batches compressed so.
+ */
+CompressionCodecs[CompressionTypes.LZ4] = () => ({
+  compress: async (encoder: { buffer: Buffer }) => lz4Compress(encoder.buffer),
+  decompress: async (buffer: Buffer) => lz4Decompress(buffer),
+});
+CompressionCodecs[CompressionTypes.ZSTD] = () => ({
+  compress: async (encoder: { buffer: Buffer }) => zstdCompress(encoder.buffer, 3),
+  decompress: async (buffer: Buffer) => zstdDecompress(buffer),
+});
 
 export interface TopicBatch {
   topic: string;
@@ -16,6 +44,8 @@ export interface PublisherOptions {
   maxRequestBytes?: number;
   /** Told how each transaction ended (metrics). */
   onResult?: (result: 'committed' | 'aborted') => void;
+  /** Compression of every record batch (events and state alike). Default none. */
+  compression?: Compression;
 }
 
 /**
@@ -28,10 +58,12 @@ export class TransactionalPublisher {
 
   private readonly maxRequestBytes: number;
   private readonly onResult: (result: 'committed' | 'aborted') => void;
+  private readonly compression: CompressionTypes;
 
   constructor(kafka: Kafka, transactionalId: string, options: PublisherOptions = {}) {
     this.maxRequestBytes = options.maxRequestBytes ?? 768 * 1024;
     this.onResult = options.onResult ?? (() => undefined);
+    this.compression = COMPRESSION_TYPES[options.compression ?? 'none'];
     this.producer = kafka.producer({
       transactionalId,
       idempotent: true,
@@ -73,7 +105,7 @@ export class TransactionalPublisher {
     });
     try {
       for (const chunk of chunks(topicMessages, this.maxRequestBytes))
-        await tx.sendBatch({ topicMessages: chunk });
+        await tx.sendBatch({ topicMessages: chunk, compression: this.compression });
       await tx.commit();
       this.onResult('committed');
     } catch (error) {

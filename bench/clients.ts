@@ -1,0 +1,298 @@
+/**
+ * Kafka clients side by side, against the project's broker: kafkajs 2.2.4 (the project's), and the
+ * candidates installed in a scratch directory (never in package.json): `@platformatic/kafka` and
+ * `@confluentinc/kafka-javascript` (its KafkaJS-compatible API). Per client: a transaction fences a
+ * second instance with the same transactional id; a topic ending with an aborted transaction is read
+ * to its end read_committed; a consumer group commits offsets after processing (kafkajs API only);
+ * events/s and this process's CPU per event in transactions of `--tx-size` messages of ~1 KB.
+ * Candidates load from the scratch directory; a client that is not there is listed as not installed.
+ * `npx tsx bench/clients.ts --clients-dir /tmp/kafka-clients [--transactions 20] [--tx-size 2000]`.
+ */
+/* eslint-disable @typescript-eslint/no-explicit-any -- the candidates are loaded untyped from a scratch directory */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as kafkajs from 'kafkajs';
+import { resolveStack } from '../src/devstack/resolve';
+import { numberArg, record, runMain } from './lib';
+
+/** What the benchmark asks of a client; each check returns a short verdict for the table. */
+interface Driver {
+  name: string;
+  produce(topic: string, transactions: number, size: number): Promise<void>;
+  fencing(topic: string): Promise<string>;
+  restore(topic: string, expected: number): Promise<string>;
+  group(topic: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+type Msg = { key: Buffer; value: Buffer };
+
+/** ~1 KB Avro-like binary: a few varints and short strings, then random bytes. */
+function messages(n: number): Msg[] {
+  return Array.from({ length: n }, (_, i) => ({
+    key: Buffer.from(`contact-${i}`),
+    value: Buffer.concat([
+      Buffer.from([2, i & 0x7f, 0x18]),
+      Buffer.from('user@example.com'),
+      randomBytes(1000),
+    ]),
+  }));
+}
+
+function argString(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? undefined : process.argv[i + 1];
+}
+
+/** A driver over the kafkajs API: kafkajs itself, or confluent's KafkaJS-compatible layer. */
+function kafkajsShaped(name: string, k: typeof kafkajs, brokers: string[], wrap: boolean): Driver {
+  const conf = <T extends object>(c: T) => (wrap ? { kafkaJS: c } : c) as T;
+  const kafka = new k.Kafka(conf({ clientId: 'bench-clients', brokers, logLevel: k.logLevel.NOTHING }));
+  const producer = (transactionalId: string) =>
+    kafka.producer(conf({ transactionalId, idempotent: true, maxInFlightRequests: 1 }));
+  const txSend = async (p: kafkajs.Producer, topic: string, batch: Msg[], commit: boolean) => {
+    const tx = await p.transaction();
+    await tx.send({ topic, messages: batch });
+    if (commit) await tx.commit();
+    else await tx.abort();
+  };
+  const readAll = async (topic: string, expected: number, groupId: string, commitAfter: boolean) => {
+    const consumer = kafka.consumer(
+      conf({ groupId, readUncommitted: false, fromBeginning: true, autoCommit: false }),
+    );
+    await consumer.connect();
+    await consumer.subscribe(wrap ? { topics: [topic] } : { topic, fromBeginning: true });
+    let count = 0;
+    const done = new Promise<void>((resolve) => {
+      void consumer.run({
+        ...(wrap ? {} : { autoCommit: false }),
+        eachMessage: async ({ partition, message }) => {
+          count++;
+          if (commitAfter)
+            await consumer.commitOffsets([
+              { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
+            ]);
+          if (count >= expected) resolve();
+        },
+      });
+    });
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, 30_000).unref());
+    await Promise.race([done, timeout]);
+    await consumer.disconnect();
+    return count;
+  };
+  return {
+    name,
+    async produce(topic, transactions, size) {
+      const p = producer(`bench-${randomUUID()}`);
+      await p.connect();
+      for (let t = 0; t < transactions; t++) await txSend(p, topic, messages(size), true);
+      await p.disconnect();
+    },
+    async fencing(topic) {
+      const id = `bench-fence-${randomUUID()}`;
+      const first = producer(id);
+      await first.connect();
+      await txSend(first, topic, messages(1), true);
+      const second = producer(id);
+      await second.connect();
+      await txSend(second, topic, messages(1), true);
+      const verdict = await txSend(first, topic, messages(1), true).then(
+        () => 'FAIL: the first instance still commits',
+        (e: Error) => `pass (${e.name}: ${e.message.slice(0, 60)})`,
+      );
+      await Promise.all([first.disconnect().catch(() => 0), second.disconnect()]);
+      return verdict;
+    },
+    async restore(topic, expected) {
+      const started = Date.now();
+      const count = await readAll(topic, expected, `bench-restore-${randomUUID()}`, false);
+      return count === expected
+        ? `pass (${expected} committed of ${expected * 2}, ${Date.now() - started} ms)`
+        : `FAIL: read ${count} of ${expected}`;
+    },
+    async group(topic) {
+      const groupId = `bench-group-${randomUUID()}`;
+      const first = await readAll(topic, 200, groupId, true);
+      const admin = kafka.admin();
+      await admin.connect();
+      const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
+      await admin.disconnect();
+      const committed = offsets[0].partitions.reduce((s, p) => s + Number(p.offset), 0);
+      return first === 200 && committed >= 200
+        ? `pass (committed after each message, up to offset ${committed})`
+        : `FAIL: read ${first}, committed ${committed}`;
+    },
+    async close() {},
+  };
+}
+
+/** A driver over @platformatic/kafka's own API (loaded from the scratch directory). */
+function platformatic(name: string, pk: Record<string, any>, brokers: string[]): Driver {
+  const base = { clientId: 'bench-clients', bootstrapBrokers: brokers };
+  const producer = (transactionalId: string) =>
+    new pk.Producer({ ...base, transactionalId, idempotent: true });
+  const txSend = async (p: any, topic: string, batch: Msg[], commit: boolean) => {
+    const tx = await p.beginTransaction();
+    await tx.send({ messages: batch.map((m) => ({ topic, key: m.key, value: m.value })) });
+    if (commit) await tx.commit();
+    else await tx.abort();
+  };
+  return {
+    name,
+    async produce(topic, transactions, size) {
+      const p = producer(`bench-${randomUUID()}`);
+      for (let t = 0; t < transactions; t++) await txSend(p, topic, messages(size), true);
+      await p.close();
+    },
+    async fencing(topic) {
+      const id = `bench-fence-${randomUUID()}`;
+      const first = producer(id);
+      await txSend(first, topic, messages(1), true);
+      const second = producer(id);
+      await txSend(second, topic, messages(1), true);
+      const verdict = await txSend(first, topic, messages(1), true).then(
+        () => 'FAIL: the first instance still commits',
+        (e: Error) => `pass (${e.name}: ${e.message.slice(0, 60)})`,
+      );
+      await Promise.all([first.close().catch(() => 0), second.close()]);
+      return verdict;
+    },
+    async restore(topic, expected) {
+      const started = Date.now();
+      const consumer = new pk.Consumer({ ...base, groupId: `bench-restore-${randomUUID()}` });
+      const stream = await consumer.consume({
+        topics: [topic],
+        mode: 'earliest',
+        autocommit: false,
+        isolationLevel: pk.FetchIsolationLevels.READ_COMMITTED,
+      });
+      let count = 0;
+      const done = new Promise<void>((resolve) => {
+        stream.on('data', () => {
+          if (++count >= expected) resolve();
+        });
+      });
+      await Promise.race([done, new Promise((r) => setTimeout(r, 30_000).unref())]);
+      await stream.close();
+      await consumer.close(true);
+      return count === expected
+        ? `pass (${expected} committed of ${expected * 2}, ${Date.now() - started} ms; end found by count, no end-of-log signal used)`
+        : `FAIL: read ${count} of ${expected}`;
+    },
+    async group() {
+      return 'not measured (no kafkajs-shaped API)';
+    },
+    async close() {},
+  };
+}
+
+async function main(): Promise<void> {
+  const transactions = numberArg('transactions', 20);
+  const size = numberArg('tx-size', 2000);
+  const dir = argString('clients-dir');
+  const stack = await resolveStack((l) => console.error(l));
+  const brokers = [...stack.info.brokers];
+  const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
+  await admin.connect();
+  const topicOf = async (name: string, partitions: number) => {
+    const topic = `bench-clients-${name}-${randomUUID().slice(0, 8)}`;
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }] });
+    return topic;
+  };
+
+  const drivers: Driver[] = [kafkajsShaped('kafkajs 2.2.4', kafkajs, brokers, false)];
+  const missing: string[] = [];
+  const load = (pkg: string) => {
+    const req = createRequire(path.join(path.resolve(dir ?? '.'), 'package.json'));
+    const manifest = path.join(path.resolve(dir ?? '.'), 'node_modules', pkg, 'package.json');
+    return { mod: req(pkg), version: JSON.parse(readFileSync(manifest, 'utf8')).version as string };
+  };
+  for (const [pkg, make] of [
+    ['@platformatic/kafka', (m: any, v: string) => platformatic(`@platformatic/kafka ${v}`, m, brokers)],
+    [
+      '@confluentinc/kafka-javascript',
+      (m: any, v: string) =>
+        kafkajsShaped(
+          `@confluentinc/kafka-javascript ${v} (librdkafka ${m.librdkafkaVersion})`,
+          m.KafkaJS,
+          brokers,
+          true,
+        ),
+    ],
+  ] as const) {
+    try {
+      if (!dir) throw new Error('no --clients-dir');
+      const { mod, version } = load(pkg);
+      drivers.push(make(mod, version));
+    } catch (error) {
+      missing.push(`${pkg}: not installed (${(error as Error).message.split('\n')[0]})`);
+    }
+  }
+
+  const rows: string[] = [];
+  for (const d of drivers) {
+    const row = async (): Promise<string> => {
+      const fence = await d.fencing(await topicOf('fence', 1));
+      const restoreTopic = await topicOf('restore', 1);
+      await writeCommittedAndAborted(brokers, restoreTopic);
+      const restore = await d.restore(restoreTopic, 200);
+      const group = await d.group(restoreTopic);
+      const topic = await topicOf('tp', 3);
+      await d.produce(topic, 1, size); // warm-up: connections, metadata, JIT
+      const cpu = process.cpuUsage();
+      const started = process.hrtime.bigint();
+      await d.produce(topic, transactions, size);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const used = process.cpuUsage(cpu);
+      const n = transactions * size;
+      const us = (used.user + used.system) / n;
+      return `| ${d.name} | ${Math.round(n / seconds)} | ${us.toFixed(1)} µs | ${fence} | ${restore} | ${group} |`;
+    };
+    rows.push(await row().catch((e: Error) => `| ${d.name} | error: ${e.message.slice(0, 120)} | | | | |`));
+    await d.close();
+  }
+  await admin.disconnect();
+  await stack.release();
+
+  record(
+    'clients',
+    [
+      '## Kafka clients side by side',
+      '',
+      `Command: \`npx tsx bench/clients.ts --clients-dir ${dir ?? '(none)'} --transactions ${transactions} --tx-size ${size}\` ` +
+        `(${stack.info.description}). Throughput: ${transactions} transactions of ${size} messages of ~1 KB ` +
+        `(binary values) on a 3-partition topic, after one warm-up transaction; CPU is this process's ` +
+        `(user + system, librdkafka's threads included) / messages.`,
+      '',
+      '| client | events/s | CPU per event | fencing of a 2nd instance | read_committed to the end past aborted transactions | consumer group, offsets committed after processing |',
+      '|---|---|---|---|---|---|',
+      ...rows,
+      ...(missing.length ? ['', ...missing.map((m) => `- ${m}`)] : []),
+    ].join('\n'),
+  );
+}
+
+/** 100 committed, 100 aborted, 100 committed, 100 aborted at the end (an instance killed mid-transaction). */
+async function writeCommittedAndAborted(brokers: string[], topic: string): Promise<void> {
+  const k = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING });
+  const p = k.producer({
+    transactionalId: `bench-restore-${randomUUID()}`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await p.connect();
+  for (const commit of [true, false, true, false]) {
+    const tx = await p.transaction();
+    await tx.send({ topic, messages: messages(100) });
+    if (commit) await tx.commit();
+    else await tx.abort();
+  }
+  await p.disconnect();
+}
+
+// A client whose check failed may keep sockets open (platformatic's producer after a failed
+// InitProducerId): the benchmark ends once it has recorded.
+runMain(() => main().then(() => process.exit(0)));
