@@ -258,6 +258,7 @@ export class CaptureEngine {
     intervalMs: number,
   ): Promise<void> {
     while (!signal.aborted) {
+      const started = Date.now();
       try {
         const s = await once();
         this.d.logger.debug({ ...s }, 'poll done');
@@ -265,7 +266,9 @@ export class CaptureEngine {
         if (!(error instanceof CdcError) || error.kind !== 'transient') throw error;
         this.d.logger.warn({ stream, err: error.message }, 'poll failed; retrying at the next interval');
       }
-      await sleep(intervalMs, signal);
+      // Polls start every interval (a poll that took longer is followed at once): the time a poll
+      // takes does not add to how late a change is seen.
+      await sleep(Math.max(0, intervalMs - (Date.now() - started)), signal);
     }
   }
 

@@ -301,7 +301,7 @@ export const configSchema = {
       env: 'STREAMS',
     },
     pollIntervalMs: {
-      doc: 'Time between two polls of a stream, in ms.',
+      doc: 'Time from the start of one poll of a stream to the start of the next, in ms (a poll that takes longer is followed at once).',
       format: 'positive-int',
       default: 30000,
       env: 'POLL_INTERVAL_MS',
