@@ -184,6 +184,11 @@ export function buildProgram(): Command {
       new Option('--changes-per-second <n>', 'live changes per second').argParser(nonNegative).default(5),
     )
     .addOption(
+      new Option('--latency-ms <ms>', "median delay of the simulator's answers, as Intercom's (0: none)")
+        .argParser(nonNegative)
+        .default(300),
+    )
+    .addOption(
       new Option('--duration-s <s>', 'stop by itself after this many seconds (0: run until Ctrl-C)')
         .argParser(natural)
         .default(0),

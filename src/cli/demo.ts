@@ -8,6 +8,7 @@ interface DemoFlags {
   contacts: number;
   changesPerSecond: number;
   durationS: number;
+  latencyMs: number;
 }
 
 /**
@@ -22,9 +23,16 @@ export async function demoCommand(flags: DemoFlags): Promise<number> {
     seed: 1,
     size: { contacts: flags.contacts },
     clock: { mode: 'real' },
+    // Answers take as long as Intercom's (a GET a few hundred ms, a search page longer, with a tail).
+    latency:
+      flags.latencyMs > 0
+        ? { ms: flags.latencyMs, p99Ms: flags.latencyMs * 4, searchMs: flags.latencyMs * 2 }
+        : null,
   });
   const stopLive = startLiveMutations(sim, { perSecond: flags.changesPerSecond });
-  say(`demo: simulator on ${sim.url}, ${flags.changesPerSecond} changes per second`);
+  say(
+    `demo: simulator on ${sim.url}, ${flags.changesPerSecond} changes per second, answers in about ${flags.latencyMs} ms`,
+  );
   const config = loadConfig({
     env: {
       KAFKA_BROKERS: stack.info.brokers.join(','),
