@@ -4,7 +4,9 @@ import { keyPartitioner, murmur2 } from '../../../src/kafka/partitioner';
 
 // kafkajs' own 64-bit implementation: the reference (it matches the Java client's test vectors).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const kafkajsMurmur2 = require('kafkajs/src/producer/partitioners/default/murmur2') as (key: Buffer) => number;
+const kafkajsMurmur2 = require('kafkajs/src/producer/partitioners/default/murmur2') as (
+  key: Buffer,
+) => number;
 
 function metadata(count: number): PartitionMetadata[] {
   return Array.from({ length: count }, (_, partitionId) => ({
