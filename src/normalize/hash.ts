@@ -43,19 +43,24 @@ interface KeyOrder {
   later: readonly string[];
 }
 
-/** Key orders met so far, by first key (a handful of shapes each); cleared when it grows past the cap. */
+/**
+ * Key orders met so far, by a summary of the keys (count, first, second and last key: most Intercom
+ * objects start with `type`, so the first key alone says little); each bucket holds a few shapes and
+ * replaces its oldest when full. The whole cache is cleared when it grows past its cap.
+ */
 const orders = new Map<string, KeyOrder[]>();
 let ordersHeld = 0;
 const MAX_ORDERS = 4096;
-const MAX_SHAPES_PER_FIRST_KEY = 16;
+const SHAPES_PER_BUCKET = 8;
 
 function orderOf(keys: string[]): KeyOrder {
-  let shapes = orders.get(keys[0]!);
+  const n = keys.length;
+  const bucket = `${n}\u0000${keys[0]!}\u0000${n > 1 ? keys[1]! : ''}\u0000${keys[n - 1]!}`;
+  let shapes = orders.get(bucket);
   if (shapes !== undefined) {
     next: for (const order of shapes) {
       const known = order.keys;
-      if (known.length !== keys.length) continue;
-      for (let i = 0; i < known.length; i++) if (known[i] !== keys[i]) continue next;
+      for (let i = 0; i < n; i++) if (known[i] !== keys[i]) continue next;
       return order;
     }
   }
@@ -71,11 +76,10 @@ function orderOf(keys: string[]): KeyOrder {
     ordersHeld = 0;
     shapes = undefined;
   }
-  if (shapes === undefined) orders.set(keys[0]!, (shapes = []));
-  if (shapes.length < MAX_SHAPES_PER_FIRST_KEY) {
-    shapes.push(order);
-    ordersHeld++;
-  }
+  if (shapes === undefined) orders.set(bucket, (shapes = []));
+  if (shapes.length >= SHAPES_PER_BUCKET) shapes.shift();
+  else ordersHeld++;
+  shapes.push(order);
   return order;
 }
 
