@@ -12,13 +12,22 @@ const PREVIEW_LIMIT = 100;
 export class MappingError extends CdcError {
   readonly path: string;
 
-  constructor(path: string, problem: string, value: unknown) {
+  constructor(
+    path: string,
+    private readonly problem: string,
+    private readonly value: unknown,
+  ) {
     super(`${path}: ${problem}, got ${preview(value)}`, {
       code: 'mapping_failed',
       kind: 'system',
       retriable: false,
     });
     this.path = path;
+  }
+
+  /** The same error for the field one step further out: `prefix` goes before the path. */
+  under(prefix: string): MappingError {
+    return new MappingError(prefix + this.path, this.problem, this.value);
   }
 }
 

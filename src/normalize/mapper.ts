@@ -1,9 +1,13 @@
 import { MappingError, SchemaError } from './errors';
 import { toEpochMillis } from './timestamp';
 
-/** Maps one JSON value found at `path` to the value its Avro type expects; throws MappingError. */
-type FieldMapper = (value: unknown, path: string) => unknown;
-type RecordMapper = (raw: unknown, path: string) => Record<string, unknown>;
+/**
+ * Maps one JSON value to the value its Avro type expects, or throws MappingError with the path of the
+ * bad field relative to this value ('' for the value itself, `.city`, `[2].id`). The path is spelled
+ * out only when a field fails: each record, array and map adds its step while the error passes out.
+ */
+type FieldMapper = (value: unknown) => unknown;
+type RecordMapper = (raw: unknown) => Record<string, unknown>;
 type Json = Record<string, unknown>;
 
 const compiled = new WeakMap<object, RecordMapper>();
@@ -32,7 +36,16 @@ export function mapRecord(recordSchema: object, raw: unknown, path: string): Rec
     mapper = compileType(recordSchema, '', new Map()) as RecordMapper;
     compiled.set(recordSchema, mapper);
   }
-  return mapper(raw, path);
+  try {
+    return mapper(raw);
+  } catch (error) {
+    throw error instanceof MappingError ? error.under(path) : error;
+  }
+}
+
+/** The error of a field one step inside: `step` (`.name`, `[3]`) goes before its path. */
+function inside(error: unknown, step: string): unknown {
+  return error instanceof MappingError ? error.under(step) : error;
 }
 
 /** Named types compiled so far, by full name: later references by name reuse them. */
@@ -57,7 +70,7 @@ function compileBase(schema: unknown, namespace: string, named: Named): FieldMap
   if (type === 'record') return compileRecord(node, namespace, named);
   if (type === 'array') return compileArray(compileType(node.items, namespace, named));
   if (type === 'map') return compileMap(compileType(node.values, namespace, named));
-  if (type === 'long' && node.logicalType === 'timestamp-millis') return toEpochMillis;
+  if (type === 'long' && node.logicalType === 'timestamp-millis') return (value) => toEpochMillis(value, '');
   if (typeof type === 'string' && PRIMITIVE_MAPPERS[type] !== undefined) return PRIMITIVE_MAPPERS[type];
   throw new SchemaError(`mapRecord: unsupported schema ${JSON.stringify(schema)}`);
 }
@@ -69,32 +82,55 @@ function compileRecord(schema: Json, namespace: string, named: Named): FieldMapp
   );
   const ownNamespace = name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : '';
   // Registered before the fields are compiled, so that the fields may refer to this record by name.
-  named.set(name, (value, path) => mapFields(value, path));
+  named.set(name, (value) => mapFields(value));
   const fields = (schema.fields as Json[]).map((field) => ({
     name: String(field.name),
     map: compileType(field.type, ownNamespace, named),
   }));
-  const mapFields = (value: unknown, path: string): Record<string, unknown> => {
-    if (!isJsonObject(value)) throw new MappingError(path, 'expected an object', value);
+  const mapFields = (value: unknown): Record<string, unknown> => {
+    if (!isJsonObject(value)) throw new MappingError('', 'expected an object', value);
     const out: Record<string, unknown> = {};
-    for (const field of fields) out[field.name] = field.map(value[field.name], `${path}.${field.name}`);
+    let i = 0;
+    try {
+      for (; i < fields.length; i++) {
+        const field = fields[i]!;
+        out[field.name] = field.map(value[field.name]);
+      }
+    } catch (error) {
+      throw inside(error, `.${fields[i]!.name}`);
+    }
     return out;
   };
   return mapFields;
 }
 
 function compileArray(items: FieldMapper): FieldMapper {
-  return (value, path) => {
-    if (!Array.isArray(value)) throw new MappingError(path, 'expected an array', value);
-    return value.map((item, index) => items(item, `${path}[${index}]`));
+  return (value) => {
+    if (!Array.isArray(value)) throw new MappingError('', 'expected an array', value);
+    const out = new Array<unknown>(value.length);
+    let i = 0;
+    try {
+      for (; i < value.length; i++) out[i] = items(value[i]);
+    } catch (error) {
+      throw inside(error, `[${i}]`);
+    }
+    return out;
   };
 }
 
 function compileMap(values: FieldMapper): FieldMapper {
-  return (value, path) => {
-    if (!isJsonObject(value)) throw new MappingError(path, 'expected an object', value);
+  return (value) => {
+    if (!isJsonObject(value)) throw new MappingError('', 'expected an object', value);
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) out[key] = values(value[key], `${path}.${key}`);
+    let current = '';
+    try {
+      for (const key of Object.keys(value)) {
+        current = key;
+        out[key] = values(value[key]);
+      }
+    } catch (error) {
+      throw inside(error, `.${current}`);
+    }
     return out;
   };
 }
@@ -109,9 +145,7 @@ function compileUnion(branches: unknown[], namespace: string, named: Named): Fie
   else if (others.every((branch) => typeof branch === 'string' && branch in SCALAR_BRANCH))
     base = scalarUnion(others as string[]);
   else throw new SchemaError(`mapRecord: unsupported union ${JSON.stringify(branches)}`);
-  return nullable
-    ? (value, path) => (value === null || value === undefined ? null : base(value, path))
-    : required(base);
+  return nullable ? (value) => (value === null || value === undefined ? null : base(value)) : required(base);
 }
 
 /** Which JSON type each scalar Avro branch takes. */
@@ -129,20 +163,19 @@ function scalarUnion(branches: string[]): FieldMapper {
     branches.map((branch) => [SCALAR_BRANCH[branch], PRIMITIVE_MAPPERS[branch]] as const),
   );
   const expected = `expected one of ${branches.join(', ')}`;
-  return (value, path) => {
+  return (value) => {
     const jsonType = typeof value;
     const mapper = byJsonType.get(jsonType as 'boolean' | 'number' | 'string');
-    if (mapper !== undefined) return mapper(value, path);
+    if (mapper !== undefined) return mapper(value);
     if (jsonType === 'object' && byJsonType.has('string')) return JSON.stringify(value);
-    throw new MappingError(path, expected, value);
+    throw new MappingError('', expected, value);
   };
 }
 
 function required(base: FieldMapper): FieldMapper {
-  return (value, path) => {
-    if (value === null || value === undefined)
-      throw new MappingError(path, 'required value is missing', value);
-    return base(value, path);
+  return (value) => {
+    if (value === null || value === undefined) throw new MappingError('', 'required value is missing', value);
+    return base(value);
   };
 }
 
@@ -150,34 +183,34 @@ const INTEGER = /^[+-]?\d+$/;
 const DECIMAL = /^[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 const INT32 = 2 ** 31;
 
-function toLong(value: unknown, path: string): number {
+function toLong(value: unknown): number {
   const n = typeof value === 'string' && INTEGER.test(value) ? Number(value) : value;
   if (typeof n === 'number' && Number.isSafeInteger(n)) return n;
-  throw new MappingError(path, 'expected an integer (long)', value);
+  throw new MappingError('', 'expected an integer (long)', value);
 }
 
-function toInt(value: unknown, path: string): number {
-  const n = toLong(value, path);
-  if (n < -INT32 || n >= INT32) throw new MappingError(path, 'expected a 32-bit integer (int)', value);
+function toInt(value: unknown): number {
+  const n = toLong(value);
+  if (n < -INT32 || n >= INT32) throw new MappingError('', 'expected a 32-bit integer (int)', value);
   return n;
 }
 
-function toDouble(value: unknown, path: string): number {
+function toDouble(value: unknown): number {
   const n = typeof value === 'string' && DECIMAL.test(value) ? Number(value) : value;
   if (typeof n === 'number' && Number.isFinite(n)) return n;
-  throw new MappingError(path, 'expected a number (double)', value);
+  throw new MappingError('', 'expected a number (double)', value);
 }
 
-function toBoolean(value: unknown, path: string): boolean {
+function toBoolean(value: unknown): boolean {
   if (typeof value === 'boolean') return value;
   if (value === 'true' || value === 'false') return value === 'true';
-  throw new MappingError(path, 'expected a boolean', value);
+  throw new MappingError('', 'expected a boolean', value);
 }
 
-function toAvroString(value: unknown, path: string): string {
+function toAvroString(value: unknown): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
-  throw new MappingError(path, 'expected a string', value);
+  throw new MappingError('', 'expected a string', value);
 }
 
 const PRIMITIVE_MAPPERS: Record<string, FieldMapper> = {
