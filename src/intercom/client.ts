@@ -1,6 +1,7 @@
 import type { AxiosInstance } from 'axios';
 import { CdcError } from '../errors';
 import { silentLogger, type Logger } from '../observability/logger';
+import { sleep } from '../sleep';
 import type { TokenProvider } from './auth/token';
 import { failureOf } from './failure';
 import {
@@ -45,7 +46,7 @@ export interface IntercomClientOptions {
   /** Upper bound of the jitter added to waits for a rate-limit reset. Default 250 ms. */
   rateLimitJitterMs?: number;
   /** Companies scroll behaviour (restarts, waits for a busy scroll). */
-  scroll?: Omit<ScrollOptions, 'sleep' | 'maxPages'>;
+  scroll?: Omit<ScrollOptions, 'sleep' | 'maxPages' | 'random'>;
   /** Pages one walk may take when no `total_count` bounds it. */
   maxPages?: number;
   logger?: Logger;
@@ -75,8 +76,6 @@ export interface ReadOptions {
   priority?: Priority;
 }
 
-const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** A page style whose requests all carry the walk's priority. */
 function withPriority(style: PageStyle, opts?: ReadOptions): PageStyle {
   const priority = opts?.priority;
@@ -101,6 +100,7 @@ export class IntercomClient {
   /** Admission of every request: priorities and the bound on requests in flight. */
   readonly scheduler: RequestScheduler;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
   private readonly fetchJson = (request: PageRequest): Promise<JsonObject> =>
     this.send<JsonObject>(request) as Promise<JsonObject>;
 
@@ -108,7 +108,8 @@ export class IntercomClient {
     const now = opts.clock ?? Date.now;
     const random = opts.random ?? Math.random;
     const observer = opts.observer ?? {};
-    this.sleep = opts.sleep ?? realSleep;
+    this.sleep = opts.sleep ?? ((ms) => sleep(ms));
+    this.random = random;
     const limiter = new RateLimiter({
       now,
       sleep: this.sleep,
@@ -232,6 +233,7 @@ export class IntercomClient {
       ...this.opts.scroll,
       maxPages: this.opts.maxPages,
       sleep: this.sleep,
+      random: this.random,
     });
   }
 

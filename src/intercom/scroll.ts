@@ -1,3 +1,4 @@
+import { retry } from '../retry';
 import { IntercomError } from './errors';
 import { PageGuard, pageOf, type FetchJson, type JsonObject, type Page } from './pagination';
 import { routeOf } from './route';
@@ -11,10 +12,12 @@ export interface ScrollOptions {
   busyWaitMs?: number;
   maxPages?: number;
   sleep: (ms: number) => Promise<void>;
+  /** Returns [0, 1); draws the jitter of the waits. Default Math.random. */
+  random?: () => number;
 }
 
 /** Opening a scroll while another one of the app is open answers 400 (INTERCOM.md: one scroll per app). */
-function isScrollBusy(error: unknown): boolean {
+function isScrollBusy(error: unknown): error is IntercomError {
   return error instanceof IntercomError && (error.status === 400 || error.status === 409);
 }
 
@@ -23,15 +26,41 @@ function isScrollLost(error: unknown): boolean {
   return error instanceof IntercomError && error.kind !== 'config' && !error.code.startsWith('pagination_');
 }
 
+/**
+ * Opens the scroll; while another scroll of the app is open, waits (full-jitter backoff from
+ * `busyWaitMs`, up to four times that) at most `busyRetries` times, then throws Intercom's answer.
+ */
 async function openScroll(fetch: FetchJson, path: string, opts: ScrollOptions): Promise<JsonObject> {
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      return await fetch({ method: 'GET', path });
-    } catch (error) {
-      if (!isScrollBusy(error) || attempt >= (opts.busyRetries ?? 5)) throw error;
-      await opts.sleep(opts.busyWaitMs ?? 15_000);
-    }
+  const waitMs = opts.busyWaitMs ?? 15_000;
+  try {
+    return await retry(
+      () =>
+        fetch({ method: 'GET', path }).catch((error: unknown) => {
+          throw isScrollBusy(error) ? scrollBusy(error) : error;
+        }),
+      {
+        policy: { minMs: waitMs, maxMs: 4 * waitMs, retries: opts.busyRetries ?? 5 },
+        sleep: opts.sleep,
+        random: opts.random,
+      },
+    );
+  } catch (error) {
+    throw error instanceof IntercomError && error.code === SCROLL_BUSY ? error.cause : error;
   }
+}
+
+const SCROLL_BUSY = 'scroll_busy';
+
+/** A busy scroll is worth waiting for: the other one expires after about a minute. */
+function scrollBusy(error: IntercomError): IntercomError {
+  return new IntercomError(`another scroll of the app is open: ${error.message}`, {
+    code: SCROLL_BUSY,
+    kind: 'transient',
+    status: error.status,
+    route: error.route,
+    requestId: error.requestId,
+    cause: error,
+  });
 }
 
 /**
@@ -41,7 +70,7 @@ async function openScroll(fetch: FetchJson, path: string, opts: ScrollOptions): 
  *   a page). Any failure of a continuation, the documented "500: restart the scroll" included,
  *   restarts from the beginning, at most `maxRestarts` times; the first page after a restart carries
  *   `restarted: true`. Nothing is deduplicated: the caller diffs.
- * - Opening while another scroll is open (400) waits `busyWaitMs`, at most `busyRetries` times.
+ * - Opening while another scroll is open (400) waits (backoff from `busyWaitMs`), at most `busyRetries` times.
  * - Config failures and pagination guards end the walk at once. The scroll parameter is never exposed.
  */
 export async function* walkScroll<T>(
