@@ -23,6 +23,14 @@ import { restoreState, type StateStore } from './kafka/state-store';
 import { ensureTopics, topicNames, topicSpecs, type TopicNames } from './kafka/topics';
 import { AvroCodec } from './kafka/wire';
 import { loadStreamSchemas, type StreamName } from './normalize';
+import { SinkRunner, type RunnerResult, type SinkTopics } from './sink';
+import {
+  ContactApplier,
+  ContactHandler,
+  attributeMapping,
+  type ContactResult,
+  type ContactUpsert,
+} from './sink/contacts';
 
 /** The Intercom client from configuration; a missing token is a config error naming the settings. */
 export function createIntercomClient(
@@ -135,6 +143,63 @@ export function createKafka(config: Config, logger: Logger, tuning: KafkaTuning 
     },
   };
   return new Kafka(cfg);
+}
+
+/** What became of one input record of the contact sink. */
+export type SinkResult = ContactResult | RunnerResult;
+
+/** Topic names of the contact sink from configuration (defaults under the topic prefix). */
+export function sinkTopics(config: Config): SinkTopics {
+  const prefix = config.kafka.topicPrefix;
+  return {
+    input: config.sink.contacts.topic,
+    dlq: config.sink.contacts.dlqTopic || `${prefix}._sink_contacts_dlq`,
+    state: `${prefix}._sink_contacts_state`,
+  };
+}
+
+/**
+ * The contact sink from configuration: the generic runner around the contact handler, on a given
+ * Intercom client (`run` passes the capture's client so that both share one rate-limit budget; `sink
+ * contacts` passes its own).
+ */
+export function buildContactSink(
+  config: Config,
+  logger: Logger,
+  client: IntercomClient,
+  options: {
+    kafka?: Kafka;
+    onRecord?: (result: SinkResult) => void;
+    onReady?: () => void;
+    backoffMs?: { min: number; max: number };
+  } = {},
+): SinkRunner<ContactUpsert, ContactResult> {
+  const s = config.sink.contacts;
+  const handler = new ContactHandler(new ContactApplier(client, s.defaultRole as 'user' | 'lead'), {
+    attributes: attributeMapping(s.attributes),
+    unmapped: s.unmappedAttributes as 'reject' | 'ignore',
+  });
+  return new SinkRunner({
+    name: 'contact',
+    kafka: options.kafka ?? createKafka(config, logger),
+    handler,
+    input: {
+      format: s.format as 'avro' | 'json',
+      registry: s.format === 'avro' ? createRegistry(config).client : undefined,
+      setting: 'SINK_CONTACTS_FORMAT',
+    },
+    topics: sinkTopics(config),
+    topicSetting: { key: 'sink.contacts.topic', env: 'SINK_CONTACTS_TOPIC' },
+    groupId: s.groupId || `${config.connector.name}-sink-contacts`,
+    concurrency: s.concurrency,
+    sessionTimeoutMs: s.sessionTimeoutMs,
+    tolerance: config.errors.tolerance as 'all' | 'none',
+    replicationFactor: config.kafka.replicationFactor,
+    logger: logger.child({ module: 'sink' }),
+    onRecord: options.onRecord,
+    onReady: options.onReady,
+    backoffMs: options.backoffMs,
+  });
 }
 
 /** The registry client; `onRetry` hears of each wait while the registry is unreachable (see Registry). */
