@@ -20,9 +20,17 @@ import { kafkaError } from './kafka/errors';
 import { TransactionalPublisher, type Compression } from './kafka/publisher';
 import { Registry, type RegistrySettings } from './kafka/registry';
 import { restoreState, type StateStore } from './kafka/state-store';
-import { ensureTopics, topicNames, topicSpecs, type TopicNames } from './kafka/topics';
+import {
+  ensureTopics,
+  subjectsOf,
+  topicNames,
+  topicSpecs,
+  transactionalId,
+  type TopicNames,
+} from './kafka/topics';
 import { AvroCodec } from './kafka/wire';
-import { loadStreamSchemas, type StreamName } from './normalize';
+import { loadStreamSchemas } from './normalize';
+import type { StreamName } from './streams';
 import { SinkRunner, type RunnerResult, type SinkTopics } from './sink';
 import {
   ContactApplier,
@@ -246,8 +254,9 @@ export async function registerCodecs(
   for (const stream of streams) {
     const schemas = loadStreamSchemas(stream);
     const topic = topics.events(stream);
-    const keyId = await registry.registerSubject(`${topic}-key`, schemas.key);
-    const valueId = await registry.registerSubject(`${topic}-value`, schemas.value);
+    const subjects = subjectsOf(topic);
+    const keyId = await registry.registerSubject(subjects.key, schemas.key);
+    const valueId = await registry.registerSubject(subjects.value, schemas.value);
     codecs.set(stream, {
       stream,
       topic,
@@ -282,8 +291,8 @@ export interface AppOptions {
   registry?: Registry;
   /** Codecs registered by an earlier start in this process (no registry call then). */
   codecs?: Map<StreamName, StreamCodec>;
-  /** Appended to the transactional id: a backfill runs beside the running instance without fencing it. */
-  transactionalSuffix?: string;
+  /** A transactional id of its own: a backfill runs beside the running instance without fencing it. */
+  role?: 'backfill';
   /** Told of each CONCURRENT_TRANSACTIONS retry of the producer (a metric). */
   onConcurrentTransactionRetry?: () => void;
 }
@@ -328,7 +337,7 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
 
   const publisher = new TransactionalPublisher(
     kafka,
-    `${config.connector.name}-${workspaceId}${options.transactionalSuffix ?? ''}`,
+    transactionalId(config.connector.name, workspaceId, options.role),
     { onResult: options.transactions, compression: config.kafka.compression as Compression },
   );
   await publisher.connect();

@@ -1,6 +1,6 @@
 import { buildApp, type App } from '../../../src/app';
 import type { StreamName } from '../../../src/normalize';
-import { STREAMS } from '../../../src/normalize';
+import { STREAMS } from '../../../src/streams';
 import { startSimulator, type RunningSimulator, type SimStream } from '../../../src/sim';
 import { byId, readTopics, testConfig, type DecodedEvent } from './harness';
 import { silentLogger } from '../../../src/observability/logger';

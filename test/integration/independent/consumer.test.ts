@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { buildApp } from '../../../src/app';
-import { STREAMS } from '../../../src/normalize';
+import { STREAMS } from '../../../src/streams';
 import { silentLogger } from '../../../src/observability/logger';
 import { startSimulator, type RunningSimulator, type SimStream } from '../../../src/sim';
 import { stackEnv } from '../../stack/env';
