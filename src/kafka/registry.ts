@@ -28,6 +28,8 @@ export interface RegistrySettings {
   /** Told before each wait (logs). */
   onRetry?: (e: { subject: string; attempt: number; delayMs: number; error: Error }) => void;
   sleep?: (ms: number) => Promise<void>;
+  /** The clock of that deadline (tests); default Date.now. */
+  clock?: () => number;
 }
 
 const DEFAULT_RETRY_FOR_MS = 10 * 60_000;
@@ -136,6 +138,7 @@ export class Registry {
       return await retry(() => this.registerOnce(subject, schema), {
         policy: { minMs: 1_000, maxMs: 30_000, deadlineMs: retryFor },
         sleep: this.settings.sleep,
+        clock: this.settings.clock,
         onRetry: ({ attempt, delayMs, error }) =>
           this.settings.onRetry?.({ subject, attempt, delayMs, error }),
       });
