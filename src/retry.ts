@@ -57,8 +57,9 @@ export function isRetriable(error: unknown): error is CdcError {
 /**
  * Calls `fn` (with the 1-based attempt number) until it resolves. Contract:
  * - a failure that is not {@link isRetriable} is thrown at once, as is;
- * - a retriable one is retried after {@link backoffDelay}, unless the policy's retries are spent, the
- *   wait would end past the deadline, or the signal aborted: then the last error is thrown, as is;
+ * - a retriable one is retried after its `retryAfterMs` when it has one, else after {@link backoffDelay},
+ *   unless the policy's retries are spent, the wait would end past the deadline, or the signal aborted:
+ *   then the last error is thrown, as is;
  * - `onRetry` is told before each wait. `fn` never runs after the signal aborted.
  */
 export async function retry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
@@ -73,7 +74,7 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, options: Ret
     } catch (error) {
       if (!isRetriable(error) || signal?.aborted) throw error;
       if (attempt > (policy.retries ?? Infinity)) throw error;
-      const delayMs = backoffDelay(attempt, policy, random);
+      const delayMs = error.retryAfterMs ?? backoffDelay(attempt, policy, random);
       if (clock() + delayMs >= deadline) throw error;
       options.onRetry?.({ attempt, delayMs, error });
       await sleep(delayMs, signal);

@@ -46,7 +46,7 @@ export interface IntercomClientOptions {
   /** Upper bound of the jitter added to waits for a rate-limit reset. Default 250 ms. */
   rateLimitJitterMs?: number;
   /** Companies scroll behaviour (restarts, waits for a busy scroll). */
-  scroll?: Omit<ScrollOptions, 'sleep' | 'maxPages' | 'random'>;
+  scroll?: Omit<ScrollOptions, 'sleep' | 'maxPages'>;
   /** Pages one walk may take when no `total_count` bounds it. */
   maxPages?: number;
   logger?: Logger;
@@ -100,7 +100,6 @@ export class IntercomClient {
   /** Admission of every request: priorities and the bound on requests in flight. */
   readonly scheduler: RequestScheduler;
   private readonly sleep: (ms: number) => Promise<void>;
-  private readonly random: () => number;
   private readonly fetchJson = (request: PageRequest): Promise<JsonObject> =>
     this.send<JsonObject>(request) as Promise<JsonObject>;
 
@@ -109,7 +108,6 @@ export class IntercomClient {
     const random = opts.random ?? Math.random;
     const observer = opts.observer ?? {};
     this.sleep = opts.sleep ?? ((ms) => sleep(ms));
-    this.random = random;
     const limiter = new RateLimiter({
       now,
       sleep: this.sleep,
@@ -233,7 +231,6 @@ export class IntercomClient {
       ...this.opts.scroll,
       maxPages: this.opts.maxPages,
       sleep: this.sleep,
-      random: this.random,
     });
   }
 

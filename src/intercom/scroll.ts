@@ -12,8 +12,6 @@ export interface ScrollOptions {
   busyWaitMs?: number;
   maxPages?: number;
   sleep: (ms: number) => Promise<void>;
-  /** Returns [0, 1); draws the jitter of the waits. Default Math.random. */
-  random?: () => number;
 }
 
 /** Opening a scroll while another one of the app is open answers 400 (INTERCOM.md: one scroll per app). */
@@ -27,8 +25,8 @@ function isScrollLost(error: unknown): boolean {
 }
 
 /**
- * Opens the scroll; while another scroll of the app is open, waits (full-jitter backoff from
- * `busyWaitMs`, up to four times that) at most `busyRetries` times, then throws Intercom's answer.
+ * Opens the scroll; while another scroll of the app is open, waits `busyWaitMs` (long enough for an
+ * idle scroll to expire) at most `busyRetries` times, then throws Intercom's answer.
  */
 async function openScroll(fetch: FetchJson, path: string, opts: ScrollOptions): Promise<JsonObject> {
   const waitMs = opts.busyWaitMs ?? 15_000;
@@ -36,13 +34,9 @@ async function openScroll(fetch: FetchJson, path: string, opts: ScrollOptions): 
     return await retry(
       () =>
         fetch({ method: 'GET', path }).catch((error: unknown) => {
-          throw isScrollBusy(error) ? scrollBusy(error) : error;
+          throw isScrollBusy(error) ? scrollBusy(error, waitMs) : error;
         }),
-      {
-        policy: { minMs: waitMs, maxMs: 4 * waitMs, retries: opts.busyRetries ?? 5 },
-        sleep: opts.sleep,
-        random: opts.random,
-      },
+      { policy: { minMs: waitMs, maxMs: waitMs, retries: opts.busyRetries ?? 5 }, sleep: opts.sleep },
     );
   } catch (error) {
     throw error instanceof IntercomError && error.code === SCROLL_BUSY ? error.cause : error;
@@ -51,11 +45,12 @@ async function openScroll(fetch: FetchJson, path: string, opts: ScrollOptions): 
 
 const SCROLL_BUSY = 'scroll_busy';
 
-/** A busy scroll is worth waiting for: the other one expires after about a minute. */
-function scrollBusy(error: IntercomError): IntercomError {
+/** A busy scroll is worth waiting for: the other one expires after about a minute (`waitMs`). */
+function scrollBusy(error: IntercomError, waitMs: number): IntercomError {
   return new IntercomError(`another scroll of the app is open: ${error.message}`, {
     code: SCROLL_BUSY,
     kind: 'transient',
+    retryAfterMs: waitMs,
     status: error.status,
     route: error.route,
     requestId: error.requestId,
@@ -70,7 +65,7 @@ function scrollBusy(error: IntercomError): IntercomError {
  *   a page). Any failure of a continuation, the documented "500: restart the scroll" included,
  *   restarts from the beginning, at most `maxRestarts` times; the first page after a restart carries
  *   `restarted: true`. Nothing is deduplicated: the caller diffs.
- * - Opening while another scroll is open (400) waits (backoff from `busyWaitMs`), at most `busyRetries` times.
+ * - Opening while another scroll is open (400) waits `busyWaitMs`, at most `busyRetries` times.
  * - Config failures and pagination guards end the walk at once. The scroll parameter is never exposed.
  */
 export async function* walkScroll<T>(

@@ -140,6 +140,17 @@ describe('retry, its policy', () => {
     expect(o).toMatchObject({ calls: 1, thrown: error });
   });
 
+  it('waits what the error says a retry needs (retryAfterMs) instead of its backoff', async () => {
+    const lock = new CdcError('another scroll is open', {
+      code: 'scroll_busy',
+      kind: 'transient',
+      retryAfterMs: 61_000,
+    });
+    expect((await outcome(lock, 2)).waits).toEqual([61_000, 61_000]);
+    const deadline = virtual({ policy: { minMs: 100, maxMs: 1_000, deadlineMs: 60_000 } });
+    expect(await outcome(lock, 2, deadline)).toMatchObject({ calls: 1, thrown: lock, waits: [] });
+  });
+
   it('tells onRetry the attempt, the wait and the error before each wait', async () => {
     const seen: { attempt: number; delayMs: number; code: string }[] = [];
     const options = virtual({
