@@ -23,4 +23,11 @@ export class AvroCodec {
     body.copy(out, 5);
     return out;
   }
+
+  /** Why a value does not fit the schema: the paths of the bad fields (empty when it fits). */
+  problems(value: unknown): string[] {
+    const paths: string[] = [];
+    this.type.isValid(value, { errorHook: (path) => paths.push(path.join('.')) });
+    return paths;
+  }
 }
