@@ -4,7 +4,9 @@ import type { AvroCodec } from '../kafka/wire';
 import {
   assertSafeJson,
   buildEnvelope,
+  canonicalJson,
   contentHash,
+  hashOfCanonical,
   mapRecord,
   stringifyDeep,
   toEpochMillis,
@@ -43,7 +45,15 @@ export const MAX_EVENT_BYTES = 1_000_000;
 
 /** An object read from Intercom, with the two values the diff needs, or why they could not be read. */
 export type Reading =
-  | { ok: true; id: string; object: Record<string, unknown>; updatedAtMs: number | null; hash: string }
+  | {
+      ok: true;
+      id: string;
+      object: Record<string, unknown>;
+      updatedAtMs: number | null;
+      hash: string;
+      /** The object's canonical JSON (keys sorted at every depth): the event's `raw`. */
+      json: string;
+    }
   | { ok: false; id: string; object: unknown; error: Error };
 
 /**
@@ -67,13 +77,16 @@ export function read(
 }
 
 /**
- * A reading whose hash is computed when first asked for: the diff needs it only when `updated_at`
- * cannot decide, and a copy that is fetched again (a conversation for its parts) never needs it. The
- * object passed the safety check, so hashing it cannot fail.
+ * A reading whose hash and JSON are computed when first asked for: the diff needs the hash only when
+ * `updated_at` cannot decide or the state records it, and a copy that is fetched again (a
+ * conversation for its parts) needs neither. The canonical JSON is written once for both the hash and
+ * `raw` (unless the stream's hash leaves fields out). The object passed the safety check, so neither
+ * can fail.
  */
 class GoodReading {
   readonly ok = true as const;
   private memo: string | undefined;
+  private text: string | undefined;
 
   constructor(
     readonly id: string,
@@ -83,8 +96,13 @@ class GoodReading {
   ) {}
 
   get hash(): string {
-    this.memo ??= contentHash(this.omits ? omit(this.object, this.omits) : this.object);
+    this.memo ??= this.omits ? contentHash(omit(this.object, this.omits)) : hashOfCanonical(this.json);
     return this.memo;
+  }
+
+  get json(): string {
+    this.text ??= canonicalJson(this.object);
+    return this.text;
   }
 }
 
@@ -110,6 +128,8 @@ export function changeEvent(
     object: Record<string, unknown>;
     updatedAtMs: number | null;
     prevUpdatedAtMs: number | null;
+    /** The object's JSON for `raw`, asked for only when raw capture is on. */
+    json: () => string;
   },
   tsMs: number,
 ): Emitted {
@@ -120,7 +140,7 @@ export function changeEvent(
       tsMs,
       source: source(s, codec, change.op === 'r', change.updatedAtMs, change.prevUpdatedAtMs),
       after,
-      raw: s.includeRaw ? JSON.stringify(change.object) : null,
+      raw: s.includeRaw ? change.json() : null,
     });
     const message = { key: codec.key.encode({ id: change.id }), value: codec.value.encode(envelope) };
     const bytes = message.key.length + message.value.length;

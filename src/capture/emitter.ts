@@ -105,6 +105,7 @@ export class StreamEmitter {
         object: reading.object,
         updatedAtMs: reading.updatedAtMs,
         prevUpdatedAtMs: prevU,
+        json: () => reading.json,
       },
       this.d.clock(),
     );

@@ -322,7 +322,7 @@ export const configSchema = {
     },
   },
   includeRaw: {
-    doc: 'Put the original JSON of each object into the event (`raw`).',
+    doc: 'Put the JSON of each object, every field as the API returned it, into the event (`raw`; keys sorted).',
     format: Boolean,
     default: true,
     env: 'INCLUDE_RAW',

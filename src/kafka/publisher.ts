@@ -3,6 +3,7 @@ import { CompressionCodecs, CompressionTypes, type Kafka, type Message, type Pro
 import { compressFrame as lz4Compress, decompressFrame as lz4Decompress } from 'lz4-napi';
 import { CdcError } from '../errors';
 import { kafkaError } from './errors';
+import { keyPartitioner } from './partitioner';
 
 /** The record-batch compressions the publisher offers (config `kafka.compression`). */
 export const COMPRESSIONS = ['none', 'gzip', 'lz4', 'zstd'] as const;
@@ -70,6 +71,8 @@ export class TransactionalPublisher {
       maxInFlightRequests: 1,
       transactionTimeout: 60_000,
       allowAutoTopicCreation: false,
+      // The default partitioner's choice, computed without kafkajs' 64-bit Long arithmetic.
+      createPartitioner: keyPartitioner,
     });
   }
 

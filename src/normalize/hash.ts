@@ -16,15 +16,76 @@ export function canonicalJson(value: unknown): string {
  * state keeps it for objects without a reliable `updated_at` (admins, teams, tags).
  */
 export function contentHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('base64url');
+  return hashOfCanonical(canonicalJson(value));
+}
+
+/** The content hash of a value whose canonical JSON is `canonical` (to hash JSON already written). */
+export function hashOfCanonical(canonical: string): string {
+  return createHash('sha256').update(canonical).digest('base64url');
 }
 
 /** Keys that JSON.stringify would write as they are (the common case), to skip escaping them. */
 const PLAIN_KEY = /^[A-Za-z0-9_$.-]*$/;
 
+function quote(key: string): string {
+  return PLAIN_KEY.test(key) ? `"${key}":` : `${JSON.stringify(key)}:`;
+}
+
 /**
- * Canonical JSON by string concatenation (V8 joins ropes cheaply), keys sorted once per object and
- * quoted without JSON.stringify when they need no escaping. Same output as sorting and stringifying.
+ * The sorted order of one list of keys, with each key already quoted (`"key":`, and `,"key":` for a
+ * key after the first), so that objects of one shape (every contact of a page has the same keys in
+ * the same order) are sorted and quoted once.
+ */
+interface KeyOrder {
+  keys: readonly string[];
+  sorted: readonly string[];
+  first: readonly string[];
+  later: readonly string[];
+}
+
+/**
+ * Key orders met so far, by a summary of the keys (count, first, second and last key: most Intercom
+ * objects start with `type`, so the first key alone says little); each bucket holds a few shapes and
+ * replaces its oldest when full. The whole cache is cleared when it grows past its cap.
+ */
+const orders = new Map<string, KeyOrder[]>();
+let ordersHeld = 0;
+const MAX_ORDERS = 4096;
+const SHAPES_PER_BUCKET = 8;
+
+function orderOf(keys: string[]): KeyOrder {
+  const n = keys.length;
+  const bucket = `${n}\u0000${keys[0]!}\u0000${n > 1 ? keys[1]! : ''}\u0000${keys[n - 1]!}`;
+  let shapes = orders.get(bucket);
+  if (shapes !== undefined) {
+    next: for (const order of shapes) {
+      const known = order.keys;
+      for (let i = 0; i < n; i++) if (known[i] !== keys[i]) continue next;
+      return order;
+    }
+  }
+  const sorted = keys.slice().sort();
+  const order: KeyOrder = {
+    keys,
+    sorted,
+    first: sorted.map(quote),
+    later: sorted.map((key) => `,${quote(key)}`),
+  };
+  if (ordersHeld >= MAX_ORDERS) {
+    orders.clear();
+    ordersHeld = 0;
+    shapes = undefined;
+  }
+  if (shapes === undefined) orders.set(bucket, (shapes = []));
+  if (shapes.length >= SHAPES_PER_BUCKET) shapes.shift();
+  else ordersHeld++;
+  shapes.push(order);
+  return order;
+}
+
+/**
+ * Canonical JSON by string concatenation (V8 joins ropes cheaply), with each shape of object sorted
+ * and its keys quoted once (orderOf). Same output as sorting every object's keys and stringifying.
  */
 function write(value: unknown): string | undefined {
   if (value === null) return 'null';
@@ -45,24 +106,20 @@ function write(value: unknown): string | undefined {
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function')
     return write((value as { toJSON(): unknown }).toJSON());
   if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) {
-      if (i > 0) out += ',';
-      out += write(value[i]) ?? 'null';
-    }
+    if (value.length === 0) return '[]';
+    let out = `[${write(value[0]) ?? 'null'}`;
+    for (let i = 1; i < value.length; i++) out += `,${write(value[i]) ?? 'null'}`;
     return `${out}]`;
   }
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).sort();
-  let out = '{';
-  let first = true;
-  for (const key of keys) {
-    const text = write(record[key]);
+  const keys = Object.keys(record);
+  if (keys.length === 0) return '{}';
+  const { sorted, first, later } = orderOf(keys);
+  let out = '';
+  for (let i = 0; i < sorted.length; i++) {
+    const text = write(record[sorted[i]!]);
     if (text === undefined) continue;
-    if (!first) out += ',';
-    first = false;
-    out += PLAIN_KEY.test(key) ? `"${key}":` : `${JSON.stringify(key)}:`;
-    out += text;
+    out += out === '' ? `{${first[i]}${text}` : `${later[i]}${text}`;
   }
-  return `${out}}`;
+  return out === '' ? '{}' : `${out}}`;
 }

@@ -2,7 +2,7 @@
  * reading the schema files once. */
 export { MappingError, SchemaError } from './errors';
 export { MILLIS_THRESHOLD, toEpochMillis } from './timestamp';
-export { canonicalJson, contentHash } from './hash';
+export { canonicalJson, contentHash, hashOfCanonical } from './hash';
 export { defaultSchemasDir, loadStreamSchemas, schemaNamespace } from './schemas';
 export type { StreamName, StreamSchemas } from './schemas';
 export { mapRecord } from './mapper';

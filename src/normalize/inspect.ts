@@ -30,7 +30,29 @@ export class UnsafeObjectError extends CdcError {
  * Unicode text, naming the first such field under `path`.
  */
 export function assertSafeJson(value: unknown, path: string, maxDepth = MAX_DEPTH): void {
-  // Every object read runs through here: a field's path is only spelled out for the error.
+  // Every object read runs through here: the common case (a safe object) is checked without
+  // allocating; the walk that can name the bad field runs only when there is one.
+  if (isSafe(value, 0, maxDepth)) return;
+  findUnsafe(value, path, maxDepth);
+}
+
+/** Whether assertSafeJson would pass: recursion stops at `maxDepth`, so it cannot overflow the stack. */
+function isSafe(value: unknown, depth: number, maxDepth: number): boolean {
+  if (typeof value === 'string') return wellFormed(value);
+  if (typeof value !== 'object' || value === null) return true;
+  if (depth >= maxDepth) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!isSafe(value[i], depth + 1, maxDepth)) return false;
+    return true;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record))
+    if (!wellFormed(key) || !isSafe(record[key], depth + 1, maxDepth)) return false;
+  return true;
+}
+
+/** Throws the {@link UnsafeObjectError} of the first bad field, walking with an explicit stack. */
+function findUnsafe(value: unknown, path: string, maxDepth: number): void {
   const stack: Node[] = [{ value, depth: 0 }];
   while (stack.length > 0) {
     const node = stack.pop()!;

@@ -1,3 +1,4 @@
+import { canonicalJson } from '../../../src/normalize';
 import type { RunningSimulator, SimStream } from '../../../src/sim';
 import { connectorEnv, startCli, waitMs, type Running } from '../../stack/cli';
 import { freePort, waitReady } from '../../stack/env';
@@ -26,7 +27,7 @@ function behind(sim: RunningSimulator, events: DecodedEvent[], prefix: string): 
   for (const stream of ['contacts', 'admins'] as const) {
     for (const id of sim.truth.ids(stream)) {
       const raw = latest.get(`${prefix}.${stream}/${id}`);
-      if (!raw || JSON.stringify(JSON.parse(raw)) !== JSON.stringify(sim.truth.get(stream, id)))
+      if (!raw || canonicalJson(JSON.parse(raw)) !== canonicalJson(sim.truth.get(stream, id)))
         out.push(`${stream}/${id}`);
     }
   }

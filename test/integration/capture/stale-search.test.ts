@@ -1,3 +1,4 @@
+import { canonicalJson } from '../../../src/normalize';
 import { buildApp, type App } from '../../../src/app';
 import { silentLogger } from '../../../src/observability/logger';
 import type { SearchableStream } from '../../../src/sim';
@@ -140,5 +141,5 @@ function sameVersion(raw: string | null, version: Record<string, unknown>): bool
     const { conversation_parts: _parts, ...rest } = o;
     return rest;
   };
-  return JSON.stringify(strip(mine)) === JSON.stringify(strip(version));
+  return canonicalJson(strip(mine)) === canonicalJson(strip(version));
 }

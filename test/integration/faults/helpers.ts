@@ -1,3 +1,4 @@
+import { canonicalJson } from '../../../src/normalize';
 import { readToEnd } from '../../../src/kafka/read-to-end';
 import { Kafka, logLevel } from 'kafkajs';
 import type { RunningSimulator, SimStream } from '../../../src/sim';
@@ -34,7 +35,7 @@ export function behind(
     const live = new Set(sim.truth.ids(stream));
     for (const id of live) {
       const raw = latest.get(`${prefix}.${stream}/${id}`)?.value?.raw;
-      if (!raw || JSON.stringify(JSON.parse(raw)) !== JSON.stringify(sim.truth.get(stream, id)))
+      if (!raw || canonicalJson(JSON.parse(raw)) !== canonicalJson(sim.truth.get(stream, id)))
         out.push(`${stream}/${id}`);
     }
     for (const [key, e] of latest) {

@@ -138,6 +138,13 @@ describe('canonicalJson against its specification', () => {
     }
   });
 
+  it('stays exact past the cache of object shapes (more shapes than it holds, then old ones again)', () => {
+    const shapes = Array.from({ length: 6000 }, (_, i) => ({ [`k${i}`]: i, a: 1, [`z${i % 7}`]: [i] }));
+    const sameFirstKey = Array.from({ length: 40 }, (_, i) => ({ a: 1, [`b${i}`]: 2, c: { [`d${i}`]: 3 } }));
+    for (const v of [...shapes, ...sameFirstKey, ...shapes.slice(0, 100), ...sameFirstKey])
+      expect(canonicalJson(v)).toBe(reference(v));
+  });
+
   it('gives the admin fixture the same hash as before', () => {
     expect(canonicalJson(admin)).toBe(reference(admin));
   });
