@@ -83,8 +83,8 @@ describe('StreamEmitter', () => {
       op: 'c',
       ts_ms: 1_700_000_000_000,
       after: { id: '123456', name: 'billing' },
-      raw: JSON.stringify(tag),
     });
+    expect(JSON.parse(envelope.raw as string)).toEqual(tag); // the original object, nothing lost
     expect(envelope.source).toMatchObject({ connector: 'cdc', workspace_id: 'ws1', stream: 'tags' });
     expect(committer.on('cdc._state')).toHaveLength(1);
     expect(store.object('tags', '123456')).toEqual({ u: null, h: reading(tag).hash });
