@@ -20,9 +20,25 @@ import { kafkaError } from './kafka/errors';
 import { TransactionalPublisher, type Compression } from './kafka/publisher';
 import { Registry, type RegistrySettings } from './kafka/registry';
 import { restoreState, type StateStore } from './kafka/state-store';
-import { ensureTopics, topicNames, topicSpecs, type TopicNames } from './kafka/topics';
+import {
+  ensureTopics,
+  subjectsOf,
+  topicNames,
+  topicSpecs,
+  transactionalId,
+  type TopicNames,
+} from './kafka/topics';
 import { AvroCodec } from './kafka/wire';
-import { loadStreamSchemas, type StreamName } from './normalize';
+import { loadStreamSchemas } from './normalize';
+import type { StreamName } from './streams';
+import { SinkRunner, type RunnerResult, type SinkTopics } from './sink';
+import {
+  ContactApplier,
+  ContactHandler,
+  attributeMapping,
+  type ContactResult,
+  type ContactUpsert,
+} from './sink/contacts';
 
 /** The Intercom client from configuration; a missing token is a config error naming the settings. */
 export function createIntercomClient(
@@ -137,6 +153,63 @@ export function createKafka(config: Config, logger: Logger, tuning: KafkaTuning 
   return new Kafka(cfg);
 }
 
+/** What became of one input record of the contact sink. */
+export type SinkResult = ContactResult | RunnerResult;
+
+/** Topic names of the contact sink from configuration (defaults under the topic prefix). */
+export function sinkTopics(config: Config): SinkTopics {
+  const prefix = config.kafka.topicPrefix;
+  return {
+    input: config.sink.contacts.topic,
+    dlq: config.sink.contacts.dlqTopic || `${prefix}._sink_contacts_dlq`,
+    state: `${prefix}._sink_contacts_state`,
+  };
+}
+
+/**
+ * The contact sink from configuration: the generic runner around the contact handler, on a given
+ * Intercom client (`run` passes the capture's client so that both share one rate-limit budget; `sink
+ * contacts` passes its own).
+ */
+export function buildContactSink(
+  config: Config,
+  logger: Logger,
+  client: IntercomClient,
+  options: {
+    kafka?: Kafka;
+    onRecord?: (result: SinkResult) => void;
+    onReady?: () => void;
+    backoffMs?: { min: number; max: number };
+  } = {},
+): SinkRunner<ContactUpsert, ContactResult> {
+  const s = config.sink.contacts;
+  const handler = new ContactHandler(new ContactApplier(client, s.defaultRole as 'user' | 'lead'), {
+    attributes: attributeMapping(s.attributes),
+    unmapped: s.unmappedAttributes as 'reject' | 'ignore',
+  });
+  return new SinkRunner({
+    name: 'contact',
+    kafka: options.kafka ?? createKafka(config, logger),
+    handler,
+    input: {
+      format: s.format as 'avro' | 'json',
+      registry: s.format === 'avro' ? createRegistry(config).client : undefined,
+      setting: 'SINK_CONTACTS_FORMAT',
+    },
+    topics: sinkTopics(config),
+    topicSetting: { key: 'sink.contacts.topic', env: 'SINK_CONTACTS_TOPIC' },
+    groupId: s.groupId || `${config.connector.name}-sink-contacts`,
+    concurrency: s.concurrency,
+    sessionTimeoutMs: s.sessionTimeoutMs,
+    tolerance: config.errors.tolerance as 'all' | 'none',
+    replicationFactor: config.kafka.replicationFactor,
+    logger: logger.child({ module: 'sink' }),
+    onRecord: options.onRecord,
+    onReady: options.onReady,
+    backoffMs: options.backoffMs,
+  });
+}
+
 /** The registry client; `onRetry` hears of each wait while the registry is unreachable (see Registry). */
 export function createRegistry(
   config: Config,
@@ -181,8 +254,9 @@ export async function registerCodecs(
   for (const stream of streams) {
     const schemas = loadStreamSchemas(stream);
     const topic = topics.events(stream);
-    const keyId = await registry.registerSubject(`${topic}-key`, schemas.key);
-    const valueId = await registry.registerSubject(`${topic}-value`, schemas.value);
+    const subjects = subjectsOf(topic);
+    const keyId = await registry.registerSubject(subjects.key, schemas.key);
+    const valueId = await registry.registerSubject(subjects.value, schemas.value);
     codecs.set(stream, {
       stream,
       topic,
@@ -217,8 +291,8 @@ export interface AppOptions {
   registry?: Registry;
   /** Codecs registered by an earlier start in this process (no registry call then). */
   codecs?: Map<StreamName, StreamCodec>;
-  /** Appended to the transactional id: a backfill runs beside the running instance without fencing it. */
-  transactionalSuffix?: string;
+  /** A transactional id of its own: a backfill runs beside the running instance without fencing it. */
+  role?: 'backfill';
   /** Told of each CONCURRENT_TRANSACTIONS retry of the producer (a metric). */
   onConcurrentTransactionRetry?: () => void;
 }
@@ -263,7 +337,7 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
 
   const publisher = new TransactionalPublisher(
     kafka,
-    `${config.connector.name}-${workspaceId}${options.transactionalSuffix ?? ''}`,
+    transactionalId(config.connector.name, workspaceId, options.role),
     { onResult: options.transactions, compression: config.kafka.compression as Compression },
   );
   await publisher.connect();

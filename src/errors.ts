@@ -4,7 +4,8 @@
  * - `kind`: who has to act. `config`: the user must change configuration or permissions (exit 2);
  *   `transient`: the world may heal (retry with backoff); `system`: a bug or an unexpected state (exit 1);
  *   `fenced`: another instance took over this workspace (exit 3);
- * - `retriable`: whether a retry of the same operation can succeed;
+ * - `retriable`: whether a retry of the same operation can succeed; `retryAfterMs`, when known, how long
+ *   before it can (the other side said so, or a lock expires): a retry waits that instead of its backoff;
  * - `cause`: the underlying error, kept for logs.
  * Messages never contain secrets: callers must not interpolate tokens or passwords.
  */
@@ -14,6 +15,7 @@ export interface CdcErrorOptions {
   code: string;
   kind: FailureKind;
   retriable?: boolean;
+  retryAfterMs?: number;
   cause?: unknown;
 }
 
@@ -21,6 +23,7 @@ export class CdcError extends Error {
   readonly code: string;
   readonly kind: FailureKind;
   readonly retriable: boolean;
+  readonly retryAfterMs?: number;
 
   constructor(message: string, options: CdcErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -28,6 +31,7 @@ export class CdcError extends Error {
     this.code = options.code;
     this.kind = options.kind;
     this.retriable = options.retriable ?? options.kind === 'transient';
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 }
 

@@ -11,7 +11,7 @@ import {
   stringifyDeep,
   toEpochMillis,
 } from '../normalize';
-import type { StreamName } from '../normalize';
+import type { StreamName } from '../streams';
 import type { StreamDef } from '../streams/definitions';
 import type { Op } from './diff';
 

@@ -3,6 +3,7 @@ import { CdcError } from '../errors';
 import type { StateStore, StreamProgress } from '../kafka/state-store';
 import type { StreamName } from '../normalize';
 import { STREAM_DEFS, type StreamDef } from '../streams/definitions';
+import { isRetriable } from '../retry';
 import { sleep } from '../sleep';
 import { ChangeBatch, type BatchCounts, type Committer } from './batch';
 import type { EmitSettings, StreamCodec } from './emit';
@@ -81,11 +82,13 @@ export class CaptureEngine {
   private readonly captures = new Map<StreamName, { capture: StreamCapture; walks: number }>();
   private readonly reads: StreamReads;
   private signal?: AbortSignal;
+  /** A failed transaction: the producer must be rebuilt, which only a new life of `run` does. */
+  private commitFailure?: unknown;
   /** Transactions of all streams go through the one producer, one after the other. */
   private readonly committer: Committer = {
     commit: (batches) => {
       const run = this.commitChain.then(() => this.d.committer.commit(batches));
-      this.commitChain = run.catch(() => undefined);
+      this.commitChain = run.catch((error: unknown) => (this.commitFailure ??= error));
       return run;
     },
   };
@@ -184,8 +187,9 @@ export class CaptureEngine {
 
   /**
    * Polls every enabled stream on its own interval, and reconciles windowed streams on theirs, until
-   * the signal aborts. Transient failures (Intercom or Kafka unavailable past the client's retries) are
-   * logged and retried at the next interval; configuration, fencing and system failures end the run.
+   * the signal aborts. Retriable failures (Intercom unavailable past the client's retries) are logged
+   * and retried at the next interval; a failed transaction, configuration, fencing and system failures
+   * end the run.
    * The transactions under way finish (or fail) before it returns.
    */
   async run(signal: AbortSignal): Promise<void> {
@@ -263,13 +267,22 @@ export class CaptureEngine {
         const s = await once();
         this.d.logger.debug({ ...s }, 'poll done');
       } catch (error) {
-        if (!(error instanceof CdcError) || error.kind !== 'transient') throw error;
+        if (!this.survivable(error)) throw error;
         this.d.logger.warn({ stream, err: error.message }, 'poll failed; retrying at the next interval');
       }
       // Polls start every interval (a poll that took longer is followed at once): the time a poll
       // takes does not add to how late a change is seen.
       await sleep(Math.max(0, intervalMs - (Date.now() - started)), signal);
     }
+  }
+
+  /**
+   * Whether the next poll may succeed where this one failed: a retriable failure (Intercom past the
+   * client's retries), unless a transaction failed, since the producer then needs rebuilding (a Kafka
+   * outage ends the engine, and `run` starts over).
+   */
+  private survivable(error: unknown): error is CdcError {
+    return isRetriable(error) && this.commitFailure === undefined;
   }
 
   /** Reconciles a windowed stream whenever it is due, beside its polls. */
@@ -285,7 +298,7 @@ export class CaptureEngine {
           const s = await this.reconcile(stream);
           this.d.logger.debug({ ...s }, 'reconciliation done');
         } catch (error) {
-          if (!(error instanceof CdcError) || error.kind !== 'transient') throw error;
+          if (!this.survivable(error)) throw error;
           this.d.logger.warn({ stream, err: error.message }, 'reconciliation failed; retrying later');
         }
       }

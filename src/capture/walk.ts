@@ -1,4 +1,5 @@
 import type { Priority } from '../intercom/scheduler';
+import { sleep } from '../sleep';
 import type { WalkCounts } from './emitter';
 import { slicePages, sliceUnit, type IntercomReader, type Page } from './sources';
 import { WHOLE, split, splitBack, splittable, unitOf, type Slice } from './slices';
@@ -48,8 +49,6 @@ export async function walk(
   await tasks.drain();
   stopIfRequested(o.signal);
 }
-
-const sleepMs = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 export function stopIfRequested(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new StopRequested();
@@ -172,7 +171,7 @@ export async function walkSlices(sc: StreamCapture, o: SlicedWalkOptions): Promi
       const slice = active < allowed ? queue.shift() : undefined;
       if (!slice) {
         if (active === 0 && queue.length === 0) return;
-        await Promise.race([changed, sleepMs(250)]); // the allowed count may grow without a change here
+        await Promise.race([changed, sleep(250, undefined, { ref: false })]); // the allowed count may grow without a change here
         continue;
       }
       active += 1;

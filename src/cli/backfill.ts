@@ -1,9 +1,8 @@
 import { SingleBar, Presets } from 'cli-progress';
 import { buildApp } from '../app';
 import { ConfigError } from '../errors';
-import { STREAMS, type StreamName } from '../normalize';
 import { withChildren } from '../streams/definitions';
-import { loadFromFlags, loggerFor, print, type CommonFlags } from './context';
+import { loadFromFlags, loggerFor, print, streamFlag, type CommonFlags } from './context';
 
 /** Parses `--since`: an ISO date or date-time (UTC when no offset). */
 export function parseSince(value: string | undefined): number | undefined {
@@ -24,10 +23,7 @@ export function parseSince(value: string | undefined): number | undefined {
 export async function backfillCommand(
   flags: CommonFlags & { stream?: string; since?: string; force?: boolean },
 ): Promise<number> {
-  const stream = flags.stream as StreamName;
-  if (!stream || !(STREAMS as readonly string[]).includes(stream)) {
-    throw new ConfigError(`backfill needs --stream, one of ${STREAMS.join(', ')}`, ['--stream']);
-  }
+  const stream = streamFlag('backfill', flags.stream);
   const sinceMs = parseSince(flags.since);
   const config = loadFromFlags(flags, {
     'streams.enabled': withChildren(stream), // conversations with their parts
@@ -49,7 +45,7 @@ export async function backfillCommand(
   const started = Date.now();
   let lastLine = 0;
   const app = await buildApp(config, logger, {
-    transactionalSuffix: '-backfill',
+    role: 'backfill',
     engineObserver: () => ({
       slices: (_s, _kind, p) => {
         slices = `${p.slicesDone}/${p.slicesTotal}`;

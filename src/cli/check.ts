@@ -2,8 +2,9 @@ import { ConfigResourceTypes, type Admin } from 'kafkajs';
 import { createIntercomClient, createKafka, createRegistry } from '../app';
 import type { Config } from '../config';
 import type { IntercomClient } from '../intercom';
-import { replicationProblem, topicNames } from '../kafka/topics';
-import { loadStreamSchemas, type StreamName } from '../normalize';
+import { replicationProblem, subjectsOf, topicNames, transactionalId } from '../kafka/topics';
+import { loadStreamSchemas } from '../normalize';
+import type { StreamName } from '../streams';
 import { silentLogger } from '../observability/logger';
 import { STREAM_DEFS } from '../streams/definitions';
 import { listingPages } from '../capture/sources';
@@ -164,10 +165,10 @@ async function kafkaProbes(
     await Promise.all([
       probe('kafka: replication factor', () => replicationOutcome(admin, config, brokers, missing.length)),
       probe('kafka: transactional id', async () => {
-        const base = `${config.connector.name}-${(await workspace) ?? '<workspace>'}`;
-        // Its own id beside the real one (as backfill's `-backfill`): probing the real one would fence
-        // the running instance. Prefixed ACLs on `<connector>-` cover both.
-        const id = `${base}-check`;
+        // Its own id beside the real one (as backfill's): probing the real one would fence the running
+        // instance. Prefixed ACLs on `<connector>-` cover both.
+        const ws = (await workspace) ?? '<workspace>';
+        const id = transactionalId(config.connector.name, ws, 'check');
         const producer = kafka.producer({ transactionalId: id, idempotent: true, maxInFlightRequests: 1 });
         try {
           await producer.connect();
@@ -176,7 +177,7 @@ async function kafkaProbes(
         } finally {
           await producer.disconnect().catch(() => undefined);
         }
-        return `transactions allowed (probed ${id}; the connector uses ${base})`;
+        return `transactions allowed (probed ${id}; the connector uses ${transactionalId(config.connector.name, ws)})`;
       }),
     ]);
   } finally {
@@ -231,7 +232,7 @@ async function registryProbes(config: Config, probe: Probe): Promise<void> {
     const topics = topicNames(config.kafka.topicPrefix);
     await Promise.all(
       config.streams.enabled.map((stream) => {
-        const subject = `${topics.events(stream)}-value`;
+        const subject = subjectsOf(topics.events(stream)).value;
         return probe(`registry: ${subject}`, async () => {
           const problem = await registry.incompatibility(
             subject,

@@ -3,6 +3,8 @@ import { startHttp, type Health } from '../observability/http';
 import type { Metrics } from '../observability/metrics';
 import { loadConfig, type Config } from '../config';
 import { createLogger } from '../observability/logger';
+import { ConfigError } from '../errors';
+import { STREAMS, isStreamName, type StreamName } from '../streams';
 
 /** The configuration flags (each command takes the ones it uses), mapped onto configuration keys. */
 export interface CommonFlags {
@@ -90,4 +92,11 @@ export function stopOnSignals(logger: Logger): AbortController {
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   process.once('SIGINT', () => onSignal('SIGINT'));
   return stop;
+}
+
+/** The `--stream` flag of `command`: a known stream, else a usage error (exit 2) that lists them. */
+export function streamFlag(command: string, value: string | undefined): StreamName {
+  if (!isStreamName(value))
+    throw new ConfigError(`${command} needs --stream, one of ${STREAMS.join(', ')}`, ['--stream']);
+  return value;
 }

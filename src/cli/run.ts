@@ -1,13 +1,12 @@
-import { buildApp, type App } from '../app';
+import { buildApp, buildContactSink, type App } from '../app';
 import type { Config } from '../config';
 import { baseUrlFor, type Region } from '../intercom';
 import { packageVersion } from '../version';
 import { ExitCode } from '../errors';
-import { isKafkaUnavailable } from '../kafka/errors';
+import { isKafkaUnavailable, kafkaError } from '../kafka/errors';
 import { Metrics } from '../observability/metrics';
-import { buildContactSink } from '../sink/contacts';
 import { loadFromFlags, loggerFor, serveHealth, stopOnSignals, type CommonFlags } from './context';
-import { sleep } from '../sleep';
+import { isRetriable, retry } from '../retry';
 
 /** What /readyz says the connector waits for, after each start-up step. */
 const WAITING_FOR: Record<string, string> = {
@@ -53,16 +52,16 @@ function withoutCredentials(url: string): string {
   }
 }
 
-/** Waits between two start-overs while Kafka is away. */
-const KAFKA_BACKOFF = { minMs: 1_000, maxMs: 60_000 };
+/** Waits between two start-overs while Kafka is away: unbounded, until it answers or a stop request. */
+const START_OVER = { minMs: 1_000, maxMs: 60_000 };
 
 /**
  * `intercom-cdc run`: captures until SIGTERM/SIGINT (and runs the contact sink beside it when
  * SINK_CONTACTS_ENABLED). A stop request ends the current walk between two pages (what it had not
- * committed is dropped, so nothing is half-published) and exits 0. When Kafka goes away (a broker
- * restart, a network cut) the connector does not exit: it drops what it had not committed, waits with
- * backoff (not ready, still alive) and starts over like a restarted process, restoring its state from
- * Kafka.
+ * committed is dropped, so nothing is half-published) and exits 0. When a life fails for a retriable
+ * reason (Kafka away: a broker restart, a network cut) the connector does not exit: it drops what it had
+ * not committed, waits with backoff (not ready, still alive) and starts over like a restarted process,
+ * restoring its state from Kafka.
  */
 export async function runCommand(flags: CommonFlags): Promise<number> {
   const config = loadFromFlags(flags);
@@ -80,22 +79,23 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
   let codecs: App['codecs'] | undefined;
 
   try {
-    for (let wait = KAFKA_BACKOFF.minMs; ; wait = Math.min(wait * 2, KAFKA_BACKOFF.maxMs)) {
-      try {
-        await captureOnce();
-        logger.info('stopped');
-        return ExitCode.ok;
-      } catch (error) {
-        if (stop.signal.aborted || !isKafkaUnavailable(error)) throw error;
+    await retry(captureOnce, {
+      policy: START_OVER,
+      signal: stop.signal,
+      onRetry: ({ error, delayMs }) => {
         step = 'Kafka (unavailable; starting over once it answers)';
         logger.warn(
-          { err: error, retryInMs: wait },
+          { err: error, retryInMs: delayMs },
           'Kafka unavailable: what was not committed is dropped; starting over once it is back',
         );
-        await sleep(wait, stop.signal);
-        if (stop.signal.aborted) return ExitCode.ok;
-      }
-    }
+      },
+    });
+    logger.info('stopped');
+    return ExitCode.ok;
+  } catch (error) {
+    // Stopped while waiting to start over: a clean stop, nothing was half-published.
+    if (stop.signal.aborted && isRetriable(error)) return ExitCode.ok;
+    throw error;
   } finally {
     alive = false;
     await http?.close();
@@ -139,6 +139,8 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
       );
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
+    } catch (error) {
+      throw typed(error);
     } finally {
       step = 'starting';
       await app?.close().catch(() => undefined);
@@ -146,4 +148,7 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
   }
 }
 
-/** Waits `ms`, or less when `signal` aborts; leaves no listener behind on the signal. */
+/** A kafkajs error that escaped untyped (a client's connect, say) says what it is: an outage is retriable. */
+function typed(error: unknown): unknown {
+  return isKafkaUnavailable(error) ? kafkaError('running', error) : error;
+}

@@ -1,6 +1,7 @@
 import { createRegistry } from '../app';
-import { topicNames } from '../kafka/topics';
-import { loadStreamSchemas, type StreamName } from '../normalize';
+import { subjectsOf, topicNames } from '../kafka/topics';
+import { loadStreamSchemas } from '../normalize';
+import type { StreamName } from '../streams';
 import { loadFromFlags, print, type CommonFlags } from './context';
 
 type Action = 'print' | 'register' | 'check';
@@ -20,7 +21,7 @@ export async function schemasCommand(
       const s = loadStreamSchemas(stream);
       print(
         JSON.stringify(
-          { stream, subject: `${topics.events(stream)}-value`, key: s.key, value: s.value },
+          { stream, subject: subjectsOf(topics.events(stream)).value, key: s.key, value: s.value },
           null,
           2,
         ),
@@ -36,7 +37,7 @@ export async function schemasCommand(
       ['key', s.key],
       ['value', s.value],
     ] as const) {
-      const subject = `${topics.events(stream)}-${suffix}`;
+      const subject = subjectsOf(topics.events(stream))[suffix];
       if (action === 'register') {
         const id = await registry.registerSubject(subject, schema);
         print(`registered ${subject} (id ${id}, BACKWARD)`);

@@ -1,7 +1,6 @@
-import { createIntercomClient } from '../app';
+import { buildContactSink, createIntercomClient, sinkTopics } from '../app';
 import { ConfigError, ExitCode } from '../errors';
 import { Metrics } from '../observability/metrics';
-import { buildContactSink, sinkTopics } from '../sink/contacts';
 import { loadFromFlags, loggerFor, serveHealth, stopOnSignals, type CommonFlags } from './context';
 
 export interface SinkFlags extends CommonFlags {

@@ -3,8 +3,8 @@ import { ConfigError } from '../errors';
 import { TransactionalPublisher } from '../kafka/publisher';
 import { restoreState } from '../kafka/state-store';
 import { topicNames } from '../kafka/topics';
-import { STREAMS, type StreamName } from '../normalize';
-import { loadFromFlags, loggerFor, print, type CommonFlags } from './context';
+import { STREAMS } from '../streams';
+import { loadFromFlags, loggerFor, print, streamFlag, type CommonFlags } from './context';
 
 /** `state show`: per stream, the watermark, the last reconciliation and how many objects are known. */
 export async function stateShow(flags: CommonFlags): Promise<number> {
@@ -30,9 +30,7 @@ export async function stateShow(flags: CommonFlags): Promise<number> {
 export async function stateReset(
   flags: CommonFlags & { stream?: string; workspace?: string; yes?: boolean },
 ): Promise<number> {
-  if (!flags.stream || !(STREAMS as readonly string[]).includes(flags.stream)) {
-    throw new ConfigError(`state reset needs --stream, one of ${STREAMS.join(', ')}`, ['--stream']);
-  }
+  const stream = streamFlag('state reset', flags.stream);
   if (!flags.yes)
     throw new ConfigError(
       'state reset deletes progress: add --yes to confirm (stop the running connector first)',
@@ -51,7 +49,6 @@ export async function stateReset(
   await publisher.connect();
   try {
     const store = await restoreState(kafka, topics.state, config.connector.name);
-    const stream = flags.stream as StreamName;
     const messages = [...store.ids(stream)].map((id) => store.objectRecord(stream, id, null));
     messages.push({ key: store.progressKey(stream), value: null });
     await publisher.commit([{ topic: topics.state, messages }]);

@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createKafka, createRegistry } from '../app';
-import { ConfigError } from '../errors';
 import { topicNames } from '../kafka/topics';
-import { STREAMS } from '../normalize';
-import { loadFromFlags, loggerFor, print, type CommonFlags } from './context';
+import { loadFromFlags, loggerFor, print, streamFlag, type CommonFlags } from './context';
 
 /**
  * `tail --stream S`: decodes a stream's committed events (read_committed) to JSON lines
@@ -12,13 +10,11 @@ import { loadFromFlags, loggerFor, print, type CommonFlags } from './context';
 export async function tailCommand(
   flags: CommonFlags & { stream?: string; fromBeginning?: boolean; max?: number; idleMs?: number },
 ): Promise<number> {
-  if (!flags.stream || !(STREAMS as readonly string[]).includes(flags.stream)) {
-    throw new ConfigError(`tail needs --stream, one of ${STREAMS.join(', ')}`, ['--stream']);
-  }
+  const stream = streamFlag('tail', flags.stream);
   const config = loadFromFlags({ ...flags, logLevel: flags.logLevel ?? 'warn' });
   const kafka = createKafka(config, loggerFor(config));
   const registry = createRegistry(config);
-  const topic = topicNames(config.kafka.topicPrefix).events(flags.stream);
+  const topic = topicNames(config.kafka.topicPrefix).events(stream);
   const max = flags.max ?? Infinity;
   const idleMs = flags.idleMs ?? Infinity;
   const consumer = kafka.consumer({ groupId: `intercom-cdc-tail-${randomUUID()}`, readUncommitted: false });

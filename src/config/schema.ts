@@ -1,5 +1,5 @@
 import convict from 'convict';
-import { STREAMS } from '../normalize/schemas';
+import { STREAMS, isStreamName } from '../streams/names';
 import { closest } from './suggest';
 
 /**
@@ -8,16 +8,13 @@ import { closest } from './suggest';
  * env var X can also be read from the file named by X_FILE. The README's table is generated from this.
  */
 
-/** Stream names, one source of truth: the normalize layer's list. */
-export const STREAM_NAMES = STREAMS;
-
 convict.addFormat({
   name: 'stream-list',
   validate(value: unknown) {
     if (!Array.isArray(value)) throw new Error('must be a list of stream names');
-    const unknown = value.filter((v) => !(STREAM_NAMES as readonly string[]).includes(String(v)));
+    const unknown = value.filter((v) => !isStreamName(String(v)));
     if (unknown.length)
-      throw new Error(`unknown stream(s) ${unknown.join(', ')}; known: ${STREAM_NAMES.join(', ')}`);
+      throw new Error(`unknown stream(s) ${unknown.join(', ')}; known: ${STREAMS.join(', ')}`);
   },
   coerce: (value: string) =>
     value
@@ -297,7 +294,7 @@ export const configSchema = {
     enabled: {
       doc: 'Streams to capture, comma-separated. Default: all.',
       format: 'stream-list',
-      default: [...STREAM_NAMES],
+      default: [...STREAMS],
       env: 'STREAMS',
     },
     pollIntervalMs: {
@@ -428,10 +425,10 @@ export function streamOverrideProblems(value: unknown): string[] {
     return ['streams.overrides: must be an object'];
   const problems: string[] = [];
   for (const [stream, override] of Object.entries(value)) {
-    if (!(STREAM_NAMES as readonly string[]).includes(stream)) {
-      const near = closest(stream, STREAM_NAMES);
+    if (!isStreamName(stream)) {
+      const near = closest(stream, STREAMS);
       problems.push(
-        `streams.overrides.${stream}: unknown stream${near ? `; did you mean ${near}?` : ''} (known: ${STREAM_NAMES.join(', ')})`,
+        `streams.overrides.${stream}: unknown stream${near ? `; did you mean ${near}?` : ''} (known: ${STREAMS.join(', ')})`,
       );
       continue;
     }

@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { apicurioHome, kafkaLib, KAFKA_VERSION } from './artifacts';
+import { sleep } from '../sleep';
 import { StackError } from './errors';
 import { requireJava, findJavaRuntimes } from './java';
 import { stackDir } from './paths';
@@ -249,7 +250,7 @@ export async function startBroker(options: {
         `the broker in ${options.runDir} did not start; see ${kafka.log}:\n${readFileSync(kafka.log, 'utf8').split('\n').slice(-20).join('\n')}`,
       );
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   return { brokers, port, controllerPort, runDir: options.runDir, pid, log: kafka.log };
 }
@@ -296,7 +297,7 @@ export async function stopLocalStack(root: string): Promise<boolean> {
 /** Polls until every process has exited, or the time is up. */
 async function waitUntilGone(pids: number[], ms: number): Promise<void> {
   const deadline = Date.now() + ms;
-  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (pids.some(alive) && Date.now() < deadline) await sleep(50);
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
+import { sleep } from '../sleep';
 import { StackError } from './errors';
 import type { StackInfo } from './types';
 
@@ -62,7 +63,7 @@ export async function waitUntilReady(info: StackInfo, options: WaitOptions = {})
         `a process of the ${info.description} exited during start-up${(options.logs ?? []).map(tail).join('')}`,
       );
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
   const missing = [
     !kafka && `Kafka at ${info.brokers.join(',')}`,

@@ -1,6 +1,7 @@
 import type { AxiosInstance } from 'axios';
 import { CdcError } from '../errors';
 import { silentLogger, type Logger } from '../observability/logger';
+import { sleep } from '../sleep';
 import type { TokenProvider } from './auth/token';
 import { failureOf } from './failure';
 import {
@@ -75,8 +76,6 @@ export interface ReadOptions {
   priority?: Priority;
 }
 
-const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** A page style whose requests all carry the walk's priority. */
 function withPriority(style: PageStyle, opts?: ReadOptions): PageStyle {
   const priority = opts?.priority;
@@ -108,7 +107,7 @@ export class IntercomClient {
     const now = opts.clock ?? Date.now;
     const random = opts.random ?? Math.random;
     const observer = opts.observer ?? {};
-    this.sleep = opts.sleep ?? realSleep;
+    this.sleep = opts.sleep ?? ((ms) => sleep(ms));
     const limiter = new RateLimiter({
       now,
       sleep: this.sleep,

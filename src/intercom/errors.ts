@@ -1,10 +1,6 @@
-import { CdcError, type FailureKind } from '../errors';
+import { CdcError, type CdcErrorOptions } from '../errors';
 
-export interface IntercomErrorOptions {
-  code: string;
-  kind: FailureKind;
-  retriable?: boolean;
-  cause?: unknown;
+export interface IntercomErrorOptions extends CdcErrorOptions {
   status?: number;
   requestId?: string;
   route?: string;

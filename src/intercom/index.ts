@@ -9,7 +9,6 @@ export {
   type OutcomeRule,
 } from './classify';
 export { IntercomError, type IntercomErrorOptions } from './errors';
-export { backoffDelay, type BackoffPolicy } from './backoff';
 export { RateLimiter, type RateLimiterOptions } from './rate-limiter';
 export { readRateLimit, readRetryAfter, type RateLimitSnapshot } from './rate-headers';
 export { routeOf } from './route';

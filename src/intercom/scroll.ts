@@ -1,3 +1,4 @@
+import { retry } from '../retry';
 import { IntercomError } from './errors';
 import { PageGuard, pageOf, type FetchJson, type JsonObject, type Page } from './pagination';
 import { routeOf } from './route';
@@ -14,7 +15,7 @@ export interface ScrollOptions {
 }
 
 /** Opening a scroll while another one of the app is open answers 400 (INTERCOM.md: one scroll per app). */
-function isScrollBusy(error: unknown): boolean {
+function isScrollBusy(error: unknown): error is IntercomError {
   return error instanceof IntercomError && (error.status === 400 || error.status === 409);
 }
 
@@ -23,15 +24,38 @@ function isScrollLost(error: unknown): boolean {
   return error instanceof IntercomError && error.kind !== 'config' && !error.code.startsWith('pagination_');
 }
 
+/**
+ * Opens the scroll; while another scroll of the app is open, waits `busyWaitMs` (long enough for an
+ * idle scroll to expire) at most `busyRetries` times, then throws Intercom's answer.
+ */
 async function openScroll(fetch: FetchJson, path: string, opts: ScrollOptions): Promise<JsonObject> {
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      return await fetch({ method: 'GET', path });
-    } catch (error) {
-      if (!isScrollBusy(error) || attempt >= (opts.busyRetries ?? 5)) throw error;
-      await opts.sleep(opts.busyWaitMs ?? 15_000);
-    }
+  const waitMs = opts.busyWaitMs ?? 15_000;
+  try {
+    return await retry(
+      () =>
+        fetch({ method: 'GET', path }).catch((error: unknown) => {
+          throw isScrollBusy(error) ? scrollBusy(error, waitMs) : error;
+        }),
+      { policy: { minMs: waitMs, maxMs: waitMs, retries: opts.busyRetries ?? 5 }, sleep: opts.sleep },
+    );
+  } catch (error) {
+    throw error instanceof IntercomError && error.code === SCROLL_BUSY ? error.cause : error;
   }
+}
+
+const SCROLL_BUSY = 'scroll_busy';
+
+/** A busy scroll is worth waiting for: the other one expires after about a minute (`waitMs`). */
+function scrollBusy(error: IntercomError, waitMs: number): IntercomError {
+  return new IntercomError(`another scroll of the app is open: ${error.message}`, {
+    code: SCROLL_BUSY,
+    kind: 'transient',
+    retryAfterMs: waitMs,
+    status: error.status,
+    route: error.route,
+    requestId: error.requestId,
+    cause: error,
+  });
 }
 
 /**

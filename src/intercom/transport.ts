@@ -7,8 +7,8 @@ import axios, {
 } from 'axios';
 import axiosRetry from 'axios-retry';
 import type { Logger } from '../observability/logger';
+import { backoffDelay, type RetryPolicy } from '../retry';
 import type { TokenProvider } from './auth/token';
-import { backoffDelay, type BackoffPolicy } from './backoff';
 import { classify, MALFORMED_BODY, type Outcome } from './classify';
 import { parseErrorBody } from './errors';
 import type { HeaderBag } from './rate-headers';
@@ -61,9 +61,11 @@ export interface TransportOptions {
   auth: TokenProvider;
   scheduler: RequestScheduler;
   limiter: RateLimiter;
+  /** Retries of a transient failure, and the waits between them (the project's one backoff). */
   retries: number;
+  /** Waits for the limiter after a 429 (no backoff of its own: the limiter holds until the reset). */
   rateLimitRetries: number;
-  backoff: BackoffPolicy;
+  backoff: Pick<RetryPolicy, 'minMs' | 'maxMs'>;
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   random: () => number;

@@ -96,8 +96,11 @@ function protocolTypes(error: unknown): string[] {
     .filter((t): t is string => typeof t === 'string');
 }
 
-/** Turns a kafkajs failure into a typed error: fenced (exit 3), not authorized (exit 2), Kafka unavailable
- * (`kafka_unavailable`, a system error `run` rides out), or system. */
+/**
+ * Turns a kafkajs failure into a typed error: fenced (exit 3), not authorized (exit 2), Kafka unavailable
+ * (`kafka_unavailable`: transient and retriable, `run` starts over once Kafka answers), or `kafka_failed`,
+ * retriable only when kafkajs says the request may succeed if sent again (a leader not known yet).
+ */
 export function kafkaError(what: string, error: unknown): CdcError {
   if (error instanceof CdcError) return error;
   const types = protocolTypes(error);
@@ -125,9 +128,14 @@ export function kafkaError(what: string, error: unknown): CdcError {
   if (isKafkaUnavailable(error)) {
     return new CdcError(`${what}: Kafka unavailable (${message})`, {
       code: 'kafka_unavailable',
-      kind: 'system',
+      kind: 'transient',
       cause: error,
     });
   }
-  return new CdcError(`${what}: ${message}`, { code: 'kafka_failed', kind: 'system', cause: error });
+  const retriable = (error as { retriable?: unknown })?.retriable === true;
+  return new CdcError(`${what}: ${message}`, {
+    code: 'kafka_failed',
+    kind: retriable ? 'transient' : 'system',
+    cause: error,
+  });
 }

@@ -101,7 +101,7 @@ export class TransactionalPublisher {
       if (/Transaction state exception/i.test((error as Error)?.message ?? ''))
         throw new CdcError(`beginning a transaction: Kafka unavailable (${(error as Error).message})`, {
           code: 'kafka_unavailable',
-          kind: 'system',
+          kind: 'transient',
           cause: error,
         });
       throw kafkaError('beginning a transaction', error);

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { retry } from '../retry';
+import { kafkaError } from './errors';
 
 /**
  * Reads the committed records (read_committed) of some topics from the beginning up to the end offsets
@@ -55,16 +57,19 @@ export async function readToEnd(
 }
 
 /**
- * Retries a Kafka admin call that failed with a retriable protocol error (a leader not yet known right
- * after a topic was created, say): bounded, with backoff. Anything else is thrown at once.
+ * Retries a Kafka call that failed for a reason kafkajs calls retriable (a leader not yet known right
+ * after a topic was created, say) or because Kafka was away: at most `attempts` tries in all, with
+ * backoff. Anything else is thrown at once. kafkajs' failures come out typed (kafkaError).
  */
-export async function retryingKafka<T>(call: () => Promise<T>, attempts = 8): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      if (attempt >= attempts || (error as { retriable?: boolean }).retriable !== true) throw error;
-      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
-    }
-  }
+export function retryingKafka<T>(call: () => Promise<T>, attempts = 8): Promise<T> {
+  return retry(
+    () =>
+      call().catch((error: unknown) => {
+        // kafkajs' errors carry `retriable`; anything else (a bug in a callback) stays as it is.
+        throw typeof (error as { retriable?: unknown })?.retriable === 'boolean'
+          ? kafkaError('Kafka call', error)
+          : error;
+      }),
+    { policy: { minMs: 200, maxMs: 2_000, retries: attempts - 1 } },
+  );
 }

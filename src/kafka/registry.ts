@@ -2,6 +2,7 @@ import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-sc
 import http from 'node:http';
 import https from 'node:https';
 import { CdcError } from '../errors';
+import { isRetriable, retry } from '../retry';
 
 /** PEM contents for TLS to the registry: a private CA, and a client certificate for mutual TLS. */
 export interface RegistryTls {
@@ -27,6 +28,8 @@ export interface RegistrySettings {
   /** Told before each wait (logs). */
   onRetry?: (e: { subject: string; attempt: number; delayMs: number; error: Error }) => void;
   sleep?: (ms: number) => Promise<void>;
+  /** The clock of that deadline (tests); default Date.now. */
+  clock?: () => number;
 }
 
 const DEFAULT_RETRY_FOR_MS = 10 * 60_000;
@@ -99,8 +102,7 @@ export class Registry {
     if (status >= 300 || !Array.isArray(json))
       throw new CdcError(`schema registry: GET /subjects answered ${status}`, {
         code: 'registry_failed',
-        kind: 'transient',
-        retriable: status >= 500,
+        kind: status >= 500 ? 'transient' : 'system',
       });
     return json.length;
   }
@@ -114,8 +116,7 @@ export class Registry {
     if (status >= 300)
       throw new CdcError(`schema registry: ${path} answered ${status} ${body?.message ?? ''}`, {
         code: 'registry_failed',
-        kind: 'transient',
-        retriable: status >= 500,
+        kind: status >= 500 ? 'transient' : 'system',
       });
     return body.is_compatible === false
       ? body.messages?.length
@@ -131,20 +132,23 @@ export class Registry {
    */
   async registerSubject(subject: string, schema: object): Promise<number> {
     const retryFor = this.settings.retryForMs ?? DEFAULT_RETRY_FOR_MS;
-    const sleep = this.settings.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
-    const deadline = Date.now() + retryFor;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.registerOnce(subject, schema);
-      } catch (error) {
-        // Unreachable or 5xx: the registry may come back (a restart, a rolling update). Anything else
-        // (incompatible schema, 401/403, 4xx) fails at once.
-        if (!(error instanceof CdcError) || !error.retriable) throw error;
-        const delayMs = Math.round(Math.min(30_000, 1000 * 2 ** (attempt - 1)) * (0.75 + Math.random() / 4));
-        if (Date.now() + delayMs > deadline) throw error;
-        this.settings.onRetry?.({ subject, attempt, delayMs, error });
-        await sleep(delayMs);
-      }
+    try {
+      // Unreachable or 5xx: the registry may come back (a restart, a rolling update). Anything else
+      // (incompatible schema, 401/403, 4xx) fails at once.
+      return await retry(() => this.registerOnce(subject, schema), {
+        policy: { minMs: 1_000, maxMs: 30_000, deadlineMs: retryFor },
+        sleep: this.settings.sleep,
+        clock: this.settings.clock,
+        onRetry: ({ attempt, delayMs, error }) =>
+          this.settings.onRetry?.({ subject, attempt, delayMs, error }),
+      });
+    } catch (error) {
+      if (!isRetriable(error) || retryFor === 0) throw error;
+      // The wait the caller allowed is over: trying again is no longer this call's to do.
+      throw new CdcError(
+        `schema registry unavailable for ${Math.round(retryFor / 1000)} s while registering ${subject}: ${error.message}`,
+        { code: 'registry_unavailable', kind: 'transient', retriable: false, cause: error },
+      );
     }
   }
 
@@ -163,8 +167,7 @@ export class Registry {
     if (config.status >= 300) {
       throw new CdcError(`schema registry: setting BACKWARD on ${subject} answered ${config.status}`, {
         code: 'registry_failed',
-        kind: 'transient',
-        retriable: config.status >= 500,
+        kind: config.status >= 500 ? 'transient' : 'system',
       });
     }
     try {
@@ -178,8 +181,7 @@ export class Registry {
       if (status === undefined && tlsSetting(error)) throw registryConnectError(this.base, 'register', error);
       throw new CdcError(`schema registry: registering ${subject} failed: ${(error as Error).message}`, {
         code: 'registry_failed',
-        kind: 'transient',
-        retriable: status === undefined || status >= 500,
+        kind: status === undefined || status >= 500 ? 'transient' : 'system',
         cause: error,
       });
     }

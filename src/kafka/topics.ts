@@ -12,6 +12,20 @@ export function topicNames(prefix: string): TopicNames {
   return { events: (stream) => `${prefix}.${stream}`, state: `${prefix}._state`, dlq: `${prefix}._dlq` };
 }
 
+/** The registry subjects of a topic (TopicNameStrategy, DESIGN.md): `<topic>-key` and `<topic>-value`. */
+export function subjectsOf(topic: string): { key: string; value: string } {
+  return { key: `${topic}-key`, value: `${topic}-value` };
+}
+
+/**
+ * The transactional id of the connector for a workspace, `<connector>-<workspace>` (a contract: a second
+ * instance fences the first). `role` gives a command its own id beside it (`backfill`, `check`), so that
+ * it does not fence the running instance; prefixed ACLs on `<connector>-` cover all of them.
+ */
+export function transactionalId(connector: string, workspace: string, role?: 'backfill' | 'check'): string {
+  return `${connector}-${workspace}${role ? `-${role}` : ''}`;
+}
+
 export interface TopicSettings {
   partitions: number;
   /** -1: the broker's default.replication.factor. */

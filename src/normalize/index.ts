@@ -3,7 +3,7 @@
 export { MappingError, SchemaError } from './errors';
 export { MILLIS_THRESHOLD, toEpochMillis } from './timestamp';
 export { canonicalJson, contentHash, hashOfCanonical } from './hash';
-export { STREAMS, defaultSchemasDir, loadStreamSchemas, schemaNamespace } from './schemas';
+export { defaultSchemasDir, loadStreamSchemas, schemaNamespace } from './schemas';
 export type { StreamName, StreamSchemas } from './schemas';
 export { mapRecord } from './mapper';
 export { buildEnvelope } from './envelope';

@@ -5,7 +5,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { defaultSchemasDir, loadStreamSchemas, STREAMS } from './schemas';
+import { STREAMS } from '../streams/names';
+import { defaultSchemasDir, loadStreamSchemas } from './schemas';
 
 export function releasedDir(version: string, schemasDir: string = defaultSchemasDir()): string {
   return path.join(schemasDir, 'released', version);

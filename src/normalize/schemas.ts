@@ -1,23 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { STREAMS, type StreamName } from '../streams/names';
 import { SchemaError } from './errors';
 
-/** Every stream the connector captures; each has `schemas/<stream>.avsc` and a topic `<prefix>.<stream>`. */
-export const STREAMS = [
-  'contacts',
-  'conversations',
-  'conversation_parts',
-  'tickets',
-  'companies',
-  'admins',
-  'teams',
-  'tags',
-  'segments',
-  'articles',
-  'help_center_collections',
-  'data_attributes',
-] as const;
-export type StreamName = (typeof STREAMS)[number];
+/** The stream names are src/streams'; the type is repeated here for the modules of this layer. */
+export type { StreamName };
 
 /** The Avro namespace of a stream's key, envelope and record: `io.intercomcdc.<stream>`. */
 export function schemaNamespace(stream: StreamName): string {

@@ -45,6 +45,12 @@ export class Metrics {
     labelNames: ['route'],
     registers: [this.registry],
   });
+  readonly rateLimitWait = new Counter({
+    name: `${this.p}api_rate_limit_wait_seconds_total`,
+    help: 'Time requests were held back by the rate limiter: after a 429 until the window resets (429), or with the budget of the window spent (budget)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   readonly remaining = new Gauge({
     name: `${this.p}api_rate_limit_remaining`,
     help: 'X-RateLimit-Remaining of the last response',
@@ -239,6 +245,7 @@ export class Metrics {
         if (e.status === 429) this.rateLimited.inc();
       },
       rateLimit: (e) => this.remaining.set(e.remaining),
+      throttled: (e) => this.rateLimitWait.inc({ reason: e.reason }, e.waitMs / 1000),
       inFlight: (e) => {
         this.setRequestsInFlight(e.inFlight);
         this.setMaxInFlight(e.bound);

@@ -1,37 +1,36 @@
 /** Public types of the Intercom API simulator (see index.ts for the entry points). */
 
-export type SimStream =
-  | 'contacts'
-  | 'companies'
-  | 'conversations'
-  | 'conversation_parts'
-  | 'tickets'
-  | 'admins'
-  | 'teams'
-  | 'tags'
-  | 'segments'
-  | 'articles'
-  | 'help_center_collections'
-  | 'data_attributes';
+/**
+ * The simulator's own model of what Intercom holds (it imports nothing of the connector, so that it can
+ * catch the connector's mistakes): each stream and where its objects live, in a table of their own or
+ * inside their parent's rows (conversation parts inside conversations). A test checks that these are the
+ * streams the connector captures.
+ */
+const STORED_IN = {
+  contacts: 'table',
+  companies: 'table',
+  conversations: 'table',
+  tickets: 'table',
+  admins: 'table',
+  teams: 'table',
+  tags: 'table',
+  segments: 'table',
+  articles: 'table',
+  help_center_collections: 'table',
+  data_attributes: 'table',
+  conversation_parts: 'conversations',
+} as const;
+
+export type SimStream = keyof typeof STORED_IN;
 
 /** The streams held as rows of their own; conversation parts live inside their conversations. */
-export type TableStream = Exclude<SimStream, 'conversation_parts'>;
+export type TableStream = { [S in SimStream]: (typeof STORED_IN)[S] extends 'table' ? S : never }[SimStream];
 
-export const TABLE_STREAMS: readonly TableStream[] = [
-  'contacts',
-  'companies',
-  'conversations',
-  'tickets',
-  'admins',
-  'teams',
-  'tags',
-  'segments',
-  'articles',
-  'help_center_collections',
-  'data_attributes',
-];
+export const SIM_STREAMS = Object.keys(STORED_IN) as readonly SimStream[];
 
-export const SIM_STREAMS: readonly SimStream[] = [...TABLE_STREAMS, 'conversation_parts'];
+export const TABLE_STREAMS = SIM_STREAMS.filter(
+  (s): s is TableStream => STORED_IN[s] === 'table',
+) as readonly TableStream[];
 
 export interface WorkspaceSize {
   contacts: number;

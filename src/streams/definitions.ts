@@ -1,4 +1,4 @@
-import type { StreamName } from '../normalize';
+import type { StreamName } from './names';
 
 /**
  * How each stream is fetched, as data (DESIGN.md, Streams; INTERCOM.md, Objects). Streams that differ

@@ -1,6 +1,8 @@
 import type { IntercomClient } from '../../intercom';
 import { IntercomError } from '../../intercom/errors';
-import { RejectedRecord, type ContactUpsert } from './input';
+import { CdcError } from '../../errors';
+import { RejectedRecord } from '../rejected';
+import type { ContactUpsert } from './input';
 import { conflictOf, createBody, updateBody, type IntercomContact } from './plan';
 
 /** What applying one record did. `kept_archived`: the contact is archived and the record did not say to unarchive it. */
@@ -21,8 +23,8 @@ export interface Applied {
  */
 const ONCE = { idempotent: false } as const;
 
-/** Looks the record's contact up twice at most when it moves under us (archived or merged in between). */
-const ATTEMPTS = 3;
+/** The runner's tries of one record in which a contact that vanished under us is looked up again. */
+const LOOKUPS = 3;
 
 /**
  * Applies contact upserts to Intercom through the shared client (its rate limit, retries and token).
@@ -36,15 +38,22 @@ export class ContactApplier {
     private readonly defaultRole: 'user' | 'lead',
   ) {}
 
-  async apply(upsert: ContactUpsert): Promise<Applied> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.applyOnce(upsert);
-      } catch (error) {
-        // The contact vanished between lookup and write (archived, merged, deleted): look again.
-        if (attempt < ATTEMPTS && error instanceof IntercomError && error.status === 404) continue;
-        throw rejection(error);
-      }
+  /**
+   * Applies one record; `attempt` is the runner's try of it, from 1. A contact that vanished between
+   * lookup and write (archived, merged, deleted: a 404) is a retriable `contact_moved` on the first
+   * tries, so that the runner looks again after its backoff; then Intercom's refusal rejects the record.
+   */
+  async apply(upsert: ContactUpsert, attempt = 1): Promise<Applied> {
+    try {
+      return await this.applyOnce(upsert);
+    } catch (error) {
+      if (attempt < LOOKUPS && error instanceof IntercomError && error.status === 404)
+        throw new CdcError(`the contact moved while it was written; looking again: ${error.message}`, {
+          code: 'contact_moved',
+          kind: 'transient',
+          cause: error,
+        });
+      throw rejection(error);
     }
   }
 

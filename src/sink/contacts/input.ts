@@ -1,4 +1,5 @@
 import { CdcError } from '../../errors';
+import { RejectedRecord } from '../rejected';
 import { toEpochMillis } from '../../normalize/timestamp';
 
 /**
@@ -41,21 +42,6 @@ export const INPUT_FIELDS: ReadonlySet<string> = new Set<string>([
   'archived',
 ]);
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
-/**
- * An input record the sink cannot apply as it stands: the record goes to the dead-letter topic with
- * this code and message (and, when Intercom refused it, Intercom's status and error), never to Intercom
- * half-understood. Retrying the same record cannot help.
- */
-export class RejectedRecord extends CdcError {
-  constructor(
-    code: string,
-    message: string,
-    readonly intercom?: { status?: number; code?: string; requestId?: string },
-  ) {
-    super(message, { code, kind: 'system', retriable: false });
-  }
-}
 
 /** Input attribute name → Intercom attribute name, from `SINK_CONTACTS_ATTRIBUTES` (`name` or `input=intercom`). */
 export function attributeMapping(list: readonly string[]): Map<string, string> {

@@ -1,22 +1,16 @@
 import { buildApp } from '../../../src/app';
 import { silentLogger } from '../../../src/observability/logger';
 import { withChildren } from '../../../src/streams/definitions';
-import { startSimulator, type RunningSimulator } from '../../../src/sim';
 import { readTopics, testConfig } from './harness';
+import { useSimulator } from '../../helpers/simulator';
+
+const sim = useSimulator(() => ({
+  seed: 9,
+  size: { contacts: 40, conversations: 12, partsPerConversation: 3 },
+}));
 
 /** Backfill re-reads a stream and publishes `r` events for what differs, or for everything with force. */
 describe('backfill', () => {
-  let sim: RunningSimulator;
-  beforeAll(async () => {
-    sim = await startSimulator({
-      seed: 9,
-      size: { contacts: 40, conversations: 12, partsPerConversation: 3 },
-    });
-  });
-  afterAll(async () => {
-    await sim.close();
-  });
-
   it('publishes nothing when the state is current, everything with force, and only recent objects with since', async () => {
     const app = await buildApp(testConfig(sim.url, { STREAMS: 'contacts' }), silentLogger());
     try {

@@ -3,9 +3,11 @@ import { buildApp } from '../../../src/app';
 import { CdcError, exitCodeFor } from '../../../src/errors';
 import { readToEnd } from '../../../src/kafka/read-to-end';
 import { silentLogger } from '../../../src/observability/logger';
-import { startSimulator, type RunningSimulator } from '../../../src/sim';
 import { testKafka, testRegistry } from '../../stack/env';
 import { readTopics, testConfig } from './harness';
+import { useSimulator } from '../../helpers/simulator';
+
+const sim = useSimulator(() => ({ seed: 5, size: { contacts: 10, segments: 4 } }));
 
 async function deadLetters(topic: string): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = [];
@@ -18,14 +20,6 @@ async function deadLetters(topic: string): Promise<Record<string, unknown>[]> {
 
 /** Bad input loses nothing: a bad object goes to the dead-letter topic, never to a wrong value. */
 describe('bad input', () => {
-  let sim: RunningSimulator;
-  beforeAll(async () => {
-    sim = await startSimulator({ seed: 5, size: { contacts: 10, segments: 4 } });
-  });
-  afterAll(async () => {
-    await sim.close();
-  });
-
   it('sends objects with unreadable timestamps to the dead-letter topic, then publishes them once fixed', async () => {
     const config = testConfig(sim.url, { STREAMS: 'segments' });
     const app = await buildApp(config, silentLogger());

@@ -1,9 +1,33 @@
 import { buildApp, type App } from '../../../src/app';
 import type { StreamName } from '../../../src/normalize';
-import { STREAMS } from '../../../src/normalize';
-import { startSimulator, type RunningSimulator, type SimStream } from '../../../src/sim';
+import { STREAMS } from '../../../src/streams';
+import type { SimStream } from '../../../src/sim';
 import { byId, readTopics, testConfig, type DecodedEvent } from './harness';
 import { silentLogger } from '../../../src/observability/logger';
+import { useSimulator } from '../../helpers/simulator';
+
+const sim = useSimulator(() => ({
+  seed: 7,
+  size: {
+    contacts: 80,
+    companies: 12,
+    conversations: 25,
+    tickets: 12,
+    admins: 4,
+    teams: 3,
+    tags: 6,
+    segments: 3,
+    articles: 10,
+    collections: 4,
+    dataAttributes: 6,
+    partsPerConversation: 3,
+  },
+  timezone: 'America/Los_Angeles',
+  searchLagMs: LAG_MS,
+  latency: { ms: 5, p99Ms: 40 }, // answers take time: walks, fetches and commits overlap
+  // 23:40 in Los Angeles: the rounds below cross the workspace's midnight.
+  clock: { mode: 'manual', startMs: Date.parse('2026-03-10T07:40:00Z') },
+}));
 
 const LAG_MS = 90_000;
 const WINDOWED: StreamName[] = [
@@ -21,37 +45,10 @@ const UNTIMED = new Set<StreamName>(['admins', 'teams', 'tags']);
  * lag); every version the API showed is published exactly once, nothing else is, deletes end in `d` + tombstone.
  */
 describe('capture engine against the simulator', () => {
-  let sim: RunningSimulator;
   let app: App;
-
-  beforeAll(async () => {
-    sim = await startSimulator({
-      seed: 7,
-      size: {
-        contacts: 80,
-        companies: 12,
-        conversations: 25,
-        tickets: 12,
-        admins: 4,
-        teams: 3,
-        tags: 6,
-        segments: 3,
-        articles: 10,
-        collections: 4,
-        dataAttributes: 6,
-        partsPerConversation: 3,
-      },
-      timezone: 'America/Los_Angeles',
-      searchLagMs: LAG_MS,
-      latency: { ms: 5, p99Ms: 40 }, // answers take time: walks, fetches and commits overlap
-      // 23:40 in Los Angeles: the rounds below cross the workspace's midnight.
-      clock: { mode: 'manual', startMs: Date.parse('2026-03-10T07:40:00Z') },
-    });
-  });
 
   afterAll(async () => {
     await app?.close();
-    await sim?.close();
   });
 
   async function pollAll(): Promise<void> {

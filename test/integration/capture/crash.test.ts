@@ -1,8 +1,15 @@
 import { canonicalJson } from '../../../src/normalize';
-import { startSimulator, type RunningSimulator, type SimStream } from '../../../src/sim';
+import type { RunningSimulator, SimStream } from '../../../src/sim';
 import { connectorEnv, startCli, waitMs, type Running } from '../../stack/cli';
 import { freePort, waitReady } from '../../stack/env';
 import { byId, readTopics, testConfig, type DecodedEvent } from './harness';
+import { useSimulator } from '../../helpers/simulator';
+
+const sim = useSimulator(() => ({
+  seed: 11,
+  size: { contacts: 1500, conversations: 60, admins: 4 },
+  latency: { ms: 15, p99Ms: 80 },
+}));
 
 /** Kills per run; the slow tier sets CRASH_TRIALS=20. */
 const TRIALS = Number(process.env.CRASH_TRIALS ?? 3);
@@ -28,18 +35,8 @@ function behind(sim: RunningSimulator, events: DecodedEvent[], prefix: string): 
 }
 
 describe('exactly once across crashes', () => {
-  let sim: RunningSimulator;
-
   beforeAll(async () => {
     // Answers take time, as Intercom's do: walks, fetches and commits overlap when the kills land.
-    sim = await startSimulator({
-      seed: 11,
-      size: { contacts: 1500, conversations: 60, admins: 4 },
-      latency: { ms: 15, p99Ms: 80 },
-    });
-  });
-  afterAll(async () => {
-    await sim.close();
   });
 
   it(`survives ${TRIALS} SIGKILLs at random instants: nothing missing, nothing twice`, async () => {

@@ -1,19 +1,12 @@
 import { buildApp } from '../../../src/app';
 import { CdcError, exitCodeFor } from '../../../src/errors';
 import { silentLogger } from '../../../src/observability/logger';
-import { startSimulator, type RunningSimulator } from '../../../src/sim';
 import { testConfig } from './harness';
+import { useSimulator } from '../../helpers/simulator';
+
+const sim = useSimulator(() => ({ seed: 11, size: { contacts: 50, admins: 4 } }));
 
 describe('one instance per workspace', () => {
-  let sim: RunningSimulator;
-
-  beforeAll(async () => {
-    sim = await startSimulator({ seed: 11, size: { contacts: 50, admins: 4 } });
-  });
-  afterAll(async () => {
-    await sim.close();
-  });
-
   it('a second instance for the same workspace fences the first (exit code 3)', async () => {
     const config = testConfig(sim.url, { STREAMS: 'admins' });
     const first = await buildApp(config, silentLogger());

@@ -1,6 +1,13 @@
-import { startSimulator, type RunningSimulator } from '../../../src/sim';
 import { connectorEnv, startCli, waitFor } from '../../stack/cli';
 import { readTopics, testConfig } from './harness';
+import { useSimulator } from '../../helpers/simulator';
+
+const sim = useSimulator(() => ({
+  seed: 17,
+  size: { contacts: CONTACTS },
+  latency: { ms: 20 },
+  rateLimit: { limit: 60, windowMs: 10_000 }, // a sync of some 50 pages takes several windows
+}));
 
 const CONTACTS = 6000;
 const SEARCH = 'POST /contacts/search';
@@ -10,20 +17,6 @@ const SEARCH = 'POST /contacts/search';
  * SIGKILL in the middle of a long first sync resumes it where it was, instead of starting over.
  */
 describe('a first sync killed half-way', () => {
-  let sim: RunningSimulator;
-
-  beforeAll(async () => {
-    sim = await startSimulator({
-      seed: 17,
-      size: { contacts: CONTACTS },
-      latency: { ms: 20 },
-      rateLimit: { limit: 60, windowMs: 10_000 }, // a sync of some 50 pages takes several windows
-    });
-  });
-  afterAll(async () => {
-    await sim.close();
-  });
-
   it('resumes the slices not yet done: every contact once, and only part of the workspace read again', async () => {
     const config = testConfig(sim.url, { STREAMS: 'contacts' });
     const topic = config.kafka.topicPrefix + '.contacts';

@@ -1,8 +1,15 @@
 import { canonicalJson } from '../../../src/normalize';
 import { buildApp, type App } from '../../../src/app';
 import { silentLogger } from '../../../src/observability/logger';
-import { startSimulator, type RunningSimulator, type SearchableStream } from '../../../src/sim';
+import type { SearchableStream } from '../../../src/sim';
 import { byId, readTopics, testConfig, type DecodedEvent } from './harness';
+import { useSimulator } from '../../helpers/simulator';
+
+const sim = useSimulator(() => ({
+  seed: 21,
+  size: { contacts: 30, conversations: 10, partsPerConversation: 2 },
+  clock: { mode: 'manual', startMs: Date.parse('2026-05-04T10:00:00Z') },
+}));
 
 const FROZEN_MS = 90_000;
 
@@ -12,15 +19,9 @@ const FROZEN_MS = 90_000;
  * consumers never see an older version come back, nor a deleted object return.
  */
 describe('a stale search index', () => {
-  let sim: RunningSimulator;
   let app: App;
 
   beforeEach(async () => {
-    sim = await startSimulator({
-      seed: 21,
-      size: { contacts: 30, conversations: 10, partsPerConversation: 2 },
-      clock: { mode: 'manual', startMs: Date.parse('2026-05-04T10:00:00Z') },
-    });
     app = await buildApp(
       testConfig(sim.url, {
         STREAMS: 'contacts,conversations,conversation_parts',
@@ -34,7 +35,6 @@ describe('a stale search index', () => {
 
   afterEach(async () => {
     await app?.close();
-    await sim?.close();
   });
 
   async function pollAll(): Promise<void> {

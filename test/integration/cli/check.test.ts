@@ -1,6 +1,12 @@
-import { startSimulator, type RunningSimulator } from '../../../src/sim';
 import { startCli } from '../../stack/cli';
 import { freePort, stackEnv, uniqueName } from '../../stack/env';
+import { useSimulator } from '../../helpers/simulator';
+
+const sim = useSimulator(() => ({
+  seed: 4,
+  size: { contacts: 10, admins: 2, teams: 1, tags: 2 },
+  token: 'tok_check',
+}));
 
 interface Row {
   check: string;
@@ -25,15 +31,9 @@ function rowsOf(stdout: string): Row[] {
 }
 
 describe('check', () => {
-  let sim: RunningSimulator;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    sim = await startSimulator({
-      seed: 4,
-      size: { contacts: 10, admins: 2, teams: 1, tags: 2 },
-      token: 'tok_check',
-    });
     const { brokers, registryUrl } = stackEnv();
     env = {
       KAFKA_BROKERS: brokers.join(','),
@@ -46,7 +46,6 @@ describe('check', () => {
       HTTP_PORT: '0',
     };
   });
-  afterAll(() => sim.close());
 
   it('passes against a working stack: replication factor, transactional id, a row per stream, JSON lines', async () => {
     const { code, stdout, stderr } = await check(['--json'], env);

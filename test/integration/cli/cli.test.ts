@@ -1,6 +1,12 @@
-import { startSimulator, type RunningSimulator } from '../../../src/sim';
 import { startCli } from '../../stack/cli';
 import { freePort, stackEnv, uniqueName } from '../../stack/env';
+import { useSimulator } from '../../helpers/simulator';
+
+const sim = useSimulator(() => ({
+  seed: 3,
+  size: { contacts: 30, admins: 5, teams: 2, tags: 4 },
+  token: 'tok_cli_secret',
+}));
 
 interface Result {
   code: number | null;
@@ -21,15 +27,9 @@ async function cli(
 }
 
 describe('the CLI, run as a user would', () => {
-  let sim: RunningSimulator;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    sim = await startSimulator({
-      seed: 3,
-      size: { contacts: 30, admins: 5, teams: 2, tags: 4 },
-      token: 'tok_cli_secret',
-    });
     const { brokers, registryUrl } = stackEnv();
     env = {
       KAFKA_BROKERS: brokers.join(','),
@@ -44,9 +44,6 @@ describe('the CLI, run as a user would', () => {
       HTTP_PORT: '0',
       LOG_LEVEL: 'warn',
     };
-  });
-  afterAll(async () => {
-    await sim.close();
   });
 
   it('check prints a table and exits 0 when all is fine, 2 with a bad token (never printing it)', async () => {

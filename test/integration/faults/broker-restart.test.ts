@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startBroker, stopBroker, type BrokerHandle } from '../../../src/devstack/local';
-import { startSimulator, type RunningSimulator, type SimStream } from '../../../src/sim';
+import type { SimStream } from '../../../src/sim';
 import { freePort } from '../../stack/env';
 import { testConfig } from '../capture/harness';
 import {
@@ -17,6 +17,9 @@ import {
   waitMs,
   type Running,
 } from './helpers';
+import { useSimulator } from '../../helpers/simulator';
+
+const sim = useSimulator(() => ({ seed: 43, size: { contacts: 3000, admins: 4 } }));
 
 const STREAMS: SimStream[] = ['contacts', 'admins'];
 
@@ -34,17 +37,13 @@ async function status(port: number, p: string): Promise<number> {
  * equal to the truth with nothing twice for read_committed consumers.
  */
 describe('broker restarted mid-sync', () => {
-  let sim: RunningSimulator;
   let broker: BrokerHandle;
   let dir: string;
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'cdc-broker-'));
-    // One after the other: when one fails, the other is already assigned and afterAll closes it.
-    sim = await startSimulator({ seed: 43, size: { contacts: 3000, admins: 4 } });
     broker = await startBroker({ runDir: dir });
   });
   afterAll(async () => {
-    await sim?.close();
     if (broker) await stopBroker(broker.pid, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });

@@ -1,17 +1,12 @@
-import { startSimulator, type FaultSpec, type RunningSimulator } from '../../../src/sim';
+import type { FaultSpec } from '../../../src/sim';
 import { TRIALS } from './helpers';
 import { runUnderFaults } from './http-faults';
+import { useSimulator } from '../../helpers/simulator';
+
+const sim = useSimulator(() => ({ seed: 37, size: { contacts: 2000, admins: 4 } }));
 
 /** 5xx, resets, timeouts, truncated and malformed bodies during a sync: retried, nothing lost or doubled. */
 describe('5xx, resets and broken bodies', () => {
-  let sim: RunningSimulator;
-  beforeAll(async () => {
-    sim = await startSimulator({ seed: 37, size: { contacts: 2000, admins: 4 } });
-  });
-  afterAll(async () => {
-    await sim.close();
-  });
-
   it(`recovers from ${7 * TRIALS} rounds of HTTP faults`, async () => {
     const kinds: FaultSpec[] = [
       { kind: 'status', status: 500 },

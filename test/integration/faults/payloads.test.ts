@@ -1,8 +1,11 @@
 import { buildApp } from '../../../src/app';
 import { silentLogger } from '../../../src/observability/logger';
-import { startSimulator, type ObjectCorruption, type RunningSimulator } from '../../../src/sim';
+import type { ObjectCorruption } from '../../../src/sim';
 import { readTopics, testConfig } from '../capture/harness';
 import { deadLetters, duplicates, waitFor } from './helpers';
+import { useSimulator } from '../../helpers/simulator';
+
+const sim = useSimulator(() => ({ seed: 23, size: { contacts: 40 } }));
 
 /** 5,000 levels of `{"a": …}` as JSON text: JSON.stringify itself overflows the stack on such a value. */
 const DEEP = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
@@ -13,14 +16,6 @@ const DEEP = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
  * object is fixed in Intercom it is published.
  */
 describe('adversarial payloads', () => {
-  let sim: RunningSimulator;
-  beforeAll(async () => {
-    sim = await startSimulator({ seed: 23, size: { contacts: 40 } });
-  });
-  afterAll(async () => {
-    await sim.close();
-  });
-
   it('dead-letters bad objects (too large, too deep, wrong types, bad text), publishes the rest, then the fixed ones', async () => {
     const app = await buildApp(testConfig(sim.url, { STREAMS: 'contacts' }), silentLogger());
     try {

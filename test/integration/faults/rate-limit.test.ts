@@ -1,20 +1,14 @@
-import { startSimulator, type RunningSimulator } from '../../../src/sim';
 import { TRIALS } from './helpers';
 import { runUnderFaults } from './http-faults';
+import { useSimulator } from '../../helpers/simulator';
+
+const sim = useSimulator(() => ({ seed: 31, size: { contacts: 2000, admins: 4 } }));
 
 /** 429 answers in a row per burst: each one holds every request until the window resets (1 s). */
 const BURST = 4;
 
 /** 429 storms on top of a tight rate limit: the client waits for the window, nothing is lost. */
 describe('429 storms', () => {
-  let sim: RunningSimulator;
-  beforeAll(async () => {
-    sim = await startSimulator({ seed: 31, size: { contacts: 2000, admins: 4 } });
-  });
-  afterAll(async () => {
-    await sim.close();
-  });
-
   it(`rides out ${4 * TRIALS} bursts of 429 under a limit of 20 requests/s`, async () => {
     sim.setRateLimit({ limit: 20, windowMs: 1000 });
     const before = sim.stats().rateLimited;

@@ -1,4 +1,4 @@
-import { startSimulator, type RunningSimulator, type SimStream } from '../../../src/sim';
+import type { SimStream } from '../../../src/sim';
 import { freePort, stackEnv } from '../../stack/env';
 import { TcpProxy } from '../../stack/tcp-proxy';
 import { readTopics, testConfig } from '../capture/harness';
@@ -12,6 +12,9 @@ import {
   waitFor,
   waitMs,
 } from './helpers';
+import { useSimulator } from '../../helpers/simulator';
+
+const sim = useSimulator(() => ({ seed: 41, size: { contacts: 1200, admins: 4 } }));
 
 const STREAMS: SimStream[] = ['contacts', 'admins'];
 
@@ -28,16 +31,13 @@ async function status(port: number, path: string): Promise<number> {
  * registered at start, so capture goes on). Then restored; the topics hold the truth.
  */
 describe('schema registry unavailable', () => {
-  let sim: RunningSimulator;
   let proxy: TcpProxy;
   beforeAll(async () => {
-    sim = await startSimulator({ seed: 41, size: { contacts: 1200, admins: 4 } });
     const target = new URL(stackEnv().registryUrl);
     proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port) });
   });
   afterAll(async () => {
     await proxy.close();
-    await sim.close();
   });
 
   it('waits, not ready, while the registry is down at start; keeps capturing while it is down mid-run', async () => {

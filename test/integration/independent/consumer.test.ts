@@ -1,11 +1,17 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { buildApp } from '../../../src/app';
-import { STREAMS } from '../../../src/normalize';
+import { STREAMS } from '../../../src/streams';
 import { silentLogger } from '../../../src/observability/logger';
-import { startSimulator, type RunningSimulator, type SimStream } from '../../../src/sim';
+import type { SimStream } from '../../../src/sim';
 import { stackEnv } from '../../stack/env';
 import { testConfig } from '../capture/harness';
+import { useSimulator } from '../../helpers/simulator';
+
+const sim = useSimulator(() => ({
+  seed: 21,
+  size: { contacts: 40, conversations: 10, companies: 5, tickets: 5, articles: 4 },
+}));
 
 const ROOT = path.resolve(__dirname, '../../..');
 const UNTIMED = new Set(['admins', 'teams', 'tags']);
@@ -25,17 +31,6 @@ interface Line {
  * read_committed) decodes every topic, and what it reads matches the simulator's ground truth.
  */
 describe('an independent consumer', () => {
-  let sim: RunningSimulator;
-  beforeAll(async () => {
-    sim = await startSimulator({
-      seed: 21,
-      size: { contacts: 40, conversations: 10, companies: 5, tickets: 5, articles: 4 },
-    });
-  });
-  afterAll(async () => {
-    await sim.close();
-  });
-
   it('decodes every event with Confluent’s deserializer, and the latest of each object is the truth', async () => {
     const app = await buildApp(testConfig(sim.url), silentLogger());
     try {

@@ -1,19 +1,12 @@
 import { IntercomClient, IntercomError, StaticTokenProvider } from '../../../src/intercom';
-import { startSimulator } from '../../../src/sim';
 import { collectIds, recordingObserver, rejectionOf, sorted } from './helpers';
+import { useSimulator } from '../../helpers/simulator';
+
+const sim = useSimulator(() => ({ seed: 2, size: { contacts: 300 }, token: TOKEN }), {
+  clearFaultsAfterEach: true,
+});
 
 const TOKEN = 'tok_retry_test';
-
-type Sim = Awaited<ReturnType<typeof startSimulator>>;
-let sim: Sim;
-
-beforeAll(async () => {
-  sim = await startSimulator({ seed: 2, size: { contacts: 300 }, token: TOKEN });
-});
-afterAll(async () => {
-  await sim.close();
-});
-afterEach(() => sim.faults.clear());
 
 function client(extra: Partial<ConstructorParameters<typeof IntercomClient>[0]> = {}): {
   client: IntercomClient;

@@ -1,4 +1,5 @@
-import { type RunningSimulator, startSimulator } from '../../../src/sim';
+import { type RunningSimulator } from '../../../src/sim';
+import { simulatorsPerTest } from '../../helpers/simulator';
 import { API_HEADERS, type Answer, call } from './helpers';
 
 /**
@@ -46,7 +47,7 @@ describe('simulator contact writes', () => {
     expect(users.length).toBeGreaterThan(10);
     expect(leads.length).toBeGreaterThan(5);
   });
-  afterEach(() => sim?.close());
+  const startSimulator = simulatorsPerTest();
 
   const searchByExternalId = async (externalId: string): Promise<string[]> => {
     const a = await call(sim, 'POST', '/contacts/search', {

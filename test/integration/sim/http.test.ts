@@ -1,5 +1,6 @@
 import http from 'node:http';
-import { type RunningSimulator, startSimulator } from '../../../src/sim';
+import { type RunningSimulator } from '../../../src/sim';
+import { simulatorsPerTest } from '../../helpers/simulator';
 import { API_HEADERS, call } from './helpers';
 
 /** A hand-moved wall clock for rate-limit windows, token expiry and scroll expiry. */
@@ -35,7 +36,7 @@ function rawGet(
 
 describe('simulator HTTP behaviour', () => {
   let sim: RunningSimulator;
-  afterEach(() => sim?.close());
+  const startSimulator = simulatorsPerTest();
 
   it('sends rate-limit headers on every authenticated response and 429s past the limit, per window', async () => {
     const wall = wallClock(Date.UTC(2026, 0, 5, 12, 0, 3));

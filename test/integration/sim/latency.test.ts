@@ -1,4 +1,5 @@
-import { type RunningSimulator, startSimulator } from '../../../src/sim';
+import { type RunningSimulator } from '../../../src/sim';
+import { simulatorsPerTest } from '../../helpers/simulator';
 import { API_HEADERS, type Answer, call } from './helpers';
 
 /** The injected per-answer latency over real HTTP: only lower bounds on time are asserted. */
@@ -21,7 +22,7 @@ const admin = (sim: RunningSimulator, method: string, path: string, body?: unkno
 
 describe('simulator latency (real HTTP)', () => {
   let sim: RunningSimulator;
-  afterEach(() => sim?.close());
+  const startSimulator = simulatorsPerTest();
 
   it('a GET at 200 ms takes at least 200 ms; a search page takes at least the search latency', async () => {
     sim = await startSimulator({ seed: 1, size: { contacts: 20 }, latency: { ms: 200, searchMs: 450 } });

@@ -1,4 +1,5 @@
-import { type RunningSimulator, startSimulator } from '../../../src/sim';
+import { type RunningSimulator } from '../../../src/sim';
+import { simulatorsPerTest } from '../../helpers/simulator';
 import { call, searchAll } from './helpers';
 
 /** Each quirk of INTERCOM.md happening over real HTTP. */
@@ -7,7 +8,7 @@ const sec = (iso: string): number => at(iso) / 1000;
 
 describe('simulator quirks (real HTTP)', () => {
   let sim: RunningSimulator;
-  afterEach(() => sim?.close());
+  const startSimulator = simulatorsPerTest();
 
   it('a contact updated at 09:00 is not matched by updated_at > 08:00 of the same day, but by = that day', async () => {
     sim = await startSimulator({

@@ -1,4 +1,5 @@
-import { type RunningSimulator, startSimulator } from '../../../src/sim';
+import { type RunningSimulator } from '../../../src/sim';
+import { simulatorsPerTest } from '../../helpers/simulator';
 import { type Answer, call } from './helpers';
 
 /** The stale search index on demand (freezeSearch), over real HTTP: the two cases of issue #12. */
@@ -25,7 +26,7 @@ async function listedIds(sim: RunningSimulator, path: string, key: string): Prom
 
 describe('a stale search index on demand (real HTTP)', () => {
   let sim: RunningSimulator;
-  afterEach(() => sim?.close());
+  const startSimulator = simulatorsPerTest();
 
   it('(a) two versions of a contact share a second while search returns the older for several polls', async () => {
     sim = await startSimulator({ seed: 6, size: { contacts: 40 } });

@@ -13,6 +13,9 @@ import {
   sinkConfig,
   writes,
 } from './harness';
+import { useSimulator } from '../../helpers/simulator';
+
+const sim = useSimulator(() => ({ seed: 21, size: { contacts: 40 } }));
 
 /** The live contact with this external_id or email in the simulator's truth. */
 function contactBy(sim: RunningSimulator, field: 'external_id' | 'email', value: string) {
@@ -23,17 +26,12 @@ function contactBy(sim: RunningSimulator, field: 'external_id' | 'email', value:
 }
 
 describe('contact sink: Kafka → Intercom', () => {
-  let sim: RunningSimulator;
   let stringAttr: string;
   let numberAttr: string;
   beforeAll(async () => {
-    sim = await startSimulator({ seed: 21, size: { contacts: 40 } });
     const attrs = contactAttributes(sim);
     stringAttr = [...attrs].find(([, t]) => t === 'string')![0];
     numberAttr = [...attrs].find(([, t]) => t === 'integer')![0];
-  });
-  afterAll(async () => {
-    await sim.close();
   });
 
   it('applies upserts exactly as the input says; a replay writes nothing', async () => {

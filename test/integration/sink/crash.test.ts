@@ -1,7 +1,10 @@
-import { startSimulator, type RunningSimulator } from '../../../src/sim';
+import type { RunningSimulator } from '../../../src/sim';
 import { connectorEnv, startCli, waitMs, type Running } from '../../stack/cli';
 import { freePort, testKafka, waitReady } from '../../stack/env';
 import { createInputTopic, produceJson, sinkConfig, writes } from './harness';
+import { useSimulator } from '../../helpers/simulator';
+
+const sim = useSimulator(() => ({ seed: 22, size: { contacts: 5 } }));
 
 /** Kills per run; the slow tier sets CRASH_TRIALS=20. */
 const TRIALS = Number(process.env.CRASH_TRIALS ?? 3);
@@ -15,14 +18,6 @@ function startSink(env: Record<string, string>): Running {
 const total = (sim: RunningSimulator) => Object.values(writes(sim)).reduce((a, b) => a + b, 0);
 
 describe('contact sink across crashes', () => {
-  let sim: RunningSimulator;
-  beforeAll(async () => {
-    sim = await startSimulator({ seed: 22, size: { contacts: 5 } });
-  });
-  afterAll(async () => {
-    await sim.close();
-  });
-
   it(
     `survives ${TRIALS} SIGKILLs mid-batch: every upsert applied, no change written twice`,
     async () => {

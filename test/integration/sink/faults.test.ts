@@ -1,6 +1,8 @@
-import { startSimulator, type RunningSimulator } from '../../../src/sim';
 import { testKafka } from '../../stack/env';
 import { createInputTopic, produceJson, runSink, sinkConfig } from './harness';
+import { useSimulator } from '../../helpers/simulator';
+
+const sim = useSimulator(() => ({ seed: 24, size: { contacts: 3 } }));
 
 const CONTACTS = 40;
 
@@ -10,14 +12,6 @@ const CONTACTS = 40;
  * and Intercom must see exactly the two changes per contact the input asks for.
  */
 describe('contact sink under API faults', () => {
-  let sim: RunningSimulator;
-  beforeAll(async () => {
-    sim = await startSimulator({ seed: 24, size: { contacts: 3 } });
-  });
-  afterAll(async () => {
-    await sim.close();
-  });
-
   it('applies every upsert once through 429s, 5xx, resets and lost answers', async () => {
     const config = sinkConfig(sim.url);
     const kafka = testKafka('sink-faults');

@@ -1,10 +1,9 @@
 import type { Kafka } from 'kafkajs';
-import { createIntercomClient } from '../../../src/app';
+import { buildContactSink, createIntercomClient, sinkTopics, type SinkResult } from '../../../src/app';
 import type { Config } from '../../../src/config';
 import { readToEnd } from '../../../src/kafka/read-to-end';
 import { silentLogger } from '../../../src/observability/logger';
 import type { RunningSimulator } from '../../../src/sim';
-import { buildContactSink, sinkTopics, type SinkResult } from '../../../src/sink/contacts';
 import { testKafka, uniqueName } from '../../stack/env';
 import { testConfig } from '../capture/harness';
 

@@ -1,22 +1,16 @@
-import { startSimulator, type RunningSimulator } from '../../../src/sim';
 import { connectorEnv, startCli, waitFor } from '../../stack/cli';
 import { freePort, testKafka, waitReady } from '../../stack/env';
 import { readTopics } from '../capture/harness';
 import { createInputTopic, produceJson, sinkConfig, writes } from './harness';
+import { useSimulator } from '../../helpers/simulator';
+
+const sim = useSimulator(() => ({ seed: 25, size: { contacts: 20 } }));
 
 /**
  * `run` with SINK_CONTACTS_ENABLED: capture and sink in one process on one Intercom client. What the
  * sink writes comes back as change events on the contacts topic (real changes); nothing is written twice.
  */
 describe('run with the contact sink beside capture', () => {
-  let sim: RunningSimulator;
-  beforeAll(async () => {
-    sim = await startSimulator({ seed: 25, size: { contacts: 20 } });
-  });
-  afterAll(async () => {
-    await sim.close();
-  });
-
   it('applies the input, captures the result back, and writes each contact once', async () => {
     const config = sinkConfig(sim.url);
     const topic = config.sink.contacts.topic;

@@ -94,4 +94,57 @@ describe('ChangeBatch', () => {
     await expect(batch.flushIfFull()).rejects.toThrow('broker gone');
     expect(store.object('s', '1')).toBeUndefined();
   });
+
+  it('puts a part in one transaction: events by topic, then dead letters, then state; counts told after the commit', async () => {
+    const commits = new HeldCommits();
+    const store = new StateStore('cdc');
+    const told: unknown[] = [];
+    const batch = new ChangeBatch(store, commits, 'dlq', 'state', 100, (counts) => told.push(counts));
+    batch.addEvents('cdc.tags', 'tags', 'c', [{ key: 'a', value: 'A' }]);
+    batch.addEvents('cdc.tags', 'tags', 'd', [
+      { key: 'b', value: 'B' },
+      { key: 'b', value: null },
+    ]);
+    batch.setObject('tags', 'a', { u: null, h: 'h' });
+    batch.deadLetter('tags', { key: 'x', value: 'bad' });
+    expect(batch.size).toBe(5);
+    const flushed = batch.flush();
+    await tick();
+    expect(commits.started[0]!.map((b) => [b.topic, b.messages.length])).toEqual([
+      ['cdc.tags', 3],
+      ['dlq', 1],
+      ['state', 1],
+    ]);
+    expect(told).toEqual([]);
+    commits.finish();
+    await flushed;
+    expect(told).toEqual([{ events: { tags: { c: 1, d: 1 } }, dlq: { tags: 1 } }]);
+    expect(batch.size).toBe(0);
+  });
+
+  it('commits nothing for an empty flush, and settle waits for the commits under way without throwing', async () => {
+    const commits = new HeldCommits();
+    const { batch } = batchWith(commits, 1);
+    await batch.flush();
+    expect(commits.started).toHaveLength(0);
+    batch.setObject('s', '1', { u: 1, h: '1' });
+    await batch.flushIfFull();
+    let settled = false;
+    const settling = batch.settle().then(() => (settled = true));
+    await tick();
+    expect(settled).toBe(false);
+    commits.finish(new Error('gone'));
+    await settling;
+    expect(batch.failed).toBe(true);
+  });
+
+  it('shows a pending delete as gone from the live ids, and a pending create as live', () => {
+    const { store, batch } = batchWith(new HeldCommits(), 100);
+    store.setObject('s', 'kept', { u: 1, h: 'k' });
+    store.setObject('s', 'deleted', { u: 1, h: 'd' });
+    batch.setObject('s', 'deleted', null);
+    batch.setObject('s', 'created', { u: 2, h: 'c' });
+    expect(batch.liveIds('s').sort()).toEqual(['created', 'kept']);
+    expect(batch.lookup('s', 'deleted')).toBeUndefined();
+  });
 });

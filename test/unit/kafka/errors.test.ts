@@ -17,13 +17,23 @@ describe('Kafka failures', () => {
       'publishing a transaction',
       new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092'),
     );
-    expect(error).toMatchObject({ code: 'kafka_unavailable', kind: 'system' });
+    expect(error).toMatchObject({ code: 'kafka_unavailable', kind: 'transient', retriable: true });
     expect(isKafkaUnavailable(error)).toBe(true);
     expect(exitCodeFor(error)).toBe(1);
     const fenced = kafkaError('committing', Object.assign(new Error('fenced'), { type: 'PRODUCER_FENCED' }));
     expect(fenced.kind).toBe('fenced');
     expect(isKafkaUnavailable(fenced)).toBe(false);
     expect(isKafkaUnavailable(new CdcError('x', { code: 'config_invalid', kind: 'config' }))).toBe(false);
+  });
+
+  it("keeps kafkajs' word on whether a refused request may succeed when sent again", () => {
+    const leader = Object.assign(new Error('no leader yet'), {
+      type: 'UNKNOWN_TOPIC_OR_PARTITION',
+      retriable: true,
+    });
+    expect(kafkaError('listing offsets', leader)).toMatchObject({ code: 'kafka_failed', retriable: true });
+    const tooLarge = Object.assign(new Error('Message was too large'), { retriable: false });
+    expect(kafkaError('publishing', tooLarge)).toMatchObject({ code: 'kafka_failed', retriable: false });
   });
 
   it('tells a group changing hands from other failures', () => {

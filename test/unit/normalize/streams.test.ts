@@ -1,14 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as avro from 'avsc';
-import {
-  buildEnvelope,
-  loadStreamSchemas,
-  mapRecord,
-  STREAMS,
-  toEpochMillis,
-  type StreamName,
-} from '../../../src/normalize';
+import { buildEnvelope, loadStreamSchemas, mapRecord, toEpochMillis } from '../../../src/normalize';
+import { STREAMS, type StreamName } from '../../../src/streams';
 
 type Json = Record<string, unknown>;
 const FIXTURES = path.resolve(__dirname, '../../fixtures/intercom');

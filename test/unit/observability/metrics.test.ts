@@ -21,6 +21,17 @@ describe('Metrics', () => {
     );
   });
 
+  it('adds up the time the rate limiter held requests back, by reason', async () => {
+    const m = new Metrics(() => 0);
+    const o = m.clientObserver();
+    o.throttled?.({ waitMs: 1500, reason: '429' });
+    o.throttled?.({ waitMs: 500, reason: '429' });
+    o.throttled?.({ waitMs: 250, reason: 'budget' });
+    const text = await m.registry.metrics();
+    expect(text).toMatch(/^intercom_cdc_api_rate_limit_wait_seconds_total\{reason="429"\} 2$/m);
+    expect(text).toMatch(/^intercom_cdc_api_rate_limit_wait_seconds_total\{reason="budget"\} 0.25$/m);
+  });
+
   it('tells the seconds since each stream last published an event', async () => {
     let now = 1_000_000;
     const m = new Metrics(() => now);

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as avro from 'avsc';
-import { defaultSchemasDir, loadStreamSchemas, STREAMS } from '../../../src/normalize';
+import { defaultSchemasDir, loadStreamSchemas } from '../../../src/normalize';
+import { STREAMS } from '../../../src/streams';
 
 const RELEASED = path.join(defaultSchemasDir(), 'released');
 const versions = existsSync(RELEASED) ? readdirSync(RELEASED).sort() : [];

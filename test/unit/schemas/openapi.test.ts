@@ -1,13 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readOpenApi } from '../../helpers/openapi';
-import {
-  loadStreamSchemas,
-  mapRecord,
-  STREAMS,
-  toEpochMillis,
-  type StreamName,
-} from '../../../src/normalize';
+import { loadStreamSchemas, mapRecord, toEpochMillis } from '../../../src/normalize';
+import { STREAMS, type StreamName } from '../../../src/streams';
 
 type Json = Record<string, unknown>;
 interface Field {

@@ -2,7 +2,8 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as avro from 'avsc';
-import { defaultSchemasDir, loadStreamSchemas, SchemaError, STREAMS } from '../../../src/normalize';
+import { defaultSchemasDir, loadStreamSchemas, SchemaError } from '../../../src/normalize';
+import { STREAMS } from '../../../src/streams';
 
 type Json = Record<string, unknown>;
 interface Field {

@@ -3,13 +3,13 @@ import path from 'node:path';
 import * as avro from 'avsc';
 import {
   INPUT_FIELDS,
-  RejectedRecord,
   attributeMapping,
   isChangeEvent,
   parseUpsert,
   type ContactUpsert,
 } from '../../../src/sink/contacts/input';
 import { conflictOf, createBody, updateBody } from '../../../src/sink/contacts/plan';
+import { RejectedRecord } from '../../../src/sink/rejected';
 
 const options = { attributes: attributeMapping(['plan', 'seats=team_size']), unmapped: 'reject' as const };
 const parse = (value: unknown) => parseUpsert(value, options);

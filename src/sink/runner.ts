@@ -1,30 +1,35 @@
-import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { CdcError, ConfigError } from '../../errors';
-import { isRebalance, kafkaError } from '../../kafka/errors';
-import { readToEnd, retryingKafka } from '../../kafka/read-to-end';
-import { ensureTopics } from '../../kafka/topics';
-import type { ContactApplier, Outcome } from './apply';
-import { RejectedRecord, isChangeEvent, parseUpsert, type ContactUpsert, type ParseOptions } from './input';
-import { sleep } from '../../sleep';
+import { CdcError, ConfigError } from '../errors';
+import { isRebalance, kafkaError } from '../kafka/errors';
+import { readToEnd, retryingKafka } from '../kafka/read-to-end';
+import { ensureTopics } from '../kafka/topics';
+import { retry, type RetryPolicy } from '../retry';
+import { decodeValue, type InputFormat } from './decode';
+import type { SinkHandler } from './handler';
+import { RejectedRecord } from './rejected';
 
 export interface SinkTopics {
   input: string;
   dlq: string;
-  /** Compacted: per contact, the input position last applied (the replay guard). */
+  /** Compacted: per key, the input position last applied (the replay guard). */
   state: string;
 }
 
-export interface ContactSinkOptions {
+/** What the runner itself decides about a record, besides the handler's results. */
+export type RunnerResult = 'dead_letter' | 'skipped_tombstone' | 'already_applied';
+
+export interface SinkRunnerOptions<Item, Result extends string> {
+  /** The sink's name in logs: `contact` ("contact sink running"). */
+  name: string;
   kafka: Kafka;
-  applier: ContactApplier;
-  /** Decodes Avro in the registry wire format (format avro). */
-  registry?: SchemaRegistry;
-  format: 'avro' | 'json';
+  handler: SinkHandler<Item, Result>;
+  input: InputFormat;
   topics: SinkTopics;
+  /** The configuration key and environment variable of the input topic, named when it is missing. */
+  topicSetting: { key: string; env: string };
   groupId: string;
-  parse: ParseOptions;
+  /** Partitions processed at once (records of one partition stay in order). */
   concurrency: number;
   sessionTimeoutMs: number;
   /** all: a rejected record goes to the dead-letter topic; none: it stops the sink. */
@@ -34,13 +39,10 @@ export interface ContactSinkOptions {
   /** Told once the consumer runs (topics prepared, state restored, subscribed). */
   onReady?: () => void;
   /** Told the result of every input record. */
-  onRecord?: (result: SinkResult) => void;
-  /** Waits between two tries of a record that failed for a transient reason. */
+  onRecord?: (result: Result | RunnerResult) => void;
+  /** Waits between two tries of a record that failed for a retriable reason (default 1 s to 1 min). */
   backoffMs?: { min: number; max: number };
 }
-
-/** What became of one input record. */
-export type SinkResult = Outcome | 'dead_letter' | 'skipped_event' | 'skipped_tombstone' | 'already_applied';
 
 /** A record's value once decoded: decoded once, kept across retries and for the dead-letter topic. */
 interface Decoded {
@@ -55,18 +57,20 @@ interface Position {
 }
 
 /**
- * `sink contacts`: applies a topic of contact upserts to Intercom. Per partition, in order: decode, check,
- * match, write what differs, remember the position applied for that contact (compacted state topic), and
- * commit the consumer offset only after Intercom accepted the write. A crash replays at most the records
- * after the last commit; each of them is either found applied in the state (skipped) or diffed against
- * Intercom (nothing sent when Intercom holds the values), so nothing is written twice.
+ * Applies an input topic to an API through a handler, knowing Kafka and nothing of the API. Per
+ * partition, in order: decode, let the handler parse, skip what the replay guard shows applied, let the
+ * handler apply, remember the position applied for the record's key (compacted state topic), and commit
+ * the consumer offset only after the handler resolved. A crash replays at most the records after the
+ * last commit; each is either found applied in the state (skipped) or handed to the handler again, which
+ * writes only what the API does not hold. A rebalance that refuses a commit is not a failure: the next
+ * owner of the partition reads those records again and finds them applied.
  */
-export class ContactSink {
+export class SinkRunner<Item, Result extends string> {
   private readonly applied = new Map<string, Position>();
   private producer?: Producer;
   private fatal?: unknown;
 
-  constructor(private readonly o: ContactSinkOptions) {}
+  constructor(private readonly o: SinkRunnerOptions<Item, Result>) {}
 
   /** Runs until `signal` aborts (resolves) or a fatal error (rejects). */
   async run(signal: AbortSignal): Promise<void> {
@@ -126,7 +130,7 @@ export class ContactSink {
       });
       this.o.logger.info(
         { topic: this.o.topics.input, group: this.o.groupId, known: this.applied.size },
-        'contact sink running',
+        `${this.o.name} sink running`,
       );
       this.o.onReady?.();
       await Promise.race([
@@ -148,8 +152,8 @@ export class ContactSink {
       const existing = new Set(await admin.listTopics());
       if (!existing.has(this.o.topics.input)) {
         throw new ConfigError(
-          `input topic ${this.o.topics.input} does not exist: create it, or set SINK_CONTACTS_TOPIC to the topic your producers write`,
-          ['sink.contacts.topic'],
+          `input topic ${this.o.topics.input} does not exist: create it, or set ${this.o.topicSetting.env} to the topic your producers write`,
+          [this.o.topicSetting.key],
         );
       }
       // Created when missing; the state topic is checked like the capture's (compacted, one partition).
@@ -167,7 +171,7 @@ export class ContactSink {
       );
     } catch (error) {
       if (error instanceof CdcError) throw error;
-      throw kafkaError('preparing the sink topics', error);
+      throw kafkaError(`preparing the ${this.o.name} sink topics`, error);
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
@@ -183,7 +187,7 @@ export class ContactSink {
     );
   }
 
-  /** One record, until it is applied, rejected or skipped; transient failures are retried with backoff. */
+  /** One record, until it is applied, rejected or skipped; retriable failures are retried with backoff. */
   private async handle(
     at: Position,
     message: KafkaMessage,
@@ -191,43 +195,47 @@ export class ContactSink {
     heartbeat: () => Promise<void>,
   ): Promise<void> {
     const backoff = this.o.backoffMs ?? { min: 1_000, max: 60_000 };
+    const policy: RetryPolicy = { minMs: backoff.min, maxMs: backoff.max };
     const decoded: Decoded = {};
-    for (let wait = backoff.min; ; wait = Math.min(wait * 2, backoff.max)) {
-      try {
-        this.o.onRecord?.(await this.handleOnce(at, message, decoded));
+    try {
+      const result = await retry(
+        async (attempt) => {
+          if (attempt > 1) await heartbeat();
+          return this.handleOnce(at, message, decoded, attempt);
+        },
+        {
+          policy,
+          signal,
+          onRetry: ({ error, delayMs }) =>
+            this.o.logger.warn(
+              { err: error, topic: at.topic, partition: at.partition, offset: at.offset, retryInMs: delayMs },
+              'record not applied yet; retrying',
+            ),
+        },
+      );
+      this.o.onRecord?.(result);
+    } catch (error) {
+      if (error instanceof RejectedRecord && this.o.tolerance === 'all') {
+        await this.deadLetter(at, message, error, decoded);
+        this.o.onRecord?.('dead_letter');
         return;
-      } catch (error) {
-        if (error instanceof RejectedRecord) {
-          if (this.o.tolerance === 'none') {
-            this.fatal = error;
-            throw error;
-          }
-          await this.deadLetter(at, message, error, decoded);
-          this.o.onRecord?.('dead_letter');
-          return;
-        }
-        const retriable = error instanceof CdcError ? error.retriable : false;
-        if (!retriable || signal.aborted) {
-          this.fatal = error;
-          throw error;
-        }
-        this.o.logger.warn(
-          { err: error, topic: at.topic, partition: at.partition, offset: at.offset, retryInMs: wait },
-          'record not applied yet; retrying',
-        );
-        await sleep(wait, signal);
-        await heartbeat();
       }
+      this.fatal = error;
+      throw error;
     }
   }
 
-  private async handleOnce(at: Position, message: KafkaMessage, decoded: Decoded): Promise<SinkResult> {
+  private async handleOnce(
+    at: Position,
+    message: KafkaMessage,
+    decoded: Decoded,
+    attempt: number,
+  ): Promise<Result | RunnerResult> {
     if (message.value === null) return 'skipped_tombstone';
-    if (!('value' in decoded)) decoded.value = await this.decode(message.value);
-    const value = decoded.value;
-    if (isChangeEvent(value)) return 'skipped_event';
-    const upsert = parseUpsert(value, this.o.parse);
-    const key = stateKey(upsert);
+    if (!('value' in decoded)) decoded.value = await decodeValue(message.value, this.o.input);
+    const parsed = this.o.handler.parse(decoded.value);
+    if ('skip' in parsed) return parsed.skip;
+    const key = this.o.handler.key(parsed.item);
     const done = this.applied.get(key);
     if (
       done &&
@@ -236,8 +244,8 @@ export class ContactSink {
       BigInt(done.offset) >= BigInt(at.offset)
     )
       return 'already_applied';
-    const result = await this.o.applier.apply(upsert);
-    if (result.writes > 0) {
+    const { result, writes } = await this.o.handler.apply(parsed.item, attempt);
+    if (writes > 0) {
       await this.producer!.send({
         topic: this.o.topics.state,
         acks: -1,
@@ -245,44 +253,7 @@ export class ContactSink {
       });
       this.applied.set(key, at);
     }
-    return result.outcome;
-  }
-
-  private async decode(value: Buffer): Promise<unknown> {
-    if (this.o.format === 'json') {
-      let text: string;
-      try {
-        text = new TextDecoder('utf-8', { fatal: true }).decode(value);
-      } catch {
-        throw new RejectedRecord('undecodable', 'the value is not UTF-8 text (SINK_CONTACTS_FORMAT=json)');
-      }
-      try {
-        return JSON.parse(text) as unknown;
-      } catch (error) {
-        throw new RejectedRecord(
-          'undecodable',
-          `the value is not JSON (${(error as Error).message}); is the topic Avro? Set SINK_CONTACTS_FORMAT=avro`,
-        );
-      }
-    }
-    if (value.length < 5 || value[0] !== 0)
-      throw new RejectedRecord(
-        'undecodable',
-        'the value is not in the schema registry wire format (magic byte 0 + schema id); is the topic JSON? Set SINK_CONTACTS_FORMAT=json',
-      );
-    try {
-      return await this.o.registry!.decode(value);
-    } catch (error) {
-      const text = (error as Error).message ?? String(error);
-      // The registry being away is transient; a schema id it does not know, or bytes that do not fit the
-      // schema, are the record's fault.
-      if (/ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket hang up|5\d\d/.test(text))
-        throw new CdcError(`schema registry unavailable while decoding: ${text}`, {
-          code: 'registry_unavailable',
-          kind: 'transient',
-        });
-      throw new RejectedRecord('undecodable', `Avro decoding failed: ${text}`);
-    }
+    return result;
   }
 
   /** The record goes to the dead-letter topic as decoded (or as base64 when it could not be decoded). */
@@ -292,7 +263,6 @@ export class ContactSink {
     error: RejectedRecord,
     decoded: Decoded,
   ): Promise<void> {
-    const record = decoded.value;
     const body = {
       topic: at.topic,
       partition: at.partition,
@@ -310,7 +280,7 @@ export class ContactSink {
         : {}),
       ts_ms: Date.now(),
       ...('value' in decoded
-        ? { record }
+        ? { record: decoded.value }
         : { value_base64: message.value ? message.value.toString('base64') : null }),
     };
     await this.producer!.send({
@@ -324,10 +294,3 @@ export class ContactSink {
     );
   }
 }
-
-/** The contact a record is about, as the state knows it: its external_id, else its email. */
-export function stateKey(upsert: ContactUpsert): string {
-  return upsert.externalId !== undefined ? `x:${upsert.externalId}` : `e:${upsert.email!.toLowerCase()}`;
-}
-
-/** Waits `ms`, or less when `signal` aborts; leaves no listener behind on the signal. */

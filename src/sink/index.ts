@@ -1,0 +1,4 @@
+/** Sinks: from a Kafka topic into Intercom. One generic runner (Kafka, offsets, replay guard, dead letters, retries), one handler per sink. */
+export { SinkRunner, type RunnerResult, type SinkRunnerOptions, type SinkTopics } from './runner';
+export type { SinkHandler } from './handler';
+export { RejectedRecord } from './rejected';
