@@ -44,23 +44,27 @@ interface KeyOrder {
 }
 
 /**
- * Key orders met so far, by a summary of the keys (count, first, second and last key: most Intercom
- * objects start with `type`, so the first key alone says little); each bucket holds a few shapes and
- * replaces its oldest when full. The whole cache is cleared when it grows past its cap.
+ * Key orders met so far, by first and then last key (most Intercom objects start with `type`, so the
+ * first key alone says little; keys parsed from JSON are internalized strings, whose hash V8 keeps, so
+ * the two look-ups build no string). Each bucket holds a few shapes and replaces its oldest when full;
+ * the whole cache is cleared when it grows past its cap.
  */
-const orders = new Map<string, KeyOrder[]>();
+const orders = new Map<string, Map<string, KeyOrder[]>>();
 let ordersHeld = 0;
 const MAX_ORDERS = 4096;
 const SHAPES_PER_BUCKET = 8;
 
 function orderOf(keys: string[]): KeyOrder {
   const n = keys.length;
-  const bucket = `${n}\u0000${keys[0]!}\u0000${n > 1 ? keys[1]! : ''}\u0000${keys[n - 1]!}`;
-  let shapes = orders.get(bucket);
+  const head = keys[0]!;
+  const tail = keys[n - 1]!;
+  let byTail = orders.get(head);
+  let shapes = byTail?.get(tail);
   if (shapes !== undefined) {
     next: for (const order of shapes) {
       const known = order.keys;
-      for (let i = 0; i < n; i++) if (known[i] !== keys[i]) continue next;
+      if (known.length !== n) continue;
+      for (let i = 1; i < n - 1; i++) if (known[i] !== keys[i]) continue next;
       return order;
     }
   }
@@ -74,9 +78,11 @@ function orderOf(keys: string[]): KeyOrder {
   if (ordersHeld >= MAX_ORDERS) {
     orders.clear();
     ordersHeld = 0;
+    byTail = undefined;
     shapes = undefined;
   }
-  if (shapes === undefined) orders.set(bucket, (shapes = []));
+  if (byTail === undefined) orders.set(head, (byTail = new Map()));
+  if (shapes === undefined) byTail.set(tail, (shapes = []));
   if (shapes.length >= SHAPES_PER_BUCKET) shapes.shift();
   else ordersHeld++;
   shapes.push(order);
