@@ -1,4 +1,4 @@
-import { ChangeBatch, type Committer } from '../../../src/capture/batch';
+import { ChangeBatch, MAX_SEALED_PARTS, type Committer } from '../../../src/capture/batch';
 import type { TopicBatch } from '../../../src/kafka/publisher';
 import { StateStore } from '../../../src/kafka/state-store';
 
@@ -62,14 +62,14 @@ describe('ChangeBatch', () => {
     expect(keys).toEqual([['cdc/s/1', 'cdc/s/2'], ['cdc/s']]);
   });
 
-  it('holds back a walk while a full part waits behind the one committing', async () => {
+  it('holds back a walk once MAX_SEALED_PARTS full parts wait to commit, until the oldest has', async () => {
     const commits = new HeldCommits();
     const { batch } = batchWith(commits, 1);
-    batch.setObject('s', '1', { u: 1, h: '1' });
-    await batch.flushIfFull(); // committing
-    batch.setObject('s', '2', { u: 1, h: '2' });
-    await batch.flushIfFull(); // sealed, waiting
-    batch.setObject('s', '3', { u: 1, h: '3' });
+    for (let i = 0; i < MAX_SEALED_PARTS; i++) {
+      batch.setObject('s', String(i), { u: 1, h: String(i) });
+      await batch.flushIfFull(); // the first commits, the others are sealed and wait: no hold-up yet
+    }
+    batch.setObject('s', 'next', { u: 1, h: 'next' });
     let returned = false;
     const held = batch.flushIfFull().then(() => (returned = true));
     await tick();
