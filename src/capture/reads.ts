@@ -62,7 +62,10 @@ export class StreamReads {
         sc.emitter.setProgress({ snapshot });
       });
     } else {
-      await this.walkListings(sc, summary, mode, 'bulk');
+      // One cursor (companies' scroll, an offset listing) has one page in flight at a time, so it
+      // cannot crowd out anything; at bulk priority each of its pages would queue behind the slices of
+      // the searchable streams, and its chain of pages would be the last part of a first sync to end.
+      await this.walkListings(sc, summary, mode, 'child');
     }
     // Offset-paged listings can skip an object that moves while they page: a reconciliation (a second
     // full listing) follows soon after, and every RECONCILE_INTERVAL_MS after that.
@@ -96,7 +99,8 @@ export class StreamReads {
       sc,
       summary,
       { snapshot: !progress.snapshotDone },
-      progress.snapshotDone ? 'poll' : 'bulk',
+      // A first scan is one cursor too (see snapshot): ahead of the slices, behind the polls.
+      progress.snapshotDone ? 'poll' : 'child',
       (seen) => {
         for (const id of seen.ids) listed.add(id);
         if (seen.maxUpdatedAt !== null) newest = Math.max(newest ?? seen.maxUpdatedAt, seen.maxUpdatedAt);
