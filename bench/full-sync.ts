@@ -6,7 +6,7 @@
  *
  * Defaults: 1,000,000 contacts, R = 1666 requests per 10 s window. Reports the wall time of the
  * snapshot against the least the rate limit allows (N / 150 per page / (R / 10) requests per second),
- * events/s and the peak RSS of the connector process.
+ * events/s, the connector's CPU per event and the peak RSS of the connector process.
  */
 import { buildApp } from '../src/app';
 import { resolveStack } from '../src/devstack/resolve';
@@ -41,8 +41,12 @@ async function main(): Promise<void> {
       console.error(`… ${Math.round((Date.now() - startedMs) / 1000)} s, RSS ${rss} MB`);
     }, 15_000);
     const started = process.hrtime.bigint();
+    const cpuBefore = process.cpuUsage();
     const summary = await app.engine.poll('contacts');
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    // The connector's CPU (user + system, all its threads) per event; the simulator is another process.
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuUs = (cpu.user + cpu.system) / Math.max(1, summary.published);
     clearInterval(sampler);
     clearInterval(progress);
     const after = await sim.stats();
@@ -62,9 +66,9 @@ async function main(): Promise<void> {
           `(${rateLimit} requests per 10 s window${rateLimit === INTERCOM_PER_10S ? ", Intercom's 10,000 per minute" : ''}; ` +
           `it took ${(sim.startupMs / 1000).toFixed(1)} s to build the workspace, peak RSS ${sim.peakRssMb() ?? '?'} MB).`,
         '',
-        '| contacts | events published | wall time | least the rate limit allows | ratio | events/s | requests (429) | connector peak RSS |',
-        '|---|---|---|---|---|---|---|---|',
-        `| ${contacts} | ${summary.published} | ${seconds.toFixed(1)} s | ${minimum.toFixed(1)} s | ${(seconds / minimum).toFixed(2)} × | ${rate} | ${requests} (${rateLimited}) | ${peak} MB |`,
+        '| contacts | events published | wall time | least the rate limit allows | ratio | events/s | connector CPU per event | requests (429) | connector peak RSS |',
+        '|---|---|---|---|---|---|---|---|---|',
+        `| ${contacts} | ${summary.published} | ${seconds.toFixed(1)} s | ${minimum.toFixed(1)} s | ${(seconds / minimum).toFixed(2)} × | ${rate} | ${cpuUs.toFixed(0)} µs | ${requests} (${rateLimited}) | ${peak} MB |`,
         '',
         `The least time is N / ${PER_PAGE} per page / ${rateLimit / 10} requests per second. Peak RSS is the`,
         `connector process's maxRSS (getrusage; sampled every 0.5 s: ${Math.round(sampledRss / 2 ** 20)} MB),`,

@@ -72,7 +72,16 @@ async function main(): Promise<void> {
     const startedMs = Date.now();
     const cpuBefore = process.cpuUsage();
     const started = process.hrtime.bigint();
-    const summaries = await Promise.all(app.engine.polledStreams().map((s) => app.engine.poll(s)));
+    // Each stream's end is logged: which one finishes last says what bounds the sync.
+    const summaries = await Promise.all(
+      app.engine.polledStreams().map((stream) =>
+        app.engine.poll(stream).then((summary) => {
+          const at = ((Date.now() - startedMs) / 1000).toFixed(1);
+          console.error(`… ${stream}: ${summary.published} events, done at ${at} s`);
+          return summary;
+        }),
+      ),
+    );
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const cpu = process.cpuUsage(cpuBefore);
     clearInterval(progress);
