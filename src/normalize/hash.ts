@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 /**
  * Canonical JSON of a JSON value: object keys sorted by code unit at every depth, no whitespace.
@@ -21,8 +21,13 @@ export function contentHash(value: unknown): string {
 
 /** The content hash of a value whose canonical JSON is `canonical` (to hash JSON already written). */
 export function hashOfCanonical(canonical: string): string {
-  return createHash('sha256').update(canonical).digest('base64url');
+  return oneShot
+    ? oneShot('sha256', canonical, 'base64url')
+    : crypto.createHash('sha256').update(canonical).digest('base64url');
 }
+
+/** `crypto.hash` (Node 20.12 and later): the same digest without a Hash object per call. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64url') => string }).hash;
 
 /** Keys that JSON.stringify would write as they are (the common case), to skip escaping them. */
 const PLAIN_KEY = /^[A-Za-z0-9_$.-]*$/;
