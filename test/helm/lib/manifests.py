@@ -39,6 +39,8 @@ METRICS = {
     "intercom_cdc_api_requests_total",
     "intercom_cdc_api_rate_limited_total",
     "intercom_cdc_api_rate_limit_remaining",
+    "intercom_cdc_api_rate_limit_wait_seconds_total",
+    "intercom_cdc_api_retries_total",
     "intercom_cdc_stream_lag_seconds",
     "intercom_cdc_poll_duration_seconds",
     "intercom_cdc_transactions_total",
