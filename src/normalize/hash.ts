@@ -27,7 +27,8 @@ export function hashOfCanonical(canonical: string): string {
 }
 
 /** `crypto.hash` (Node 20.12 and later): the same digest without a Hash object per call. */
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64url') => string }).hash;
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64url') => string })
+  .hash;
 
 /** Keys that JSON.stringify would write as they are (the common case), to skip escaping them. */
 const PLAIN_KEY = /^[A-Za-z0-9_$.-]*$/;
