@@ -46,6 +46,28 @@ function argString(name: string): string | undefined {
   return i < 0 ? undefined : process.argv[i + 1];
 }
 
+/**
+ * The fencing check, the same for every client: an instance commits, a second with the same
+ * transactional id starts and commits, then the first must fail to commit.
+ */
+async function fencingVerdict<P>(
+  open: (transactionalId: string) => Promise<P>,
+  send: (producer: P) => Promise<void>,
+  close: (producer: P) => Promise<void>,
+): Promise<string> {
+  const id = `bench-fence-${randomUUID()}`;
+  const first = await open(id);
+  await send(first);
+  const second = await open(id);
+  await send(second);
+  const verdict = await send(first).then(
+    () => 'FAIL: the first instance still commits',
+    (e: Error) => `pass (${e.name}: ${e.message.slice(0, 60)})`,
+  );
+  await Promise.all([close(first).catch(() => 0), close(second)]);
+  return verdict;
+}
+
 /** A driver over the kafkajs API: kafkajs itself, or confluent's KafkaJS-compatible layer. */
 function kafkajsShaped(name: string, k: typeof kafkajs, brokers: string[], wrap: boolean): Driver {
   const conf = <T extends object>(c: T) => (wrap ? { kafkaJS: c } : c) as T;
@@ -91,20 +113,16 @@ function kafkajsShaped(name: string, k: typeof kafkajs, brokers: string[], wrap:
       for (let t = 0; t < transactions; t++) await txSend(p, topic, messages(size), true);
       await p.disconnect();
     },
-    async fencing(topic) {
-      const id = `bench-fence-${randomUUID()}`;
-      const first = producer(id);
-      await first.connect();
-      await txSend(first, topic, messages(1), true);
-      const second = producer(id);
-      await second.connect();
-      await txSend(second, topic, messages(1), true);
-      const verdict = await txSend(first, topic, messages(1), true).then(
-        () => 'FAIL: the first instance still commits',
-        (e: Error) => `pass (${e.name}: ${e.message.slice(0, 60)})`,
+    fencing(topic) {
+      return fencingVerdict(
+        async (id) => {
+          const p = producer(id);
+          await p.connect();
+          return p;
+        },
+        (p) => txSend(p, topic, messages(1), true),
+        (p) => p.disconnect(),
       );
-      await Promise.all([first.disconnect().catch(() => 0), second.disconnect()]);
-      return verdict;
     },
     async restore(topic, expected) {
       const started = Date.now();
@@ -147,18 +165,12 @@ function platformatic(name: string, pk: Record<string, any>, brokers: string[]):
       for (let t = 0; t < transactions; t++) await txSend(p, topic, messages(size), true);
       await p.close();
     },
-    async fencing(topic) {
-      const id = `bench-fence-${randomUUID()}`;
-      const first = producer(id);
-      await txSend(first, topic, messages(1), true);
-      const second = producer(id);
-      await txSend(second, topic, messages(1), true);
-      const verdict = await txSend(first, topic, messages(1), true).then(
-        () => 'FAIL: the first instance still commits',
-        (e: Error) => `pass (${e.name}: ${e.message.slice(0, 60)})`,
+    fencing(topic) {
+      return fencingVerdict(
+        async (id) => producer(id),
+        (p) => txSend(p, topic, messages(1), true),
+        (p) => p.close(),
       );
-      await Promise.all([first.close().catch(() => 0), second.close()]);
-      return verdict;
     },
     async restore(topic, expected) {
       const started = Date.now();
