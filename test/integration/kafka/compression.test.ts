@@ -1,6 +1,7 @@
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import { COMPRESSIONS, TransactionalPublisher, type Compression } from '../../../src/kafka/publisher';
 import { readToEnd } from '../../../src/kafka/read-to-end';
+import { waitFor } from '../../stack/cli';
 import { createCompactedTopic, testKafka, uniqueName } from '../../stack/env';
 
 /**
@@ -63,13 +64,17 @@ describe('KAFKA_COMPRESSION', () => {
       // The commit has returned, but the broker writes the transaction's markers just after: until then
       // the partition's last stable offset (the end a read_committed read goes to) is still 0.
       let read: { key: string; value: Buffer }[] = [];
-      for (let attempt = 0; attempt < 50 && read.length < messages.length; attempt++) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 100));
-        read = [];
-        await readToEnd(kafka, [topic], 'compression-test', (_, batch) => {
-          for (const m of batch) read.push({ key: m.key!.toString(), value: m.value! });
-        });
-      }
+      await waitFor(
+        async () => {
+          read = [];
+          await readToEnd(kafka, [topic], 'compression-test', (_, batch) => {
+            for (const m of batch) read.push({ key: m.key!.toString(), value: m.value! });
+          });
+          return read.length >= messages.length;
+        },
+        5_000,
+        100,
+      );
 
       expect(read.map((m) => m.key)).toEqual(messages.map((m) => m.key));
       expect(read.every((m, i) => m.value.equals(messages[i].value))).toBe(true);
