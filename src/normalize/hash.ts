@@ -30,11 +30,9 @@ export function hashOfCanonical(canonical: string): string {
 const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64url') => string })
   .hash;
 
-/** Keys that JSON.stringify would write as they are (the common case), to skip escaping them. */
-const PLAIN_KEY = /^[A-Za-z0-9_$.-]*$/;
-
+/** A key as canonical JSON writes it before its value (quoted once per object shape, see orderOf). */
 function quote(key: string): string {
-  return PLAIN_KEY.test(key) ? `"${key}":` : `${JSON.stringify(key)}:`;
+  return `${JSON.stringify(key)}:`;
 }
 
 /**
