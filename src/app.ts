@@ -28,7 +28,7 @@ import {
   transactionalId,
   type TopicNames,
 } from './kafka/topics';
-import { AvroCodec } from './kafka/wire';
+import { EventCodec } from './kafka/wire';
 import { loadStreamSchemas } from './normalize';
 import type { StreamName } from './streams';
 import { SinkRunner, type RunnerResult, type SinkTopics } from './sink';
@@ -260,9 +260,7 @@ export async function registerCodecs(
     codecs.set(stream, {
       stream,
       topic,
-      key: new AvroCodec(schemas.key, keyId),
-      value: new AvroCodec(schemas.value, valueId),
-      record: schemas.record,
+      wire: new EventCodec(schemas, { key: keyId, value: valueId }),
     });
   }
   return codecs;

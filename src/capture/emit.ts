@@ -1,13 +1,11 @@
 import type { Message } from 'kafkajs';
 import { CdcError } from '../errors';
-import type { AvroCodec } from '../kafka/wire';
+import type { EventCodec } from '../kafka/wire';
 import {
-  assertSafeJson,
-  buildEnvelope,
-  canonicalJson,
   contentHash,
   hashOfCanonical,
-  mapRecord,
+  hashOfCanonicalBytes,
+  safeCanonicalJson,
   stringifyDeep,
   toEpochMillis,
 } from '../normalize';
@@ -19,9 +17,8 @@ import type { Op } from './diff';
 export interface StreamCodec {
   stream: StreamName;
   topic: string;
-  key: AvroCodec;
-  value: AvroCodec;
-  record: object;
+  /** Keys and values of the stream's events, in the Confluent wire format. */
+  wire: EventCodec;
 }
 
 export interface EmitSettings {
@@ -53,13 +50,16 @@ export type Reading =
       hash: string;
       /** The object's canonical JSON (keys sorted at every depth): the event's `raw`. */
       json: string;
+      /** The hash, from the UTF-8 bytes of `json` when they were written already (the event's raw). */
+      hashOf(jsonBytes: Uint8Array | null): string;
     }
   | { ok: false; id: string; object: unknown; error: Error };
 
 /**
- * Reads the `updated_at` and content hash of an object; a bad `updated_at` makes a failed reading. The
- * hash leaves out the fields a stream names in `hashOmits`, so that every form the API returns one
- * version in (list, search, GET) hashes alike.
+ * Reads the canonical JSON, `updated_at` and content hash of an object; an object too deep or not valid
+ * Unicode, or a bad `updated_at`, makes a failed reading (a dead letter). The hash leaves out the fields
+ * a stream names in `hashOmits`, so that every form the API returns one version in (list, search, GET)
+ * hashes alike.
  */
 export function read(
   def: Pick<StreamDef, 'name' | 'timestamped' | 'hashOmits'>,
@@ -67,31 +67,30 @@ export function read(
   object: Record<string, unknown>,
 ): Reading {
   try {
-    // First, before any recursive step (hash, mapping, JSON): too deep or not valid Unicode → dead letter.
-    assertSafeJson(object, def.name);
+    // First, before any other recursive step (mapping): too deep or not valid Unicode → dead letter.
+    const json = safeCanonicalJson(object, def.name);
     const updatedAtMs = def.timestamped ? toEpochMillis(object.updated_at, `${def.name}.updated_at`) : null;
-    return new GoodReading(id, object, updatedAtMs, def.hashOmits);
+    return new GoodReading(id, object, updatedAtMs, json, def.hashOmits);
   } catch (error) {
     return { ok: false, id, object, error: error as Error };
   }
 }
 
 /**
- * A reading whose hash and JSON are computed when first asked for: the diff needs the hash only when
- * `updated_at` cannot decide or the state records it, and a copy that is fetched again (a
- * conversation for its parts) needs neither. The canonical JSON is written once for both the hash and
- * `raw` (unless the stream's hash leaves fields out). The object passed the safety check, so neither
- * can fail.
+ * A reading whose hash is computed when first asked for: the diff needs it only when `updated_at`
+ * cannot decide, and the state records it once the object is published, when the canonical JSON was
+ * just written as the event's `raw`: the hash is then taken of those bytes (hashOf), not encoded to
+ * UTF-8 a second time. The canonical JSON serves both, unless the stream's hash leaves fields out.
  */
 class GoodReading {
   readonly ok = true as const;
   private memo: string | undefined;
-  private text: string | undefined;
 
   constructor(
     readonly id: string,
     readonly object: Record<string, unknown>,
     readonly updatedAtMs: number | null,
+    readonly json: string,
     private readonly omits: readonly string[] | undefined,
   ) {}
 
@@ -100,9 +99,10 @@ class GoodReading {
     return this.memo;
   }
 
-  get json(): string {
-    this.text ??= canonicalJson(this.object);
-    return this.text;
+  hashOf(jsonBytes: Uint8Array | null): string {
+    if (this.memo === undefined && jsonBytes !== null && !this.omits)
+      this.memo = hashOfCanonicalBytes(jsonBytes);
+    return this.hash;
   }
 }
 
@@ -112,7 +112,14 @@ function omit(object: Record<string, unknown>, keys: readonly string[]): Record<
   return copy;
 }
 
-export type Emitted = { ok: true; message: Message } | { ok: false; error: Error };
+export type Emitted =
+  | {
+      ok: true;
+      message: Message;
+      /** The UTF-8 bytes of the event's raw JSON (a view into its value), or null without raw. */
+      raw: Uint8Array | null;
+    }
+  | { ok: false; error: Error };
 
 /**
  * The change event of an object, encoded (key and value in the Confluent wire format), or the error
@@ -128,21 +135,20 @@ export function changeEvent(
     object: Record<string, unknown>;
     updatedAtMs: number | null;
     prevUpdatedAtMs: number | null;
-    /** The object's JSON for `raw`, asked for only when raw capture is on. */
-    json: () => string;
+    /** The object's JSON, for `raw` when raw capture is on. */
+    json: string;
   },
   tsMs: number,
 ): Emitted {
   try {
-    const after = mapRecord(codec.record, change.object, codec.stream);
-    const envelope = buildEnvelope({
+    const { value, raw } = codec.wire.event({
       op: change.op,
       tsMs,
       source: source(s, codec, change.op === 'r', change.updatedAtMs, change.prevUpdatedAtMs),
-      after,
-      raw: s.includeRaw ? change.json() : null,
+      object: change.object,
+      raw: s.includeRaw ? change.json : null,
     });
-    const message = { key: codec.key.encode({ id: change.id }), value: codec.value.encode(envelope) };
+    const message = { key: codec.wire.key(change.id), value };
     const bytes = message.key.length + message.value.length;
     const limit = s.maxEventBytes ?? MAX_EVENT_BYTES;
     if (bytes > limit) {
@@ -152,7 +158,7 @@ export function changeEvent(
         { code: 'too_large', kind: 'system', retriable: false },
       );
     }
-    return { ok: true, message };
+    return { ok: true, message, raw };
   } catch (error) {
     return { ok: false, error: error as Error };
   }
@@ -166,16 +172,16 @@ export function deleteEvents(
   prevUpdatedAtMs: number | null,
   tsMs: number,
 ): Message[] {
-  const key = codec.key.encode({ id });
-  const envelope = buildEnvelope({
+  const key = codec.wire.key(id);
+  const { value } = codec.wire.event({
     op: 'd',
     tsMs,
     source: source(s, codec, false, null, prevUpdatedAtMs),
-    after: null,
+    object: null,
     raw: null,
   });
   return [
-    { key, value: codec.value.encode(envelope) },
+    { key, value },
     { key, value: null },
   ];
 }

@@ -105,13 +105,13 @@ export class StreamEmitter {
         object: reading.object,
         updatedAtMs: reading.updatedAtMs,
         prevUpdatedAtMs: prevU,
-        json: () => reading.json,
+        json: reading.json,
       },
       this.d.clock(),
     );
     if (!emitted.ok) return this.reject(stream, reading.id, reading.object, emitted.error, counts, reading);
     this.d.batch.addEvents(codec.topic, stream, op, [emitted.message]);
-    this.d.batch.setObject(stream, reading.id, { u: reading.updatedAtMs, h: reading.hash });
+    this.d.batch.setObject(stream, reading.id, { u: reading.updatedAtMs, h: reading.hashOf(emitted.raw) });
     counts.published++;
   }
 

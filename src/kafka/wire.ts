@@ -1,46 +1,48 @@
-import avro from 'avsc';
-
-/** Bytes of the Confluent header: magic byte 0, then the schema id as a 4-byte big-endian integer. */
-const HEADER = 5;
+import { AvroWriter, EventWriter, KeyWriter, type EventArgs } from '../normalize';
 
 /**
- * Confluent wire format: magic byte 0, the schema id as a 4-byte big-endian integer, then the Avro
- * binary body. Encoding is done here with a Type compiled once per schema, so the hot path makes no
- * registry calls; ids come from the registry at start.
- *
- * Each value is written once into a scratch buffer that already holds the header, then copied once
- * into a buffer of its exact size (avsc's `toBuffer` would copy into a zero-filled buffer, and the
- * header would need a second copy). The scratch buffer grows to the largest value met.
+ * The Confluent wire format of one stream's change events: magic byte 0, the schema id as a 4-byte
+ * big-endian integer, then the Avro binary body (key: record Key {id}; value: record Envelope). Bodies
+ * are written by normalize's writers (the typed mapping and the Avro encoding in one pass) into one
+ * scratch buffer that starts with the header, then copied once into a buffer of their own; ids come
+ * from the registry at start, so the hot path makes no registry calls.
  */
-export class AvroCodec {
-  private readonly type: avro.Type;
-  private scratch: Buffer;
+export class EventCodec {
+  private readonly w = new AvroWriter();
+  private readonly keyHeader: Buffer;
+  private readonly valueHeader: Buffer;
+  private readonly keys: KeyWriter;
+  private readonly values: EventWriter;
 
-  constructor(
-    schema: object,
-    readonly schemaId: number,
-  ) {
-    this.type = avro.Type.forSchema(schema as avro.Schema);
-    this.scratch = withHeader(Buffer.allocUnsafe(16 * 1024), schemaId);
+  constructor(schemas: { key: object; value: object }, ids: { key: number; value: number }) {
+    this.keys = new KeyWriter(schemas.key);
+    this.values = new EventWriter(schemas.value);
+    this.keyHeader = header(ids.key);
+    this.valueHeader = header(ids.value);
   }
 
-  encode(value: unknown): Buffer {
-    for (;;) {
-      // A negative result is the number of bytes missing (avsc's contract).
-      const end = this.type.encode(value, this.scratch, HEADER);
-      if (end > 0) {
-        const out = Buffer.allocUnsafe(end);
-        this.scratch.copy(out, 0, 0, end);
-        return out;
-      }
-      const needed = this.scratch.length - end;
-      this.scratch = withHeader(Buffer.allocUnsafe(Math.max(needed, 2 * this.scratch.length)), this.schemaId);
-    }
+  key(id: string): Buffer {
+    this.w.start(this.keyHeader);
+    this.keys.write(this.w, id);
+    return this.w.finish();
+  }
+
+  /**
+   * The value of an event, and `raw`: the UTF-8 bytes of its raw JSON (a view into the value, whose last
+   * bytes they are), or null without raw. Throws what EventWriter.write throws.
+   */
+  event(args: EventArgs): { value: Buffer; raw: Buffer | null } {
+    const w = this.w;
+    w.start(this.valueHeader);
+    this.values.write(w, args);
+    const value = w.finish();
+    return { value, raw: args.raw === null ? null : value.subarray(w.lastStringStart) };
   }
 }
 
-function withHeader(buffer: Buffer, schemaId: number): Buffer {
-  buffer.writeUInt8(0, 0);
+/** Magic byte 0, then the schema id as a 4-byte big-endian integer. */
+function header(schemaId: number): Buffer {
+  const buffer = Buffer.alloc(5);
   buffer.writeInt32BE(schemaId, 1);
   return buffer;
 }

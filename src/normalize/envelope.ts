@@ -1,4 +1,7 @@
 import { CdcError } from '../errors';
+import type { AvroWriter } from './avro-writer';
+import { MappingError, SchemaError } from './errors';
+import { recordWriter, type ValueWriter } from './record-writer';
 import type { StreamName } from './schemas';
 
 /** What happened to an object: `c` first sight, `u` a later change, `d` a delete, `r` a read during a
@@ -19,62 +22,125 @@ export interface SourceInfo {
   prev_updated_at: number | null;
 }
 
-/** The value of a change event, as the stream's `value` schema (record Envelope) encodes it. */
-export interface EnvelopeValue {
-  op: Op;
-  ts_ms: number;
-  source: SourceInfo;
-  after: Record<string, unknown> | null;
-  raw: string | null;
-}
-
-export interface EnvelopeArgs {
+/** One change event, as the stream's `value` schema (record Envelope) carries it. */
+export interface EventArgs {
   op: Op;
   /** When the connector publishes the event: the injected clock's now, epoch ms. */
   tsMs: number;
   source: SourceInfo;
-  /** The mapped record (mapRecord); null exactly when op is `d`. */
-  after: Record<string, unknown> | null;
-  /** The object's original JSON when raw capture is on, else null. */
+  /** The object as Intercom sent it, written as the stream's typed record (`after`); null exactly when
+   * op is `d`. */
+  object: Record<string, unknown> | null;
+  /** The object's JSON when raw capture is on, else null. */
   raw: string | null;
 }
 
+/** The envelope's fields and their types, in the order of schemas/envelope.avsc, which this writer
+ * follows (`after` aside: the stream's record). */
+const ENVELOPE = 'op:enum ts_ms:long source:record after:[null,record] raw:[null,string]';
+const SOURCE =
+  'connector:string workspace_id:string stream:string api_version:string snapshot:boolean ' +
+  'updated_at:[null,long] prev_updated_at:[null,long]';
+
+/** `name:type …` of a record's fields, each type by its kind (`long`, `[null,record]`). */
+function shape(record: unknown): string {
+  const kind = (t: unknown): string =>
+    Array.isArray(t) ? `[${t.map(kind).join(',')}]` : typeof t === 'string' ? t : String((t as Json)?.type);
+  return (((record as Json)?.fields ?? []) as Json[])
+    .map((f) => `${String(f.name)}:${kind(f.type)}`)
+    .join(' ');
+}
+
 /**
- * Builds the envelope of one change event. Only the documented fields are copied, so the value matches
- * the schema whatever else the caller's objects carry. Throws CdcError `envelope_invalid` (a bug of the
- * caller) when `after` is null for c/u/r or set for d, or a timestamp is not an integer of milliseconds.
+ * Writes the value of one change event (record Envelope) as Avro binary: op, ts_ms, source, `after` (the
+ * object mapped to the stream's record by the record writer, in the same pass) and raw. Only the
+ * documented source fields are written. The envelope schema is checked when the writer is built: its
+ * fields must be those of schemas/envelope.avsc, in that order, with `raw` last (so that the raw JSON is
+ * the last bytes of the value), else SchemaError.
+ *
+ * Errors: MappingError under the stream's name when the object does not fit its record (a dead letter);
+ * CdcError `envelope_invalid` (a bug of the caller) when `object` is null for c/u/r or set for d, or a
+ * timestamp is not an integer of milliseconds.
  */
-export function buildEnvelope(args: EnvelopeArgs): EnvelopeValue {
-  const { op, tsMs, source, after, raw } = args;
-  if ((after === null) !== (op === 'd'))
-    invalid(`op=${op} requires ${op === 'd' ? 'after=null' : 'an after record'}`);
-  for (const [name, ms] of [
-    ['ts_ms', tsMs],
-    ['source.updated_at', source.updated_at],
-    ['source.prev_updated_at', source.prev_updated_at],
-  ] as const) {
-    if (ms !== null && !Number.isSafeInteger(ms))
-      invalid(`${name} must be integer epoch milliseconds, got ${ms}`);
+export class EventWriter {
+  private readonly ops: readonly string[];
+  private readonly after: ValueWriter;
+
+  constructor(valueSchema: object) {
+    const fields = ((valueSchema as Json).fields ?? []) as Json[];
+    if (shape(valueSchema) !== ENVELOPE || shape(fields[2]!.type) !== SOURCE)
+      throw new SchemaError(
+        `event writer: the envelope must be that of schemas/envelope.avsc (${ENVELOPE}; source ${SOURCE})`,
+      );
+    this.ops = (fields[0]!.type as Json).symbols as string[];
+    this.after = recordWriter((fields[3]!.type as unknown[])[1] as object);
   }
-  return {
-    op,
-    ts_ms: tsMs,
-    source: {
-      connector: source.connector,
-      workspace_id: source.workspace_id,
-      stream: source.stream,
-      api_version: source.api_version,
-      snapshot: source.snapshot,
-      updated_at: source.updated_at,
-      prev_updated_at: source.prev_updated_at,
-    },
-    after,
-    raw,
-  };
+
+  write(w: AvroWriter, e: EventArgs): void {
+    const { op, tsMs, source, object, raw } = e;
+    if ((object === null) !== (op === 'd'))
+      invalid(`op=${op} requires ${op === 'd' ? 'no object' : 'an object'}`);
+    millis('ts_ms', tsMs);
+    millis('source.updated_at', source.updated_at);
+    millis('source.prev_updated_at', source.prev_updated_at);
+    const opIndex = this.ops.indexOf(op);
+    if (opIndex < 0) invalid(`unknown op ${op}`);
+    w.byte(2 * opIndex);
+    w.long(tsMs);
+    w.string(source.connector);
+    w.string(source.workspace_id);
+    w.string(source.stream);
+    w.string(source.api_version);
+    w.boolean(source.snapshot);
+    nullableLong(w, source.updated_at);
+    nullableLong(w, source.prev_updated_at);
+    if (object === null) w.byte(0);
+    else {
+      w.byte(2);
+      try {
+        this.after(w, object);
+      } catch (error) {
+        throw error instanceof MappingError ? error.under(source.stream) : error;
+      }
+    }
+    if (raw === null) w.byte(0);
+    else {
+      w.byte(2);
+      w.string(raw);
+    }
+  }
+}
+
+/** Writes the key of a change event (record Key {id}); the schema is checked when built. */
+export class KeyWriter {
+  constructor(keySchema: object) {
+    const fields = ((keySchema as Json).fields ?? []) as Json[];
+    if (fields.length !== 1 || fields[0]!.name !== 'id' || fields[0]!.type !== 'string')
+      throw new SchemaError('key writer: the key must be the record Key {id: string} of schemas/key.avsc');
+  }
+
+  write(w: AvroWriter, id: string): void {
+    w.string(id);
+  }
+}
+
+type Json = Record<string, unknown>;
+
+function nullableLong(w: AvroWriter, n: number | null): void {
+  if (n === null) w.byte(0);
+  else {
+    w.byte(2);
+    w.long(n);
+  }
+}
+
+function millis(name: string, ms: number | null): void {
+  if (ms !== null && !Number.isSafeInteger(ms))
+    invalid(`${name} must be integer epoch milliseconds, got ${ms}`);
 }
 
 function invalid(message: string): never {
-  throw new CdcError(`buildEnvelope: ${message}`, {
+  throw new CdcError(`event writer: ${message}`, {
     code: 'envelope_invalid',
     kind: 'system',
     retriable: false,

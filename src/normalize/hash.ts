@@ -7,7 +7,23 @@ import * as crypto from 'node:crypto';
  * differ only in key order have the same canonical JSON.
  */
 export function canonicalJson(value: unknown): string {
-  return write(value) ?? 'null';
+  return write(value, 0, Infinity) ?? 'null';
+}
+
+/** Thrown by the writer at an object or array nested `maxDepth` levels deep. */
+const TOO_DEEP = new Error('nested too deep');
+
+/**
+ * The canonical JSON of `value`, or undefined when an object or array in it is nested `maxDepth` levels
+ * deep or more (the root is at level 0): the walk stops there, so that no depth overflows the stack.
+ */
+export function canonicalJsonWithin(value: unknown, maxDepth: number): string | undefined {
+  try {
+    return write(value, 0, maxDepth) ?? 'null';
+  } catch (error) {
+    if (error === TOO_DEEP) return undefined;
+    throw error;
+  }
 }
 
 /**
@@ -26,9 +42,18 @@ export function hashOfCanonical(canonical: string): string {
     : crypto.createHash('sha256').update(canonical).digest('base64url');
 }
 
+/** The content hash of a value whose canonical JSON, encoded as UTF-8, is `utf8` (the same digest as
+ * hashOfCanonical of the text: the hash is taken of the UTF-8 bytes). */
+export function hashOfCanonicalBytes(utf8: Uint8Array): string {
+  return oneShot
+    ? oneShot('sha256', utf8, 'base64url')
+    : crypto.createHash('sha256').update(utf8).digest('base64url');
+}
+
 /** `crypto.hash` (Node 20.12 and later): the same digest without a Hash object per call. */
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64url') => string })
-  .hash;
+const oneShot = (
+  crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'base64url') => string }
+).hash;
 
 /** A key as canonical JSON writes it before its value (quoted once per object shape, see orderOf). */
 function quote(key: string): string {
@@ -97,7 +122,7 @@ function orderOf(keys: string[]): KeyOrder {
  * Canonical JSON by string concatenation (V8 joins ropes cheaply), with each shape of object sorted
  * and its keys quoted once (orderOf). Same output as sorting every object's keys and stringifying.
  */
-function write(value: unknown): string | undefined {
+function write(value: unknown, depth: number, maxDepth: number): string | undefined {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
@@ -114,11 +139,13 @@ function write(value: unknown): string | undefined {
       return undefined; // undefined, functions, symbols
   }
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function')
-    return write((value as { toJSON(): unknown }).toJSON());
+    return write((value as { toJSON(): unknown }).toJSON(), depth, maxDepth);
+  if (depth >= maxDepth) throw TOO_DEEP;
+  const inner = depth + 1;
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';
-    let out = `[${write(value[0]) ?? 'null'}`;
-    for (let i = 1; i < value.length; i++) out += `,${write(value[i]) ?? 'null'}`;
+    let out = `[${write(value[0], inner, maxDepth) ?? 'null'}`;
+    for (let i = 1; i < value.length; i++) out += `,${write(value[i], inner, maxDepth) ?? 'null'}`;
     return `${out}]`;
   }
   const record = value as Record<string, unknown>;
@@ -127,7 +154,7 @@ function write(value: unknown): string | undefined {
   const { sorted, first, later } = orderOf(keys);
   let out = '';
   for (let i = 0; i < sorted.length; i++) {
-    const text = write(record[sorted[i]!]);
+    const text = write(record[sorted[i]!], inner, maxDepth);
     if (text === undefined) continue;
     out += out === '' ? `{${first[i]}${text}` : `${later[i]}${text}`;
   }

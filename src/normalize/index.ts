@@ -1,11 +1,12 @@
-/** The pure core of capture: timestamps, hashing, schemas, typed mapping and envelopes. No I/O besides
- * reading the schema files once. */
+/** The pure core of capture: timestamps, hashing, schemas, typed mapping and envelopes, written as
+ * Avro. No I/O besides reading the schema files once. */
 export { MappingError, SchemaError } from './errors';
 export { MILLIS_THRESHOLD, toEpochMillis } from './timestamp';
-export { canonicalJson, contentHash, hashOfCanonical } from './hash';
+export { canonicalJson, contentHash, hashOfCanonical, hashOfCanonicalBytes } from './hash';
 export { defaultSchemasDir, loadStreamSchemas, schemaNamespace } from './schemas';
 export type { StreamName, StreamSchemas } from './schemas';
-export { mapRecord } from './mapper';
-export { buildEnvelope } from './envelope';
-export type { EnvelopeArgs, EnvelopeValue, Op, SourceInfo } from './envelope';
-export { MAX_DEPTH, UnsafeObjectError, assertSafeJson, stringifyDeep } from './inspect';
+export { AvroWriter } from './avro-writer';
+export { recordWriter, writeRecord } from './record-writer';
+export { EventWriter, KeyWriter } from './envelope';
+export type { EventArgs, Op, SourceInfo } from './envelope';
+export { MAX_DEPTH, UnsafeObjectError, assertSafeJson, safeCanonicalJson, stringifyDeep } from './inspect';

@@ -1,4 +1,5 @@
 import { CdcError } from '../errors';
+import { canonicalJsonWithin } from './hash';
 
 /**
  * Deepest nesting of objects and arrays an Intercom object may have. Real objects nest about six
@@ -34,6 +35,22 @@ export function assertSafeJson(value: unknown, path: string, maxDepth = MAX_DEPT
   // allocating; the walk that can name the bad field runs only when there is one.
   if (isSafe(value, 0, maxDepth)) return;
   findUnsafe(value, path, maxDepth);
+}
+
+/**
+ * The canonical JSON of a parsed JSON value (canonicalJson), after the checks of assertSafeJson: throws
+ * {@link UnsafeObjectError} as assertSafeJson does. One walk serves both. Its depth is bounded while it
+ * writes; a bad string shows in the written text: JSON.stringify writes a lone surrogate as a `\udXXX`
+ * escape and keeps U+FFFD as it is. Only when the text holds either (or a backslash before `ud`, which
+ * the precise check then clears) does the precise check walk the value again.
+ */
+export function safeCanonicalJson(value: unknown, path: string, maxDepth = MAX_DEPTH): string {
+  const json = canonicalJsonWithin(value, maxDepth);
+  if (json === undefined || json.includes('\uFFFD') || json.includes('\\ud'))
+    assertSafeJson(value, path, maxDepth);
+  if (json === undefined)
+    throw new UnsafeObjectError('too_deep', path, `nested deeper than ${maxDepth} levels`);
+  return json;
 }
 
 /** Whether assertSafeJson would pass: recursion stops at `maxDepth`, so it cannot overflow the stack. */

@@ -5,7 +5,7 @@ import { StreamEmitter, newCounts } from '../../../src/capture/emitter';
 import { CdcError } from '../../../src/errors';
 import type { TopicBatch } from '../../../src/kafka/publisher';
 import { StateStore, type StreamProgress } from '../../../src/kafka/state-store';
-import { AvroCodec } from '../../../src/kafka/wire';
+import { EventCodec } from '../../../src/kafka/wire';
 import { loadStreamSchemas } from '../../../src/normalize';
 import { silentLogger } from '../../../src/observability/logger';
 import { STREAM_DEFS } from '../../../src/streams';
@@ -15,9 +15,7 @@ const schemas = loadStreamSchemas('tags');
 const codec: StreamCodec = {
   stream: 'tags',
   topic: 'cdc.tags',
-  key: new AvroCodec(schemas.key, 1),
-  value: new AvroCodec(schemas.value, 2),
-  record: schemas.record,
+  wire: new EventCodec(schemas, { key: 1, value: 2 }),
 };
 const valueType = avro.Type.forSchema(schemas.value as avro.Schema);
 const keyType = avro.Type.forSchema(schemas.key as avro.Schema);

@@ -1,6 +1,16 @@
 import * as avro from 'avsc';
 import { CdcError } from '../../../src/errors';
-import { buildEnvelope, loadStreamSchemas, mapRecord, type SourceInfo } from '../../../src/normalize';
+import {
+  AvroWriter,
+  EventWriter,
+  KeyWriter,
+  loadStreamSchemas,
+  MappingError,
+  SchemaError,
+  type EventArgs,
+  type SourceInfo,
+} from '../../../src/normalize';
+import { mapRecord } from '../../helpers/mapping';
 import tag from '../../fixtures/intercom/tags.json';
 
 const source: SourceInfo = {
@@ -14,54 +24,96 @@ const source: SourceInfo = {
 };
 const schemas = loadStreamSchemas('tags');
 const valueType = avro.Type.forSchema(schemas.value as avro.Schema);
-const after = mapRecord(schemas.record, tag, 'tags');
+const writer = new EventWriter(schemas.value);
 
-describe('buildEnvelope', () => {
-  it('builds the documented envelope, which avsc encodes and decodes unchanged', () => {
-    const envelope = buildEnvelope({ op: 'r', tsMs: 1734700000123, source, after, raw: JSON.stringify(tag) });
-    expect(envelope).toEqual({ op: 'r', ts_ms: 1734700000123, source, after, raw: JSON.stringify(tag) });
-    expect(valueType.fromBuffer(valueType.toBuffer(envelope))).toEqual(envelope);
+/** The value the writer writes, and what avsc reads back from it. */
+function roundTrip(args: EventArgs) {
+  const w = new AvroWriter(16);
+  w.start();
+  writer.write(w, args);
+  const bytes = w.finish();
+  const decoded = valueType.fromBuffer(bytes) as Record<string, unknown>;
+  return { bytes, decoded };
+}
+
+describe('EventWriter', () => {
+  it('writes the documented envelope with the mapped record, as avsc encodes it', () => {
+    const raw = JSON.stringify(tag);
+    const { bytes, decoded } = roundTrip({ op: 'r', tsMs: 1734700000123, source, object: tag, raw });
+    const expected = {
+      op: 'r',
+      ts_ms: 1734700000123,
+      source,
+      after: mapRecord(schemas.record, tag, 'tags'),
+      raw,
+    };
+    expect(decoded).toEqual(expected);
+    expect(bytes.equals(valueType.toBuffer(expected))).toBe(true);
   });
 
-  it('encodes a delete: op d without after and without raw', () => {
-    const envelope = buildEnvelope({
+  it('writes a delete: op d without after and without raw', () => {
+    const args: EventArgs = {
       op: 'd',
       tsMs: 1734700000123,
       source: { ...source, snapshot: false, updated_at: 1734537424000, prev_updated_at: 1734537000000 },
-      after: null,
+      object: null,
       raw: null,
-    });
-    expect(valueType.fromBuffer(valueType.toBuffer(envelope))).toEqual(envelope);
+    };
+    const { bytes, decoded } = roundTrip(args);
+    const expected = { op: 'd', ts_ms: args.tsMs, source: args.source, after: null, raw: null };
+    expect(decoded).toEqual(expected);
+    expect(bytes.equals(valueType.toBuffer(expected))).toBe(true);
   });
 
-  it('copies only the documented source fields', () => {
+  it('writes only the documented source fields', () => {
     const noisy = { ...source, token: 'must-not-leak' } as SourceInfo;
-    const envelope = buildEnvelope({ op: 'c', tsMs: 1, source: noisy, after, raw: null });
-    expect(Object.keys(envelope.source).sort()).toEqual(
-      [
-        'api_version',
-        'connector',
-        'prev_updated_at',
-        'snapshot',
-        'stream',
-        'updated_at',
-        'workspace_id',
-      ].sort(),
-    );
+    const { bytes, decoded } = roundTrip({ op: 'c', tsMs: 1, source: noisy, object: tag, raw: null });
+    expect(decoded.source).toEqual(source);
+    expect(bytes.includes('must-not-leak')).toBe(false);
   });
 
-  it.each<[string, Parameters<typeof buildEnvelope>[0]]>([
-    ['a delete with an after record', { op: 'd', tsMs: 1, source, after, raw: null }],
-    ['a create without an after record', { op: 'c', tsMs: 1, source, after: null, raw: null }],
-    ['an update without an after record', { op: 'u', tsMs: 1, source, after: null, raw: null }],
-    ['a read without an after record', { op: 'r', tsMs: 1, source, after: null, raw: null }],
-    ['seconds with a fraction as ts_ms', { op: 'c', tsMs: 1734700000.5, source, after, raw: null }],
+  it('names the field of an object that does not fit the record, under the stream', () => {
+    const bad = { ...tag, applied_at: 'someday' };
+    const run = () => roundTrip({ op: 'c', tsMs: 1, source, object: bad, raw: null });
+    expect(run).toThrow(MappingError);
+    expect(run).toThrow(/^tags\.applied_at: /);
+  });
+
+  it.each<[string, EventArgs]>([
+    ['a delete with an object', { op: 'd', tsMs: 1, source, object: tag, raw: null }],
+    ['a create without an object', { op: 'c', tsMs: 1, source, object: null, raw: null }],
+    ['an update without an object', { op: 'u', tsMs: 1, source, object: null, raw: null }],
+    ['a read without an object', { op: 'r', tsMs: 1, source, object: null, raw: null }],
+    ['seconds with a fraction as ts_ms', { op: 'c', tsMs: 1734700000.5, source, object: tag, raw: null }],
     [
       'NaN as updated_at',
-      { op: 'c', tsMs: 1, source: { ...source, updated_at: Number.NaN }, after, raw: null },
+      { op: 'c', tsMs: 1, source: { ...source, updated_at: Number.NaN }, object: tag, raw: null },
     ],
   ])('refuses %s', (_label, args) => {
-    expect(() => buildEnvelope(args)).toThrow(CdcError);
-    expect(() => buildEnvelope(args)).toThrow(/buildEnvelope: /);
+    expect(() => roundTrip(args)).toThrow(CdcError);
+    expect(() => roundTrip(args)).toThrow(/^event writer: /);
+  });
+
+  it('refuses an envelope schema other than the one it writes', () => {
+    const value = schemas.value as { fields: unknown[] };
+    expect(() => new EventWriter({ ...value, fields: value.fields.slice(0, 4) })).toThrow(SchemaError);
+    const swapped = [value.fields[1], value.fields[0], ...value.fields.slice(2)];
+    expect(() => new EventWriter({ ...value, fields: swapped })).toThrow(SchemaError);
+  });
+});
+
+describe('KeyWriter', () => {
+  it('writes the record Key {id} as avsc does', () => {
+    const keyType = avro.Type.forSchema(schemas.key as avro.Schema);
+    const w = new AvroWriter(4);
+    w.start();
+    new KeyWriter(schemas.key).write(w, 'ü-123456');
+    expect(w.finish().equals(keyType.toBuffer({ id: 'ü-123456' }))).toBe(true);
+  });
+
+  it('refuses a key schema other than Key {id: string}', () => {
+    expect(
+      () => new KeyWriter({ type: 'record', name: 'Key', fields: [{ name: 'id', type: 'long' }] }),
+    ).toThrow(SchemaError);
   });
 });

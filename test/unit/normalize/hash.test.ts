@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson, contentHash } from '../../../src/normalize';
+import { canonicalJson, contentHash, hashOfCanonicalBytes } from '../../../src/normalize';
 import admin from '../../fixtures/intercom/admins.json';
 
 /** The same object with the keys of every nested object in reverse order. */
@@ -39,6 +39,12 @@ describe('contentHash', () => {
     const expected = createHash('sha256').update('{"a":1,"b":[1,2]}').digest('base64url');
     expect(contentHash({ b: [1, 2], a: 1 })).toBe(expected);
     expect(contentHash(admin)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('is the same taken of the UTF-8 bytes of the canonical JSON (as the event writes them)', () => {
+    for (const value of [admin, { name: 'Zoë ☕ \ud83c\udf89', n: [1.5, -0] }, {}]) {
+      expect(hashOfCanonicalBytes(Buffer.from(canonicalJson(value), 'utf8'))).toBe(contentHash(value));
+    }
   });
 
   it('is stable under key reordering at every depth', () => {

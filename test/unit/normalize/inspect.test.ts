@@ -1,5 +1,11 @@
 import { deadLetter } from '../../../src/capture/emit';
-import { UnsafeObjectError, assertSafeJson, stringifyDeep } from '../../../src/normalize';
+import {
+  UnsafeObjectError,
+  assertSafeJson,
+  canonicalJson,
+  safeCanonicalJson,
+  stringifyDeep,
+} from '../../../src/normalize';
 
 function nest(depth: number): unknown {
   let v: unknown = 1;
@@ -37,6 +43,38 @@ describe('assertSafeJson', () => {
     expect(() => assertSafeJson(object, 'contacts')).toThrow(
       expect.objectContaining({ code: 'invalid_utf8', path }) as Error,
     );
+  });
+});
+
+describe('safeCanonicalJson', () => {
+  const outcome = (run: () => unknown) => {
+    try {
+      return { value: run() };
+    } catch (error) {
+      const e = error as UnsafeObjectError;
+      return { code: e.code, path: e.path, message: e.message };
+    }
+  };
+
+  it.each<[string, unknown]>([
+    ['an ordinary object', { b: [1, 'x', { c: null }], a: 'é 🎉' }],
+    ['a valid surrogate pair (an emoji)', { name: 'party \ud83c\udf89' }],
+    ['text that spells a surrogate escape', { note: 'C:\\udata', other: '\\ud800' }],
+    ['a backslash before ud in a key', { ['\\udx']: 1 }],
+    ['nesting one level under the limit', { deep: nest(62) }],
+    ['nesting at the limit', { deep: nest(63) }],
+    ['nesting over the limit', { deep: nest(64) }],
+    ['nesting far over the limit', { deep: nest(100_000) }],
+    ['a lone high surrogate', { name: 'a\ud800b' }],
+    ['a lone low surrogate in an array', { tags: ['ok', '\udc00'] }],
+    ['U+FFFD in a value', { location: { city: 'K\ufffdln' } }],
+    ['U+FFFD in a key', { ['k\ufffd']: 1 }],
+    ['a lone surrogate in a key', { ['k\ud800']: 1 }],
+    ['an empty array too deep', { deep: nest(62), list: [[[]]] }],
+  ])('is canonicalJson after the checks of assertSafeJson: %s', (_what, value) => {
+    const checked = outcome(() => assertSafeJson(value, 'contacts'));
+    const expected = 'code' in checked ? checked : { value: canonicalJson(value) };
+    expect(outcome(() => safeCanonicalJson(value, 'contacts'))).toEqual(expected);
   });
 });
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readOpenApi } from '../../helpers/openapi';
-import { loadStreamSchemas, mapRecord, toEpochMillis } from '../../../src/normalize';
+import { loadStreamSchemas, toEpochMillis } from '../../../src/normalize';
+import { mapRecord } from '../../helpers/mapping';
 import { STREAMS, type StreamName } from '../../../src/streams';
 
 type Json = Record<string, unknown>;
