@@ -79,9 +79,20 @@ export function benchConfig(
       KAFKA_TOPIC_PARTITIONS: '3',
       HTTP_PORT: '0',
       LOG_LEVEL: 'error',
+      ...connectorSettings(),
       ...env,
     },
   });
+}
+
+/** Connector settings a benchmark takes from its environment (the Kafka client and compression). */
+const PASSED_SETTINGS = ['KAFKA_CLIENT', 'KAFKA_COMPRESSION'] as const;
+
+/** The settings of PASSED_SETTINGS this run's environment sets. */
+export function connectorSettings(): Record<string, string> {
+  return Object.fromEntries(
+    PASSED_SETTINGS.flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])),
+  );
 }
 
 /** Runs a benchmark's main: a failure is printed and ends the process with exit code 1. */

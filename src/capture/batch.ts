@@ -26,8 +26,9 @@ export const MAX_SEALED_PARTS = 4;
 class Part {
   readonly events = new Map<string, Message[]>();
   readonly state: Message[] = [];
-  /** Object states by state key, and progress by stream: applied to the store after the commit. */
-  readonly pending = new Map<string, { stream: string; id: string; state: ObjectState | null }>();
+  /** Object states by stream and id (null: deleted), and progress by stream: applied to the store after
+   * the commit. */
+  readonly pending = new Map<string, Map<string, ObjectState | null>>();
   readonly progress = new Map<string, StreamProgress>();
   readonly dlq: Message[] = [];
   readonly counts: BatchCounts = { events: {}, dlq: {} };
@@ -70,10 +71,10 @@ export class ChangeBatch {
   ) {}
 
   lookup(stream: string, id: string): ObjectState | undefined {
-    const key = this.store.objectKey(stream, id);
-    let pending = this.part.pending.get(key);
-    for (let i = this.sealed.length - 1; !pending && i >= 0; i--) pending = this.sealed[i]!.pending.get(key);
-    if (pending) return pending.state ?? undefined;
+    let pending = this.part.pending.get(stream)?.get(id);
+    for (let i = this.sealed.length - 1; pending === undefined && i >= 0; i--)
+      pending = this.sealed[i]!.pending.get(stream)?.get(id);
+    if (pending !== undefined) return pending ?? undefined;
     return this.store.object(stream, id);
   }
 
@@ -81,8 +82,7 @@ export class ChangeBatch {
   liveIds(stream: string): string[] {
     const ids = new Set(this.store.ids(stream));
     for (const part of [...this.sealed, this.part]) {
-      for (const { stream: s, id, state } of part.pending.values()) {
-        if (s !== stream) continue;
+      for (const [id, state] of part.pending.get(stream) ?? []) {
         if (state) ids.add(id);
         else ids.delete(id);
       }
@@ -100,7 +100,9 @@ export class ChangeBatch {
   }
 
   setObject(stream: string, id: string, state: ObjectState | null): void {
-    this.part.pending.set(this.store.objectKey(stream, id), { stream, id, state });
+    let table = this.part.pending.get(stream);
+    if (table === undefined) this.part.pending.set(stream, (table = new Map()));
+    table.set(id, state);
     this.part.state.push(this.store.objectRecord(stream, id, state));
     this.part.messages++;
   }
@@ -179,7 +181,8 @@ export class ChangeBatch {
         { topic: this.stateTopic, messages: part.state },
       );
       await this.committer.commit(batches);
-      for (const { stream, id, state } of part.pending.values()) this.store.setObject(stream, id, state);
+      for (const [stream, table] of part.pending)
+        for (const [id, state] of table) this.store.setObject(stream, id, state);
       for (const [stream, progress] of part.progress) this.store.setProgress(stream, progress);
     } finally {
       this.sealed.splice(this.sealed.indexOf(part), 1);

@@ -112,10 +112,7 @@ export class StateStore {
 
   /** The state-topic message for an object (null state = tombstone). */
   objectRecord(stream: string, id: string, state: ObjectState | null): Message {
-    return {
-      key: this.objectKey(stream, id),
-      value: state ? JSON.stringify({ v: VERSION, u: state.u, h: state.h }) : null,
-    };
+    return { key: this.objectKey(stream, id), value: state ? objectValue(state) : null };
   }
 
   progressKey(stream: string): string {
@@ -125,6 +122,17 @@ export class StateStore {
   progressRecord(stream: string, p: StreamProgress): Message {
     return { key: this.progressKey(stream), value: JSON.stringify({ v: VERSION, ...p }) };
   }
+}
+
+/** Hashes as contentHash writes them (base64url): nothing to escape in JSON. */
+const PLAIN_HASH = /^[A-Za-z0-9_-]*$/;
+
+/** `{"v":1,"u":…,"h":"…"}`: JSON.stringify's text, written directly for hashes that need no escape. */
+export function objectValue(state: ObjectState): string {
+  const u = state.u;
+  return (u === null || Number.isSafeInteger(u)) && PLAIN_HASH.test(state.h)
+    ? `{"v":${VERSION},"u":${u},"h":"${state.h}"}`
+    : JSON.stringify({ v: VERSION, u, h: state.h });
 }
 
 /**
