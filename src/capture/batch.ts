@@ -1,4 +1,4 @@
-import type { Message } from 'kafkajs';
+import type { Message } from '../kafka/types';
 import type { TopicBatch } from '../kafka/publisher';
 import type { ObjectState, StateStore, StreamProgress } from '../kafka/state-store';
 import type { Op } from './diff';
