@@ -48,7 +48,10 @@ export async function readToEnd(
         if (ends.size === 0) resolve();
       });
       consumer
-        .run({ autoCommit: false, eachBatch: async ({ batch }) => onBatch(batch.topic, batch.messages, batch.partition) })
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => onBatch(batch.topic, batch.messages, batch.partition),
+        })
         .catch(reject);
     });
   } finally {
