@@ -136,7 +136,10 @@ export class PlatformaticPublisher implements Publisher {
     try {
       tx = await this.producer.beginTransaction();
     } catch (error) {
-      throw this.failed(kafkaError('beginning a transaction', error));
+      // The client keeps a transaction whose preparation failed as its active one: start afresh.
+      const failure = this.failed(kafkaError('beginning a transaction', error));
+      await this.replaceProducer();
+      throw failure;
     }
     try {
       for (const chunk of chunks(topicMessages, this.maxRequestBytes))
@@ -158,20 +161,27 @@ export class PlatformaticPublisher implements Publisher {
   }
 
   /**
-   * Aborts a failed transaction. When the abort fails too (Kafka away, or nothing was added to the
-   * transaction yet), the coordinator may still hold the transaction open under this producer's epoch,
-   * and the client would carry on in it: the producer is replaced, and the next transaction's
-   * InitProducerId aborts whatever is open (as a restarted process would). Not once fenced.
+   * Aborts a failed transaction (so that read_committed consumers move past it at once), then replaces
+   * the producer: when the abort failed too (Kafka away, or nothing was added to the transaction yet),
+   * the coordinator may still hold the transaction open under this producer's epoch and the client would
+   * carry on in it; and a request that failed after the broker appended it leaves the client's sequence
+   * numbers behind.
    */
   private async abort(tx: PlatformaticTransaction): Promise<void> {
-    try {
-      await tx.abort();
-    } catch (error) {
-      if (this.failed(kafkaError('aborting a transaction', error)).kind === 'fenced' || this.fenced) return;
-      const old = this.producer;
-      this.producer = this.newProducer();
-      await old.close().catch(() => undefined);
-    }
+    await tx.abort().catch((error: unknown) => this.failed(kafkaError('aborting a transaction', error)));
+    await this.replaceProducer();
+  }
+
+  /**
+   * A new producer for the next transaction: its InitProducerId aborts whatever this one left open and
+   * starts the sequence numbers afresh, as a restarted process would. Not once fenced: that would fence
+   * the instance that took over.
+   */
+  private async replaceProducer(): Promise<void> {
+    if (this.fenced) return;
+    const old = this.producer;
+    this.producer = this.newProducer();
+    await old.close().catch(() => undefined);
   }
 
   async disconnect(): Promise<void> {
