@@ -1,6 +1,12 @@
 /** Two tiers: `unit` needs no network; `integration` runs against a real Kafka, a real schema
  * registry (test/stack/global-setup.ts finds or starts them) and the simulator over real HTTP. */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
+/** ESM-only packages in node_modules are compiled to CommonJS (see test/jest/esm-to-cjs.js). */
+const transform = {
+  '^.+\\.ts$': tsJest,
+  '/node_modules/@platformatic/.+\\.js$': '<rootDir>/test/jest/esm-to-cjs.js',
+};
+const transformIgnorePatterns = ['/node_modules/(?!@platformatic/)'];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -10,13 +16,15 @@ module.exports = {
     {
       displayName: 'unit',
       testEnvironment: 'node',
-      transform: { '^.+\\.ts$': tsJest },
+      transform,
+      transformIgnorePatterns,
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
     },
     {
       displayName: 'integration',
       testEnvironment: 'node',
-      transform: { '^.+\\.ts$': tsJest },
+      transform,
+      transformIgnorePatterns,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/stack/global-setup.ts',
       globalTeardown: '<rootDir>/test/stack/global-teardown.ts',

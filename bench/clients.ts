@@ -3,9 +3,12 @@
  * candidates installed in a scratch directory (never in package.json): `@platformatic/kafka` and
  * `@confluentinc/kafka-javascript` (its KafkaJS-compatible API). Per client: a transaction fences a
  * second instance with the same transactional id; a topic ending with an aborted transaction is read
- * to its end read_committed; a consumer group commits offsets after processing (kafkajs API only);
- * events/s and this process's CPU per event in transactions of `--tx-size` messages of ~1 KB.
- * Candidates load from the scratch directory; a client that is not there is listed as not installed.
+ * to its end read_committed; a consumer group commits offsets after processing; events/s and this
+ * process's CPU per event in transactions of `--tx-size` messages of ~1 KB, sent in requests of at most
+ * 768 KiB as the connector's publishers send them (src/kafka/chunks.ts). @platformatic/kafka runs with
+ * the connector's own producer settings (src/kafka/platformatic.ts: producerId -1/-1, short retries, the
+ * project's partitioner). Candidates load from the scratch directory; a client that is not there is
+ * listed as not installed.
  * `npx tsx bench/clients.ts --clients-dir /tmp/kafka-clients [--transactions 20] [--tx-size 2000]`.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- the candidates are loaded untyped from a scratch directory */
@@ -15,6 +18,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as kafkajs from 'kafkajs';
 import { resolveStack } from '../src/devstack/resolve';
+import { chunks, MAX_REQUEST_BYTES } from '../src/kafka/chunks';
+import { producerOptions } from '../src/kafka/platformatic';
 import { numberArg, record, runMain } from './lib';
 
 /** What the benchmark asks of a client; each check returns a short verdict for the table. */
@@ -29,10 +34,10 @@ interface Driver {
 
 type Msg = { key: Buffer; value: Buffer };
 
-/** ~1 KB Avro-like binary: a few varints and short strings, then random bytes. */
-function messages(n: number): Msg[] {
+/** ~1 KB Avro-like binary: a few varints and short strings, then random bytes; keys `<prefix>-<i>`. */
+function messages(n: number, prefix = 'contact'): Msg[] {
   return Array.from({ length: n }, (_, i) => ({
-    key: Buffer.from(`contact-${i}`),
+    key: Buffer.from(`${prefix}-${i}`),
     value: Buffer.concat([
       Buffer.from([2, i & 0x7f, 0x18]),
       Buffer.from('user@example.com'),
@@ -68,6 +73,26 @@ async function fencingVerdict<P>(
   return verdict;
 }
 
+/**
+ * The restore check's verdict on the keys a client read from the topic writeCommittedAndAborted wrote:
+ * all `expected` committed records, and none of the aborted transactions' (keys `aborted-…`).
+ */
+function restoreVerdict(keys: string[], expected: number, ms: number, note = ''): string {
+  const aborted = keys.filter((k) => k.startsWith('aborted-')).length;
+  if (aborted > 0)
+    return `FAIL: ${aborted} records of aborted transactions delivered among the first ${keys.length} (read_committed not applied)`;
+  return keys.length === expected
+    ? `pass (${expected} committed of ${expected * 2}, ${ms} ms${note})`
+    : `FAIL: read ${keys.length} of ${expected}`;
+}
+
+/** The consumer group check's verdict: the records read, and the offsets the group committed. */
+function groupVerdict(keys: string[], committed: number, how: string): string {
+  const aborted = keys.filter((k) => k.startsWith('aborted-')).length;
+  if (keys.length !== 200 || committed < 200) return `FAIL: read ${keys.length}, committed ${committed}`;
+  return `pass (${how}, up to offset ${committed}${aborted ? `; ${aborted} of the records read were aborted ones` : ''})`;
+}
+
 /** A driver over the kafkajs API: kafkajs itself, or confluent's KafkaJS-compatible layer. */
 function kafkajsShaped(name: string, k: typeof kafkajs, brokers: string[], wrap: boolean): Driver {
   const conf = <T extends object>(c: T) => (wrap ? { kafkaJS: c } : c) as T;
@@ -76,7 +101,8 @@ function kafkajsShaped(name: string, k: typeof kafkajs, brokers: string[], wrap:
     kafka.producer(conf({ transactionalId, idempotent: true, maxInFlightRequests: 1 }));
   const txSend = async (p: kafkajs.Producer, topic: string, batch: Msg[], commit: boolean) => {
     const tx = await p.transaction();
-    await tx.send({ topic, messages: batch });
+    for (const topicMessages of chunks([{ topic, messages: batch }], MAX_REQUEST_BYTES))
+      await tx.sendBatch({ topicMessages });
     if (commit) await tx.commit();
     else await tx.abort();
   };
@@ -86,24 +112,24 @@ function kafkajsShaped(name: string, k: typeof kafkajs, brokers: string[], wrap:
     );
     await consumer.connect();
     await consumer.subscribe(wrap ? { topics: [topic] } : { topic, fromBeginning: true });
-    let count = 0;
+    const keys: string[] = [];
     const done = new Promise<void>((resolve) => {
       void consumer.run({
         ...(wrap ? {} : { autoCommit: false }),
         eachMessage: async ({ partition, message }) => {
-          count++;
+          keys.push(String(message.key));
           if (commitAfter)
             await consumer.commitOffsets([
               { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
             ]);
-          if (count >= expected) resolve();
+          if (keys.length >= expected) resolve();
         },
       });
     });
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, 30_000).unref());
     await Promise.race([done, timeout]);
     await consumer.disconnect();
-    return count;
+    return keys;
   };
   return {
     name,
@@ -126,79 +152,138 @@ function kafkajsShaped(name: string, k: typeof kafkajs, brokers: string[], wrap:
     },
     async restore(topic, expected) {
       const started = Date.now();
-      const count = await readAll(topic, expected, `bench-restore-${randomUUID()}`, false);
-      return count === expected
-        ? `pass (${expected} committed of ${expected * 2}, ${Date.now() - started} ms)`
-        : `FAIL: read ${count} of ${expected}`;
+      const keys = await readAll(topic, expected, `bench-restore-${randomUUID()}`, false);
+      return restoreVerdict(keys, expected, Date.now() - started);
     },
     async group(topic) {
       const groupId = `bench-group-${randomUUID()}`;
-      const first = await readAll(topic, 200, groupId, true);
-      const admin = kafka.admin();
-      await admin.connect();
-      const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
-      await admin.disconnect();
-      const committed = offsets[0].partitions.reduce((s, p) => s + Number(p.offset), 0);
-      return first === 200 && committed >= 200
-        ? `pass (committed after each message, up to offset ${committed})`
-        : `FAIL: read ${first}, committed ${committed}`;
+      const keys = await readAll(topic, 200, groupId, true);
+      return groupVerdict(
+        keys,
+        await committedOffsets(brokers, groupId, topic),
+        'committed after each message',
+      );
     },
     async close() {},
   };
 }
 
-/** A driver over @platformatic/kafka's own API (loaded from the scratch directory). */
+/**
+ * A driver over @platformatic/kafka's own API (loaded from the scratch directory), with the connector's
+ * producer options: without producerId -1/-1 a second instance is refused (PRODUCER_FENCED) instead of
+ * fencing the first, and the client's default retry delay (1 s) meets every CONCURRENT_TRANSACTIONS
+ * after a commit. A producer registers its id when opened, as the connector's publisher does.
+ */
 function platformatic(name: string, pk: Record<string, any>, brokers: string[]): Driver {
   const base = { clientId: 'bench-clients', bootstrapBrokers: brokers };
-  const producer = (transactionalId: string) =>
-    new pk.Producer({ ...base, transactionalId, idempotent: true });
+  const producer = async (transactionalId: string) => {
+    const p = new pk.Producer(producerOptions({ clientId: base.clientId, brokers }, transactionalId));
+    const tx = await p.beginTransaction();
+    await tx.cancel();
+    return p;
+  };
   const txSend = async (p: any, topic: string, batch: Msg[], commit: boolean) => {
     const tx = await p.beginTransaction();
-    await tx.send({ messages: batch.map((m) => ({ topic, key: m.key, value: m.value })) });
+    for (const chunk of chunks([{ topic, messages: batch }], MAX_REQUEST_BYTES))
+      await tx.send({ messages: chunk.flatMap((b) => b.messages.map((m) => ({ topic, ...m }))) });
     if (commit) await tx.commit();
     else await tx.abort();
+  };
+  /** Reads `expected` committed records from the beginning; `each` runs on each before the next. */
+  const readAll = async (
+    topic: string,
+    groupId: string,
+    expected: number,
+    each?: (m: any) => Promise<void>,
+  ) => {
+    const consumer = new pk.Consumer({ ...base, groupId });
+    const stream = await consumer.consume({
+      topics: [topic],
+      mode: 'earliest',
+      autocommit: false,
+      isolationLevel: pk.FetchIsolationLevels.READ_COMMITTED,
+    });
+    const keys: string[] = [];
+    const read = (async () => {
+      for await (const message of stream) {
+        await each?.(message);
+        keys.push(String(message.key));
+        if (keys.length >= expected) break;
+      }
+    })();
+    await Promise.race([read, new Promise((r) => setTimeout(r, 30_000).unref())]);
+    await stream.close().catch(() => undefined);
+    await consumer.close(true);
+    return keys;
   };
   return {
     name,
     async produce(topic, transactions, size) {
-      const p = producer(`bench-${randomUUID()}`);
+      const p = await producer(`bench-${randomUUID()}`);
       for (let t = 0; t < transactions; t++) await txSend(p, topic, messages(size), true);
       await p.close();
     },
     fencing(topic) {
       return fencingVerdict(
-        async (id) => producer(id),
+        (id) => producer(id),
         (p) => txSend(p, topic, messages(1), true),
-        (p) => p.close(),
+        (p) => p.close(true),
       );
     },
     async restore(topic, expected) {
       const started = Date.now();
-      const consumer = new pk.Consumer({ ...base, groupId: `bench-restore-${randomUUID()}` });
-      const stream = await consumer.consume({
-        topics: [topic],
-        mode: 'earliest',
-        autocommit: false,
-        isolationLevel: pk.FetchIsolationLevels.READ_COMMITTED,
-      });
-      let count = 0;
-      const done = new Promise<void>((resolve) => {
-        stream.on('data', () => {
-          if (++count >= expected) resolve();
-        });
-      });
-      await Promise.race([done, new Promise((r) => setTimeout(r, 30_000).unref())]);
-      await stream.close();
-      await consumer.close(true);
-      return count === expected
-        ? `pass (${expected} committed of ${expected * 2}, ${Date.now() - started} ms; end found by count, no end-of-log signal used)`
-        : `FAIL: read ${count} of ${expected}`;
+      const keys = await readAll(topic, `bench-restore-${randomUUID()}`, expected);
+      return restoreVerdict(
+        keys,
+        expected,
+        Date.now() - started,
+        '; end found by count: its stream gives no end-of-log signal',
+      );
     },
-    async group() {
-      return 'not measured (no kafkajs-shaped API)';
+    async group(topic) {
+      const groupId = `bench-group-${randomUUID()}`;
+      const keys = await readAll(topic, groupId, 200, (m) => m.commit());
+      return groupVerdict(
+        keys,
+        await committedOffsets(brokers, groupId, topic),
+        'message.commit() after each message, its own consumer API',
+      );
     },
     async close() {},
   };
+}
+
+/** The offsets a group committed on a topic, summed over its partitions (read with kafkajs' admin). */
+async function committedOffsets(brokers: string[], groupId: string, topic: string): Promise<number> {
+  const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return offsets[0].partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * What `npm view <pkg> time dist-tags engines` answered on 2026-12-03 (this machine's registry: its
+ * timestamps may be a mirror's, e.g. kafkajs 2.2.0 dated after 2.2.4), and the projects' own trackers.
+ * Update by hand when a row's client changes.
+ */
+const MAINTENANCE: [prefix: string, note: string][] = [
+  [
+    'kafkajs',
+    'latest 2.2.4 (npm time 2024-12-07; 2.3.0-beta.2 2026-09-14); an open call for maintainers since 2023-08 (tulios/kafkajs#1603); engines node >=14',
+  ],
+  [
+    '@platformatic/kafka',
+    '1.35.0 2026-09-13 (1.x: node >= 20.19.4, 22.18, 24.6); latest 2.12.1 2026-09-27 needs node >= 22.22 or 24.6; releases every few weeks (Platformatic Inc.)',
+  ],
+  ['@confluentinc/kafka-javascript', "Confluent's supported client (librdkafka); not looked up this time"],
+];
+
+function maintenance(client: string): string {
+  return MAINTENANCE.find(([prefix]) => client.startsWith(prefix))?.[1] ?? '';
 }
 
 async function main(): Promise<void> {
@@ -261,9 +346,13 @@ async function main(): Promise<void> {
       const used = process.cpuUsage(cpu);
       const n = transactions * size;
       const us = (used.user + used.system) / n;
-      return `| ${d.name} | ${Math.round(n / seconds)} | ${us.toFixed(1)} µs | ${fence} | ${restore} | ${group} |`;
+      return `| ${d.name} | ${Math.round(n / seconds)} | ${us.toFixed(1)} µs | ${fence} | ${restore} | ${group} | ${maintenance(d.name)} |`;
     };
-    rows.push(await row().catch((e: Error) => `| ${d.name} | error: ${e.message.slice(0, 120)} | | | | |`));
+    rows.push(
+      await row().catch(
+        (e: Error) => `| ${d.name} | error: ${e.message.slice(0, 120)} | | | | | ${maintenance(d.name)} |`,
+      ),
+    );
     await d.close();
   }
   await admin.disconnect();
@@ -279,8 +368,8 @@ async function main(): Promise<void> {
         `(binary values) on a 3-partition topic, after one warm-up transaction; CPU is this process's ` +
         `(user + system, librdkafka's threads included) / messages.`,
       '',
-      '| client | events/s | CPU per event | fencing of a 2nd instance | read_committed to the end past aborted transactions | consumer group, offsets committed after processing |',
-      '|---|---|---|---|---|---|',
+      '| client | events/s | CPU per event | fencing of a 2nd instance | read_committed to the end past aborted transactions | consumer group, offsets committed after processing | maintenance |',
+      '|---|---|---|---|---|---|---|',
       ...rows,
       ...(missing.length ? ['', ...missing.map((m) => `- ${m}`)] : []),
     ].join('\n'),
@@ -298,7 +387,7 @@ async function writeCommittedAndAborted(brokers: string[], topic: string): Promi
   await p.connect();
   for (const commit of [true, false, true, false]) {
     const tx = await p.transaction();
-    await tx.send({ topic, messages: messages(100) });
+    await tx.send({ topic, messages: messages(100, commit ? 'committed' : 'aborted') });
     if (commit) await tx.commit();
     else await tx.abort();
   }

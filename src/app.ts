@@ -17,7 +17,8 @@ import {
   type TokenProvider,
 } from './intercom';
 import { kafkaError } from './kafka/errors';
-import { TransactionalPublisher, type Compression } from './kafka/publisher';
+import { PlatformaticPublisher } from './kafka/platformatic';
+import { TransactionalPublisher } from './kafka/publisher';
 import { Registry, type RegistrySettings } from './kafka/registry';
 import { restoreState, type StateStore } from './kafka/state-store';
 import {
@@ -28,6 +29,7 @@ import {
   transactionalId,
   type TopicNames,
 } from './kafka/topics';
+import type { Compression, KafkaConnection, Publisher, PublisherOptions } from './kafka/types';
 import { EventCodec } from './kafka/wire';
 import { loadStreamSchemas } from './normalize';
 import type { StreamName } from './streams';
@@ -106,36 +108,48 @@ export function isConcurrentTransactionRetry(log: { message?: unknown; [k: strin
   );
 }
 
+/** Where and how to reach Kafka (brokers, TLS, SASL), from configuration: the same for both clients. */
+export function kafkaConnection(config: Config): KafkaConnection {
+  const k = config.kafka;
+  return {
+    clientId: k.clientId,
+    brokers: [...k.brokers],
+    ...(k.ssl.enabled
+      ? {
+          tls: {
+            rejectUnauthorized: true,
+            ...(k.ssl.caFile ? { ca: [readSetting(k.ssl.caFile, 'KAFKA_SSL_CA_FILE')] } : {}),
+            ...(k.ssl.certFile
+              ? {
+                  cert: readSetting(k.ssl.certFile, 'KAFKA_SSL_CERT_FILE'),
+                  key: readSetting(k.ssl.keyFile, 'KAFKA_SSL_KEY_FILE'),
+                }
+              : {}),
+          },
+        }
+      : {}),
+    ...(k.sasl.mechanism === 'none'
+      ? {}
+      : {
+          sasl: {
+            mechanism: k.sasl.mechanism as NonNullable<KafkaConnection['sasl']>['mechanism'],
+            username: k.sasl.username,
+            password: k.sasl.password,
+          },
+        }),
+  };
+}
+
 /** The kafkajs client from configuration (TLS, SASL), logging through pino at warn and above. */
 export function createKafka(config: Config, logger: Logger, tuning: KafkaTuning = {}): Kafka {
   const { onConcurrentTransactionRetry, ...connection } = tuning;
-  const k = config.kafka;
-  const ssl = k.ssl.enabled
-    ? {
-        rejectUnauthorized: true,
-        ...(k.ssl.caFile ? { ca: [readSetting(k.ssl.caFile, 'KAFKA_SSL_CA_FILE')] } : {}),
-        ...(k.ssl.certFile
-          ? {
-              cert: readSetting(k.ssl.certFile, 'KAFKA_SSL_CERT_FILE'),
-              key: readSetting(k.ssl.keyFile, 'KAFKA_SSL_KEY_FILE'),
-            }
-          : {}),
-      }
-    : undefined;
-  const sasl: SASLOptions | undefined =
-    k.sasl.mechanism === 'none'
-      ? undefined
-      : ({
-          mechanism: k.sasl.mechanism,
-          username: k.sasl.username,
-          password: k.sasl.password,
-        } as SASLOptions);
+  const { clientId, brokers, tls, sasl } = kafkaConnection(config);
   const log = logger.child({ module: 'kafka' });
   const cfg: KafkaConfig = {
-    clientId: k.clientId,
-    brokers: [...k.brokers],
-    ssl,
-    sasl,
+    clientId,
+    brokers,
+    ssl: tls,
+    sasl: sasl as SASLOptions | undefined,
     ...connection,
     logLevel: logLevel.WARN,
     logCreator: () => (entry) => {
@@ -151,6 +165,22 @@ export function createKafka(config: Config, logger: Logger, tuning: KafkaTuning 
     },
   };
   return new Kafka(cfg);
+}
+
+/**
+ * The capture's transactional publisher on the client `kafka.client` names: kafkajs (on `kafka`, the
+ * process's kafkajs client) or @platformatic/kafka (its own connections, from the same settings).
+ */
+export function createPublisher(
+  config: Config,
+  kafka: Kafka,
+  transactionalId: string,
+  options: Omit<PublisherOptions, 'compression'> = {},
+): Publisher {
+  const settings = { ...options, compression: config.kafka.compression as Compression };
+  return config.kafka.client === 'platformatic'
+    ? new PlatformaticPublisher(kafkaConnection(config), transactionalId, settings)
+    : new TransactionalPublisher(kafka, transactionalId, settings);
 }
 
 /** What became of one input record of the contact sink. */
@@ -333,10 +363,11 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
   }
   step('topics');
 
-  const publisher = new TransactionalPublisher(
+  const publisher = createPublisher(
+    config,
     kafka,
     transactionalId(config.connector.name, workspaceId, options.role),
-    { onResult: options.transactions, compression: config.kafka.compression as Compression },
+    { onResult: options.transactions },
   );
   await publisher.connect();
   step('producer');

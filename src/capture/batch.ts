@@ -1,5 +1,5 @@
-import type { Message } from 'kafkajs';
-import type { TopicBatch } from '../kafka/publisher';
+import type { Message } from '../kafka/types';
+import type { TopicBatch } from '../kafka/types';
 import type { ObjectState, StateStore, StreamProgress } from '../kafka/state-store';
 import type { Op } from './diff';
 

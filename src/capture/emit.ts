@@ -1,4 +1,4 @@
-import type { Message } from 'kafkajs';
+import type { Message } from '../kafka/types';
 import { CdcError } from '../errors';
 import type { EventCodec } from '../kafka/wire';
 import {

@@ -1,8 +1,14 @@
-import { ConfigResourceTypes, type Admin } from 'kafkajs';
-import { createIntercomClient, createKafka, createRegistry } from '../app';
+import { createIntercomClient, createKafka, createPublisher, createRegistry } from '../app';
 import type { Config } from '../config';
 import type { IntercomClient } from '../intercom';
-import { replicationProblem, subjectsOf, topicNames, transactionalId } from '../kafka/topics';
+import {
+  defaultReplicationFactor,
+  replicationProblem,
+  subjectsOf,
+  topicNames,
+  transactionalId,
+  type KafkaAdmin,
+} from '../kafka/topics';
 import { loadStreamSchemas } from '../normalize';
 import type { StreamName } from '../streams';
 import { silentLogger } from '../observability/logger';
@@ -169,13 +175,12 @@ async function kafkaProbes(
         // instance. Prefixed ACLs on `<connector>-` cover both.
         const ws = (await workspace) ?? '<workspace>';
         const id = transactionalId(config.connector.name, ws, 'check');
-        const producer = kafka.producer({ transactionalId: id, idempotent: true, maxInFlightRequests: 1 });
+        // Registered as `run` registers its own, with the client KAFKA_CLIENT names.
+        const publisher = createPublisher(config, kafka, id);
         try {
-          await producer.connect();
-          const tx = await producer.transaction();
-          await tx.abort();
+          await publisher.connect();
         } finally {
-          await producer.disconnect().catch(() => undefined);
+          await publisher.disconnect();
         }
         return `transactions allowed (probed ${id}; the connector uses ${transactionalId(config.connector.name, ws)})`;
       }),
@@ -187,7 +192,7 @@ async function kafkaProbes(
 
 /** Whether topics created with the configured factor fit the cluster (-1: the brokers' own default). */
 async function replicationOutcome(
-  admin: Admin,
+  admin: KafkaAdmin,
   config: Config,
   brokers: number,
   missing: number,
@@ -195,21 +200,7 @@ async function replicationOutcome(
   let factor = config.kafka.replicationFactor;
   let what = String(factor);
   if (factor === -1) {
-    const described = await admin.describeCluster();
-    const configs = await admin.describeConfigs({
-      includeSynonyms: false,
-      resources: [
-        {
-          type: ConfigResourceTypes.BROKER,
-          name: String(described.brokers[0]?.nodeId ?? described.controller),
-          configNames: ['default.replication.factor'],
-        },
-      ],
-    });
-    const value = configs.resources[0]?.configEntries.find(
-      (e) => e.configName === 'default.replication.factor',
-    )?.configValue;
-    factor = Number(value ?? 1);
+    factor = await defaultReplicationFactor(admin);
     what = `-1 (the broker's default.replication.factor, ${factor})`;
   }
   const problem = replicationProblem(factor, brokers);

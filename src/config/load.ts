@@ -1,5 +1,6 @@
 import convict from 'convict';
 import { readFileSync } from 'node:fs';
+import zlib from 'node:zlib';
 import YAML from 'yaml';
 import { ConfigError } from '../errors';
 import { closest } from './suggest';
@@ -96,6 +97,7 @@ function crossChecks(c: Config): string[] {
       `kafka.sasl: mechanism ${sasl.mechanism} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (or _FILE)`,
     );
   }
+  if (c.kafka.client === 'platformatic') problems.push(...platformaticProblems(c.kafka.compression));
   if (Boolean(c.kafka.ssl.certFile) !== Boolean(c.kafka.ssl.keyFile)) {
     problems.push('kafka.ssl: KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together');
   }
@@ -117,6 +119,30 @@ function crossChecks(c: Config): string[] {
   const twice = targets.filter((t, i) => targets.indexOf(t) !== i);
   if (twice.length)
     problems.push(`sink.contacts.attributes: ${[...new Set(twice)].join(', ')} mapped more than once`);
+  return problems;
+}
+
+/**
+ * What KAFKA_CLIENT=platformatic needs of this Node: @platformatic/kafka 1.x is ECMAScript-module only,
+ * loaded with require() (Node 20.19+; the package asks 20.19.4, 22.18 or 24.6 and later), and compresses
+ * zstd with node:zlib's own codec (Node 22.15+).
+ */
+export function platformaticProblems(compression: string, version = process.versions.node): string[] {
+  const [major, minor, patch] = version.split('.').map(Number) as [number, number, number];
+  const least: Record<number, [number, number]> = { 20: [19, 4], 22: [18, 0], 24: [6, 0] };
+  const [m, p] = least[major] ?? (major > 24 ? [0, 0] : [Infinity, 0]);
+  const problems: string[] = [];
+  if (minor < m || (minor === m && patch < p))
+    problems.push(
+      `kafka.client: platformatic needs Node 20.19.4, 22.18, 24.6 or later; this is ${version} (KAFKA_CLIENT=kafkajs works on it)`,
+    );
+  if (
+    compression === 'zstd' &&
+    typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync !== 'function'
+  )
+    problems.push(
+      `kafka.compression: zstd with KAFKA_CLIENT=platformatic needs zstd in node:zlib (Node 22.15 or later); this is ${version}: choose gzip or lz4, or KAFKA_CLIENT=kafkajs`,
+    );
   return problems;
 }
 

@@ -213,6 +213,12 @@ export const configSchema = {
       default: 'none',
       env: 'KAFKA_COMPRESSION',
     },
+    client: {
+      doc: 'Kafka client of the transactional producer, the hot path (change events and state records in one transaction): kafkajs, or platformatic (@platformatic/kafka, less CPU per event: bench/clients.ts; Node 20.19.4+, 22.18+ or 24.6+; zstd only where node:zlib has it, Node 22.15+). Topic admin, state restore, tail, the state commands, the contact sink and check (but for its transactional-id probe) use kafkajs with either.',
+      format: ['kafkajs', 'platformatic'],
+      default: 'kafkajs',
+      env: 'KAFKA_CLIENT',
+    },
     ssl: {
       enabled: { doc: 'Connect to Kafka with TLS.', format: Boolean, default: false, env: 'KAFKA_SSL' },
       caFile: {

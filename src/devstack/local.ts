@@ -8,7 +8,8 @@ import { sleep } from '../sleep';
 import { StackError } from './errors';
 import { requireJava, findJavaRuntimes } from './java';
 import { stackDir } from './paths';
-import { kafkaAnswers, waitUntilReady } from './probe';
+import { kafkaAnswers } from '../kafka/cluster';
+import { waitUntilReady } from './probe';
 import type { StackInfo } from './types';
 
 /** What a running local stack leaves in `<stackDir>/run/state.json` so that other processes find it. */

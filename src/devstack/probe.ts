@@ -1,29 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { Kafka, logLevel } from 'kafkajs';
+import { kafkaAnswers } from '../kafka/cluster';
 import { sleep } from '../sleep';
 import { StackError } from './errors';
 import type { StackInfo } from './types';
-
-/** Whether the broker answers a metadata request, within the timeout. */
-export async function kafkaAnswers(brokers: string[], timeoutMs = 3000): Promise<boolean> {
-  const admin = new Kafka({
-    clientId: 'intercom-cdc-probe',
-    brokers,
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: timeoutMs,
-    requestTimeout: timeoutMs,
-    retry: { retries: 0 },
-  }).admin();
-  try {
-    await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0;
-  } catch {
-    return false;
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
-}
 
 /** Whether the registry's Confluent-compatible API answers `GET /subjects`. */
 export async function registryAnswers(registryUrl: string, timeoutMs = 3000): Promise<boolean> {

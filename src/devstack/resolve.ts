@@ -2,7 +2,8 @@ import { dockerAvailable, startDockerStack } from './docker';
 import { StackError } from './errors';
 import { findLocalStack, startLocalStack, stopLocalStack } from './local';
 import { stackDir } from './paths';
-import { kafkaAnswers, registryAnswers } from './probe';
+import { kafkaAnswers } from '../kafka/cluster';
+import { registryAnswers } from './probe';
 import type { StackInfo } from './types';
 
 export interface ResolvedStack {

@@ -37,16 +37,21 @@ const UNAVAILABLE_TYPES = new Set([
  * Whether a failure means Kafka is unreachable or not serving yet (a broker restart, a leader
  * election, a network cut) rather than a wrong request, a refusal or a fence. `run` starts over once
  * Kafka is back instead of exiting: it restores its state from Kafka as a restarted process would.
+ * Understands both clients: kafkajs' error names and protocol `type`s, @platformatic/kafka's network
+ * errors (`code` PLT_KFK_NETWORK, timeouts included) and protocol `apiId`s, and either's socket errors.
  */
 export function isKafkaUnavailable(error: unknown): boolean {
   // Our own errors say what they are (a registry or Intercom outage is not a Kafka one).
   if (error instanceof CdcError) return error.code === 'kafka_unavailable';
-  return causeChain(error).some(
+  return errorTree(error).some(
     (e) =>
       (typeof e.name === 'string' && UNAVAILABLE_NAMES.has(e.name)) ||
-      (typeof e.type === 'string' && UNAVAILABLE_TYPES.has(e.type)) ||
+      e.code === 'PLT_KFK_NETWORK' ||
+      UNAVAILABLE_TYPES.has(protocolType(e) ?? '') ||
       (typeof e.message === 'string' &&
-        /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ETIMEDOUT|Connection (error|timeout|closed)/.test(e.message)),
+        /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ETIMEDOUT|EPIPE|Connection (error|timeout|closed)/.test(
+          e.message,
+        )),
   );
 }
 
@@ -72,39 +77,87 @@ export function isRebalance(error: unknown): boolean {
 interface ChainLink {
   name?: unknown;
   type?: unknown;
+  apiId?: unknown;
+  code?: unknown;
   message?: unknown;
   cause?: unknown;
   originalError?: unknown;
-}
-
-/** An error and its causes (kafkajs wraps in `cause` or `originalError`), at most 8 deep. */
-function causeChain(error: unknown): ChainLink[] {
-  const links: ChainLink[] = [];
-  for (
-    let e = error as ChainLink | undefined;
-    e && links.length < 8;
-    e = (e.cause ?? e.originalError) as ChainLink
-  )
-    links.push(e);
-  return links;
-}
-
-/** The kafkajs protocol error types along an error's cause chain. */
-function protocolTypes(error: unknown): string[] {
-  return causeChain(error)
-    .map((e) => e.type)
-    .filter((t): t is string => typeof t === 'string');
+  errors?: unknown;
+  retriable?: unknown;
+  canRetry?: unknown;
 }
 
 /**
- * Turns a kafkajs failure into a typed error: fenced (exit 3), not authorized (exit 2), Kafka unavailable
- * (`kafka_unavailable`: transient and retriable, `run` starts over once Kafka answers), or `kafka_failed`,
- * retriable only when kafkajs says the request may succeed if sent again (a leader not known yet).
+ * An error and what it wraps, at most 32 links: kafkajs wraps in `cause` or `originalError`;
+ * @platformatic/kafka in `cause` and in the `errors` of its MultipleErrors (an AggregateError: every
+ * attempt of a retried call, or every partition's error of one response).
+ */
+function errorTree(error: unknown): ChainLink[] {
+  const links: ChainLink[] = [];
+  const queue: unknown[] = [error];
+  while (queue.length > 0 && links.length < 32) {
+    const e = queue.shift();
+    if (!e || typeof e !== 'object' || links.includes(e as ChainLink)) continue;
+    const link = e as ChainLink;
+    links.push(link);
+    queue.push(link.cause, link.originalError, ...(Array.isArray(link.errors) ? link.errors : []));
+  }
+  return links;
+}
+
+/** A link's Kafka protocol error name: kafkajs' `type`, @platformatic/kafka's `apiId`. */
+function protocolType(e: ChainLink): string | undefined {
+  const t = e.type ?? e.apiId;
+  return typeof t === 'string' ? t : undefined;
+}
+
+/** The Kafka protocol error names in an error's tree. */
+function protocolTypes(error: unknown): string[] {
+  return errorTree(error)
+    .map(protocolType)
+    .filter((t): t is string => t !== undefined);
+}
+
+/**
+ * The error's message, with the messages it wraps when it only names the call (@platformatic/kafka's
+ * "Received response with error while executing API EndTxn(v3)" says why in its `errors`).
+ */
+function describe(error: unknown): string {
+  const [top, ...inner] = errorTree(error);
+  const message = typeof top?.message === 'string' ? top.message : String(error);
+  if (!Array.isArray(top?.errors)) return message;
+  const details = [
+    ...new Set(
+      inner
+        .filter((e) => !Array.isArray(e.errors) && typeof e.message === 'string')
+        .map((e) => (protocolType(e) ? `${protocolType(e)}: ${String(e.message)}` : String(e.message))),
+    ),
+  ];
+  return details.length ? `${message} (${details.slice(0, 3).join('; ')})` : message;
+}
+
+/**
+ * Whether the client says the same request may succeed if sent again: kafkajs' `retriable` on the
+ * error, or @platformatic/kafka's `canRetry` on every error in the tree that has one.
+ */
+function retriableByClient(error: unknown): boolean {
+  if ((error as ChainLink)?.retriable === true) return true;
+  const verdicts = errorTree(error)
+    .map((e) => e.canRetry)
+    .filter((v) => typeof v === 'boolean');
+  return verdicts.length > 0 && verdicts.every((v) => v === true);
+}
+
+/**
+ * Turns a failure of either Kafka client into a typed error: fenced (exit 3), not authorized (exit 2),
+ * Kafka unavailable (`kafka_unavailable`: transient and retriable, `run` starts over once Kafka answers),
+ * or `kafka_failed`, retriable only when the client says the request may succeed if sent again (a leader
+ * not known yet).
  */
 export function kafkaError(what: string, error: unknown): CdcError {
   if (error instanceof CdcError) return error;
   const types = protocolTypes(error);
-  const message = (error as Error)?.message ?? String(error);
+  const message = describe(error);
   if (types.some((t) => FENCED.has(t)) || /fenced/i.test(message)) {
     return new CdcError(
       `${what}: another instance with the same transactional id took over (fenced): ${message}`,
@@ -115,7 +168,11 @@ export function kafkaError(what: string, error: unknown): CdcError {
       },
     );
   }
-  if (types.some((t) => NOT_AUTHORIZED.has(t)) || /SASL|authenticat/i.test(message)) {
+  if (
+    types.some((t) => NOT_AUTHORIZED.has(t)) ||
+    errorTree(error).some((e) => e.code === 'PLT_KFK_AUTHENTICATION') ||
+    /SASL|authenticat/i.test(message)
+  ) {
     return new CdcError(
       `${what}: Kafka refused access (${types.join(', ') || message}). Check KAFKA_SASL_* and the ACLs.`,
       {
@@ -132,10 +189,9 @@ export function kafkaError(what: string, error: unknown): CdcError {
       cause: error,
     });
   }
-  const retriable = (error as { retriable?: unknown })?.retriable === true;
   return new CdcError(`${what}: ${message}`, {
     code: 'kafka_failed',
-    kind: retriable ? 'transient' : 'system',
+    kind: retriableByClient(error) ? 'transient' : 'system',
     cause: error,
   });
 }

@@ -32,6 +32,14 @@ export function murmur2(data: Buffer): number {
 }
 
 /**
+ * The positive murmur2 of a key (the Java client's `toPositive(murmur2(key))`): a keyed record's
+ * partition is this modulo the partition count, with either Kafka client.
+ */
+export function keyHash(key: Buffer): number {
+  return murmur2(key) & 0x7fffffff;
+}
+
+/**
  * The partition of a keyed record as the Java client's default partitioner (and kafkajs'
  * DefaultPartitioner) chooses it: positive murmur2 of the key bytes modulo the partition count, so that
  * records of one object land where any other Kafka producer would put them. A record with an explicit
@@ -44,5 +52,5 @@ export const keyPartitioner: ICustomPartitioner =
     const count = partitionMetadata.length;
     if (count <= 1 || message.key === null || message.key === undefined) return 0;
     const key = Buffer.isBuffer(message.key) ? message.key : Buffer.from(message.key);
-    return (murmur2(key) & 0x7fffffff) % count;
+    return keyHash(key) % count;
   };

@@ -1,13 +1,11 @@
 import { compress as zstdCompress, decompress as zstdDecompress } from '@mongodb-js/zstd';
-import { CompressionCodecs, CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import { CompressionCodecs, CompressionTypes, type Kafka, type Producer } from 'kafkajs';
 import { compressFrame as lz4Compress, decompressFrame as lz4Decompress } from 'lz4-napi';
 import { CdcError } from '../errors';
 import { kafkaError } from './errors';
+import { chunks, MAX_REQUEST_BYTES } from './chunks';
 import { keyPartitioner } from './partitioner';
-
-/** The record-batch compressions the publisher offers (config `kafka.compression`). */
-export const COMPRESSIONS = ['none', 'gzip', 'lz4', 'zstd'] as const;
-export type Compression = (typeof COMPRESSIONS)[number];
+import type { Compression, Publisher, PublisherOptions, TopicBatch } from './types';
 
 const COMPRESSION_TYPES: Record<Compression, CompressionTypes> = {
   none: CompressionTypes.None,
@@ -31,30 +29,12 @@ CompressionCodecs[CompressionTypes.ZSTD] = () => ({
   decompress: async (buffer: Buffer) => zstdDecompress(buffer),
 });
 
-export interface TopicBatch {
-  topic: string;
-  messages: Message[];
-}
-
-export interface PublisherOptions {
-  /**
-   * Bytes per produce request. kafkajs puts all messages of one partition in one record batch per
-   * request, and a broker refuses a batch over its max.message.bytes (1 MiB by default): a large
-   * transaction is sent in several requests. Default 768 KiB.
-   */
-  maxRequestBytes?: number;
-  /** Told how each transaction ended (metrics). */
-  onResult?: (result: 'committed' | 'aborted') => void;
-  /** Compression of every record batch (events and state alike). Default none. */
-  compression?: Compression;
-}
-
 /**
- * Writes change events and the state records that cover them in ONE Kafka transaction, so that a
- * read_committed consumer sees both or neither. `transactionalId` is `<connector>-<workspace>`:
- * connecting fences any older instance for the same workspace (and aborts its open transaction).
+ * The Publisher (src/kafka/types.ts) on kafkajs: change events and the state records that cover them
+ * in ONE Kafka transaction. `transactionalId` is `<connector>-<workspace>`: connecting fences any older
+ * instance for the same workspace (and aborts its open transaction).
  */
-export class TransactionalPublisher {
+export class TransactionalPublisher implements Publisher {
   private readonly producer: Producer;
 
   private readonly maxRequestBytes: number;
@@ -62,7 +42,7 @@ export class TransactionalPublisher {
   private readonly compression: CompressionTypes;
 
   constructor(kafka: Kafka, transactionalId: string, options: PublisherOptions = {}) {
-    this.maxRequestBytes = options.maxRequestBytes ?? 768 * 1024;
+    this.maxRequestBytes = options.maxRequestBytes ?? MAX_REQUEST_BYTES;
     this.onResult = options.onResult ?? (() => undefined);
     this.compression = COMPRESSION_TYPES[options.compression ?? 'none'];
     this.producer = kafka.producer({
@@ -121,35 +101,4 @@ export class TransactionalPublisher {
   async disconnect(): Promise<void> {
     await this.producer.disconnect().catch(() => undefined);
   }
-}
-
-function size(m: Message): number {
-  const len = (v: unknown) =>
-    v === null || v === undefined ? 0 : Buffer.isBuffer(v) ? v.length : Buffer.byteLength(String(v));
-  return len(m.key) + len(m.value) + 64;
-}
-
-/** Splits topic batches into requests of at most `limit` bytes (a lone larger message goes alone). */
-export function chunks(batches: TopicBatch[], limit: number): TopicBatch[][] {
-  const out: TopicBatch[][] = [];
-  let current: TopicBatch[] = [];
-  let bytes = 0;
-  for (const batch of batches) {
-    let part: TopicBatch = { topic: batch.topic, messages: [] };
-    current.push(part);
-    for (const m of batch.messages) {
-      const n = size(m);
-      if (bytes + n > limit && bytes > 0) {
-        out.push(current);
-        part = { topic: batch.topic, messages: [] };
-        current = [part];
-        bytes = 0;
-      }
-      part.messages.push(m);
-      bytes += n;
-    }
-  }
-  const last = current.filter((b) => b.messages.length > 0);
-  if (last.length) out.push(last);
-  return out.map((c) => c.filter((b) => b.messages.length > 0));
 }

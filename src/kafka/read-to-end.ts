@@ -14,7 +14,7 @@ export async function readToEnd(
   kafka: Kafka,
   topics: string[],
   groupPrefix: string,
-  onBatch: (topic: string, messages: KafkaMessage[]) => void | Promise<void>,
+  onBatch: (topic: string, messages: KafkaMessage[], partition: number) => void | Promise<void>,
 ): Promise<void> {
   const ends = new Map<string, bigint>();
   const admin = kafka.admin();
@@ -48,7 +48,10 @@ export async function readToEnd(
         if (ends.size === 0) resolve();
       });
       consumer
-        .run({ autoCommit: false, eachBatch: async ({ batch }) => onBatch(batch.topic, batch.messages) })
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => onBatch(batch.topic, batch.messages, batch.partition),
+        })
         .catch(reject);
     });
   } finally {

@@ -1,4 +1,5 @@
-import type { Kafka, Message } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
+import type { Message } from './types';
 import { kafkaError } from './errors';
 import { readToEnd } from './read-to-end';
 

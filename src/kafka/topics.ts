@@ -1,5 +1,8 @@
-import type { Admin, ITopicConfig } from 'kafkajs';
+import { ConfigResourceTypes, type Admin, type ITopicConfig } from 'kafkajs';
 import { CdcError } from '../errors';
+
+/** The admin client the connector prepares topics with (kafkajs, whichever client publishes). */
+export type KafkaAdmin = Admin;
 
 /** Topic names, a contract (DESIGN.md, Topics). */
 export interface TopicNames {
@@ -153,4 +156,23 @@ async function checkStateTopic(admin: Admin, topic: string): Promise<void> {
       },
     );
   }
+}
+
+/** The brokers' default.replication.factor (what a factor of -1 gives), as the first broker reports it. */
+export async function defaultReplicationFactor(admin: Admin): Promise<number> {
+  const described = await admin.describeCluster();
+  const configs = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [
+      {
+        type: ConfigResourceTypes.BROKER,
+        name: String(described.brokers[0]?.nodeId ?? described.controller),
+        configNames: ['default.replication.factor'],
+      },
+    ],
+  });
+  const value = configs.resources[0]?.configEntries.find(
+    (e) => e.configName === 'default.replication.factor',
+  )?.configValue;
+  return Number(value ?? 1);
 }

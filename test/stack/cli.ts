@@ -57,14 +57,15 @@ export async function waitFor(
 }
 
 /**
- * The environment of a CLI connector for a test configuration (its stack, simulator, prefix, name,
- * streams, and the sink's input topic when it has one): one-replica topics with 2 partitions, quick
+ * The environment of a CLI connector for a test configuration (its stack, Kafka client, simulator,
+ * prefix, name, streams, and the sink's input topic when it has one): one-replica topics with 2 partitions, quick
  * polls and reconciliations, no HTTP port, warnings only; `extra` adds to it or overrides.
  */
 export function connectorEnv(config: Config, extra: Record<string, string> = {}): Record<string, string> {
   const sink = config.sink.contacts;
   return {
     KAFKA_BROKERS: config.kafka.brokers.join(','),
+    KAFKA_CLIENT: config.kafka.client,
     SCHEMA_REGISTRY_URL: config.schemaRegistry.url,
     INTERCOM_BASE_URL: config.intercom.baseUrl,
     INTERCOM_TOKEN: 'test-token',

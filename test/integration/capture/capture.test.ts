@@ -4,30 +4,8 @@ import { STREAMS } from '../../../src/streams';
 import type { SimStream } from '../../../src/sim';
 import { byId, readTopics, testConfig, type DecodedEvent } from './harness';
 import { silentLogger } from '../../../src/observability/logger';
+import { KAFKA_CLIENTS } from '../../helpers/clients';
 import { useSimulator } from '../../helpers/simulator';
-
-const sim = useSimulator(() => ({
-  seed: 7,
-  size: {
-    contacts: 80,
-    companies: 12,
-    conversations: 25,
-    tickets: 12,
-    admins: 4,
-    teams: 3,
-    tags: 6,
-    segments: 3,
-    articles: 10,
-    collections: 4,
-    dataAttributes: 6,
-    partsPerConversation: 3,
-  },
-  timezone: 'America/Los_Angeles',
-  searchLagMs: LAG_MS,
-  latency: { ms: 5, p99Ms: 40 }, // answers take time: walks, fetches and commits overlap
-  // 23:40 in Los Angeles: the rounds below cross the workspace's midnight.
-  clock: { mode: 'manual', startMs: Date.parse('2026-03-10T07:40:00Z') },
-}));
 
 const LAG_MS = 90_000;
 const WINDOWED: StreamName[] = [
@@ -44,7 +22,29 @@ const UNTIMED = new Set<StreamName>(['admins', 'teams', 'tags']);
  * changes (same-second bursts, merges, deletes, around midnight in a non-UTC workspace, with search-index
  * lag); every version the API showed is published exactly once, nothing else is, deletes end in `d` + tombstone.
  */
-describe('capture engine against the simulator', () => {
+describe.each(KAFKA_CLIENTS)('capture engine against the simulator (KAFKA_CLIENT=%s)', (client) => {
+  const sim = useSimulator(() => ({
+    seed: 7,
+    size: {
+      contacts: 80,
+      companies: 12,
+      conversations: 25,
+      tickets: 12,
+      admins: 4,
+      teams: 3,
+      tags: 6,
+      segments: 3,
+      articles: 10,
+      collections: 4,
+      dataAttributes: 6,
+      partsPerConversation: 3,
+    },
+    timezone: 'America/Los_Angeles',
+    searchLagMs: LAG_MS,
+    latency: { ms: 5, p99Ms: 40 }, // answers take time: walks, fetches and commits overlap
+    // 23:40 in Los Angeles: the rounds below cross the workspace's midnight.
+    clock: { mode: 'manual', startMs: Date.parse('2026-03-10T07:40:00Z') },
+  }));
   let app: App;
 
   afterAll(async () => {
@@ -56,7 +56,7 @@ describe('capture engine against the simulator', () => {
   }
 
   it('publishes every change once, and deletes as d + tombstone', async () => {
-    const config = testConfig(sim.url, { WINDOW_OVERLAP_MS: String(LAG_MS + 60_000) });
+    const config = testConfig(sim.url, { WINDOW_OVERLAP_MS: String(LAG_MS + 60_000), KAFKA_CLIENT: client });
     app = await buildApp(config, silentLogger());
     await pollAll(); // snapshot
 
@@ -151,7 +151,7 @@ describe('capture engine against the simulator', () => {
       }
     }
     console.log(
-      `capture: checked objects per stream ${JSON.stringify(checked)}; ${log.length} ground-truth changes`,
+      `capture (${client}): checked objects per stream ${JSON.stringify(checked)}; ${log.length} ground-truth changes`,
     );
     expect(log.filter((r) => r.op === 'd').length).toBeGreaterThan(0);
   });

@@ -3,13 +3,8 @@ import type { RunningSimulator, SimStream } from '../../../src/sim';
 import { connectorEnv, startCli, waitMs, type Running } from '../../stack/cli';
 import { freePort, waitReady } from '../../stack/env';
 import { byId, readTopics, testConfig, type DecodedEvent } from './harness';
+import { KAFKA_CLIENTS } from '../../helpers/clients';
 import { useSimulator } from '../../helpers/simulator';
-
-const sim = useSimulator(() => ({
-  seed: 11,
-  size: { contacts: 1500, conversations: 60, admins: 4 },
-  latency: { ms: 15, p99Ms: 80 },
-}));
 
 /** Kills per run; the slow tier sets CRASH_TRIALS=20. */
 const TRIALS = Number(process.env.CRASH_TRIALS ?? 3);
@@ -34,13 +29,16 @@ function behind(sim: RunningSimulator, events: DecodedEvent[], prefix: string): 
   return out;
 }
 
-describe('exactly once across crashes', () => {
-  beforeAll(async () => {
-    // Answers take time, as Intercom's do: walks, fetches and commits overlap when the kills land.
-  });
+describe.each(KAFKA_CLIENTS)('exactly once across crashes (KAFKA_CLIENT=%s)', (client) => {
+  // Answers take time, as Intercom's do: walks, fetches and commits overlap when the kills land.
+  const sim = useSimulator(() => ({
+    seed: 11,
+    size: { contacts: 1500, conversations: 60, admins: 4 },
+    latency: { ms: 15, p99Ms: 80 },
+  }));
 
   it(`survives ${TRIALS} SIGKILLs at random instants: nothing missing, nothing twice`, async () => {
-    const config = testConfig(sim.url);
+    const config = testConfig(sim.url, { KAFKA_CLIENT: client });
     const prefix = config.kafka.topicPrefix;
     // Merges while a listing pages make it skip objects; the scheduled reconciliation (every 3 s here)
     // repairs that.
@@ -113,7 +111,7 @@ describe('exactly once across crashes', () => {
       if (repeated || backwards) duplicates.push(`${list[0].topic}/${id}`);
     }
     console.log(
-      `crash: killed at ${kills.join(', ')} ms; ${events.length} events checked, ${duplicates.length} duplicated objects`,
+      `crash (${client}): killed at ${kills.join(', ')} ms; ${events.length} events checked, ${duplicates.length} duplicated objects`,
     );
     expect(duplicates).toEqual([]);
   });

@@ -2,13 +2,14 @@ import { buildApp } from '../../../src/app';
 import { CdcError, exitCodeFor } from '../../../src/errors';
 import { silentLogger } from '../../../src/observability/logger';
 import { testConfig } from './harness';
+import { KAFKA_CLIENTS } from '../../helpers/clients';
 import { useSimulator } from '../../helpers/simulator';
 
-const sim = useSimulator(() => ({ seed: 11, size: { contacts: 50, admins: 4 } }));
+describe.each(KAFKA_CLIENTS)('one instance per workspace (KAFKA_CLIENT=%s)', (client) => {
+  const sim = useSimulator(() => ({ seed: 11, size: { contacts: 50, admins: 4 } }));
 
-describe('one instance per workspace', () => {
   it('a second instance for the same workspace fences the first (exit code 3)', async () => {
-    const config = testConfig(sim.url, { STREAMS: 'admins' });
+    const config = testConfig(sim.url, { STREAMS: 'admins', KAFKA_CLIENT: client });
     const first = await buildApp(config, silentLogger());
     await first.engine.poll('admins');
     const second = await buildApp(config, silentLogger());

@@ -17,9 +17,8 @@ import {
   waitMs,
   type Running,
 } from './helpers';
+import { KAFKA_CLIENTS } from '../../helpers/clients';
 import { useSimulator } from '../../helpers/simulator';
-
-const sim = useSimulator(() => ({ seed: 43, size: { contacts: 3000, admins: 4 } }));
 
 const STREAMS: SimStream[] = ['contacts', 'admins'];
 
@@ -36,7 +35,8 @@ async function status(port: number, p: string): Promise<number> {
  * exiting (a supervisor would restart it, as Kubernetes does, and records any exit); the topics end
  * equal to the truth with nothing twice for read_committed consumers.
  */
-describe('broker restarted mid-sync', () => {
+describe.each(KAFKA_CLIENTS)('broker restarted mid-sync (KAFKA_CLIENT=%s)', (client) => {
+  const sim = useSimulator(() => ({ seed: 43, size: { contacts: 3000, admins: 4 } }));
   let broker: BrokerHandle;
   let dir: string;
   beforeAll(async () => {
@@ -49,7 +49,7 @@ describe('broker restarted mid-sync', () => {
   });
 
   it(`survives ${TRIALS} broker restart(s) mid-sync: nothing lost, nothing twice`, async () => {
-    const config = testConfig(sim.url, { STREAMS: STREAMS.join(',') });
+    const config = testConfig(sim.url, { STREAMS: STREAMS.join(','), KAFKA_CLIENT: client });
     const prefix = config.kafka.topicPrefix;
     const port = await freePort();
     const env = connectorEnv(config, { KAFKA_BROKERS: broker.brokers.join(','), HTTP_PORT: String(port) });
@@ -92,7 +92,7 @@ describe('broker restarted mid-sync', () => {
       const events = await read(STREAMS.map((s) => `${prefix}.${s}`));
       const codes = exits.map((e) => e.code);
       console.log(
-        `broker restart: outages ${outages.join(', ')}; connector exits ${JSON.stringify(codes)}, last ${last}; ` +
+        `broker restart (${client}): outages ${outages.join(', ')}; connector exits ${JSON.stringify(codes)}, last ${last}; ` +
           `${events.length} events, ${missing.length} missing; ${exits
             .map((e) => e.stderr)
             .join(' | ')

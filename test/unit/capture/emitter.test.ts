@@ -3,7 +3,7 @@ import { ChangeBatch, type Committer } from '../../../src/capture/batch';
 import { read, type EmitSettings, type Reading, type StreamCodec } from '../../../src/capture/emit';
 import { StreamEmitter, newCounts } from '../../../src/capture/emitter';
 import { CdcError } from '../../../src/errors';
-import type { TopicBatch } from '../../../src/kafka/publisher';
+import type { TopicBatch } from '../../../src/kafka/types';
 import { StateStore, type StreamProgress } from '../../../src/kafka/state-store';
 import { EventCodec } from '../../../src/kafka/wire';
 import { loadStreamSchemas } from '../../../src/normalize';

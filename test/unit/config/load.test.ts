@@ -1,7 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { configLeaves, configTable, loadConfig, maskedConfig } from '../../../src/config';
+import { platformaticProblems } from '../../../src/config/load';
 import { ConfigError } from '../../../src/errors';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cdc-config-'));
@@ -119,6 +121,33 @@ describe('loadConfig', () => {
       expect(leaf.doc.length).toBeGreaterThan(5);
       if (leaf.env) expect(table).toContain(`\`${leaf.env}\``);
     }
+  });
+});
+
+describe('KAFKA_CLIENT', () => {
+  it('is kafkajs by default, platformatic on request, and nothing else (exit 2 naming the key)', () => {
+    expect(loadConfig({ env: {} }).kafka.client).toBe('kafkajs');
+    expect(loadConfig({ env: { KAFKA_CLIENT: 'platformatic' } }).kafka.client).toBe('platformatic');
+    const problems = problemsOf(() => loadConfig({ env: { KAFKA_CLIENT: 'rdkafka' } }));
+    expect(problems.join('\n')).toMatch(/kafka\.client.*KAFKA_CLIENT="rdkafka"/);
+  });
+
+  it('refuses platformatic on a Node that cannot load it, and zstd where node:zlib lacks it', () => {
+    expect(platformaticProblems('none', '20.19.4')).toEqual([]);
+    expect(platformaticProblems('lz4', '22.18.0')).toEqual([]);
+    expect(platformaticProblems('none', '24.6.0')).toEqual([]);
+    expect(platformaticProblems('none', '26.0.0')).toEqual([]);
+    for (const old of ['18.20.0', '20.9.0', '20.19.3', '21.7.3', '22.17.1', '23.11.0', '24.5.0'])
+      expect(platformaticProblems('none', old)).toEqual([
+        expect.stringMatching(/^kafka\.client: platformatic needs Node/),
+      ]);
+    const zstd = typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync === 'function';
+    expect(platformaticProblems('zstd', '22.18.0')).toEqual(
+      zstd ? [] : [expect.stringMatching(/^kafka\.compression: zstd with KAFKA_CLIENT=platformatic/)],
+    );
+    const load = () => loadConfig({ env: { KAFKA_CLIENT: 'platformatic', KAFKA_COMPRESSION: 'zstd' } });
+    if (zstd) expect(load().kafka.compression).toBe('zstd');
+    else expect(problemsOf(load)).toEqual(platformaticProblems('zstd'));
   });
 });
 

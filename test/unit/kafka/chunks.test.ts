@@ -1,4 +1,4 @@
-import { chunks } from '../../../src/kafka/publisher';
+import { chunks } from '../../../src/kafka/chunks';
 
 const msg = (bytes: number) => ({ key: 'k', value: Buffer.alloc(bytes) });
 
