@@ -4,28 +4,34 @@
  * `@confluentinc/kafka-javascript` (its KafkaJS-compatible API). Per client: a transaction fences a
  * second instance with the same transactional id; a topic ending with an aborted transaction is read
  * to its end read_committed; a consumer group commits offsets after processing; events/s and this
- * process's CPU per event in transactions of `--tx-size` messages of ~1 KB, sent in requests of at most
- * 768 KiB as the connector's publishers send them (src/kafka/chunks.ts). @platformatic/kafka runs with
- * the connector's own producer settings (src/kafka/platformatic.ts: producerId -1/-1, short retries, the
- * project's partitioner). Candidates load from the scratch directory; a client that is not there is
- * listed as not installed.
- * `npx tsx bench/clients.ts --clients-dir /tmp/kafka-clients [--transactions 20] [--tx-size 2000]`.
+ * process's CPU per event in transactions of `--tx-size` events shaped as the connector's: each event
+ * is a value of `--event-bytes` (3,000 by default, a contact with its raw JSON) keyed by id on a
+ * 3-partition topic, plus its state record (~110 bytes of JSON, keyed `<connector>/<stream>/<id>`) on a
+ * 1-partition topic, in one transaction, sent in requests of at most 768 KiB as the connector's
+ * publishers send them (src/kafka/chunks.ts). The messages are made before the clock starts. The
+ * project's @platformatic/kafka runs with the connector's own producer settings
+ * (src/kafka/platformatic.ts: producerId -1/-1, short retries, the project's partitioner); confluent's
+ * client loads from the scratch directory, and is listed as not installed when it is not there.
+ * `npx tsx bench/clients.ts [--clients-dir /tmp/kafka-clients] [--transactions 20] [--tx-size 2000] [--event-bytes 3000]`.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- the candidates are loaded untyped from a scratch directory */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import * as platformaticKafka from '@platformatic/kafka';
 import * as kafkajs from 'kafkajs';
 import { resolveStack } from '../src/devstack/resolve';
 import { chunks, MAX_REQUEST_BYTES } from '../src/kafka/chunks';
 import { producerOptions } from '../src/kafka/platformatic';
-import { numberArg, record, runMain } from './lib';
+import type { TopicBatch } from '../src/kafka/types';
+import { numberArg, record, runMain, stringArg } from './lib';
 
 /** What the benchmark asks of a client; each check returns a short verdict for the table. */
 interface Driver {
   name: string;
-  produce(topic: string, transactions: number, size: number): Promise<void>;
+  /** Commits each transaction in turn (each a list of topic batches, as a ChangeBatch part commits). */
+  produce(transactions: TopicBatch[][]): Promise<void>;
   fencing(topic: string): Promise<string>;
   restore(topic: string, expected: number): Promise<string>;
   group(topic: string): Promise<string>;
@@ -46,9 +52,27 @@ function messages(n: number, prefix = 'contact'): Msg[] {
   }));
 }
 
-function argString(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? undefined : process.argv[i + 1];
+/**
+ * `n` events shaped as the connector writes them (see the header): values of `bytes` (a few Avro-like
+ * bytes, then random ones), keyed `contact-<t>-<i>`, and their state records, as one transaction.
+ */
+function eventTransaction(t: number, n: number, bytes: number, events: string, state: string): TopicBatch[] {
+  const values = randomBytes(n * bytes);
+  const eventMessages = [];
+  const stateMessages = [];
+  for (let i = 0; i < n; i++) {
+    const id = `contact-${t}-${i}`;
+    eventMessages.push({ key: Buffer.from(id), value: values.subarray(i * bytes, (i + 1) * bytes) });
+    const h = createHash('sha256').update(id).digest('base64url');
+    stateMessages.push({
+      key: `bench/contacts/${id}`,
+      value: `{"v":1,"u":${1_700_000_000_000 + i},"h":"${h}"}`,
+    });
+  }
+  return [
+    { topic: events, messages: eventMessages },
+    { topic: state, messages: stateMessages },
+  ];
 }
 
 /**
@@ -99,10 +123,9 @@ function kafkajsShaped(name: string, k: typeof kafkajs, brokers: string[], wrap:
   const kafka = new k.Kafka(conf({ clientId: 'bench-clients', brokers, logLevel: k.logLevel.NOTHING }));
   const producer = (transactionalId: string) =>
     kafka.producer(conf({ transactionalId, idempotent: true, maxInFlightRequests: 1 }));
-  const txSend = async (p: kafkajs.Producer, topic: string, batch: Msg[], commit: boolean) => {
+  const txSend = async (p: kafkajs.Producer, batches: TopicBatch[], commit: boolean) => {
     const tx = await p.transaction();
-    for (const topicMessages of chunks([{ topic, messages: batch }], MAX_REQUEST_BYTES))
-      await tx.sendBatch({ topicMessages });
+    for (const topicMessages of chunks(batches, MAX_REQUEST_BYTES)) await tx.sendBatch({ topicMessages });
     if (commit) await tx.commit();
     else await tx.abort();
   };
@@ -133,10 +156,10 @@ function kafkajsShaped(name: string, k: typeof kafkajs, brokers: string[], wrap:
   };
   return {
     name,
-    async produce(topic, transactions, size) {
+    async produce(transactions) {
       const p = producer(`bench-${randomUUID()}`);
       await p.connect();
-      for (let t = 0; t < transactions; t++) await txSend(p, topic, messages(size), true);
+      for (const batches of transactions) await txSend(p, batches, true);
       await p.disconnect();
     },
     fencing(topic) {
@@ -146,7 +169,7 @@ function kafkajsShaped(name: string, k: typeof kafkajs, brokers: string[], wrap:
           await p.connect();
           return p;
         },
-        (p) => txSend(p, topic, messages(1), true),
+        (p) => txSend(p, [{ topic, messages: messages(1) }], true),
         (p) => p.disconnect(),
       );
     },
@@ -182,10 +205,18 @@ function platformatic(name: string, pk: Record<string, any>, brokers: string[]):
     await tx.cancel();
     return p;
   };
-  const txSend = async (p: any, topic: string, batch: Msg[], commit: boolean) => {
+  const txSend = async (p: any, batches: TopicBatch[], commit: boolean) => {
     const tx = await p.beginTransaction();
-    for (const chunk of chunks([{ topic, messages: batch }], MAX_REQUEST_BYTES))
-      await tx.send({ messages: chunk.flatMap((b) => b.messages.map((m) => ({ topic, ...m }))) });
+    for (const chunk of chunks(batches, MAX_REQUEST_BYTES))
+      await tx.send({
+        messages: chunk.flatMap((b) =>
+          b.messages.map((m) => ({
+            topic: b.topic,
+            key: typeof m.key === 'string' ? Buffer.from(m.key) : m.key,
+            value: typeof m.value === 'string' ? Buffer.from(m.value) : m.value,
+          })),
+        ),
+      });
     if (commit) await tx.commit();
     else await tx.abort();
   };
@@ -218,15 +249,15 @@ function platformatic(name: string, pk: Record<string, any>, brokers: string[]):
   };
   return {
     name,
-    async produce(topic, transactions, size) {
+    async produce(transactions) {
       const p = await producer(`bench-${randomUUID()}`);
-      for (let t = 0; t < transactions; t++) await txSend(p, topic, messages(size), true);
+      for (const batches of transactions) await txSend(p, batches, true);
       await p.close();
     },
     fencing(topic) {
       return fencingVerdict(
         (id) => producer(id),
-        (p) => txSend(p, topic, messages(1), true),
+        (p) => txSend(p, [{ topic, messages: messages(1) }], true),
         (p) => p.close(true),
       );
     },
@@ -279,8 +310,17 @@ const MAINTENANCE: [prefix: string, note: string][] = [
     '@platformatic/kafka',
     '1.35.0 2026-09-13 (1.x: node >= 20.19.4, 22.18, 24.6); latest 2.12.1 2026-09-27 needs node >= 22.22 or 24.6; releases every few weeks (Platformatic Inc.)',
   ],
-  ['@confluentinc/kafka-javascript', "Confluent's supported client (librdkafka); not looked up this time"],
+  [
+    '@confluentinc/kafka-javascript',
+    "Confluent's supported client over librdkafka: 1.10.1 2026-09-12, 1.10.0 2026-07-10, 1.9.1 2026-08-11 (npm time); engines node >=18; its prebuilt binary downloads from GitHub (not reachable here): installing builds librdkafka from source (see the note)",
+  ],
 ];
+
+/** The version of the project's @platformatic/kafka (package.json pins it). */
+function platformaticVersion(): string {
+  const manifest = path.join(__dirname, '..', 'node_modules', '@platformatic', 'kafka', 'package.json');
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+}
 
 function maintenance(client: string): string {
   return MAINTENANCE.find(([prefix]) => client.startsWith(prefix))?.[1] ?? '';
@@ -289,7 +329,8 @@ function maintenance(client: string): string {
 async function main(): Promise<void> {
   const transactions = numberArg('transactions', 20);
   const size = numberArg('tx-size', 2000);
-  const dir = argString('clients-dir');
+  const eventBytes = numberArg('event-bytes', 3000);
+  const dir = stringArg('clients-dir');
   const stack = await resolveStack((l) => console.error(l));
   const brokers = [...stack.info.brokers];
   const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
@@ -300,7 +341,10 @@ async function main(): Promise<void> {
     return topic;
   };
 
-  const drivers: Driver[] = [kafkajsShaped('kafkajs 2.2.4', kafkajs, brokers, false)];
+  const drivers: Driver[] = [
+    kafkajsShaped('kafkajs 2.2.4', kafkajs, brokers, false),
+    platformatic(`@platformatic/kafka ${platformaticVersion()}`, platformaticKafka, brokers),
+  ];
   const missing: string[] = [];
   const load = (pkg: string) => {
     const req = createRequire(path.join(path.resolve(dir ?? '.'), 'package.json'));
@@ -308,7 +352,6 @@ async function main(): Promise<void> {
     return { mod: req(pkg), version: JSON.parse(readFileSync(manifest, 'utf8')).version as string };
   };
   for (const [pkg, make] of [
-    ['@platformatic/kafka', (m: any, v: string) => platformatic(`@platformatic/kafka ${v}`, m, brokers)],
     [
       '@confluentinc/kafka-javascript',
       (m: any, v: string) =>
@@ -337,11 +380,14 @@ async function main(): Promise<void> {
       await writeCommittedAndAborted(brokers, restoreTopic);
       const restore = await d.restore(restoreTopic, 200);
       const group = await d.group(restoreTopic);
-      const topic = await topicOf('tp', 3);
-      await d.produce(topic, 1, size); // warm-up: connections, metadata, JIT
+      const [events, state] = [await topicOf('events', 3), await topicOf('state', 1)];
+      const work = Array.from({ length: transactions + 1 }, (_, t) =>
+        eventTransaction(t, size, eventBytes, events, state),
+      );
+      await d.produce(work.slice(0, 1)); // warm-up: connections, metadata, JIT
       const cpu = process.cpuUsage();
       const started = process.hrtime.bigint();
-      await d.produce(topic, transactions, size);
+      await d.produce(work.slice(1));
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const used = process.cpuUsage(cpu);
       const n = transactions * size;
@@ -363,10 +409,11 @@ async function main(): Promise<void> {
     [
       '## Kafka clients side by side',
       '',
-      `Command: \`npx tsx bench/clients.ts --clients-dir ${dir ?? '(none)'} --transactions ${transactions} --tx-size ${size}\` ` +
-        `(${stack.info.description}). Throughput: ${transactions} transactions of ${size} messages of ~1 KB ` +
-        `(binary values) on a 3-partition topic, after one warm-up transaction; CPU is this process's ` +
-        `(user + system, librdkafka's threads included) / messages.`,
+      `Command: \`npx tsx bench/clients.ts --clients-dir ${dir ?? '(none)'} --transactions ${transactions} --tx-size ${size} --event-bytes ${eventBytes}\` ` +
+        `(${stack.info.description}). Throughput: ${transactions} transactions of ${size} events, after one ` +
+        `warm-up transaction; an event is a ${eventBytes}-byte value on a 3-partition topic and its ~110-byte ` +
+        `state record on a 1-partition topic, as the connector writes them; CPU is this process's ` +
+        `(user + system, librdkafka's threads included) / events.`,
       '',
       '| client | events/s | CPU per event | fencing of a 2nd instance | read_committed to the end past aborted transactions | consumer group, offsets committed after processing | maintenance |',
       '|---|---|---|---|---|---|---|',

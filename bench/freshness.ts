@@ -21,7 +21,7 @@ import { buildApp, createRegistry } from '../src/app';
 import { resolveStack } from '../src/devstack/resolve';
 import { silentLogger } from '../src/observability/logger';
 import { startSimulator } from '../src/sim';
-import { benchConfig, numberArg, percentile, record, runMain } from './lib';
+import { benchConfig, numberArg, percentile, record, runMain, settingsPrefix } from './lib';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
@@ -150,7 +150,7 @@ async function main(): Promise<void> {
       [
         '## Freshness of conversation changes',
         '',
-        `Command: \`npx tsx bench/freshness.ts --poll-ms ${pollMs} --search-lag-ms ${searchLagMs} --changes-per-second ${perSecond.toFixed(2)} ` +
+        `Command: \`${settingsPrefix()}npx tsx bench/freshness.ts --poll-ms ${pollMs} --search-lag-ms ${searchLagMs} --changes-per-second ${perSecond.toFixed(2)} ` +
           `--duration-s ${durationS} --conversations ${conversations} --latency-ms ${latencyMs} --reconcile-ms ${reconcileMs} ` +
           `--snapshot-contacts ${snapshotContacts} --rate-limit ${rateLimit}\` (${stack.info.description}; simulator in process, ` +
           `its clock on real time, ${latencyMs} ms per answer, ${rateLimit} requests per 10 s). The simulator's search-index lag is ` +

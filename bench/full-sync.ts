@@ -11,7 +11,7 @@
 import { buildApp } from '../src/app';
 import { resolveStack } from '../src/devstack/resolve';
 import { silentLogger } from '../src/observability/logger';
-import { benchConfig, numberArg, peakRssMb, record, runMain } from './lib';
+import { benchConfig, clientSection, numberArg, peakRssMb, record, runMain, settingsPrefix } from './lib';
 import { startSimProcess } from './sim-process';
 
 const PER_PAGE = 150;
@@ -56,12 +56,13 @@ async function main(): Promise<void> {
     const minimum = contacts / PER_PAGE / (rateLimit / 10);
     const rate = Math.round(summary.published / seconds);
     const peak = peakRssMb();
+    const section = clientSection('full-sync');
     record(
-      'full-sync',
+      section.name,
       [
-        '## Full sync (snapshot of contacts) at the rate limit',
+        `## Full sync (snapshot of contacts) at the rate limit${section.title}`,
         '',
-        `Command: \`npx tsx bench/full-sync.ts --contacts ${contacts}${rateLimit !== INTERCOM_PER_10S ? ` --rate-limit ${rateLimit}` : ''}\` ` +
+        `Command: \`${settingsPrefix()}npx tsx bench/full-sync.ts --contacts ${contacts}${rateLimit !== INTERCOM_PER_10S ? ` --rate-limit ${rateLimit}` : ''}\` ` +
           `(${stack.info.description}). Simulator in its own process: \`${sim.command}\` ` +
           `(${rateLimit} requests per 10 s window${rateLimit === INTERCOM_PER_10S ? ", Intercom's 10,000 per minute" : ''}; ` +
           `it took ${(sim.startupMs / 1000).toFixed(1)} s to build the workspace, peak RSS ${sim.peakRssMb() ?? '?'} MB).`,

@@ -14,7 +14,7 @@ import { buildApp } from '../src/app';
 import { resolveStack } from '../src/devstack/resolve';
 import { silentLogger } from '../src/observability/logger';
 import { DEFAULT_SIZE } from '../src/sim';
-import { benchConfig, numberArg, peakRssMb, record, runMain } from './lib';
+import { benchConfig, clientSection, numberArg, peakRssMb, record, runMain, settingsPrefix } from './lib';
 import { startSimProcess } from './sim-process';
 
 const PER_PAGE = 150;
@@ -95,12 +95,13 @@ async function main(): Promise<void> {
       `${latencyMs} ms per answer` +
       (latencyP99Ms ? `, p99 ${latencyP99Ms} ms` : '') +
       (searchLatencyMs ? `, search pages ${searchLatencyMs} ms` : '');
+    const section = clientSection(`latency-${contacts}`);
     record(
-      `latency-${contacts}`,
+      section.name,
       [
-        `## First full sync at ${latency}, ${contacts.toLocaleString('en')} contacts`,
+        `## First full sync at ${latency}, ${contacts.toLocaleString('en')} contacts${section.title}`,
         '',
-        `Command: \`npx tsx bench/latency.ts --contacts ${contacts} --conversations ${conversations} --companies ${companies}` +
+        `Command: \`${settingsPrefix()}npx tsx bench/latency.ts --contacts ${contacts} --conversations ${conversations} --companies ${companies}` +
           ` --latency-ms ${latencyMs}${latencyP99Ms ? ` --latency-p99-ms ${latencyP99Ms}` : ''}${searchLatencyMs ? ` --search-latency-ms ${searchLatencyMs}` : ''}` +
           `${rateLimit !== INTERCOM_PER_10S ? ` --rate-limit ${rateLimit}` : ''}\` (${stack.info.description}). ` +
           `Simulator in its own process: \`${sim.command}\` (${rateLimit} requests per 10 s window).`,

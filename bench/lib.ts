@@ -39,6 +39,12 @@ export function numberArg(name: string, fallback: number): number {
   return value;
 }
 
+/** `--name value` from the command line, or undefined. */
+export function stringArg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? undefined : process.argv[i + 1];
+}
+
 /** Whether `--name` is on the command line. */
 export function flag(name: string): boolean {
   return process.argv.includes(`--${name}`);
@@ -93,6 +99,24 @@ export function connectorSettings(): Record<string, string> {
   return Object.fromEntries(
     PASSED_SETTINGS.flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])),
   );
+}
+
+/** The settings connectorSettings passes on, as they go before a command line (`KAFKA_CLIENT=… `). */
+export function settingsPrefix(): string {
+  return Object.entries(connectorSettings())
+    .map(([name, value]) => `${name}=${value} `)
+    .join('');
+}
+
+/**
+ * A benchmark's RESULTS.md section for the Kafka client of this run: `name` with the default client,
+ * `name-<client>` with another (KAFKA_CLIENT), so that runs on each client keep their own section.
+ */
+export function clientSection(name: string): { name: string; title: string } {
+  const client = process.env.KAFKA_CLIENT;
+  return !client || client === 'kafkajs'
+    ? { name, title: '' }
+    : { name: `${name}-${client}`, title: ` (KAFKA_CLIENT=${client})` };
 }
 
 /** Runs a benchmark's main: a failure is printed and ends the process with exit code 1. */

@@ -15,7 +15,7 @@ import { buildApp } from '../src/app';
 import { resolveStack } from '../src/devstack/resolve';
 import { silentLogger } from '../src/observability/logger';
 import { startSimulator, type SimStats } from '../src/sim';
-import { benchConfig, numberArg, record, runMain } from './lib';
+import { benchConfig, numberArg, record, runMain, settingsPrefix } from './lib';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
           ? `## Use of a tight rate limit, ${latencyMs} ms per answer`
           : '## Use of a tight rate limit',
         '',
-        `Command: \`npx tsx bench/rate-limit.ts --limit ${limit} --window-ms ${windowMs} --duration-s ${durationS} --contacts ${contacts}${latencyMs > 0 ? ` --latency-ms ${latencyMs}` : ''}\` ` +
+        `Command: \`${settingsPrefix()}npx tsx bench/rate-limit.ts --limit ${limit} --window-ms ${windowMs} --duration-s ${durationS} --contacts ${contacts}${latencyMs > 0 ? ` --latency-ms ${latencyMs}` : ''}\` ` +
           `(${stack.info.description}; simulator in process${latencyMs > 0 ? `, ${latencyMs} ms per answer` : ''}). The connector polls contacts without pause and ` +
           `reconciles (lists all ${contacts}, in slices walked at once) without pause beside the polls, so it always wants more than ${limit} requests per ${windowMs / 1000} s.`,
         '',
