@@ -3,10 +3,12 @@
  * `npx tsx bench/throughput.ts [--contacts N] [--sim-process] [--clients kafkajs,platformatic]`
  * (default 100000 contacts, both Kafka clients, one row each). Target (DESIGN.md): ≥ 25,000 events/s
  * and ≤ 80 µs of connector CPU per event (issue 14: ≥ 12,000 events/s first). With --sim-process the
- * simulator runs in its own process (the `sim` CLI) instead of sharing this process's thread with the
- * connector. Beside events/s: this process's CPU seconds (process.cpuUsage, user + system) over the
- * measured poll / events, the connector's CPU per event when the simulator runs apart.
+ * simulator runs in its own process (the `sim` CLI) instead of sharing the connector's thread. Each
+ * client runs in a process of its own (this script again, with `--one`), as a deployment would, with a
+ * new simulator and new topics. Beside events/s: that process's CPU seconds (process.cpuUsage, user +
+ * system) over the measured poll / events, the connector's CPU per event when the simulator runs apart.
  */
+import { execFileSync } from 'node:child_process';
 import { buildApp } from '../src/app';
 import { resolveStack } from '../src/devstack/resolve';
 import { KAFKA_CLIENTS, type KafkaClientName } from '../src/kafka/types';
@@ -15,47 +17,72 @@ import { startSimulator } from '../src/sim';
 import { benchConfig, flag, numberArg, record, runMain, stringArg } from './lib';
 import { startSimProcess } from './sim-process';
 
+interface Measured {
+  client: KafkaClientName;
+  read: number;
+  published: number;
+  seconds: number;
+  cpuUs: number;
+}
+
+/** One snapshot of `contacts` with one client (the `--one` child). */
+async function measure(client: KafkaClientName, contacts: number, separate: boolean): Promise<Measured> {
+  const stack = await resolveStack((l) => console.error(l));
+  const sim = separate
+    ? await startSimProcess({ contacts })
+    : await startSimulator({ seed: 1, size: { contacts, conversations: 0, companies: 0 } });
+  try {
+    const config = benchConfig(stack.info, sim.url, { STREAMS: 'contacts', KAFKA_CLIENT: client });
+    const app = await buildApp(config, silentLogger());
+    const started = process.hrtime.bigint();
+    const cpuBefore = process.cpuUsage();
+    const summary = await app.engine.poll('contacts');
+    const cpu = process.cpuUsage(cpuBefore);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await app.close();
+    // This process's CPU (user + system) per event: the connector's, plus the simulator's when it runs
+    // in process (without --sim-process); the broker and registry are other processes.
+    const cpuUs = (cpu.user + cpu.system) / Math.max(1, summary.published);
+    return { client, read: summary.read, published: summary.published, seconds, cpuUs };
+  } finally {
+    await sim.close();
+    await stack.release();
+  }
+}
+
 async function main(): Promise<void> {
   const contacts = numberArg('contacts', 100_000);
   const separate = flag('sim-process');
+  const one = stringArg('one') as KafkaClientName | undefined;
+  if (one) {
+    process.stdout.write(`${JSON.stringify(await measure(one, contacts, separate))}\n`);
+    return;
+  }
   const clients = (stringArg('clients') ?? KAFKA_CLIENTS.join(',')).split(',') as KafkaClientName[];
   const unknown = clients.filter((c) => !KAFKA_CLIENTS.includes(c));
   if (unknown.length)
     throw new Error(`--clients: unknown ${unknown.join(', ')} (${KAFKA_CLIENTS.join(', ')})`);
   const stack = await resolveStack((l) => console.error(l));
-  const rows: string[] = [];
-  try {
-    for (const client of clients) {
-      // A new simulator per client: each snapshot reads the same 100,000 contacts into empty topics.
-      const sim = separate
-        ? await startSimProcess({ contacts })
-        : await startSimulator({ seed: 1, size: { contacts, conversations: 0, companies: 0 } });
-      try {
-        const config = benchConfig(stack.info, sim.url, { STREAMS: 'contacts', KAFKA_CLIENT: client });
-        const app = await buildApp(config, silentLogger());
-        const started = process.hrtime.bigint();
-        const cpuBefore = process.cpuUsage();
-        const summary = await app.engine.poll('contacts');
-        const cpu = process.cpuUsage(cpuBefore);
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        // This process's CPU (user + system) per event: the connector's, plus the simulator's when it
-        // runs in process (without --sim-process); the broker and registry are other processes.
-        const cpuUs = (cpu.user + cpu.system) / Math.max(1, summary.published);
-        await app.close();
-        const rate = Math.round(summary.published / seconds);
-        const row =
-          `| ${client} | ${summary.read} | ${summary.published} | ${seconds.toFixed(1)} | ${rate} | ` +
-          `${rate >= 12_000 ? 'yes' : 'no'} | ${rate >= 25_000 ? 'yes' : 'no'} | ${cpuUs.toFixed(1)} µs | ` +
-          `${separate && cpuUs <= 80 ? 'yes' : 'no'} |`;
-        console.error(row);
-        rows.push(row);
-      } finally {
-        await sim.close();
-      }
-    }
-  } finally {
-    await stack.release();
-  }
+  const rows = clients.map((client) => {
+    const args = ['--import', 'tsx', __filename, '--one', client, '--contacts', String(contacts)];
+    const out = execFileSync(process.execPath, [...args, ...(separate ? ['--sim-process'] : [])], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: stack.info.brokers.join(','),
+        SCHEMA_REGISTRY_URL: stack.info.registryUrl,
+      },
+    });
+    const m = JSON.parse(out.trim().split('\n').pop()!) as Measured;
+    const rate = Math.round(m.published / m.seconds);
+    return (
+      `| ${m.client} | ${m.read} | ${m.published} | ${m.seconds.toFixed(1)} | ${rate} | ` +
+      `${rate >= 12_000 ? 'yes' : 'no'} | ${rate >= 25_000 ? 'yes' : 'no'} | ${m.cpuUs.toFixed(1)} µs | ` +
+      `${separate && m.cpuUs <= 80 ? 'yes' : 'no'} |`
+    );
+  });
+  await stack.release();
   record(
     'throughput',
     [
@@ -64,7 +91,7 @@ async function main(): Promise<void> {
       `Command: \`npx tsx bench/throughput.ts --contacts ${contacts}${separate ? ' --sim-process' : ''}` +
         `${stringArg('clients') ? ` --clients ${clients.join(',')}` : ''}\` ` +
         `(${stack.info.description}; simulator ${separate ? 'in its own process' : 'in process'}; ` +
-        `one row per KAFKA_CLIENT, each into new topics, a new simulator each).`,
+        `one row per KAFKA_CLIENT, each in a process of its own, with a new simulator and new topics).`,
       '',
       `| KAFKA_CLIENT | objects read | events published | seconds | events/s | ≥ 12,000 (issue 14) | ≥ 25,000 (DESIGN) | ${separate ? 'connector' : 'process (connector + simulator)'} CPU per event | ≤ 80 µs |`,
       `|---|---|---|---|---|---|---|---|---|`,

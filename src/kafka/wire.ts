@@ -3,9 +3,9 @@ import { AvroWriter, EventWriter, KeyWriter, type EventArgs } from '../normalize
 /**
  * The Confluent wire format of one stream's change events: magic byte 0, the schema id as a 4-byte
  * big-endian integer, then the Avro binary body (key: record Key {id}; value: record Envelope). Bodies
- * are written by normalize's writers (the typed mapping and the Avro encoding in one pass) into one
- * scratch buffer that starts with the header, then copied once into a buffer of their own; ids come
- * from the registry at start, so the hot path makes no registry calls.
+ * are written by normalize's writers (the typed mapping and the Avro encoding in one pass) after the
+ * header, into the writer's slabs (AvroWriter: no allocation and no copy per message); ids come from
+ * the registry at start, so the hot path makes no registry calls.
  */
 export class EventCodec {
   private readonly w = new AvroWriter();
@@ -35,8 +35,9 @@ export class EventCodec {
     const w = this.w;
     w.start(this.valueHeader);
     this.values.write(w, args);
+    const rawAt = w.lastStringOffset;
     const value = w.finish();
-    return { value, raw: args.raw === null ? null : value.subarray(w.lastStringStart) };
+    return { value, raw: args.raw === null ? null : value.subarray(rawAt) };
   }
 }
 

@@ -5,45 +5,60 @@
  * for the same values (the tests compare them).
  *
  * A value is written from `start` (which may first copy a fixed prefix, such as the Confluent header)
- * to `finish`, which returns the bytes in a buffer of their own. The scratch buffer is reused for the
- * next value and grows to the largest value met.
+ * to `finish`, which returns its bytes. Values are written one after the other into slabs of memory and
+ * returned as views of them, never copied and never written over: a slab is freed once no value of it
+ * is held any more (for events: once their transaction committed). One slab holds many values, so that
+ * writing a value allocates no memory of its own; a value that outgrows what is left of the slab moves
+ * to a new one.
  */
 /** The largest magnitude of a long written: 2^52, as avsc bounds longs held in JavaScript numbers. */
 export const MAX_LONG = 2 ** 52;
 
 export class AvroWriter {
+  /** The slab being written, and the position in it. */
   buf: Buffer;
   pos = 0;
-  /** Where the bytes of the last string written begin (its length prefix excluded). */
-  lastStringStart = 0;
+  /** Where the value being written starts in the slab. */
+  private base = 0;
+  /** Where the bytes of the last string written begin in the slab (its length prefix excluded). */
+  private lastString = 0;
 
-  constructor(initialBytes = 16 * 1024) {
-    this.buf = Buffer.allocUnsafe(initialBytes);
+  constructor(private readonly slabBytes = 256 * 1024) {
+    this.buf = Buffer.allocUnsafe(slabBytes);
   }
 
-  /** Starts a value, after `prefix` when given. */
+  /** Starts a value, after `prefix` when given (a value started and not finished is dropped). */
   start(prefix?: Uint8Array): void {
-    this.pos = 0;
+    this.pos = this.base;
     if (prefix) {
       this.ensure(prefix.length);
-      this.buf.set(prefix, 0);
-      this.pos = prefix.length;
+      this.buf.set(prefix, this.pos);
+      this.pos += prefix.length;
     }
   }
 
-  /** The bytes written since `start`, copied into a buffer of their exact size. */
+  /** The bytes written since `start`: a view of the slab that no later value writes over. */
   finish(): Buffer {
-    const out = Buffer.allocUnsafe(this.pos);
-    this.buf.copy(out, 0, 0, this.pos);
+    const out = this.buf.subarray(this.base, this.pos);
+    this.base = this.pos;
     return out;
   }
 
-  /** Makes room for `n` more bytes. */
+  /** Where the bytes of the last string written begin, counted from the start of the value. */
+  get lastStringOffset(): number {
+    return this.lastString - this.base;
+  }
+
+  /** Makes room for `n` more bytes: the value moves to a new slab when this one is too small. */
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.pos + n));
-    this.buf.copy(grown, 0, 0, this.pos);
-    this.buf = grown;
+    const used = this.pos - this.base;
+    const slab = Buffer.allocUnsafe(Math.max(this.slabBytes, 2 * (used + n)));
+    this.buf.copy(slab, 0, this.base, this.pos);
+    this.lastString -= this.base;
+    this.buf = slab;
+    this.base = 0;
+    this.pos = used;
   }
 
   /** One byte: a boolean (0 or 1), or the zig-zag varint of a small non-negative number (< 64). */
@@ -119,7 +134,7 @@ export class AvroWriter {
       }
       if (i === n) {
         buf[this.pos] = n << 1; // n < 64: one varint byte
-        this.lastStringStart = start;
+        this.lastString = start;
         this.pos = start + n;
         return;
       }
@@ -127,7 +142,7 @@ export class AvroWriter {
     const bytes = Buffer.byteLength(s, 'utf8');
     this.long(bytes);
     this.ensure(bytes);
-    this.lastStringStart = this.pos;
+    this.lastString = this.pos;
     this.pos += this.buf.write(s, this.pos, bytes, 'utf8');
   }
 }

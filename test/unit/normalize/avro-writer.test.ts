@@ -80,12 +80,12 @@ describe('AvroWriter', () => {
     expect(written((w) => (w.boolean(true), w.boolean(false)))).toEqual(Buffer.from([1, 0]));
   });
 
-  it('starts each value after its prefix, grows, and says where the last string begins', () => {
-    const w = new AvroWriter(2);
+  it('starts each value after its prefix, moves a value that outgrows its slab, and says where its last string begins', () => {
+    const w = new AvroWriter(8);
     w.start(Buffer.from([0, 0, 0, 0, 9]));
     w.long(5);
     w.string('héllo wörld '.repeat(10));
-    const start = w.lastStringStart;
+    const start = w.lastStringOffset;
     const out = w.finish();
     expect(out.subarray(0, 5)).toEqual(Buffer.from([0, 0, 0, 0, 9]));
     expect(out.subarray(start).toString('utf8')).toBe('héllo wörld '.repeat(10));
@@ -93,5 +93,28 @@ describe('AvroWriter', () => {
     w.string('ab');
     expect(w.finish()).toEqual(stringType.toBuffer('ab'));
     expect(out.subarray(0, 5)).toEqual(Buffer.from([0, 0, 0, 0, 9]));
+  });
+
+  it('returns values that later values never write over, many to a slab', () => {
+    const w = new AvroWriter(1024);
+    const values = Array.from({ length: 500 }, (_, i) => {
+      w.start(Buffer.from([i & 0xff]));
+      w.string(`value ${i} `.repeat(i % 7));
+      return w.finish();
+    });
+    values.forEach((value, i) => {
+      expect(value[0]).toBe(i & 0xff);
+      expect(stringType.fromBuffer(value.subarray(1))).toBe(`value ${i} `.repeat(i % 7));
+    });
+    expect(new Set(values.map((v) => v.buffer)).size).toBeLessThan(100);
+  });
+
+  it('drops a value started again before it was finished', () => {
+    const w = new AvroWriter(64);
+    w.start();
+    w.string('abandoned');
+    w.start();
+    w.string('kept');
+    expect(w.finish()).toEqual(stringType.toBuffer('kept'));
   });
 });
