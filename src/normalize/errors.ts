@@ -31,7 +31,7 @@ export class MappingError extends CdcError {
   }
 }
 
-/** A schema file is missing or malformed, or uses an Avro construct the mapper does not support. A bug of
+/** A schema file is missing or malformed, or uses an Avro construct the record writer does not support. A bug of
  * the installation or of `schemas/`, found when the schema is loaded or compiled, never per object. */
 export class SchemaError extends CdcError {
   constructor(message: string, cause?: unknown) {

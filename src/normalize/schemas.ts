@@ -11,7 +11,7 @@ export function schemaNamespace(stream: StreamName): string {
   return `io.intercomcdc.${stream}`;
 }
 
-/** The three self-contained Avro schemas of a stream, deeply frozen. `record` is what mapRecord walks;
+/** The three self-contained Avro schemas of a stream, deeply frozen. `record` is what the record writer compiles;
  * `value` (record Envelope) and `key` (record Key {id}) are what the registry and the topic carry. */
 export interface StreamSchemas {
   readonly key: object;

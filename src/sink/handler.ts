@@ -1,5 +1,5 @@
 /**
- * What a sink knows of its API, and nothing of Kafka or offsets: the runner (runner.ts) hands it each
+ * What a sink knows of its API, and nothing of Kafka or offsets: the runner (src/kafka/sink-runner.ts) hands it each
  * decoded input record, in order per partition, and commits the record's offset once it resolved. Adding
  * a sink is writing one handler.
  *

@@ -1,13 +1,13 @@
 import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { CdcError, ConfigError } from '../errors';
-import { isRebalance, kafkaError } from '../kafka/errors';
-import { readToEnd, retryingKafka } from '../kafka/read-to-end';
-import { ensureTopics } from '../kafka/topics';
+import { isRebalance, kafkaError } from './errors';
+import { readToEnd, retryingKafka } from './read-to-end';
+import { ensureTopics } from './topics';
 import { retry, type RetryPolicy } from '../retry';
-import { decodeValue, type InputFormat } from './decode';
-import type { SinkHandler } from './handler';
-import { RejectedRecord } from './rejected';
+import { decodeValue, type InputFormat } from '../sink/decode';
+import type { SinkHandler } from '../sink/handler';
+import { RejectedRecord } from '../sink/rejected';
 
 export interface SinkTopics {
   input: string;
