@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +8,34 @@ import { loadConfig, type Config } from '../src/config';
 export function machine(): string {
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
   return `${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+/**
+ * The commit the code measured comes from (`git rev-parse --short HEAD`), with `+changes` when src/,
+ * bench/ (but RESULTS.md), schemas/ or package.json differ from it; undefined outside a git checkout.
+ */
+export function commit(): string | undefined {
+  const git = (...args: string[]) =>
+    execFileSync('git', args, {
+      cwd: path.join(__dirname, '..'),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  try {
+    const changed = git(
+      'status',
+      '--porcelain',
+      '--',
+      'src',
+      'bench',
+      'schemas',
+      'package.json',
+      ':!bench/RESULTS.md',
+    );
+    return `${git('rev-parse', '--short', 'HEAD')}${changed ? '+changes' : ''}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -20,7 +49,8 @@ export function record(name: string, body: string): void {
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
   const note = process.env.BENCH_NOTE ? `\n\nNote: ${process.env.BENCH_NOTE.trim()}` : '';
   body = `${body.trim()}${note}`;
-  const section = `${begin}\n${body}\n\n_${new Date().toISOString().slice(0, 10)}, ${machine()}_\n${end}`;
+  const at = commit();
+  const section = `${begin}\n${body}\n\n_${new Date().toISOString().slice(0, 10)}, ${machine()}${at ? `, commit ${at}` : ''}_\n${end}`;
   const start = text.indexOf(begin);
   const next =
     start >= 0
