@@ -62,9 +62,9 @@ export function record(name: string, body: string): void {
 
 /** `--name value` from the command line as a number, or `fallback`. */
 export function numberArg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
+  const text = stringArg(name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
   if (!Number.isFinite(value)) throw new Error(`--${name} needs a number`);
   return value;
 }

@@ -1,5 +1,4 @@
-import type { Message } from '../kafka/types';
-import type { TopicBatch } from '../kafka/types';
+import type { Message, TopicBatch } from '../kafka/types';
 import type { ObjectState, StateStore, StreamProgress } from '../kafka/state-store';
 import type { Op } from './diff';
 

@@ -1,14 +1,7 @@
 import type { Message } from '../kafka/types';
 import { CdcError } from '../errors';
 import type { EventCodec } from '../kafka/wire';
-import {
-  contentHash,
-  hashOfCanonical,
-  hashOfCanonicalBytes,
-  safeCanonicalJson,
-  stringifyDeep,
-  toEpochMillis,
-} from '../normalize';
+import { contentHash, hashOfCanonical, safeCanonicalJson, stringifyDeep, toEpochMillis } from '../normalize';
 import type { StreamName } from '../streams';
 import type { StreamDef } from '../streams/definitions';
 import type { Op } from './diff';
@@ -100,8 +93,7 @@ class GoodReading {
   }
 
   hashOf(jsonBytes: Uint8Array | null): string {
-    if (this.memo === undefined && jsonBytes !== null && !this.omits)
-      this.memo = hashOfCanonicalBytes(jsonBytes);
+    if (this.memo === undefined && jsonBytes !== null && !this.omits) this.memo = hashOfCanonical(jsonBytes);
     return this.hash;
   }
 }

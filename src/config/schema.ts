@@ -1,4 +1,5 @@
 import convict from 'convict';
+import { COMPRESSIONS, KAFKA_CLIENTS } from '../kafka/types';
 import { STREAMS, isStreamName } from '../streams/names';
 import { closest } from './suggest';
 
@@ -209,13 +210,13 @@ export const configSchema = {
     },
     compression: {
       doc: 'Compression of the record batches the connector produces (events and state). lz4 and zstd come from codec packages with prebuilt binaries; consumers need the same codec.',
-      format: ['none', 'gzip', 'lz4', 'zstd'],
+      format: [...COMPRESSIONS],
       default: 'none',
       env: 'KAFKA_COMPRESSION',
     },
     client: {
       doc: 'Kafka client of the transactional producer, the hot path (change events and state records in one transaction): kafkajs, or platformatic (@platformatic/kafka, less CPU per event: bench/clients.ts; Node 20.19.4+, 22.18+ or 24.6+; zstd only where node:zlib has it, Node 22.15+). Topic admin, state restore, tail, the state commands, the contact sink and check (but for its transactional-id probe) use kafkajs with either.',
-      format: ['kafkajs', 'platformatic'],
+      format: [...KAFKA_CLIENTS],
       default: 'kafkajs',
       env: 'KAFKA_CLIENT',
     },

@@ -1,7 +1,7 @@
 import { CdcError } from '../errors';
 import type { AvroWriter } from './avro-writer';
-import { MappingError, SchemaError } from './errors';
-import { recordWriter, type ValueWriter } from './record-writer';
+import { SchemaError } from './errors';
+import { recordWriter, writeRecord } from './record-writer';
 import type { StreamName } from './schemas';
 
 /** What happened to an object: `c` first sight, `u` a later change, `d` a delete, `r` a read during a
@@ -64,7 +64,8 @@ function shape(record: unknown): string {
  */
 export class EventWriter {
   private readonly ops: readonly string[];
-  private readonly after: ValueWriter;
+  /** The stream's record (the second branch of `after`), compiled when the writer is built. */
+  private readonly after: object;
 
   constructor(valueSchema: object) {
     const fields = ((valueSchema as Json).fields ?? []) as Json[];
@@ -73,7 +74,8 @@ export class EventWriter {
         `event writer: the envelope must be that of schemas/envelope.avsc (${ENVELOPE}; source ${SOURCE})`,
       );
     this.ops = (fields[0]!.type as Json).symbols as string[];
-    this.after = recordWriter((fields[3]!.type as unknown[])[1] as object);
+    this.after = (fields[3]!.type as unknown[])[1] as object;
+    recordWriter(this.after); // a schema the record writer cannot handle fails here, at start
   }
 
   write(w: AvroWriter, e: EventArgs): void {
@@ -97,11 +99,7 @@ export class EventWriter {
     if (object === null) w.byte(0);
     else {
       w.byte(2);
-      try {
-        this.after(w, object);
-      } catch (error) {
-        throw error instanceof MappingError ? error.under(source.stream) : error;
-      }
+      writeRecord(w, this.after, object, source.stream);
     }
     if (raw === null) w.byte(0);
     else {

@@ -35,19 +35,12 @@ export function contentHash(value: unknown): string {
   return hashOfCanonical(canonicalJson(value));
 }
 
-/** The content hash of a value whose canonical JSON is `canonical` (to hash JSON already written). */
-export function hashOfCanonical(canonical: string): string {
+/** The content hash of a value whose canonical JSON is `canonical`, as text or as its UTF-8 bytes (the
+ * same digest: the hash is taken of the UTF-8 bytes). */
+export function hashOfCanonical(canonical: string | Uint8Array): string {
   return oneShot
     ? oneShot('sha256', canonical, 'base64url')
     : crypto.createHash('sha256').update(canonical).digest('base64url');
-}
-
-/** The content hash of a value whose canonical JSON, encoded as UTF-8, is `utf8` (the same digest as
- * hashOfCanonical of the text: the hash is taken of the UTF-8 bytes). */
-export function hashOfCanonicalBytes(utf8: Uint8Array): string {
-  return oneShot
-    ? oneShot('sha256', utf8, 'base64url')
-    : crypto.createHash('sha256').update(utf8).digest('base64url');
 }
 
 /** `crypto.hash` (Node 20.12 and later): the same digest without a Hash object per call. */

@@ -2,7 +2,7 @@
  * Avro. No I/O besides reading the schema files once. */
 export { MappingError, SchemaError } from './errors';
 export { MILLIS_THRESHOLD, toEpochMillis } from './timestamp';
-export { canonicalJson, contentHash, hashOfCanonical, hashOfCanonicalBytes } from './hash';
+export { canonicalJson, contentHash, hashOfCanonical } from './hash';
 export { defaultSchemasDir, loadStreamSchemas, schemaNamespace } from './schemas';
 export type { StreamName, StreamSchemas } from './schemas';
 export { AvroWriter } from './avro-writer';
