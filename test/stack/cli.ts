@@ -15,6 +15,16 @@ export interface Running {
   stdout(): string;
 }
 
+/** CLI processes started and not yet exited. */
+const live = new Set<ChildProcess>();
+
+// A test that fails or times out before it stops its processes must not leave them running: jest would
+// wait for them and never end (CI would hang to its limit). Whatever still runs after a file's tests is
+// killed.
+afterAll(() => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 /** Starts `intercom-cdc <args>` from source (tsx as a loader in one process, so signals reach it). */
 export function startCli(
   args: string[],
@@ -31,8 +41,10 @@ export function startCli(
   let code: number | null | undefined;
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout!.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-stdoutLimit)));
+  live.add(child);
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (c) => {
+      live.delete(child);
       code = c;
       resolve(c);
     }),
