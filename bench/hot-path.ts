@@ -10,13 +10,15 @@
  * the raw bytes, Avro key and value), and `JSON.stringify` of the same object for scale. Each step is
  * warmed up first; the figures are this process's CPU time over `rounds` passes, per object. Not recorded in RESULTS.md: it explains the end-to-end figures there.
  */
-import { changeEvent, read, type StreamCodec } from '../src/capture/emit';
+import type { StreamCodec } from '../src/capture/contracts';
+import { changeEvent } from '../src/capture/events';
 import { EventCodec } from '../src/kafka/wire';
 import {
   assertSafeJson,
   canonicalJson,
   contentHash,
   loadStreamSchemas,
+  read,
   safeCanonicalJson,
 } from '../src/normalize';
 import { startSimulator } from '../src/sim';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import { CaptureEngine, type EngineObserver } from './capture/engine';
-import type { StreamCodec } from './capture/emit';
+import type { StreamCodec } from './capture/contracts';
 import type { Config } from './config';
 import { ConfigError } from './errors';
 import {

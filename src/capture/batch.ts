@@ -1,11 +1,5 @@
-import type { Message, TopicBatch } from '../kafka/types';
-import type { ObjectState, StateStore, StreamProgress } from '../kafka/state-store';
-import type { Op } from './diff';
-
-/** Where committed batches go: one Kafka transaction per call. */
-export interface Committer {
-  commit(batches: TopicBatch[]): Promise<void>;
-}
+import type { Op } from '../normalize';
+import type { Committer, Message, ObjectState, StateStore, StreamProgress, TopicBatch } from './contracts';
 
 export interface BatchCounts {
   events: Record<string, Partial<Record<Op, number>>>;

@@ -1,6 +1,10 @@
-import type { ObjectState } from '../kafka/state-store';
+import type { Op } from '../normalize';
+import type { ObjectState } from './contracts';
 
-export type Op = 'c' | 'u' | 'd' | 'r';
+/**
+ * The diff (pure): whether an object read is a change to publish, against what the state holds, and
+ * where an incremental window starts.
+ */
 
 /** One object as read from Intercom, reduced to what the diff needs. */
 export interface Observed {

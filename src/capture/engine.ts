@@ -1,21 +1,24 @@
 import type { Logger } from 'pino';
 import { CdcError } from '../errors';
-import type { StateStore, StreamProgress } from '../kafka/state-store';
-import type { StreamName } from '../normalize';
-import { STREAM_DEFS, type StreamDef } from '../streams/definitions';
+import type { StreamName } from '../streams/names';
+import { STREAM_DEFS, isWindowed, type StreamDef } from '../streams/definitions';
 import { isRetriable } from '../retry';
 import { sleep } from '../sleep';
-import { ChangeBatch, type BatchCounts, type Committer } from './batch';
-import type { EmitSettings, StreamCodec } from './emit';
-import { StreamEmitter, type WalkCounts } from './emitter';
-import { StreamReads, summaryOf } from './reads';
-import { reconcile } from './reconcile';
-import { WHOLE } from './slices';
-import type { IntercomReader } from './sources';
-import { StreamCapture, type WalkMode } from './stream';
-import { StopRequested, type SliceProgress } from './walk';
+import { ChangeBatch, type BatchCounts } from './batch';
+import type { Committer, IntercomReader, StateStore, StreamCodec, StreamProgress } from './contracts';
+import { StreamCursor } from './cursor';
+import { StreamEvents, type EmitSettings } from './events';
+import { StreamReads, type PollSummary, type ReadObserver } from './reads';
+import { StreamCapture } from './stream';
+import { StopRequested } from './walk';
 
 export { StopRequested } from './walk';
+export type { PollSummary } from './reads';
+
+/**
+ * The capture engine: the tasks that read every enabled stream, on their schedules, through one
+ * transactional committer.
+ */
 
 export interface EngineSettings {
   enabled: ReadonlySet<StreamName>;
@@ -32,13 +35,10 @@ export interface EngineSettings {
 }
 
 /** Hooks for metrics; all optional. */
-export interface EngineObserver {
+export interface EngineObserver extends ReadObserver {
   committed?(stream: StreamName, counts: BatchCounts): void;
   polled?(stream: StreamName, durationMs: number, ok: boolean): void;
   progress?(stream: StreamName, progress: StreamProgress): void;
-  read?(stream: StreamName, objects: number, total?: number): void;
-  /** A sliced walk (snapshot, reconciliation, backfill) moved on. */
-  slices?(stream: StreamName, kind: 'snapshot' | 'reconcile' | 'backfill', progress: SliceProgress): void;
 }
 
 export interface EngineDeps {
@@ -55,23 +55,20 @@ export interface EngineDeps {
   observer?: EngineObserver;
 }
 
-export interface PollSummary extends WalkCounts {
-  stream: StreamName;
-  kind: 'snapshot' | 'incremental' | 'scan' | 'backfill';
-}
-
 /**
- * The capture engine: for each enabled stream, reads what changed (DESIGN.md, Streams), diffs it
+ * The capture engine: for each enabled stream, reads what changed (README, "How it captures"), diffs it
  * against the state, and commits change events with the state records that cover them in one
  * transaction. Its roles:
- * - tasks: per stream a poll loop (snapshot on first sight, then incremental windows) and, for windowed
- *   streams, a reconciliation loop beside it, so that a long reconciliation never holds up the polls;
- * - reads (reads.ts): a stream's snapshot, incremental window and full scan, made of walks;
- * - sources (sources.ts) say how a stream's pages are obtained; one walk loop (walk.ts) diffs them,
- *   sliced by `created_at` where the stream is searchable (slices.ts);
- * - each stream's capture (stream.ts) decides on each object and fetches what a listing cannot settle;
- *   its emitter (emitter.ts) turns decisions into events and state in the stream's one batch (batch.ts);
- * - requests are scheduled by the client (RequestScheduler) by the priority each walk gives them.
+ * - tasks (here): per stream a poll loop (snapshot on first sight, then incremental windows or full
+ *   scans) and, for windowed streams, a reconciliation loop beside it, so that a long reconciliation
+ *   never holds up the polls;
+ * - reads (reads.ts): a stream's snapshot, incremental window, full scan, reconciliation and backfill,
+ *   made of walks (walk.ts) over sources (sources.ts), sliced by `created_at` where the stream is
+ *   searchable (slices.ts);
+ * - each stream's capture (stream.ts) decides on each object (diff.ts) and fetches what a listing cannot
+ *   settle; its events (events.ts) go into the stream's one batch (batch.ts), and its cursor (cursor.ts)
+ *   is the one writer of its progress;
+ * - requests are scheduled by the client (src/intercom) by the priority each read gives them.
  * A stream's watermark moves only in a transaction after everything its walk read was decided on, and a
  * snapshot records each slice as it completes, so a crash at any instant means the next walk re-reads
  * what was not committed, and the diff drops what was.
@@ -138,24 +135,9 @@ export class CaptureEngine {
     return summary;
   }
 
-  /** Reconciliation of a windowed stream (see reconcile.ts). */
+  /** Reconciliation of a windowed stream (see StreamReads.reconcile). */
   async reconcile(stream: StreamName): Promise<PollSummary> {
-    return this.withCapture(stream, async (sc) => {
-      const summary = summaryOf(stream, 'scan');
-      await reconcile(sc, {
-        client: this.d.client,
-        counts: summary,
-        workers: this.sliceWorkers,
-        activeWorkers: () => this.reads.activeSliceWorkers(),
-        nowMs: this.d.clock(),
-        signal: this.signal,
-        onRead: (n, t) => this.d.observer?.read?.(stream, n, t),
-        onProgress: (p) => this.d.observer?.slices?.(stream, 'reconcile', p),
-      });
-      sc.emitter.setProgress({ lastReconcile: this.d.clock() });
-      await sc.batch.flush();
-      return summary;
-    });
+    return this.withCapture(stream, (sc) => this.reads.reconcile(sc));
   }
 
   /** Re-reads a stream and publishes `r` events for what differs from the state (everything with force). */
@@ -170,19 +152,7 @@ export class CaptureEngine {
         kind: 'config',
       });
     }
-    return this.withCapture(stream, async (sc) => {
-      const summary = summaryOf(stream, 'backfill');
-      const mode: WalkMode = { snapshot: true, force: options.force, sinceMs: options.sinceMs };
-      if (options.sinceMs !== undefined && (def.search || def.strategy === 'newest-first')) {
-        await this.reads.walkWindow(sc, options.sinceMs, summary, mode, 'bulk');
-      } else if (def.search) {
-        await this.reads.walkSliced(sc, [WHOLE], summary, mode, 'backfill');
-      } else {
-        await this.reads.walkListings(sc, summary, mode, 'bulk');
-      }
-      await sc.batch.flush();
-      return summary;
-    });
+    return this.withCapture(stream, (sc) => this.reads.backfill(sc, options));
   }
 
   /**
@@ -200,7 +170,7 @@ export class CaptureEngine {
       const tasks = [
         this.loop(stream, both, () => this.pollOnce(stream), this.d.settings.pollIntervalMs(stream)),
       ];
-      if (this.isWindowed(STREAM_DEFS[stream])) tasks.push(this.reconcileLoop(stream, both));
+      if (isWindowed(STREAM_DEFS[stream])) tasks.push(this.reconcileLoop(stream, both));
       return tasks;
     });
     const results = await Promise.allSettled(
@@ -211,7 +181,7 @@ export class CaptureEngine {
         }),
       ),
     );
-    await Promise.all([...this.captures.values()].map((c) => c.capture.batch.settle()));
+    await Promise.all([...this.captures.values()].map((c) => c.capture.settle()));
     await this.commitChain;
     const failure = results.find(
       (r): r is PromiseRejectedResult => r.status === 'rejected' && !(r.reason instanceof StopRequested),
@@ -223,12 +193,8 @@ export class CaptureEngine {
     return this.d.settings.sliceWorkers ?? 48;
   }
 
-  private isWindowed(def: StreamDef): boolean {
-    return def.strategy === 'search' || def.strategy === 'newest-first';
-  }
-
   private reconcileDue(def: StreamDef): boolean {
-    const progress = this.captureOf(def.name).emitter.currentProgress();
+    const progress = this.captureOf(def.name).cursor.progress;
     return (
       progress.snapshotDone &&
       this.d.clock() - (progress.lastReconcile ?? 0) >= this.d.settings.reconcileIntervalMs(def.name)
@@ -236,23 +202,22 @@ export class CaptureEngine {
   }
 
   private async pollOnce(stream: StreamName): Promise<PollSummary> {
-    const started = Date.now();
+    const started = this.d.clock();
     try {
       const summary = await this.withCapture(stream, (sc) => this.pollInner(sc));
-      this.d.observer?.polled?.(stream, Date.now() - started, true);
+      this.d.observer?.polled?.(stream, this.d.clock() - started, true);
       return summary;
     } catch (error) {
-      this.d.observer?.polled?.(stream, Date.now() - started, false);
+      this.d.observer?.polled?.(stream, this.d.clock() - started, false);
       throw error;
     }
   }
 
   private async pollInner(sc: StreamCapture): Promise<PollSummary> {
-    const def = sc.def;
-    const progress = sc.emitter.currentProgress();
-    if (!this.isWindowed(def)) return this.reads.scan(sc, progress);
-    if (!progress.snapshotDone || progress.watermark === null) return this.reads.snapshot(sc, progress);
-    return this.reads.incremental(sc, progress);
+    const progress = sc.cursor.progress;
+    if (!isWindowed(sc.def)) return this.reads.scan(sc);
+    if (!progress.snapshotDone || progress.watermark === null) return this.reads.snapshot(sc);
+    return this.reads.incremental(sc);
   }
 
   private async loop(
@@ -262,7 +227,7 @@ export class CaptureEngine {
     intervalMs: number,
   ): Promise<void> {
     while (!signal.aborted) {
-      const started = Date.now();
+      const started = this.d.clock();
       try {
         const s = await once();
         this.d.logger.debug({ ...s }, 'poll done');
@@ -272,7 +237,7 @@ export class CaptureEngine {
       }
       // Polls start every interval (a poll that took longer is followed at once): the time a poll
       // takes does not add to how late a change is seen.
-      await sleep(Math.max(0, intervalMs - (Date.now() - started)), signal);
+      await sleep(Math.max(0, intervalMs - (this.d.clock() - started)), signal);
     }
   }
 
@@ -323,7 +288,7 @@ export class CaptureEngine {
 
   private entryOf(stream: StreamName): { capture: StreamCapture; walks: number } {
     const existing = this.captures.get(stream);
-    if (existing && !(existing.walks === 0 && existing.capture.batch.failed)) return existing;
+    if (existing && !(existing.walks === 0 && existing.capture.failed)) return existing;
     const entry = { capture: this.newCapture(STREAM_DEFS[stream]), walks: 0 };
     this.captures.set(stream, entry);
     return entry;
@@ -338,22 +303,27 @@ export class CaptureEngine {
       this.maxBatch,
       (counts) => this.d.observer?.committed?.(def.name, counts),
     );
-    const emitter = new StreamEmitter({
-      stream: def.name,
+    const events = new StreamEvents({
       batch,
       codecs: this.d.codecs,
       emit: this.d.emit,
       tolerance: this.d.settings.tolerance,
       clock: this.d.clock,
-      logger: this.d.logger,
-      committedProgress: () => this.d.store.streamProgress(def.name),
-      onProgress: (p) => this.d.observer?.progress?.(def.name, p),
+      onDeadLetter: (stream, id, error) =>
+        this.d.logger.warn({ stream, id, err: error.message }, 'object sent to the dead-letter topic'),
     });
+    const cursor = new StreamCursor(
+      def.name,
+      batch,
+      () => this.d.store.streamProgress(def.name),
+      (p) => this.d.observer?.progress?.(def.name, p),
+    );
     return new StreamCapture({
       def,
       client: this.d.client,
       batch,
-      emitter,
+      events,
+      cursor,
       childrenEnabled: def.children !== undefined && this.d.settings.enabled.has(def.children.stream),
       maxFetches: this.d.settings.maxFetches ?? 256,
     });

@@ -1,23 +1,44 @@
 import type { Logger } from 'pino';
 import type { Priority } from '../intercom/scheduler';
-import type { StreamProgress } from '../kafka/state-store';
-import type { StreamName } from '../normalize';
+import { read } from '../normalize';
+import type { StreamName } from '../streams/names';
+import type { IntercomReader } from './contracts';
 import { windowStart } from './diff';
-import { read } from './emit';
-import type { WalkCounts } from './emitter';
-import { newCounts } from './emitter';
-import type { EngineObserver, PollSummary } from './engine';
-import { removeMissing } from './reconcile';
-import { addDone, remaining, type Slice } from './slices';
-import { listingPages, mayMissObjects, newestObject, windowPages, type IntercomReader } from './sources';
-import type { StreamCapture, WalkMode } from './stream';
-import { DescendingWalk, walk, walkSlices } from './walk';
+import { WHOLE, remaining, type Slice } from './slices';
+import { listingSource, mayMissObjects, newestObject, windowSource, sliceUnit } from './sources';
+import { Walk, newCounts, type PageSeen, type StreamCapture, type WalkCounts, type WalkMode } from './stream';
+import { DescendingWalk, walkSlices, walkSource, type SliceProgress } from './walk';
+
+/**
+ * The reads of one stream, each made of walks over sources: its first sync (Debezium's snapshot), an
+ * incremental window or a full scan (its streaming), a reconciliation and a backfill. Each read diffs
+ * what it walks into the stream's capture, tells the stream's cursor what it finished once every read
+ * of it was decided on, and commits.
+ */
+
+/** What a read did, for logs and the CLI. */
+export interface PollSummary extends WalkCounts {
+  stream: StreamName;
+  kind: 'snapshot' | 'incremental' | 'scan' | 'backfill';
+}
+
+export function summaryOf(stream: StreamName, kind: PollSummary['kind']): PollSummary {
+  return { stream, kind, ...newCounts() };
+}
+
+/** What the reads tell, for metrics and progress bars; all optional. */
+export interface ReadObserver {
+  read?(stream: StreamName, objects: number, total?: number): void;
+  /** A sliced walk (snapshot, reconciliation, backfill) moved on. */
+  slices?(stream: StreamName, kind: 'snapshot' | 'reconcile' | 'backfill', progress: SliceProgress): void;
+}
 
 export interface ReadsEnv {
   client: IntercomReader;
+  /** Wall clock (ms): where open slices end, when a reconciliation or scan happened. */
   clock: () => number;
   logger: Logger;
-  observer?: EngineObserver;
+  observer?: ReadObserver;
   overlapMs: number;
   /** Most slices of one sliced walk at once. */
   sliceWorkers: number;
@@ -26,10 +47,11 @@ export interface ReadsEnv {
 }
 
 /**
- * The reads the engine's tasks make of one stream: its first sync (snapshot), an incremental window, a
- * full scan, and the walks they are made of (a window newest first, every listing, slices of
- * `created_at`). Each read diffs what it walks into the stream's capture and commits what it recorded.
+ * Priorities of the reads' requests (src/intercom/scheduler.ts): polls first, then fetches of single
+ * objects and one-cursor listings, then the slices of first syncs and backfills, then reconciliations.
  */
+const FETCHES: Priority = 'child';
+
 export class StreamReads {
   constructor(private readonly env: ReadsEnv) {}
 
@@ -38,39 +60,31 @@ export class StreamReads {
    * listing starts. A searchable stream is read in slices, each recorded as done in the transaction
    * after its last events, so a restart resumes the slices not yet done (from the first watermark).
    */
-  async snapshot(sc: StreamCapture, progress: StreamProgress): Promise<PollSummary> {
+  async snapshot(sc: StreamCapture): Promise<PollSummary> {
     const def = sc.def;
     const summary = summaryOf(def.name, 'snapshot');
-    const mode: WalkMode = { snapshot: true };
-    let watermark = progress.snapshot?.watermark;
+    const walk = new Walk({ snapshot: true }, summary, FETCHES);
+    let watermark = sc.cursor.progress.snapshot?.watermark;
     if (watermark === undefined) {
       const newest = await newestObject(this.env.client, def, 'bulk');
       const reading = newest ? read(def, '', newest) : undefined;
       watermark = (reading?.ok ? reading.updatedAtMs : null) ?? 0;
     }
     if (def.search) {
-      let snapshot = progress.snapshot ?? {
-        watermark,
-        unit: def.search.dayGranular ? 'day' : 'second',
-        done: [],
-      };
-      const resumed = snapshot.done.length > 0;
-      if (resumed)
-        this.env.logger.info({ stream: def.name, done: snapshot.done.length }, 'resuming the snapshot');
-      await this.walkSliced(sc, remaining(snapshot.done), summary, mode, 'snapshot', (slice) => {
-        snapshot = { ...snapshot, done: addDone(snapshot.done, slice) };
-        sc.emitter.setProgress({ snapshot });
+      const plan = sc.cursor.snapshotPlan(watermark, sliceUnit(def.search));
+      if (plan.done.length > 0)
+        this.env.logger.info({ stream: def.name, done: plan.done.length }, 'resuming the snapshot');
+      await this.walkSliced(sc, walk, remaining(plan.done), 'snapshot', {
+        onSliceDone: (slice) => sc.cursor.sliceDone(plan, slice),
       });
     } else {
-      // One cursor (companies' scroll, an offset listing) has one page in flight at a time, so it
-      // cannot crowd out anything; at bulk priority each of its pages would queue behind the slices of
-      // the searchable streams, and its chain of pages would be the last part of a first sync to end.
-      await this.walkListings(sc, summary, mode, 'child');
+      // One cursor (an offset listing) has one page in flight at a time, so it cannot crowd out
+      // anything; at bulk priority each of its pages would queue behind the slices of the searchable
+      // streams, and its chain of pages would be the last part of a first sync to end.
+      await this.walkListings(sc, walk, 'child');
     }
-    // Offset-paged listings can skip an object that moves while they page: a reconciliation (a second
-    // full listing) follows soon after, and every RECONCILE_INTERVAL_MS after that.
-    sc.emitter.setProgress({ watermark, lastReconcile: null, snapshotDone: true, snapshot: undefined });
-    await sc.batch.flush();
+    sc.cursor.snapshotDone(watermark);
+    await sc.flush();
     this.env.logger.info(
       { stream: def.name, read: summary.read, published: summary.published },
       'snapshot done',
@@ -79,59 +93,89 @@ export class StreamReads {
   }
 
   /** An incremental poll: the window since the watermark less the overlap, newest first. */
-  async incremental(sc: StreamCapture, progress: StreamProgress): Promise<PollSummary> {
-    const startMs = windowStart(progress.watermark!, this.env.overlapMs);
+  async incremental(sc: StreamCapture): Promise<PollSummary> {
+    const startMs = windowStart(sc.cursor.progress.watermark!, this.env.overlapMs);
     const summary = summaryOf(sc.name, 'incremental');
-    const newest = await this.walkWindow(sc, startMs, summary, { snapshot: false }, 'poll');
-    sc.emitter.setProgress({ watermark: Math.max(progress.watermark!, newest ?? 0) });
-    await sc.batch.flush();
+    const newest = await this.walkWindow(
+      sc,
+      new Walk({ snapshot: false }, summary, FETCHES),
+      startMs,
+      'poll',
+    );
+    sc.cursor.windowDone(newest);
+    await sc.flush();
     return summary;
   }
 
   /** Full scans (small or unsearchable streams): everything, every poll; deletes found every poll. */
-  async scan(sc: StreamCapture, progress: StreamProgress): Promise<PollSummary> {
+  async scan(sc: StreamCapture): Promise<PollSummary> {
     const def = sc.def;
-    const summary = summaryOf(def.name, progress.snapshotDone ? 'scan' : 'snapshot');
-    const known = sc.batch.liveIds(def.name);
+    const first = !sc.cursor.progress.snapshotDone;
+    const summary = summaryOf(def.name, first ? 'snapshot' : 'scan');
+    const known = sc.liveIds();
     const listed = new Set<string>();
     let newest: number | null = null;
-    await this.walkListings(
-      sc,
-      summary,
-      { snapshot: !progress.snapshotDone },
-      // A first scan is one cursor too (see snapshot): ahead of the slices, behind the polls.
-      progress.snapshotDone ? 'poll' : 'child',
-      (seen) => {
-        for (const id of seen.ids) listed.add(id);
-        if (seen.maxUpdatedAt !== null) newest = Math.max(newest ?? seen.maxUpdatedAt, seen.maxUpdatedAt);
-      },
-    );
-    await removeMissing(sc, known, listed, def.listings.some(mayMissObjects), summary);
-    sc.emitter.setProgress({
-      watermark: maxOf(progress.watermark, newest),
-      lastReconcile: this.env.clock(),
-      snapshotDone: true,
+    const walk = new Walk({ snapshot: first }, summary, FETCHES);
+    // A first scan is one cursor too (see snapshot): ahead of the slices, behind the polls.
+    await this.walkListings(sc, walk, first ? 'child' : 'poll', (seen) => {
+      for (const id of seen.ids) listed.add(id);
+      if (seen.maxUpdatedAt !== null) newest = Math.max(newest ?? seen.maxUpdatedAt, seen.maxUpdatedAt);
     });
-    await sc.batch.flush();
+    await sc.removeMissing(known, listed, def.listings.some(mayMissObjects), walk);
+    sc.cursor.scanDone(newest, this.env.clock());
+    await sc.flush();
+    return summary;
+  }
+
+  /**
+   * Reconciliation of a windowed stream: lists every object (and diffs it: a change the windows missed
+   * is caught here too), in slices where the stream is searchable, at background priority; an id the
+   * state knew when it started but the listing lacks is confirmed gone by a 404 on the object itself
+   * before it becomes a delete, because a paging cursor (or a lagging index) can miss a live object.
+   * Runs beside the stream's incremental polls: both diff against the stream's one pending view.
+   */
+  async reconcile(sc: StreamCapture): Promise<PollSummary> {
+    const summary = summaryOf(sc.name, 'scan');
+    const known = sc.liveIds();
+    const listed = new Set<string>();
+    const walk = new Walk({ snapshot: false }, summary, FETCHES);
+    const onPage = (seen: PageSeen): void => seen.ids.forEach((id) => listed.add(id));
+    if (sc.def.search)
+      await this.walkSliced(sc, walk, [WHOLE], 'reconcile', { onPage, priority: 'background' });
+    else await this.walkListings(sc, walk, 'background', onPage);
+    await sc.removeMissing(known, listed, true, walk);
+    sc.cursor.reconciled(this.env.clock());
+    await sc.flush();
+    return summary;
+  }
+
+  /** Re-reads a stream and publishes `r` events for what differs from the state (everything with force). */
+  async backfill(sc: StreamCapture, options: { sinceMs?: number; force?: boolean }): Promise<PollSummary> {
+    const def = sc.def;
+    const summary = summaryOf(def.name, 'backfill');
+    const mode: WalkMode = { snapshot: true, force: options.force, sinceMs: options.sinceMs };
+    const walk = new Walk(mode, summary, FETCHES);
+    if (options.sinceMs !== undefined && (def.search || def.strategy === 'newest-first')) {
+      await this.walkWindow(sc, walk, options.sinceMs, 'bulk');
+    } else if (def.search) {
+      await this.walkSliced(sc, walk, [WHOLE], 'backfill');
+    } else {
+      await this.walkListings(sc, walk, 'bulk');
+    }
+    await sc.flush();
     return summary;
   }
 
   /** Walks a window newest first; returns the newest `updated_at` seen. */
-  async walkWindow(
+  private async walkWindow(
     sc: StreamCapture,
+    walk: Walk,
     startMs: number,
-    summary: WalkCounts,
-    mode: WalkMode,
     priority: Priority,
   ): Promise<number | null> {
     const window = new DescendingWalk(startMs);
-    await walk(sc, windowPages(this.env.client, sc.def, startMs, priority), {
-      search: sc.def.search !== undefined,
-      mode,
-      counts: summary,
-      fetchPriority: 'child',
-      signal: this.env.signal(),
-      onRead: (n, t) => this.env.observer?.read?.(sc.name, n, t),
+    await walkSource(sc, windowSource(this.env.client, sc.def, startMs, priority), walk, {
+      ...this.hooks(sc),
       onPage: (seen) => {
         for (const u of seen.updatedAts) window.see(u);
         return window.canStop;
@@ -140,67 +184,56 @@ export class StreamReads {
     return window.maxSeen;
   }
 
-  async walkListings(
+  /** Walks every listing of the stream (their union is the whole stream). */
+  private async walkListings(
     sc: StreamCapture,
-    summary: WalkCounts,
-    mode: WalkMode,
+    walk: Walk,
     priority: Priority,
-    onPage?: (seen: { ids: string[]; maxUpdatedAt: number | null }) => void,
+    onPage?: (seen: PageSeen) => void,
   ): Promise<void> {
-    for (const listing of sc.def.listings) {
-      await walk(sc, listingPages(this.env.client, listing, priority), {
-        search: listing.paging === 'search-all',
-        mode,
-        counts: summary,
-        fetchPriority: 'child',
-        signal: this.env.signal(),
-        onRead: (n, t) => this.env.observer?.read?.(sc.name, n, t),
+    for (const listing of sc.def.listings)
+      await walkSource(sc, listingSource(this.env.client, listing, priority), walk, {
+        ...this.hooks(sc),
         onPage,
       });
-    }
   }
 
-  async walkSliced(
+  /** Walks slices of a searchable stream, many at once (walk.ts). */
+  private async walkSliced(
     sc: StreamCapture,
+    walk: Walk,
     slices: Slice[],
-    summary: WalkCounts,
-    mode: WalkMode,
-    kind: 'snapshot' | 'backfill',
-    onSliceDone?: (slice: Slice) => void,
+    kind: 'snapshot' | 'reconcile' | 'backfill',
+    o: { priority?: Priority; onSliceDone?: (slice: Slice) => void; onPage?: (seen: PageSeen) => void } = {},
   ): Promise<void> {
-    await walkSlices(sc, {
+    await walkSlices(sc, walk, {
       client: this.env.client,
+      search: sc.def.search!,
       slices,
+      pagePriority: o.priority ?? 'bulk',
       workers: this.env.sliceWorkers,
       activeWorkers: () => this.activeSliceWorkers(),
       nowMs: this.env.clock(),
-      mode,
-      counts: summary,
-      pagePriority: 'bulk',
-      fetchPriority: 'child',
-      signal: this.env.signal(),
-      onRead: (n, t) => this.env.observer?.read?.(sc.name, n, t),
-      onSliceDone,
+      ...this.hooks(sc),
+      onSliceDone: o.onSliceDone,
+      onPage: o.onPage,
       onProgress: (p) => this.env.observer?.slices?.(sc.name, kind, p),
     });
+  }
+
+  private hooks(sc: StreamCapture) {
+    return {
+      signal: this.env.signal(),
+      onRead: (n: number, t?: number) => this.env.observer?.read?.(sc.name, n, t),
+    };
   }
 
   /**
    * Slices a sliced walk may walk at once now: about three quarters of the requests the client keeps in
    * flight (a walk has one page in flight, and one more while it diffs a page).
    */
-  activeSliceWorkers(): number {
+  private activeSliceWorkers(): number {
     const bound = this.env.client.concurrency?.();
     return bound === undefined ? this.env.sliceWorkers : Math.max(2, Math.ceil(bound * 0.75));
   }
-}
-
-export function summaryOf(stream: StreamName, kind: PollSummary['kind']): PollSummary {
-  return { stream, kind, ...newCounts() };
-}
-
-export function maxOf(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return Math.max(a, b);
 }

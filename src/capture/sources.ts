@@ -1,63 +1,111 @@
+import type { Page } from '../intercom/pagination';
 import type { Priority } from '../intercom/scheduler';
-import type { Listing, StreamDef } from '../streams/definitions';
+import type { Listing, SearchDef, StreamDef } from '../streams/definitions';
+import type { IntercomReader } from './contracts';
 import { searchFilterValue } from './diff';
 import { sliceQuery, type Slice, type SliceUnit } from './slices';
 
 /**
- * Sources: how the pages of a stream are obtained (a listing, a window of a search, a slice of a
- * search). Each is a walk of pages; what the engine does with the pages is the walk's business.
+ * Sources: the ways pages of a stream are obtained, in pages of the client's default size (the largest
+ * Intercom serves). Each is a {@link PageSource} that a walk (walk.ts)
+ * diffs page by page:
+ * - a listing: every object, whatever the pagination (snapshots of unsearchable streams, full scans,
+ *   reconciliation);
+ * - a window: what changed since a point in time, newest first (incremental polls, backfills since a
+ *   date);
+ * - a slice: the objects created in a range of time, through the stream's search (first syncs,
+ *   reconciliation and backfills of searchable streams, many slices at once).
  */
-
-/** A page of objects and, where the API says it, how many there are in all. */
-export interface Page<T> {
-  items: T[];
-  totalCount?: number;
-  /** When its request was issued (see readSequence). */
-  sequence?: number;
-}
-
-type Read = { priority?: Priority };
-
-/** What the engine needs of the Intercom client (src/intercom implements it). */
-export interface IntercomReader {
-  get<T>(
-    path: string,
-    query?: Record<string, string | number | undefined>,
-    opts?: { allow404?: boolean } & Read,
-  ): Promise<T | null>;
-  searchPages<T>(
-    path: string,
-    listKey: string,
-    query: unknown,
-    opts?: { perPage?: number; sort?: { field: string; order: 'ascending' | 'descending' } } & Read,
-  ): AsyncIterable<Page<T>>;
-  cursorListPages<T>(
-    path: string,
-    listKey: string,
-    opts?: { perPage?: number; query?: Record<string, string> } & Read,
-  ): AsyncIterable<Page<T>>;
-  pagedListPages<T>(
-    path: string,
-    listKey: string,
-    opts?: { perPage?: number; query?: Record<string, string> } & Read,
-  ): AsyncIterable<Page<T>>;
-  scrollPages<T>(path: string, listKey: string, opts?: Read): AsyncIterable<Page<T>>;
-  unpaginated<T>(path: string, listKey: string, query?: Record<string, string>, opts?: Read): Promise<T[]>;
-  /** Requests the client keeps in flight now (its scheduler's bound), when it says. */
-  concurrency?(): number;
-}
 
 type Obj = Record<string, unknown>;
 
+/** Pages of one stream's objects, and whether they come from a search (whose index may lag). */
+export interface PageSource {
+  readonly search: boolean;
+  pages(): AsyncIterable<Page<Obj>>;
+}
+
 const EVERYTHING = { field: 'updated_at', operator: '>', value: 0 };
+const NEWEST_FIRST = { field: 'updated_at', order: 'descending' } as const;
 
 /** Every page of one listing, whatever its pagination style. */
+export function listingSource(client: IntercomReader, listing: Listing, priority: Priority): PageSource {
+  return { search: listing.paging === 'search-all', pages: () => listingPages(client, listing, priority) };
+}
+
+/**
+ * The pages of a window: objects updated since `startMs`, newest first (a search sorted by `updated_at`
+ * descending, or a list that is sorted so). The walk stops once past the window (DescendingWalk).
+ */
+export function windowSource(
+  client: IntercomReader,
+  def: StreamDef,
+  startMs: number,
+  priority: Priority,
+): PageSource {
+  const search = def.search;
+  if (!search) return listingSource(client, def.listings[0]!, priority);
+  const query = { field: 'updated_at', operator: '>', value: searchFilterValue(startMs, search.dayGranular) };
+  return {
+    search: true,
+    pages: () =>
+      client.searchPages<Obj>(search.path, search.listKey, query, { sort: NEWEST_FIRST, priority }),
+  };
+}
+
+/** The pages of one slice of a searchable stream (see slices.ts). */
+export function sliceSource(
+  client: IntercomReader,
+  search: SearchDef,
+  slice: Slice,
+  priority: Priority,
+): PageSource {
+  return {
+    search: true,
+    pages: () =>
+      client.searchPages<Obj>(search.path, search.listKey, sliceQuery(slice, sliceUnit(search)), {
+        priority,
+      }),
+  };
+}
+
+/** The slice unit of a searchable stream: whole days where its search matches by day. */
+export function sliceUnit(search: SearchDef): SliceUnit {
+  return search.dayGranular ? 'day' : 'second';
+}
+
+/**
+ * The newest object before a snapshot starts: the first item of a search sorted newest first
+ * (searchable streams) or of the newest-first list.
+ */
+export async function newestObject(
+  client: IntercomReader,
+  def: StreamDef,
+  priority: Priority,
+): Promise<Obj | undefined> {
+  const pages = def.search
+    ? client.searchPages<Obj>(def.search.path, def.search.listKey, EVERYTHING, {
+        perPage: 1,
+        sort: NEWEST_FIRST,
+        priority,
+      })
+    : listingPages(client, def.listings[0]!, priority);
+  for await (const page of pages) return page.items[0];
+  return undefined;
+}
+
+/** Whether a listing can skip an object while it pages (cursors are not snapshots). */
+export function mayMissObjects(listing: Listing): boolean {
+  return listing.paging !== 'none';
+}
+
+/** Every page of one listing (`check` reads the first page of each stream this way). */
 export async function* listingPages(
   client: IntercomReader,
   listing: Listing,
   priority?: Priority,
 ): AsyncIterable<Page<Obj>> {
-  const opts = { perPage: 150, priority };
+  const opts = { priority };
   switch (listing.paging) {
     case 'cursor':
       yield* client.cursorListPages<Obj>(listing.path, listing.listKey, opts);
@@ -77,68 +125,4 @@ export async function* listingPages(
       };
       return;
   }
-}
-
-/**
- * The pages of a window: objects updated since `startMs`, newest first (a search sorted by
- * `updated_at` descending, or a list that is sorted so). The caller stops once past the window.
- */
-export function windowPages(
-  client: IntercomReader,
-  def: StreamDef,
-  startMs: number,
-  priority: Priority,
-): AsyncIterable<Page<Obj>> {
-  if (!def.search) return listingPages(client, def.listings[0]!, priority);
-  const value = searchFilterValue(startMs, def.search.dayGranular);
-  return client.searchPages<Obj>(
-    def.search.path,
-    def.search.listKey,
-    { field: 'updated_at', operator: '>', value },
-    { perPage: 150, sort: { field: 'updated_at', order: 'descending' }, priority },
-  );
-}
-
-/** The slice unit of a searchable stream: whole days where its search matches by day. */
-export function sliceUnit(def: StreamDef): SliceUnit {
-  return def.search?.dayGranular ? 'day' : 'second';
-}
-
-/** The pages of one slice of a searchable stream (see slices.ts). */
-export function slicePages(
-  client: IntercomReader,
-  def: StreamDef,
-  slice: Slice,
-  priority: Priority,
-): AsyncIterable<Page<Obj>> {
-  const search = def.search!;
-  return client.searchPages<Obj>(search.path, search.listKey, sliceQuery(slice, sliceUnit(def)), {
-    perPage: 150,
-    priority,
-  });
-}
-
-/**
- * The newest `updated_at` before a snapshot starts: the first item of a search sorted newest first
- * (searchable streams) or of the newest-first list; its raw value, read by the caller.
- */
-export async function newestObject(
-  client: IntercomReader,
-  def: StreamDef,
-  priority: Priority,
-): Promise<Obj | undefined> {
-  const pages = def.search
-    ? client.searchPages<Obj>(def.search.path, def.search.listKey, EVERYTHING, {
-        perPage: 1,
-        sort: { field: 'updated_at', order: 'descending' },
-        priority,
-      })
-    : listingPages(client, def.listings[0]!, priority);
-  for await (const page of pages) return page.items[0];
-  return undefined;
-}
-
-/** Whether a listing can skip an object while it pages (cursors are not snapshots). */
-export function mayMissObjects(listing: Listing): boolean {
-  return listing.paging !== 'none';
 }

@@ -1,12 +1,18 @@
-import { readSequence } from '../intercom/pagination';
+import { readSequence, type Page } from '../intercom/pagination';
 import type { Priority } from '../intercom/scheduler';
-import type { StreamName } from '../normalize';
+import { read, type Reading } from '../normalize';
+import type { StreamName } from '../streams/names';
 import { STREAM_DEFS, idOf, type StreamDef } from '../streams/definitions';
 import type { ChangeBatch } from './batch';
+import type { IntercomReader, ObjectState } from './contracts';
+import type { StreamCursor } from './cursor';
 import { decide } from './diff';
-import { read, type Reading } from './emit';
-import type { StreamEmitter, WalkCounts } from './emitter';
-import type { IntercomReader, Page } from './sources';
+import type { StreamEvents } from './events';
+
+/**
+ * One stream's capture: the decision on each object its walks read, the fetches a listing cannot
+ * settle, and the stream's one batch (what is decided and not yet committed) and cursor (its progress).
+ */
 
 type Obj = Record<string, unknown>;
 
@@ -17,23 +23,16 @@ export interface WalkMode {
   sinceMs?: number;
 }
 
-/** Where a copy of an object came from: a search (whose index may lag) or not, and when it was read. */
-interface CopySource {
-  search: boolean;
-  sequence: number;
+/** What one walk did, for logs and the poll summary. */
+export interface WalkCounts {
+  read: number;
+  published: number;
+  deleted: number;
+  deadLetters: number;
 }
 
-interface Queued {
-  mode: WalkMode;
-  counts: WalkCounts;
-  promise: Promise<void>;
-}
-
-/** What a page showed: the ids and `updated_at`s, for the walk's bookkeeping (deletes, early stop, watermark). */
-export interface PageSeen {
-  ids: string[];
-  updatedAts: (number | null)[];
-  maxUpdatedAt: number | null;
+export function newCounts(): WalkCounts {
+  return { read: 0, published: 0, deleted: 0, deadLetters: 0 };
 }
 
 /** The tasks a walk started and must see end before it may record its progress. */
@@ -60,11 +59,50 @@ export class TaskGroup {
   }
 }
 
+/**
+ * What one walk carries into the decisions it asks for: how it reads, where its counts go (several walks
+ * of one read may share them), and the fetches it started, which it must see end before it records
+ * progress. A sliced walk forks one per slice: same mode and counts, fetches of its own.
+ */
+export class Walk {
+  readonly tasks = new TaskGroup();
+
+  constructor(
+    readonly mode: WalkMode,
+    readonly counts: WalkCounts = newCounts(),
+    /** Priority of the fetches of single objects the walk needs. */
+    readonly fetchPriority: Priority = 'child',
+  ) {}
+
+  fork(): Walk {
+    return new Walk(this.mode, this.counts, this.fetchPriority);
+  }
+}
+
+/** What a page showed: the ids and `updated_at`s, for the walk's bookkeeping (deletes, early stop, watermark). */
+export interface PageSeen {
+  ids: string[];
+  updatedAts: (number | null)[];
+  maxUpdatedAt: number | null;
+}
+
+/** Where a copy of an object came from: a search (whose index may lag) or not, and when it was read. */
+interface CopySource {
+  search: boolean;
+  sequence: number;
+}
+
+interface Queued {
+  walk: Walk;
+  promise: Promise<void>;
+}
+
 export interface StreamCaptureDeps {
   def: StreamDef;
   client: IntercomReader;
   batch: ChangeBatch;
-  emitter: StreamEmitter;
+  events: StreamEvents;
+  cursor: StreamCursor;
   /** Whether the children the stream declares are captured (their stream is enabled). */
   childrenEnabled: boolean;
   /** Fetches of single objects under way at once, for this stream. */
@@ -72,7 +110,9 @@ export interface StreamCaptureDeps {
 }
 
 /**
- * One stream's capture: its batch and emitter, and the decision on each object a walk reads. Contract:
+ * One stream's capture. Contract:
+ * - Every walk of the stream diffs against one view: what is pending in its batch, then what is
+ *   committed.
  * - The decision is taken on the object as fetched whenever the listing's copy cannot settle it: an
  *   object with children (its GET carries them), and, from a search (whose index lags), a copy unknown
  *   to the state (it may be a deleted object the index still lists) or one with the state's `updated_at`
@@ -84,55 +124,83 @@ export interface StreamCaptureDeps {
  *   404 is a delete.
  * - A parent's event, its children and their state records are added together, so they share one
  *   transaction.
- * - At most `maxFetches` fetches run at once; `room()` waits for one to end (back-pressure on walks).
+ * - At most `maxFetches` fetches run at once; a page waits for room before it starts another
+ *   (back-pressure on walks).
  */
 export class StreamCapture {
   readonly def: StreamDef;
-  readonly batch: ChangeBatch;
-  readonly emitter: StreamEmitter;
+  /** The stream's progress and its one writer. */
+  readonly cursor: StreamCursor;
+  private readonly batch: ChangeBatch;
+  private readonly events: StreamEvents;
   /** The fetch of an object on the wire, and the one queued behind it: one read in flight per object. */
   private readonly running = new Map<string, Promise<void>>();
   private readonly queued = new Map<string, Queued>();
+  /** Object id → read sequence of the read that found it gone (404). */
+  private readonly gone = new Map<string, number>();
   private fetching = 0;
   private readonly waiters: (() => void)[] = [];
 
   constructor(private readonly d: StreamCaptureDeps) {
     this.def = d.def;
+    this.cursor = d.cursor;
     this.batch = d.batch;
-    this.emitter = d.emitter;
+    this.events = d.events;
   }
 
   get name(): StreamName {
     return this.def.name;
   }
 
-  /** Diffs one page into the batch, starting fetches where needed (added to `tasks`). */
-  async observePage(
-    page: Page<Obj>,
-    search: boolean,
-    mode: WalkMode,
-    counts: WalkCounts,
-    tasks: TaskGroup,
-    fetchPriority: Priority,
-  ): Promise<PageSeen> {
+  /** Whether a commit of this stream failed: the capture is then dropped (see ChangeBatch). */
+  get failed(): boolean {
+    return this.batch.failed;
+  }
+
+  /** What the stream's state holds of an object, pending changes included. */
+  lookup(id: string): ObjectState | undefined {
+    return this.batch.lookup(this.name, id);
+  }
+
+  /** Ids of the stream that are live in the pending view. */
+  liveIds(): string[] {
+    return this.batch.liveIds(this.name);
+  }
+
+  /** Starts committing what the walks added once a part is full (waits while too many parts wait). */
+  flushIfFull(): Promise<void> {
+    return this.batch.flushIfFull();
+  }
+
+  /** Commits everything added so far; throws if a commit failed. */
+  flush(): Promise<void> {
+    return this.batch.flush();
+  }
+
+  /** Waits for the commits under way; never throws. */
+  settle(): Promise<void> {
+    return this.batch.settle();
+  }
+
+  /** Diffs one page into the batch, starting fetches where needed (added to the walk's tasks). */
+  async observePage(page: Page<Obj>, search: boolean, walk: Walk): Promise<PageSeen> {
     const seen: PageSeen = { ids: [], updatedAts: [], maxUpdatedAt: null };
     const source: CopySource = { search, sequence: page.sequence ?? readSequence() };
-    counts.read += page.items.length;
+    const sinceMs = walk.mode.sinceMs;
+    walk.counts.read += page.items.length;
     for (const object of page.items) {
       const reading = read(this.def, idOf(this.def, object), object);
       seen.ids.push(reading.id);
       if (!reading.ok) {
-        this.emitter.reject(this.name, reading.id, reading.object, reading.error, counts);
+        this.reject(this.name, reading.id, reading.object, reading.error, walk);
         continue;
       }
       seen.updatedAts.push(reading.updatedAtMs);
       if (reading.updatedAtMs !== null)
         seen.maxUpdatedAt = Math.max(seen.maxUpdatedAt ?? reading.updatedAtMs, reading.updatedAtMs);
-      if (mode.sinceMs !== undefined && reading.updatedAtMs !== null && reading.updatedAtMs < mode.sinceMs)
-        continue;
-      const fetch = this.observeCopy(reading, source, mode, counts);
-      if (fetch) {
-        tasks.add(this.fetch(reading.id, mode, counts, fetchPriority));
+      if (sinceMs !== undefined && reading.updatedAtMs !== null && reading.updatedAtMs < sinceMs) continue;
+      if (this.observeCopy(reading, source, walk)) {
+        walk.tasks.add(this.fetch(reading.id, walk));
         await this.room();
       }
     }
@@ -143,27 +211,51 @@ export class StreamCapture {
    * Fetches one object by id and decides on it (a delete confirmation, a part of a changed parent, a
    * copy the listing could not settle). Resolves once a fetch issued after this call was decided on.
    */
-  fetch(id: string, mode: WalkMode, counts: WalkCounts, priority: Priority): Promise<void> {
+  fetch(id: string, walk: Walk): Promise<void> {
     const queued = this.queued.get(id);
     if (queued) {
-      Object.assign(queued, { mode, counts });
+      queued.walk = walk;
       return queued.promise;
     }
     const running = this.running.get(id);
-    if (!running) return this.start(id, mode, counts, priority);
-    const next: Queued = { mode, counts, promise: Promise.resolve() };
+    if (!running) return this.start(id, walk);
+    const next: Queued = { walk, promise: Promise.resolve() };
     next.promise = running
       .catch(() => undefined)
       .then(() => {
         this.queued.delete(id);
-        return this.start(id, next.mode, next.counts, priority);
+        return this.start(id, next.walk);
       });
     this.queued.set(id, next);
     return next.promise;
   }
 
-  private start(id: string, mode: WalkMode, counts: WalkCounts, priority: Priority): Promise<void> {
-    const run = this.fetchOnce(id, mode, counts, priority).finally(() => {
+  /**
+   * Deletes what the state knew (`known`) that a complete listing lacked (`listed`) and the pending view
+   * still holds. With `confirm` (a listing that can miss objects) and a GET path, each is fetched first:
+   * a 404 deletes it, an answer is diffed like any read. Without, it is deleted at once.
+   */
+  async removeMissing(
+    known: readonly string[],
+    listed: ReadonlySet<string>,
+    confirm: boolean,
+    walk: Walk,
+  ): Promise<void> {
+    for (const id of known) {
+      if (listed.has(id) || !this.lookup(id)) continue;
+      if (confirm && this.def.objectPath) {
+        walk.tasks.add(this.fetch(id, walk));
+        await this.room();
+      } else {
+        this.remove(id, walk);
+      }
+    }
+    await walk.tasks.drain();
+    await this.flushIfFull();
+  }
+
+  private start(id: string, walk: Walk): Promise<void> {
+    const run = this.fetchOnce(id, walk).finally(() => {
       if (this.running.get(id) === run) this.running.delete(id);
     });
     this.running.set(id, run);
@@ -171,79 +263,115 @@ export class StreamCapture {
   }
 
   /** Resolves once fewer than `maxFetches` fetches run. */
-  async room(): Promise<void> {
+  private async room(): Promise<void> {
     while (this.fetching >= this.d.maxFetches)
       await new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
   /** Decides on a copy from a listing; returns true when only the object itself can settle it. */
-  private observeCopy(
-    reading: Reading & { ok: true },
-    source: CopySource,
-    mode: WalkMode,
-    counts: WalkCounts,
-  ): boolean {
-    if (this.emitter.goneAfter(reading.id, source.sequence)) return false;
-    const prev = this.emitter.lookup(this.name, reading.id);
-    const decision = decide(prev, reading, mode);
+  private observeCopy(reading: Reading & { ok: true }, source: CopySource, walk: Walk): boolean {
+    if (this.goneAfter(reading.id, source.sequence)) return false;
+    const prev = this.lookup(reading.id);
+    const decision = decide(prev, reading, walk.mode);
     if (!decision.publish) return false;
-    if (this.d.childrenEnabled && this.def.children) return true;
-    const settled = mode.snapshot || mode.force || !source.search;
+    if (this.childrenEnabled()) return true;
+    const settled = walk.mode.snapshot || walk.mode.force || !source.search;
     if (!settled && this.def.objectPath && (!prev || prev.u === reading.updatedAtMs)) return true;
-    this.emitter.markSeen(reading.id, source.sequence);
-    this.emitter.publish(this.name, decision.op, reading, prev?.u ?? null, counts);
+    this.markSeen(reading.id, source.sequence);
+    this.publish(this.name, decision.op, reading, prev?.u ?? null, walk);
     return false;
   }
 
-  private async fetchOnce(id: string, mode: WalkMode, counts: WalkCounts, priority: Priority): Promise<void> {
+  private async fetchOnce(id: string, walk: Walk): Promise<void> {
     this.fetching += 1;
     let object: Obj | null;
     const sequence = readSequence();
     try {
       object = await this.d.client.get<Obj>(this.def.objectPath!(id), undefined, {
         allow404: true,
-        priority,
+        priority: walk.fetchPriority,
       });
     } finally {
       this.fetching -= 1;
       this.waiters.shift()?.();
     }
     if (object === null) {
-      this.emitter.markGone(id, sequence);
-      this.emitter.remove(this.name, id, counts);
+      this.markGone(id, sequence);
+      this.remove(id, walk);
       return;
     }
-    if (this.emitter.goneAfter(id, sequence)) return;
-    this.emitter.markSeen(id, sequence);
-    this.decideFetched(id, object, mode, counts);
+    if (this.goneAfter(id, sequence)) return;
+    this.markSeen(id, sequence);
+    this.decideFetched(id, object, walk);
   }
 
   /** The object as fetched: its children, then itself, against the pending view (synchronously: one transaction). */
-  private decideFetched(id: string, full: Obj, mode: WalkMode, counts: WalkCounts): void {
+  private decideFetched(id: string, full: Obj, walk: Walk): void {
     const children = this.childrenEnabled() ? this.def.children : undefined;
     const own = children ? children.strip(full) : full;
     const reading = read(this.def, id, own);
-    if (!reading.ok) return this.emitter.reject(this.name, id, own, reading.error, counts);
+    if (!reading.ok) return this.reject(this.name, id, own, reading.error, walk);
     if (children) {
       const childDef = STREAM_DEFS[children.stream];
+      const childMode = { snapshot: walk.mode.snapshot, force: walk.mode.force };
       for (const child of children.extract(full, id)) {
         const childReading = read(childDef, idOf(childDef, child), child);
         if (!childReading.ok) {
-          this.emitter.reject(children.stream, childReading.id, child, childReading.error, counts);
+          this.reject(children.stream, childReading.id, child, childReading.error, walk);
           continue;
         }
-        const prev = this.emitter.lookup(children.stream, childReading.id);
-        const decision = decide(prev, childReading, { snapshot: mode.snapshot, force: mode.force });
-        if (decision.publish)
-          this.emitter.publish(children.stream, decision.op, childReading, prev?.u ?? null, counts);
+        const prev = this.batch.lookup(children.stream, childReading.id);
+        const decision = decide(prev, childReading, childMode);
+        if (decision.publish) this.publish(children.stream, decision.op, childReading, prev?.u ?? null, walk);
       }
     }
-    const prev = this.emitter.lookup(this.name, id);
-    const decision = decide(prev, reading, mode);
-    if (decision.publish) this.emitter.publish(this.name, decision.op, reading, prev?.u ?? null, counts);
+    const prev = this.lookup(id);
+    const decision = decide(prev, reading, walk.mode);
+    if (decision.publish) this.publish(this.name, decision.op, reading, prev?.u ?? null, walk);
+  }
+
+  private publish(
+    stream: StreamName,
+    op: Parameters<StreamEvents['publish']>[1],
+    reading: Reading & { ok: true },
+    prevU: number | null,
+    walk: Walk,
+  ): void {
+    if (this.events.publish(stream, op, reading, prevU) === 'published') walk.counts.published++;
+    else walk.counts.deadLetters++;
+  }
+
+  /** The object is gone: a delete, if the pending view still holds it. */
+  private remove(id: string, walk: Walk): void {
+    const prev = this.lookup(id);
+    if (!prev) return;
+    this.events.remove(this.name, id, prev.u);
+    walk.counts.deleted++;
+  }
+
+  private reject(stream: StreamName, id: string, object: unknown, error: Error, walk: Walk): void {
+    this.events.reject(stream, id, object, error);
+    walk.counts.deadLetters++;
   }
 
   private childrenEnabled(): boolean {
     return this.d.childrenEnabled && this.def.children !== undefined;
+  }
+
+  /** Whether a read issued after `sequence` found the object gone: an older copy must not bring it back. */
+  private goneAfter(id: string, sequence: number): boolean {
+    const at = this.gone.get(id);
+    return at !== undefined && at > sequence;
+  }
+
+  /** A read (issued at `sequence`) found the object gone. */
+  private markGone(id: string, sequence: number): void {
+    this.gone.set(id, Math.max(sequence, this.gone.get(id) ?? 0));
+  }
+
+  /** A read issued after the 404 shows the object again (an unarchived contact): it may come back. */
+  private markSeen(id: string, sequence: number): void {
+    const at = this.gone.get(id);
+    if (at !== undefined && sequence > at) this.gone.delete(id);
   }
 }

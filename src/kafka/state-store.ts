@@ -1,41 +1,24 @@
 import type { Kafka } from 'kafkajs';
+import {
+  NO_PROGRESS,
+  type ObjectState,
+  type StateStore as StateContract,
+  type SnapshotProgress,
+  type StreamProgress,
+} from '../capture/contracts';
 import type { Message } from './types';
 import { kafkaError } from './errors';
 import { readToEnd } from './read-to-end';
 
-/** What the state knows of one object: its last published `updated_at` (ms) and content hash. */
-export interface ObjectState {
-  u: number | null;
-  h: string;
-}
-
-/** Progress of one stream. */
-export interface StreamProgress {
-  watermark: number | null;
-  lastReconcile: number | null;
-  snapshotDone: boolean;
-  /** A first sync under way: its slices done so far (resumed after a restart). */
-  snapshot?: SnapshotProgress;
-}
-
-/**
- * A first sync split into slices of `created_at` (see capture/slices.ts): the watermark the stream
- * starts from once every slice is done, and the ranges `(a, b]` of slice units already committed.
- */
-export interface SnapshotProgress {
-  watermark: number;
-  unit: 'day' | 'second';
-  done: [number, number][];
-}
-
 const VERSION = 1;
 
 /**
- * The connector's state, as restored from and written to the compacted state topic (DESIGN.md, State
- * records). Keys: `<connector>/<stream>` (progress) and `<connector>/<stream>/<id>` (one object);
- * values: versioned JSON; a tombstone (null) removes an object. Nothing else holds progress.
+ * The capture's state contract (src/capture/contracts.ts) held in memory, as restored from and written
+ * to the compacted state topic. Keys: `<connector>/<stream>` (progress) and `<connector>/<stream>/<id>`
+ * (one object); values: JSON versioned by `v` (1); a tombstone (null) removes an object. Nothing else
+ * holds progress.
  */
-export class StateStore {
+export class StateStore implements StateContract {
   private readonly objects = new Map<string, Map<string, ObjectState>>();
   private readonly progress = new Map<string, StreamProgress>();
 
@@ -57,7 +40,7 @@ export class StateStore {
   }
 
   streamProgress(stream: string): StreamProgress {
-    return this.progress.get(stream) ?? { watermark: null, lastReconcile: null, snapshotDone: false };
+    return this.progress.get(stream) ?? NO_PROGRESS;
   }
 
   private table(stream: string): Map<string, ObjectState> {

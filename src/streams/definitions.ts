@@ -1,8 +1,8 @@
 import type { StreamName } from './names';
 
 /**
- * How each stream is fetched, as data (DESIGN.md, Streams; INTERCOM.md, Objects). Streams that differ
- * only in endpoint and shape share one code path in the capture engine.
+ * How each stream is fetched, as data (README, "How it captures"). Streams that differ only in endpoint
+ * and shape share one code path in the capture engine.
  *
  * - `search`: incremental windows on `updated_at` through the search endpoint; the first sync lists everything.
  * - `newest-first`: a list sorted by `updated_at` descending; an incremental poll stops once it is past the window.
@@ -33,21 +33,23 @@ export interface ChildrenDef {
   strip(parent: Record<string, unknown>): Record<string, unknown>;
 }
 
-export interface StreamDef {
+/** The search endpoint of a stream read by `search`, and how its timestamps match. */
+export interface SearchDef {
+  path: string;
+  listKey: string;
+  /**
+   * Timestamps are matched by calendar day (contacts), so windows reach back a day and snapshot slices
+   * are whole days; otherwise by the second.
+   */
+  dayGranular: boolean;
+}
+
+interface CommonDef {
   name: StreamName;
-  strategy: FetchStrategy;
   /** Whether objects carry `updated_at`; without it changes are found by content hash. */
   timestamped: boolean;
-  /**
-   * The search endpoint and its list key (strategy `search`). `dayGranular`: timestamps are matched by
-   * calendar day (contacts), so windows reach back a day and snapshot slices are whole days; otherwise
-   * by the second.
-   */
-  search?: { path: string; listKey: string; dayGranular: boolean };
   /** Read from each changed object of this stream (see ChildrenDef). */
   children?: ChildrenDef;
-  /** The stream this one's objects come inside of (strategy `children`). */
-  parent?: StreamName;
   /** Every listing whose union is the whole stream (data attributes: one per model). */
   listings: Listing[];
   /** GET path of one object; a 404 there confirms a delete found by a paginated listing. */
@@ -59,6 +61,30 @@ export interface StreamDef {
   hashOmits?: readonly string[];
   /** The object's id; most objects have a string or integer `id`. */
   idOf?: (object: Record<string, unknown>) => string;
+}
+
+/**
+ * One stream. The strategy is the one truth of how it is read: only `search` has a search endpoint,
+ * only `children` a parent (the type admits nothing else).
+ */
+export type StreamDef = CommonDef &
+  (
+    | { strategy: 'search'; search: SearchDef; parent?: undefined }
+    | { strategy: 'newest-first' | 'full-scan' | 'snapshot'; search?: undefined; parent?: undefined }
+    | {
+        strategy: 'children';
+        search?: undefined;
+        /** The stream this one's objects come inside of. */
+        parent: StreamName;
+      }
+  );
+
+/**
+ * Whether a stream is read in windows of `updated_at` after its first sync (and so reconciled on a
+ * schedule), rather than listed in full every poll.
+ */
+export function isWindowed(def: StreamDef): boolean {
+  return def.strategy === 'search' || def.strategy === 'newest-first';
 }
 
 const one = (path: string) => (id: string) => `${path}/${encodeURIComponent(id)}`;

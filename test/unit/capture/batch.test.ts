@@ -1,5 +1,5 @@
-import { ChangeBatch, MAX_SEALED_PARTS, type Committer } from '../../../src/capture/batch';
-import type { TopicBatch } from '../../../src/kafka/types';
+import { ChangeBatch, MAX_SEALED_PARTS } from '../../../src/capture/batch';
+import type { Committer, TopicBatch } from '../../../src/capture/contracts';
 import { StateStore } from '../../../src/kafka/state-store';
 
 /** A committer that holds each transaction until the test lets it end (the unit under test is the batch's ordering). */

@@ -1,4 +1,5 @@
-import { StateStore, objectValue, type ObjectState } from '../../../src/kafka/state-store';
+import type { ObjectState } from '../../../src/capture/contracts';
+import { StateStore, objectValue } from '../../../src/kafka/state-store';
 
 describe('state records of objects', () => {
   it.each<[string, ObjectState]>([

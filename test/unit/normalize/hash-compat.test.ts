@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { read } from '../../../src/capture/emit';
+import { read } from '../../../src/normalize';
 import { canonicalJson, contentHash } from '../../../src/normalize';
 import { STREAM_DEFS } from '../../../src/streams/definitions';
 import type { StreamName } from '../../../src/normalize';

@@ -1,4 +1,4 @@
-import { deadLetter } from '../../../src/capture/emit';
+import { deadLetter } from '../../../src/capture/events';
 import {
   UnsafeObjectError,
   assertSafeJson,

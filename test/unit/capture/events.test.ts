@@ -1,13 +1,12 @@
 import * as avro from 'avsc';
-import { ChangeBatch, type Committer } from '../../../src/capture/batch';
-import { read, type EmitSettings, type Reading, type StreamCodec } from '../../../src/capture/emit';
-import { StreamEmitter, newCounts } from '../../../src/capture/emitter';
+import { ChangeBatch } from '../../../src/capture/batch';
+import type { Committer, StreamCodec, StreamProgress, TopicBatch } from '../../../src/capture/contracts';
+import { StreamCursor } from '../../../src/capture/cursor';
+import { StreamEvents, type EmitSettings } from '../../../src/capture/events';
 import { CdcError } from '../../../src/errors';
-import type { TopicBatch } from '../../../src/kafka/types';
-import { StateStore, type StreamProgress } from '../../../src/kafka/state-store';
+import { StateStore } from '../../../src/kafka/state-store';
 import { EventCodec } from '../../../src/kafka/wire';
-import { loadStreamSchemas } from '../../../src/normalize';
-import { silentLogger } from '../../../src/observability/logger';
+import { loadStreamSchemas, read, type Reading } from '../../../src/normalize';
 import { STREAM_DEFS } from '../../../src/streams';
 import tag from '../../fixtures/intercom/tags.json';
 
@@ -45,18 +44,20 @@ function setUp(options: { tolerance?: 'all' | 'none'; maxEventBytes?: number } =
   const committer = new Recorded();
   const batch = new ChangeBatch(store, committer, 'cdc._dlq', 'cdc._state', 1000);
   const progressSeen: StreamProgress[] = [];
-  const emitter = new StreamEmitter({
-    stream: 'tags',
+  const events = new StreamEvents({
     batch,
     codecs: new Map([['tags', codec]]),
     emit: { ...emit, maxEventBytes: options.maxEventBytes },
     tolerance: options.tolerance ?? 'all',
     clock: () => 1_700_000_000_000,
-    logger: silentLogger(),
-    committedProgress: () => store.streamProgress('tags'),
-    onProgress: (p) => progressSeen.push(p),
   });
-  return { store, committer, batch, emitter, progressSeen };
+  const cursor = new StreamCursor(
+    'tags',
+    batch,
+    () => store.streamProgress('tags'),
+    (p) => progressSeen.push(p),
+  );
+  return { store, committer, batch, events, cursor, progressSeen };
 }
 
 const reading = (object: Record<string, unknown>) =>
@@ -65,12 +66,11 @@ const reading = (object: Record<string, unknown>) =>
 const decode = (value: unknown) =>
   valueType.fromBuffer((value as Buffer).subarray(5)) as Record<string, unknown>;
 
-describe('StreamEmitter', () => {
+describe('StreamEvents', () => {
   it('publishes a change as an encoded event beside the object state, in one transaction', async () => {
-    const { emitter, batch, committer, store } = setUp();
-    const counts = newCounts();
-    emitter.publish('tags', 'c', reading(tag), null, counts);
-    expect(emitter.lookup('tags', '123456')).toEqual({ u: null, h: expect.any(String) });
+    const { events, batch, committer, store } = setUp();
+    expect(events.publish('tags', 'c', reading(tag), null)).toBe('published');
+    expect(batch.lookup('tags', '123456')).toEqual({ u: null, h: expect.any(String) });
     await batch.flush();
     expect(committer.transactions).toHaveLength(1);
     const [event] = committer.on('cdc.tags');
@@ -86,16 +86,13 @@ describe('StreamEmitter', () => {
     expect(envelope.source).toMatchObject({ connector: 'cdc', workspace_id: 'ws1', stream: 'tags' });
     expect(committer.on('cdc._state')).toHaveLength(1);
     expect(store.object('tags', '123456')).toEqual({ u: null, h: reading(tag).hash });
-    expect(counts).toEqual({ read: 0, published: 1, deleted: 0, deadLetters: 0 });
   });
 
-  it('removes a known object with a d event, its tombstone and a state tombstone; an unknown one with nothing', async () => {
-    const { emitter, batch, committer, store } = setUp();
-    emitter.publish('tags', 'c', reading(tag), null, newCounts());
+  it('removes an object with a d event, its tombstone and a state tombstone', async () => {
+    const { events: writer, batch, committer, store } = setUp();
+    writer.publish('tags', 'c', reading(tag), null);
     await batch.flush();
-    const counts = newCounts();
-    emitter.remove('tags', '123456', counts);
-    emitter.remove('tags', 'never-seen', counts);
+    writer.remove('tags', '123456', null);
     await batch.flush();
     const events = committer.on('cdc.tags');
     expect(events).toHaveLength(3);
@@ -103,13 +100,11 @@ describe('StreamEmitter', () => {
     expect(events[2]!.value).toBeNull();
     expect(committer.on('cdc._state').at(-1)!.value).toBeNull();
     expect(store.object('tags', '123456')).toBeUndefined();
-    expect(counts.deleted).toBe(1);
   });
 
   it('sends an object it cannot publish to the dead-letter topic and records its state (not re-sent until it changes)', async () => {
-    const { emitter, batch, committer, store } = setUp({ maxEventBytes: 10 });
-    const counts = newCounts();
-    emitter.publish('tags', 'u', reading(tag), null, counts);
+    const { events, batch, committer, store } = setUp({ maxEventBytes: 10 });
+    expect(events.publish('tags', 'u', reading(tag), null)).toBe('dead_letter');
     await batch.flush();
     expect(committer.on('cdc.tags')).toHaveLength(0);
     const [letter] = committer.on('cdc._dlq');
@@ -119,44 +114,48 @@ describe('StreamEmitter', () => {
       code: 'too_large',
     });
     expect(store.object('tags', '123456')).toBeDefined();
-    expect(counts).toMatchObject({ published: 0, deadLetters: 1 });
   });
 
   it('stops the stream on a bad object under errors.tolerance=none, adding nothing', async () => {
-    const { emitter, batch, committer } = setUp({ tolerance: 'none' });
-    expect(() => emitter.reject('tags', '9', { id: 9 }, new Error('bad'), newCounts())).toThrow(CdcError);
-    expect(() => emitter.reject('tags', '9', { id: 9 }, new Error('bad'), newCounts())).toThrow(
-      /errors.tolerance=none/,
-    );
+    const { events, batch, committer } = setUp({ tolerance: 'none' });
+    expect(() => events.reject('tags', '9', { id: 9 }, new Error('bad'))).toThrow(CdcError);
+    expect(() => events.reject('tags', '9', { id: 9 }, new Error('bad'))).toThrow(/errors.tolerance=none/);
     await batch.flush();
     expect(committer.transactions).toHaveLength(0);
   });
+});
 
-  it('keeps the progress it set ahead of the committed one, and tells each change', async () => {
-    const { emitter, batch, store, progressSeen } = setUp();
-    const committed = emitter.currentProgress();
-    const next = emitter.setProgress({ watermark: 42, snapshotDone: true });
-    expect(next).toMatchObject({ ...committed, watermark: 42, snapshotDone: true });
-    expect(emitter.currentProgress()).toEqual(next);
+describe('StreamCursor', () => {
+  it('keeps the progress it wrote ahead of the committed one, and tells each change', async () => {
+    const { cursor, batch, store, progressSeen } = setUp();
+    const committed = cursor.progress;
+    cursor.scanDone(42, 1000);
+    const next = cursor.progress;
+    expect(next).toMatchObject({ ...committed, watermark: 42, snapshotDone: true, lastReconcile: 1000 });
     expect(store.streamProgress('tags').watermark).not.toBe(42); // not committed yet
     await batch.flush();
     expect(store.streamProgress('tags').watermark).toBe(42);
-    const withSnapshot = emitter.setProgress({
-      snapshot: { watermark: 40, unit: 'second', done: [[0, 10]] },
-    });
-    expect(withSnapshot.snapshot).toBeDefined();
-    expect('snapshot' in emitter.setProgress({ snapshot: undefined })).toBe(false); // cleared, not kept as undefined
+    const plan = cursor.snapshotPlan(40, 'second');
+    cursor.sliceDone(plan, { a: 0, b: 10 });
+    expect(cursor.progress.snapshot).toEqual({ watermark: 40, unit: 'second', done: [[0, 10]] });
+    cursor.snapshotDone(40);
+    expect('snapshot' in cursor.progress).toBe(false); // cleared, not kept as undefined
     expect(progressSeen).toHaveLength(3);
   });
 
-  it('remembers which read found an object gone, so that no earlier read brings it back', () => {
-    const { emitter } = setUp();
-    emitter.markGone('7', 10);
-    expect(emitter.goneAfter('7', 9)).toBe(true); // a read issued before the 404
-    expect(emitter.goneAfter('7', 10)).toBe(false);
-    emitter.markSeen('7', 8); // an older read seeing it does not count
-    expect(emitter.goneAfter('7', 9)).toBe(true);
-    emitter.markSeen('7', 11); // a later read shows it again (unarchived)
-    expect(emitter.goneAfter('7', 9)).toBe(false);
+  it('records done slices of the plan under way, merged, and never moves the watermark back', () => {
+    const { cursor } = setUp();
+    const plan = cursor.snapshotPlan(500, 'day');
+    cursor.sliceDone(plan, { a: 10, b: 20 });
+    cursor.sliceDone(plan, { a: 20, b: 30 }); // the plan given is stale: the cursor's own record wins
+    expect(cursor.progress.snapshot!.done).toEqual([[10, 30]]);
+    expect(cursor.snapshotPlan(999, 'day').watermark).toBe(500); // a plan under way is resumed, not replaced
+    cursor.snapshotDone(500);
+    cursor.windowDone(400);
+    expect(cursor.progress.watermark).toBe(500);
+    cursor.windowDone(null);
+    expect(cursor.progress.watermark).toBe(500);
+    cursor.windowDone(600);
+    expect(cursor.progress.watermark).toBe(600);
   });
 });

@@ -1,18 +1,14 @@
-import type { Message } from '../kafka/types';
 import { CdcError } from '../errors';
-import type { EventCodec } from '../kafka/wire';
-import { contentHash, hashOfCanonical, safeCanonicalJson, stringifyDeep, toEpochMillis } from '../normalize';
-import type { StreamName } from '../streams';
-import type { StreamDef } from '../streams/definitions';
-import type { Op } from './diff';
+import { stringifyDeep, type Op, type Reading } from '../normalize';
+import type { StreamName } from '../streams/names';
+import type { ChangeBatch } from './batch';
+import type { Message, StreamCodec } from './contracts';
 
-/** Everything needed to turn objects of one stream into Kafka messages. */
-export interface StreamCodec {
-  stream: StreamName;
-  topic: string;
-  /** Keys and values of the stream's events, in the Confluent wire format. */
-  wire: EventCodec;
-}
+/**
+ * Decisions into events: a change event with the object's new state, a delete (`d` event, tombstone,
+ * state tombstone), a dead letter with the object as it came. `StreamEvents` writes them into the
+ * stream's batch; the functions below build the messages (no I/O).
+ */
 
 export interface EmitSettings {
   connector: string;
@@ -32,77 +28,6 @@ export interface EmitSettings {
  * with room for the batch and record headers. The publisher sends a message this large alone.
  */
 export const MAX_EVENT_BYTES = 1_000_000;
-
-/** An object read from Intercom, with the two values the diff needs, or why they could not be read. */
-export type Reading =
-  | {
-      ok: true;
-      id: string;
-      object: Record<string, unknown>;
-      updatedAtMs: number | null;
-      hash: string;
-      /** The object's canonical JSON (keys sorted at every depth): the event's `raw`. */
-      json: string;
-      /** The hash, from the UTF-8 bytes of `json` when they were written already (the event's raw). */
-      hashOf(jsonBytes: Uint8Array | null): string;
-    }
-  | { ok: false; id: string; object: unknown; error: Error };
-
-/**
- * Reads the canonical JSON, `updated_at` and content hash of an object; an object too deep or not valid
- * Unicode, or a bad `updated_at`, makes a failed reading (a dead letter). The hash leaves out the fields
- * a stream names in `hashOmits`, so that every form the API returns one version in (list, search, GET)
- * hashes alike.
- */
-export function read(
-  def: Pick<StreamDef, 'name' | 'timestamped' | 'hashOmits'>,
-  id: string,
-  object: Record<string, unknown>,
-): Reading {
-  try {
-    // First, before any other recursive step (mapping): too deep or not valid Unicode → dead letter.
-    const json = safeCanonicalJson(object, def.name);
-    const updatedAtMs = def.timestamped ? toEpochMillis(object.updated_at, `${def.name}.updated_at`) : null;
-    return new GoodReading(id, object, updatedAtMs, json, def.hashOmits);
-  } catch (error) {
-    return { ok: false, id, object, error: error as Error };
-  }
-}
-
-/**
- * A reading whose hash is computed when first asked for: the diff needs it only when `updated_at`
- * cannot decide, and the state records it once the object is published, when the canonical JSON was
- * just written as the event's `raw`: the hash is then taken of those bytes (hashOf), not encoded to
- * UTF-8 a second time. The canonical JSON serves both, unless the stream's hash leaves fields out.
- */
-class GoodReading {
-  readonly ok = true as const;
-  private memo: string | undefined;
-
-  constructor(
-    readonly id: string,
-    readonly object: Record<string, unknown>,
-    readonly updatedAtMs: number | null,
-    readonly json: string,
-    private readonly omits: readonly string[] | undefined,
-  ) {}
-
-  get hash(): string {
-    this.memo ??= this.omits ? contentHash(omit(this.object, this.omits)) : hashOfCanonical(this.json);
-    return this.memo;
-  }
-
-  hashOf(jsonBytes: Uint8Array | null): string {
-    if (this.memo === undefined && jsonBytes !== null && !this.omits) this.memo = hashOfCanonical(jsonBytes);
-    return this.hash;
-  }
-}
-
-function omit(object: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
-  const copy = { ...object };
-  for (const key of keys) delete copy[key];
-  return copy;
-}
 
 export type Emitted =
   | {
@@ -226,4 +151,94 @@ export function deadLetter(stream: string, id: string, object: unknown, error: E
     value: `${head.slice(0, -1)},"raw":${raw}}`,
     headers: { stream, error: error.message.slice(0, 500) },
   };
+}
+
+/** What became of an object a decision said to publish. */
+export type Published = 'published' | 'dead_letter';
+
+export interface StreamEventsDeps {
+  batch: ChangeBatch;
+  codecs: ReadonlyMap<StreamName, StreamCodec>;
+  emit: EmitSettings;
+  /** all: a bad object goes to the dead-letter topic; none: it stops the stream (throws). */
+  tolerance: 'all' | 'none';
+  /** Event timestamps (`ts_ms`). */
+  clock: () => number;
+  /** Told of each object sent to the dead-letter topic, with why. */
+  onDeadLetter?: (stream: StreamName, id: string, error: Error) => void;
+}
+
+/**
+ * Writes decisions of one stream (and its children, which share its batch) into its batch as events and
+ * the state records that cover them. An object that cannot be encoded is a dead letter, never a wrong
+ * value; its state is recorded, so that it is not sent again until it changes.
+ */
+export class StreamEvents {
+  constructor(private readonly d: StreamEventsDeps) {}
+
+  /** The change event of a reading, and its new state. */
+  publish(stream: StreamName, op: Op, reading: Reading & { ok: true }, prevU: number | null): Published {
+    const codec = this.codec(stream);
+    const emitted = changeEvent(
+      this.d.emit,
+      codec,
+      {
+        id: reading.id,
+        op,
+        object: reading.object,
+        updatedAtMs: reading.updatedAtMs,
+        prevUpdatedAtMs: prevU,
+        json: reading.json,
+      },
+      this.d.clock(),
+    );
+    if (!emitted.ok) {
+      this.reject(stream, reading.id, reading.object, emitted.error, reading);
+      return 'dead_letter';
+    }
+    this.d.batch.addEvents(codec.topic, stream, op, [emitted.message]);
+    this.d.batch.setObject(stream, reading.id, { u: reading.updatedAtMs, h: reading.hashOf(emitted.raw) });
+    return 'published';
+  }
+
+  /** The object is gone: a `d` event, its tombstone, and the state forgets it. */
+  remove(stream: StreamName, id: string, prevU: number | null): void {
+    const codec = this.codec(stream);
+    this.d.batch.addEvents(
+      codec.topic,
+      stream,
+      'd',
+      deleteEvents(this.d.emit, codec, id, prevU, this.d.clock()),
+    );
+    this.d.batch.setObject(stream, id, null);
+  }
+
+  /**
+   * A bad object: to the dead-letter topic (with the state of its reading, when it was read, so it is
+   * not re-sent until it changes), or, under errors.tolerance=none, the stream stops.
+   */
+  reject(
+    stream: StreamName,
+    id: string,
+    object: unknown,
+    error: Error,
+    reading?: Reading & { ok: true },
+  ): void {
+    if (this.d.tolerance === 'none') {
+      throw new CdcError(`${stream} ${id}: ${error.message} (errors.tolerance=none stops the stream)`, {
+        code: 'bad_object',
+        kind: 'system',
+        cause: error,
+      });
+    }
+    this.d.onDeadLetter?.(stream, id, error);
+    this.d.batch.deadLetter(stream, deadLetter(stream, id, object, error, this.d.clock()));
+    if (reading) this.d.batch.setObject(stream, id, { u: reading.updatedAtMs, h: reading.hash });
+  }
+
+  private codec(stream: StreamName): StreamCodec {
+    const codec = this.d.codecs.get(stream);
+    if (!codec) throw new CdcError(`no codec for stream ${stream}`, { code: 'internal', kind: 'system' });
+    return codec;
+  }
 }
