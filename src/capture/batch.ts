@@ -1,6 +1,11 @@
 import type { Op } from '../normalize';
 import type { Committer, Message, ObjectState, StateStore, StreamProgress, TopicBatch } from './contracts';
 
+/**
+ * The batch: what one stream has decided and not yet committed, cut into parts of one transaction each,
+ * and the pending view every walk of the stream diffs against.
+ */
+
 export interface BatchCounts {
   events: Record<string, Partial<Record<Op, number>>>;
   dlq: Record<string, number>;

@@ -7,12 +7,13 @@
  * whole stream is `(-1, null)`.
  *
  * Queries: `created_at > P(a)` and `created_at < P(b + 1)`, where P(x) is the start of second x, or noon
- * UTC of day x. For days, `> P(a)` matches from the start of the day after P(a)'s day and `< P(b+1)`
- * before the start of P(b+1)'s day (INTERCOM.md): with noon UTC, P(x)'s day is day x in UTC and in every
- * timezone within ±11 h of it, and day x + 1 (consistently for every x) further east, so consecutive
- * slices meet exactly whichever timezone the workspace's search counts days in. For seconds, `>` and `<`
- * are documented as inclusive and may be exclusive: either way consecutive slices leave no gap (at worst
- * they share a boundary second, and the diff drops the second read).
+ * UTC of day x. Contact search compares dates by calendar day: `> P(a)` matches from the start of the
+ * day after P(a)'s day and `< P(b+1)` before the start of P(b+1)'s day. With noon UTC, P(x)'s day is
+ * day x in UTC and in every timezone within ±11 h of it, and day x + 1 (consistently for every x)
+ * further east, so consecutive slices meet exactly whichever timezone the workspace's search counts
+ * days in. For seconds, `>` and `<` are documented as inclusive and may be exclusive: either way
+ * consecutive slices leave no gap (at worst they share a boundary second, and the diff drops the second
+ * read).
  */
 export type SliceUnit = 'day' | 'second';
 

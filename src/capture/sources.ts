@@ -7,8 +7,7 @@ import { sliceQuery, type Slice, type SliceUnit } from './slices';
 
 /**
  * Sources: the ways pages of a stream are obtained, in pages of the client's default size (the largest
- * Intercom serves). Each is a {@link PageSource} that a walk (walk.ts)
- * diffs page by page:
+ * Intercom serves). Each is a {@link PageSource} that a walk (walk.ts) diffs page by page:
  * - a listing: every object, whatever the pagination (snapshots of unsearchable streams, full scans,
  *   reconciliation);
  * - a window: what changed since a point in time, newest first (incremental polls, backfills since a
