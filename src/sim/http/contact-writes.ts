@@ -12,7 +12,7 @@ import { type ContactInput, type ContactRules, parseContactInput } from '../cont
 import { type AttributeType, customAttributes } from '../render/attributes';
 import { FLAG_ARCHIVED } from '../table';
 import type { Workspace } from '../workspace';
-import type { ApiContext } from './routes';
+import type { ApiContext } from './context';
 
 interface Identity {
   version: number;

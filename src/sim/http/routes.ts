@@ -1,5 +1,4 @@
 import { badRequest, notFound } from '../api-error';
-import type { MutationEngine } from '../mutations';
 import { cursorPages, decodeCursor, numberedPages, pageNumber } from '../paging';
 import { type SearchStream } from '../search/fields';
 import { MAX_PER_PAGE, parseSearchRequest, perPage } from '../search/query';
@@ -14,29 +13,8 @@ import {
   unarchiveContact,
   updateContact,
 } from './contact-writes';
-import { CompanyScroll, SCROLL_PAGE_SIZE } from './scroll';
-
-/** What a route handler may use. */
-export interface ApiContext {
-  ws: Workspace;
-  /** Writes go through it, so the ground-truth log records them. */
-  engine: MutationEngine;
-  nowMs: number;
-  searchLagMs: number;
-  dayTimezone: string;
-  scroll: CompanyScroll;
-  query: URLSearchParams;
-  body: unknown;
-  params: string[];
-}
-
-export interface Route {
-  method: 'GET' | 'POST' | 'PUT';
-  /** Route name for stats, e.g. `GET /conversations/{id}`. */
-  name: string;
-  pattern: RegExp;
-  handle(ctx: ApiContext): Record<string, unknown>;
-}
+import type { ApiContext, Route } from './context';
+import { SCROLL_PAGE_SIZE } from './scroll';
 
 const COMPANY_LIST_CAP = 10_000;
 
