@@ -51,6 +51,16 @@ export function safeCause(error: unknown, secrets: readonly (string | undefined)
   return cause;
 }
 
+/** A body as JSON; a string that is not JSON (a proxy's HTML page, a body cut off) gives undefined. */
+export function parseLenient(data: unknown): unknown {
+  if (typeof data !== 'string') return data;
+  try {
+    return JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The parts of Intercom's `error.list` body the client reports. */
 export interface ErrorBody {
   requestId?: string;
