@@ -1,3 +1,4 @@
+/** The table of HTTP outcomes: what each answer or failure of a request means (see OUTCOME_RULES). */
 import type { FailureKind } from '../errors';
 
 /**

@@ -1,3 +1,7 @@
+/**
+ * IntercomError, the error of every failure talking to Intercom, and the helpers that keep it safe to
+ * log: secrets scrubbed, a cause stripped of request headers, Intercom's error body read.
+ */
 import { CdcError, type CdcErrorOptions } from '../errors';
 
 export interface IntercomErrorOptions extends CdcErrorOptions {

@@ -1,3 +1,4 @@
+/** The OAuth token endpoint: one grant exchanged for a TokenSet, its failures typed, no secret in any message. */
 import axios, { type AxiosInstance } from 'axios';
 import { IntercomError, safeCause } from '../errors';
 import type { TokenSet } from './token';
