@@ -65,7 +65,7 @@ export type SendRequest = (request: RequestSpec) => Promise<unknown>;
 
 /** The chain of one client: the links are made once; each request gets its own retry budget. */
 export function createChain(opts: ChainOptions): SendRequest {
-  const defaults = requestDefaults(opts);
+  const shared = axios.create(requestDefaults(opts));
   const onWire = metered(opts.observer, opts.now, opts.transport ?? httpTransport());
   return async (request) => {
     const budget = new RetryBudget(opts.limits, request.retryTransient ?? true, opts.random);
@@ -73,9 +73,9 @@ export function createChain(opts: ChainOptions): SendRequest {
       opts.auth,
       parsed(slotted(opts.scheduler, opts.limiter, request.priority, opts.now, onWire)),
     );
-    // An instance per request, so that axios-retry decides with this request's budget and nothing of
-    // ours rides on the request config.
-    const http = axios.create({ ...defaults, adapter: attempt });
+    // An instance per request (on the shared settings), so that axios-retry decides with this
+    // request's budget and nothing of ours rides on the request config.
+    const http = shared.create({ adapter: attempt });
     retryWith(http, budget, { ...opts, opensScroll: request.opensScroll });
     try {
       const response = await http.request({
