@@ -44,7 +44,7 @@ export class ConfigError extends CdcError {
   }
 }
 
-/** Process exit codes, a contract (DESIGN.md). */
+/** Process exit codes, a contract (README, "Running it"). */
 export const ExitCode = {
   ok: 0,
   failure: 1,

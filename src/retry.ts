@@ -1,3 +1,4 @@
+/** The one retry of the project and its backoff: what every wait between two tries is, and what is tried again. */
 import { CdcError } from './errors';
 import { sleep as realSleep } from './sleep';
 

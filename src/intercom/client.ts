@@ -1,9 +1,12 @@
-import type { AxiosInstance } from 'axios';
-import { CdcError } from '../errors';
+/**
+ * The Intercom REST client, what the rest of the connector uses of Intercom: reads, writes and the walks
+ * of every pagination style, over one HTTP chain (chain.ts) shared by every caller.
+ */
+import type { AxiosAdapter } from 'axios';
 import { silentLogger, type Logger } from '../observability/logger';
 import { sleep } from '../sleep';
 import type { TokenProvider } from './auth/token';
-import { failureOf } from './failure';
+import { createChain, type ClientObserver, type RequestSpec, type SendRequest } from './chain';
 import {
   cursorListStyle,
   pageNumberStyle,
@@ -18,9 +21,8 @@ import {
 } from './pagination';
 import { RateLimiter } from './rate-limiter';
 import { DEFAULT_API_VERSION } from './region';
-import { walkScroll, type ScrollOptions } from './scroll';
+import { opensScroll, walkScroll, type ScrollOptions } from './scroll';
 import { RequestScheduler, type Priority } from './scheduler';
-import { Attempts, createTransport, type ClientObserver } from './transport';
 
 export interface IntercomClientOptions {
   /** `baseUrlFor(region)` or an explicit URL (proxy, simulator). */
@@ -46,7 +48,7 @@ export interface IntercomClientOptions {
   /** Upper bound of the jitter added to waits for a rate-limit reset. Default 250 ms. */
   rateLimitJitterMs?: number;
   /** Companies scroll behaviour (restarts, waits for a busy scroll). */
-  scroll?: Omit<ScrollOptions, 'sleep' | 'maxPages'>;
+  scroll?: ScrollOptions;
   /** Pages one walk may take when no `total_count` bounds it. */
   maxPages?: number;
   logger?: Logger;
@@ -55,6 +57,8 @@ export interface IntercomClientOptions {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   clock?: () => number;
+  /** The HTTP exchange at the end of the chain; default axios's Node http adapter (tests pass a scripted one). */
+  transport?: AxiosAdapter;
 }
 
 /** `GET /me`: the admin the token belongs to and its workspace. */
@@ -65,10 +69,6 @@ export interface MeResponse {
   name?: string;
   app: { id_code: string; region?: string; name?: string; timezone?: string; [key: string]: unknown };
   [key: string]: unknown;
-}
-
-export interface RequestSpec extends PageRequest {
-  allow404?: boolean;
 }
 
 /** Options every read of a walk may carry. */
@@ -96,21 +96,20 @@ function withPriority(style: PageStyle, opts?: ReadOptions): PageStyle {
  * token refresh all happen inside, so callers never sleep or retry on their own.
  */
 export class IntercomClient {
-  private readonly http: AxiosInstance;
   /** Admission of every request: priorities and the bound on requests in flight. */
   readonly scheduler: RequestScheduler;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly send: SendRequest;
   private readonly fetchJson = (request: PageRequest): Promise<JsonObject> =>
-    this.send<JsonObject>(request) as Promise<JsonObject>;
+    this.send(request) as Promise<JsonObject>;
 
   constructor(private readonly opts: IntercomClientOptions) {
     const now = opts.clock ?? Date.now;
     const random = opts.random ?? Math.random;
     const observer = opts.observer ?? {};
-    this.sleep = opts.sleep ?? ((ms) => sleep(ms));
+    const wait = opts.sleep ?? ((ms) => sleep(ms));
     const limiter = new RateLimiter({
       now,
-      sleep: this.sleep,
+      sleep: wait,
       random,
       maxRequestsPerMinute: opts.maxRequestsPerMinute,
       jitterMs: opts.rateLimitJitterMs,
@@ -122,22 +121,27 @@ export class IntercomClient {
       ratePerSecond: () => limiter.allowedPerSecond(),
       observer,
     });
-    this.http = createTransport({
-      baseUrl: opts.baseUrl.replace(/\/+$/, ''),
+    this.send = createChain({
+      baseUrl: opts.baseUrl,
       apiVersion: opts.apiVersion ?? DEFAULT_API_VERSION,
       userAgent: opts.userAgent ?? 'intercom-cdc',
       timeoutMs: opts.timeoutMs ?? 30_000,
       auth: opts.auth,
       scheduler: this.scheduler,
       limiter,
-      retries: opts.retries ?? 6,
-      rateLimitRetries: opts.rateLimitRetries ?? 10,
-      backoff: { minMs: opts.minBackoffMs ?? 500, maxMs: opts.maxBackoffMs ?? 30_000 },
+      limits: {
+        retries: opts.retries ?? 6,
+        rateLimitRetries: opts.rateLimitRetries ?? 10,
+        backoff: { minMs: opts.minBackoffMs ?? 500, maxMs: opts.maxBackoffMs ?? 30_000 },
+        busyRetries: opts.scroll?.busyRetries ?? 5,
+        busyWaitMs: opts.scroll?.busyWaitMs ?? 15_000,
+      },
       now,
-      sleep: this.sleep,
+      sleep: wait,
       random,
       logger: (opts.logger ?? silentLogger()).child({ module: 'intercom' }),
       observer,
+      transport: opts.transport,
     });
   }
 
@@ -147,12 +151,12 @@ export class IntercomClient {
     query?: Query,
     opts: { allow404?: boolean; priority?: Priority } = {},
   ): Promise<T | null> {
-    return this.send<T>({ method: 'GET', path, query, allow404: opts.allow404, priority: opts.priority });
+    return this.request<T>({ method: 'GET', path, query, allow404: opts.allow404, priority: opts.priority });
   }
 
   /** POST of a read-only query (search, list); retried like a GET. */
   async post<T>(path: string, body: unknown): Promise<T> {
-    return (await this.send<T>({ method: 'POST', path, body })) as T;
+    return (await this.request<T>({ method: 'POST', path, body })) as T;
   }
 
   /**
@@ -166,7 +170,7 @@ export class IntercomClient {
     body: unknown,
     opts: { idempotent?: boolean } = {},
   ): Promise<T> {
-    return (await this.send<T>({ method, path, body, retryTransient: opts.idempotent ?? true })) as T;
+    return (await this.request<T>({ method, path, body, retryTransient: opts.idempotent ?? true })) as T;
   }
 
   /** Requests this client keeps in flight now: the scheduler's bound (rate limit × latency). */
@@ -175,7 +179,7 @@ export class IntercomClient {
   }
 
   async me(): Promise<MeResponse> {
-    return (await this.send<MeResponse>({ method: 'GET', path: '/me' })) as MeResponse;
+    return (await this.request<MeResponse>({ method: 'GET', path: '/me' })) as MeResponse;
   }
 
   /**
@@ -227,16 +231,17 @@ export class IntercomClient {
 
   scrollPages<T>(path: string, listKey: string, opts?: ReadOptions): AsyncIterable<Page<T>> {
     const priority = opts?.priority;
-    return walkScroll<T>((request) => this.fetchJson({ ...request, priority }), path, listKey, {
-      ...this.opts.scroll,
+    const fetch = (request: PageRequest): Promise<JsonObject> =>
+      this.send({ ...request, priority, opensScroll: opensScroll(request) }) as Promise<JsonObject>;
+    return walkScroll<T>(fetch, path, listKey, {
+      maxRestarts: this.opts.scroll?.maxRestarts,
       maxPages: this.opts.maxPages,
-      sleep: this.sleep,
     });
   }
 
   /** The whole list of an endpoint that does not paginate. */
   async unpaginated<T>(path: string, listKey: string, query?: Query, opts?: ReadOptions): Promise<T[]> {
-    const body = (await this.send<JsonObject>({
+    const body = (await this.request<JsonObject>({
       method: 'GET',
       path,
       query,
@@ -245,23 +250,8 @@ export class IntercomClient {
     return pageOf<T>(body, listKey, path).items;
   }
 
-  private async send<T>(spec: RequestSpec): Promise<T | null> {
-    const attempts = new Attempts(spec.retryTransient ?? true, spec.priority);
-    try {
-      const response = await this.http.request<T>({
-        method: spec.method,
-        url: spec.path,
-        params: spec.query,
-        data: spec.body,
-        intercom: attempts,
-      });
-      return response.data;
-    } catch (error) {
-      if (attempts.failure) throw attempts.failure;
-      if (error instanceof CdcError) throw error; // raised on purpose inside the stack (token refresh)
-      const { action, failure } = failureOf(error, spec, attempts);
-      if (action === 'ignore' && spec.allow404) return null;
-      throw failure;
-    }
+  /** One request through the chain (see {@link SendRequest}). */
+  private request<T>(spec: RequestSpec): Promise<T | null> {
+    return this.send(spec) as Promise<T | null>;
   }
 }

@@ -1,3 +1,7 @@
+/**
+ * IntercomError, the error of every failure talking to Intercom, and the helpers that keep it safe to
+ * log: secrets scrubbed, a cause stripped of request headers, Intercom's error body read.
+ */
 import { CdcError, type CdcErrorOptions } from '../errors';
 
 export interface IntercomErrorOptions extends CdcErrorOptions {
@@ -49,6 +53,16 @@ export function safeCause(error: unknown, secrets: readonly (string | undefined)
   const code = (source as { code?: unknown }).code;
   if (typeof code === 'string') Object.assign(cause, { code });
   return cause;
+}
+
+/** A body as JSON; a string that is not JSON (a proxy's HTML page, a body cut off) gives undefined. */
+export function parseLenient(data: unknown): unknown {
+  if (typeof data !== 'string') return data;
+  try {
+    return JSON.parse(data);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The parts of Intercom's `error.list` body the client reports. */

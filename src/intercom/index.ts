@@ -1,3 +1,4 @@
+/** The Intercom side of the connector: the REST client, its errors, rate limiting and OAuth tokens. */
 export { baseUrlFor, DEFAULT_API_VERSION, REGIONS, type Region } from './region';
 export {
   classify,
@@ -13,7 +14,7 @@ export { RateLimiter, type RateLimiterOptions } from './rate-limiter';
 export { readRateLimit, readRetryAfter, type RateLimitSnapshot } from './rate-headers';
 export { routeOf } from './route';
 export { pageBoundFor, PageGuard, MAX_PER_PAGE, type Page, type Query } from './pagination';
-export type { ClientObserver } from './transport';
+export type { ClientObserver } from './chain';
 export { IntercomClient, type IntercomClientOptions, type MeResponse } from './client';
 export { StaticTokenProvider, type TokenProvider, type TokenSet } from './auth/token';
 export { OAuthTokenProvider, type OAuthTokenProviderOptions } from './auth/oauth-provider';

@@ -1,3 +1,7 @@
+/**
+ * Intercom's pagination styles as data (search, cursor list, page numbers), the page a walk yields
+ * (`Page`, the one definition), and the walk over the pages of one style with its runaway guard.
+ */
 import { IntercomError } from './errors';
 import { routeOf } from './route';
 import type { Priority } from './scheduler';

@@ -1,3 +1,7 @@
+/**
+ * The rate limiter of the client: when the next request may go, from what Intercom's answers said of
+ * the window (`X-RateLimit-*`, `Retry-After` after a 429); the scheduler asks it for every permit.
+ */
 import { readRateLimit, readRetryAfter, type HeaderBag, type RateLimitSnapshot } from './rate-headers';
 
 export interface RateLimiterObserver {
@@ -23,7 +27,7 @@ interface Window {
   floor: number;
 }
 
-/** Intercom's rate-limit window (INTERCOM.md: 10,000 a minute enforced in 10-second windows). */
+/** Intercom's rate-limit window: its limit (10,000 requests a minute) is enforced in 10-second windows. */
 const WINDOW_MS = 10_000;
 
 /** `X-RateLimit-Reset` has one-second precision: the true reset may lie up to this much after it. */

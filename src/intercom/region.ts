@@ -1,4 +1,4 @@
-/** Intercom's data-hosting regions and the API host of each (INTERCOM.md "Hosts"). */
+/** Intercom's data-hosting regions (US, EU, Australia) and the API host of each, and the API version sent. */
 export type Region = 'us' | 'eu' | 'au';
 
 export const REGIONS: readonly Region[] = ['us', 'eu', 'au'];

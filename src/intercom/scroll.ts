@@ -1,22 +1,32 @@
-import { retry } from '../retry';
+/**
+ * The companies scroll (`GET /companies/scroll`, then `?scroll_param=…`), Intercom's only way to list
+ * every company past 10,000: one open scroll per app, a continuation that cannot be replayed, and a
+ * documented "500: restart the scroll". The walk here restarts; waiting for a busy scroll is the
+ * client's retry's (the table's `busy` row), applied to the requests {@link opensScroll} names.
+ */
 import { IntercomError } from './errors';
-import { PageGuard, pageOf, type FetchJson, type JsonObject, type Page } from './pagination';
+import { PageGuard, pageOf, type FetchJson, type Page, type PageRequest } from './pagination';
 import { routeOf } from './route';
 
+/** Scroll settings of the client. */
 export interface ScrollOptions {
   /** Restarts from the beginning allowed in one walk. Default 5. */
   maxRestarts?: number;
-  /** Waits for another scroll of the app to close (400 on opening). Default 5. */
+  /** Waits for another scroll of the app to close (400 or 409 on opening). Default 5. */
   busyRetries?: number;
   /** Length of one such wait; an idle scroll expires after about a minute. Default 15 s. */
   busyWaitMs?: number;
-  maxPages?: number;
-  sleep: (ms: number) => Promise<void>;
 }
 
-/** Opening a scroll while another one of the app is open answers 400 (INTERCOM.md: one scroll per app). */
-function isScrollBusy(error: unknown): error is IntercomError {
-  return error instanceof IntercomError && (error.status === 400 || error.status === 409);
+export interface WalkScrollOptions {
+  /** Restarts from the beginning allowed in one walk. Default 5. */
+  maxRestarts?: number;
+  maxPages?: number;
+}
+
+/** Whether a request of a scroll walk opens the scroll (its first page: no `scroll_param`). */
+export function opensScroll(request: PageRequest): boolean {
+  return request.query?.scroll_param === undefined;
 }
 
 /** A continuation that failed without a config problem: the scroll is lost and must start over. */
@@ -25,54 +35,22 @@ function isScrollLost(error: unknown): boolean {
 }
 
 /**
- * Opens the scroll; while another scroll of the app is open, waits `busyWaitMs` (long enough for an
- * idle scroll to expire) at most `busyRetries` times, then throws Intercom's answer.
- */
-async function openScroll(fetch: FetchJson, path: string, opts: ScrollOptions): Promise<JsonObject> {
-  const waitMs = opts.busyWaitMs ?? 15_000;
-  try {
-    return await retry(
-      () =>
-        fetch({ method: 'GET', path }).catch((error: unknown) => {
-          throw isScrollBusy(error) ? scrollBusy(error, waitMs) : error;
-        }),
-      { policy: { minMs: waitMs, maxMs: waitMs, retries: opts.busyRetries ?? 5 }, sleep: opts.sleep },
-    );
-  } catch (error) {
-    throw error instanceof IntercomError && error.code === SCROLL_BUSY ? error.cause : error;
-  }
-}
-
-const SCROLL_BUSY = 'scroll_busy';
-
-/** A busy scroll is worth waiting for: the other one expires after about a minute (`waitMs`). */
-function scrollBusy(error: IntercomError, waitMs: number): IntercomError {
-  return new IntercomError(`another scroll of the app is open: ${error.message}`, {
-    code: SCROLL_BUSY,
-    kind: 'transient',
-    retryAfterMs: waitMs,
-    status: error.status,
-    route: error.route,
-    requestId: error.requestId,
-    cause: error,
-  });
-}
-
-/**
  * Walks the companies scroll (`GET path`, then `GET path?scroll_param=…` until a page is empty).
  * Contract:
- * - A continuation is never retried, since a lost answer may have moved the scroll (a retry would skip
- *   a page). Any failure of a continuation, the documented "500: restart the scroll" included,
- *   restarts from the beginning, at most `maxRestarts` times; the first page after a restart carries
- *   `restarted: true`. Nothing is deduplicated: the caller diffs.
- * - Opening while another scroll is open (400) waits `busyWaitMs`, at most `busyRetries` times.
+ * - A continuation is never retried (`retryTransient: false`), since a lost answer may have moved the
+ *   scroll (a retry would skip a page). Any failure of a continuation, the documented "500: restart
+ *   the scroll" included, restarts from the beginning, at most `maxRestarts` times; the first page
+ *   after a restart carries `restarted: true`. Nothing is deduplicated: the caller diffs.
+ * - Opening while another scroll is open (400 or 409) is waited out by `fetch` (the client's retry:
+ *   `busyWaitMs`, at most `busyRetries` times, then Intercom's answer is thrown); the walk never
+ *   retries an opening itself.
  * - Config failures and pagination guards end the walk at once. The scroll parameter is never exposed.
  */
 export async function* walkScroll<T>(
   fetch: FetchJson,
   path: string,
   listKey: string,
-  opts: ScrollOptions,
+  opts: WalkScrollOptions = {},
 ): AsyncGenerator<Page<T>> {
   for (let restarts = 0; ; restarts += 1) {
     const guard = new PageGuard(routeOf(path), opts.maxPages);
@@ -81,7 +59,7 @@ export async function* walkScroll<T>(
       for (;;) {
         const body =
           param === undefined
-            ? await openScroll(fetch, path, opts)
+            ? await fetch({ method: 'GET', path })
             : await fetch({ method: 'GET', path, query: { scroll_param: param }, retryTransient: false });
         const page = pageOf<T>(body, listKey, path);
         if (page.items.length === 0) return;

@@ -1,3 +1,10 @@
+/**
+ * What a failure of either Kafka client means: fenced, refused access, Kafka unavailable, a consumer
+ * group changing hands, or anything else. Decided by what the clients put on their errors (kafkajs'
+ * class names, protocol `type` and `retriable`; @platformatic/kafka's `code`, `apiId` and `canRetry`;
+ * Node's socket error codes), never by the wording of a message, but in the one case where kafkajs
+ * leaves nothing else ({@link kafkajsRewrappedType}).
+ */
 import { CdcError } from '../errors';
 
 const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']);
@@ -7,7 +14,12 @@ const NOT_AUTHORIZED = new Set([
   'GROUP_AUTHORIZATION_FAILED',
   'CLUSTER_AUTHORIZATION_FAILED',
   'SASL_AUTHENTICATION_FAILED',
+  'UNSUPPORTED_SASL_MECHANISM',
+  'ILLEGAL_SASL_STATE',
 ]);
+/** kafkajs' SASL failures (a wrong password, an unknown mechanism) and @platformatic/kafka's. */
+const NOT_AUTHORIZED_NAMES = new Set(['KafkaJSSASLAuthenticationError']);
+const NOT_AUTHORIZED_CODES = new Set(['PLT_KFK_AUTHENTICATION']);
 
 /** kafkajs errors that mean the cluster (or the path to it) is away, not that a request was wrong. */
 const UNAVAILABLE_NAMES = new Set([
@@ -17,6 +29,15 @@ const UNAVAILABLE_NAMES = new Set([
   'KafkaJSBrokerNotFound',
   'KafkaJSNumberOfRetriesExceeded',
   'KafkaJSLockTimeout',
+]);
+/** @platformatic/kafka's network errors (its timeouts carry the same code), and Node's socket errors. */
+const UNAVAILABLE_CODES = new Set([
+  'PLT_KFK_NETWORK',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ETIMEDOUT',
+  'EPIPE',
 ]);
 const UNAVAILABLE_TYPES = new Set([
   'NETWORK_EXCEPTION',
@@ -38,7 +59,8 @@ const UNAVAILABLE_TYPES = new Set([
  * election, a network cut) rather than a wrong request, a refusal or a fence. `run` starts over once
  * Kafka is back instead of exiting: it restores its state from Kafka as a restarted process would.
  * Understands both clients: kafkajs' error names and protocol `type`s, @platformatic/kafka's network
- * errors (`code` PLT_KFK_NETWORK, timeouts included) and protocol `apiId`s, and either's socket errors.
+ * errors (`code` PLT_KFK_NETWORK, timeouts included) and protocol `apiId`s, and either's socket errors
+ * (Node's `code`: ECONNREFUSED, ECONNRESET, …).
  */
 export function isKafkaUnavailable(error: unknown): boolean {
   // Our own errors say what they are (a registry or Intercom outage is not a Kafka one).
@@ -46,12 +68,8 @@ export function isKafkaUnavailable(error: unknown): boolean {
   return errorTree(error).some(
     (e) =>
       (typeof e.name === 'string' && UNAVAILABLE_NAMES.has(e.name)) ||
-      e.code === 'PLT_KFK_NETWORK' ||
-      UNAVAILABLE_TYPES.has(protocolType(e) ?? '') ||
-      (typeof e.message === 'string' &&
-        /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ETIMEDOUT|EPIPE|Connection (error|timeout|closed)/.test(
-          e.message,
-        )),
+      (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) ||
+      UNAVAILABLE_TYPES.has(protocolType(e) ?? ''),
   );
 }
 
@@ -70,9 +88,25 @@ const REBALANCE_TYPES = new Set([
  * reads the records again.
  */
 export function isRebalance(error: unknown): boolean {
-  if (protocolTypes(error).some((t) => REBALANCE_TYPES.has(t))) return true;
-  return /not aware of this member|rebalanc|generation/i.test((error as Error)?.message ?? '');
+  return protocolTypes(error).some((t) => REBALANCE_TYPES.has(t));
 }
+
+/**
+ * The protocol error kafkajs lost: while a consumer joins its group, kafkajs rewraps UNKNOWN_MEMBER_ID
+ * and REBALANCE_IN_PROGRESS as `new KafkaJSError(e)` (consumer/consumerGroup.js), which keeps the
+ * message and drops `type` and `cause`; the message is then the only signal left. These are the
+ * messages of kafkajs' own protocol error table (protocol/error.js), compared whole, for the types a
+ * rebalance shows.
+ */
+function kafkajsRewrappedType(message: unknown): string | undefined {
+  return typeof message === 'string' ? KAFKAJS_REBALANCE_MESSAGES.get(message) : undefined;
+}
+
+const KAFKAJS_REBALANCE_MESSAGES = new Map([
+  ['The coordinator is not aware of this member', 'UNKNOWN_MEMBER_ID'],
+  ['The group is rebalancing, so a rejoin is needed', 'REBALANCE_IN_PROGRESS'],
+  ['Specified group generation id is not valid', 'ILLEGAL_GENERATION'],
+]);
 
 interface ChainLink {
   name?: unknown;
@@ -105,10 +139,13 @@ function errorTree(error: unknown): ChainLink[] {
   return links;
 }
 
-/** A link's Kafka protocol error name: kafkajs' `type`, @platformatic/kafka's `apiId`. */
+/**
+ * A link's Kafka protocol error name: kafkajs' `type`, @platformatic/kafka's `apiId`, or the type a
+ * kafkajs rewrap lost ({@link kafkajsRewrappedType}).
+ */
 function protocolType(e: ChainLink): string | undefined {
   const t = e.type ?? e.apiId;
-  return typeof t === 'string' ? t : undefined;
+  return typeof t === 'string' ? t : kafkajsRewrappedType(e.message);
 }
 
 /** The Kafka protocol error names in an error's tree. */
@@ -158,7 +195,7 @@ export function kafkaError(what: string, error: unknown): CdcError {
   if (error instanceof CdcError) return error;
   const types = protocolTypes(error);
   const message = describe(error);
-  if (types.some((t) => FENCED.has(t)) || /fenced/i.test(message)) {
+  if (types.some((t) => FENCED.has(t))) {
     return new CdcError(
       `${what}: another instance with the same transactional id took over (fenced): ${message}`,
       {
@@ -170,8 +207,11 @@ export function kafkaError(what: string, error: unknown): CdcError {
   }
   if (
     types.some((t) => NOT_AUTHORIZED.has(t)) ||
-    errorTree(error).some((e) => e.code === 'PLT_KFK_AUTHENTICATION') ||
-    /SASL|authenticat/i.test(message)
+    errorTree(error).some(
+      (e) =>
+        (typeof e.name === 'string' && NOT_AUTHORIZED_NAMES.has(e.name)) ||
+        (typeof e.code === 'string' && NOT_AUTHORIZED_CODES.has(e.code)),
+    )
   ) {
     return new CdcError(
       `${what}: Kafka refused access (${types.join(', ') || message}). Check KAFKA_SASL_* and the ACLs.`,

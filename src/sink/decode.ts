@@ -1,3 +1,8 @@
+/**
+ * Decoding of a sink's input records (JSON, or Avro in the schema registry wire format), and the line
+ * between a record at fault (RejectedRecord `undecodable`: it goes to the dead-letter topic) and a
+ * registry that could not answer (retriable `registry_unavailable`: the record waits).
+ */
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { CdcError } from '../errors';
 import { RejectedRecord } from './rejected';
@@ -12,8 +17,36 @@ export interface InputFormat {
 }
 
 /**
+ * The HTTP status of a failed registry call, as @kafkajs/confluent-schema-registry reports it: its
+ * `ResponseError` (not exported by the package) carries `status`; its other errors (bad arguments, a
+ * wrong magic byte) and Avro's (bytes that do not fit the schema) carry none.
+ */
+function registryStatus(error: unknown): number | undefined {
+  const e = error as { name?: unknown; status?: unknown } | undefined;
+  return e?.name === 'ResponseError' && typeof e.status === 'number' ? e.status : undefined;
+}
+
+/**
+ * Who is at fault when the registry path of a decode failed, by the status of the registry's answer:
+ * - `registry`, retried: 408, 429, 5xx, and 400, which is how the library's HTTP client (mappersmith)
+ *   reports a call that got no answer at all (refused, reset, timed out; it keeps no error code), and
+ *   which the registry's own `GET /schemas/ids/{id}` never answers;
+ * - `config`: 401 and 403, the registry refuses the credentials (no record is at fault);
+ * - `record`: no status (the bytes do not fit the schema), 404 (a schema id the registry does not
+ *   know), and any other answer.
+ */
+function decodeFault(error: unknown): 'registry' | 'config' | 'record' {
+  const status = registryStatus(error);
+  if (status === undefined) return 'record';
+  if (status === 400 || status === 408 || status === 429 || status >= 500) return 'registry';
+  if (status === 401 || status === 403) return 'config';
+  return 'record';
+}
+
+/**
  * A record value as JSON data. Throws RejectedRecord (`undecodable`) for bytes that are not the format,
- * and a retriable `registry_unavailable` when the registry is away (the record waits, it is not at fault).
+ * a retriable `registry_unavailable` when the registry could not answer (the record waits, it is not at
+ * fault), and a config `registry_unauthorized` when the registry refuses the credentials.
  */
 export async function decodeValue(value: Buffer, input: InputFormat): Promise<unknown> {
   if (input.format === 'json') {
@@ -41,13 +74,19 @@ export async function decodeValue(value: Buffer, input: InputFormat): Promise<un
     return await input.registry!.decode(value);
   } catch (error) {
     const text = (error as Error).message ?? String(error);
-    // The registry being away is transient; a schema id it does not know, or bytes that do not fit the
-    // schema, are the record's fault.
-    if (/ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket hang up|5\d\d/.test(text))
-      throw new CdcError(`schema registry unavailable while decoding: ${text}`, {
-        code: 'registry_unavailable',
-        kind: 'transient',
-      });
-    throw new RejectedRecord('undecodable', `Avro decoding failed: ${text}`);
+    switch (decodeFault(error)) {
+      case 'registry':
+        throw new CdcError(`schema registry unavailable while decoding: ${text}`, {
+          code: 'registry_unavailable',
+          kind: 'transient',
+        });
+      case 'config':
+        throw new CdcError(
+          `schema registry refused to read a schema while decoding (${registryStatus(error)}): ${text}. Check SCHEMA_REGISTRY_USERNAME / SCHEMA_REGISTRY_PASSWORD.`,
+          { code: 'registry_unauthorized', kind: 'config' },
+        );
+      case 'record':
+        throw new RejectedRecord('undecodable', `Avro decoding failed: ${text}`);
+    }
   }
 }

@@ -1,3 +1,4 @@
+/** `auth login`: the OAuth authorization-code flow with a local callback on 127.0.0.1. */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,3 +1,4 @@
+/** A TokenProvider for OAuth tokens that renew themselves with their refresh token. */
 import type { AxiosInstance } from 'axios';
 import type { Logger } from '../../observability/logger';
 import { requestTokens, type TokenEndpoint } from './token-endpoint';

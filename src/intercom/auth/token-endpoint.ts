@@ -1,5 +1,6 @@
+/** The OAuth token endpoint: one grant exchanged for a TokenSet, its failures typed, no secret in any message. */
 import axios, { type AxiosInstance } from 'axios';
-import { IntercomError, safeCause } from '../errors';
+import { IntercomError, parseLenient, safeCause } from '../errors';
 import type { TokenSet } from './token';
 
 /** An OAuth client and the token endpoint it talks to (`POST …/auth/eagle/token` at Intercom). */
@@ -116,12 +117,7 @@ export async function requestTokens(
       cause,
     });
   }
-  let body: unknown;
-  try {
-    body = JSON.parse(response.data);
-  } catch {
-    body = undefined;
-  }
+  const body = parseLenient(response.data);
   if (response.status < 200 || response.status >= 300) throw rejection(response.status, body, grant);
   return tokenSetFrom(body, nowMs(), previous?.refreshToken);
 }

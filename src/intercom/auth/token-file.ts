@@ -1,3 +1,4 @@
+/** The token file that `auth login` writes and every refresh rewrites: its format, reading and writing. */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../../errors';

@@ -1,3 +1,4 @@
+/** Where the client's bearer token comes from (TokenProvider), and the provider of a token that never changes. */
 import { ConfigError } from '../../errors';
 
 /** An access token and, when the token endpoint offered them, what renews it. */

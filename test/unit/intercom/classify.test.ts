@@ -1,4 +1,10 @@
-import { classify, failureKindOf, MALFORMED_BODY, ruleFor } from '../../../src/intercom/classify';
+import {
+  classify,
+  failureKindOf,
+  MALFORMED_BODY,
+  OUTCOME_RULES,
+  ruleFor,
+} from '../../../src/intercom/classify';
 
 describe('outcome table', () => {
   it.each([
@@ -47,6 +53,21 @@ describe('outcome table', () => {
     expect(ruleFor({ status: 401 }).hint).toMatch(/INTERCOM_TOKEN\b.*INTERCOM_TOKEN_FILE/);
     expect(ruleFor({ status: 403 }).hint).toMatch(/permissions/);
     expect(ruleFor({ status: 401 }).code).toBe('unauthorized');
+  });
+
+  it('waits out a busy scroll only on the request that opens one', () => {
+    expect(classify({ status: 400, opensScroll: true })).toBe('busy');
+    expect(classify({ status: 409, opensScroll: true })).toBe('busy');
+    expect(classify({ status: 500, opensScroll: true })).toBe('retry');
+    expect(classify({ status: 401, opensScroll: true })).toBe('config');
+    expect(classify({ status: 400, opensScroll: false })).toBe('system');
+    // Once its waits are spent, a busy scroll fails as the refused request it is.
+    expect(ruleFor({ status: 400, opensScroll: true }).code).toBe('bad_request');
+    expect(failureKindOf('busy')).toBe('system');
+  });
+
+  it('marks the 401 row as the one a token refresh may turn around', () => {
+    expect(OUTCOME_RULES.filter((r) => r.refreshToken).map((r) => r.statuses)).toEqual([[401]]);
   });
 
   it('maps actions to failure kinds', () => {

@@ -1,6 +1,7 @@
 import { IntercomError } from '../../../src/intercom/errors';
 import type { FetchJson, Page, PageRequest } from '../../../src/intercom/pagination';
 import { walkScroll } from '../../../src/intercom/scroll';
+import { InstantTime, ScriptedWire, scriptedClient, type Answer } from './scripted-wire';
 
 type Step = { data: { id: string }[]; scroll_param?: string } | IntercomError;
 
@@ -83,14 +84,30 @@ describe('companies scroll', () => {
   });
 
   it('waits a bounded number of times for another open scroll (400)', async () => {
-    const { fetch } = scripted([http(400, 'system'), http(400, 'system'), { data: [{ id: 'a' }] }]);
-    const pages = await collect(walkScroll(fetch, '/companies/scroll', 'data', opts));
+    // The wait is the client's one retry (the outcome table's `busy` row), so the walk is reached
+    // through a client whose wire answers 400 while "another scroll" is open.
+    const time = new InstantTime();
+    const busyAnswer: Answer = {
+      status: 400,
+      body: { type: 'error.list', errors: [{ code: 'scroll_exists' }] },
+    };
+    const scrollOf = (answers: Answer[]) => {
+      const wire = new ScriptedWire(time, answers);
+      const client = scriptedClient(time, wire, {
+        sleep: opts.sleep,
+        scroll: { busyWaitMs: opts.busyWaitMs, busyRetries: opts.busyRetries, maxRestarts: opts.maxRestarts },
+      });
+      return { wire, pages: client.scrollPages<{ id: string }>('/companies/scroll', 'data') };
+    };
+    const open = scrollOf([busyAnswer, busyAnswer, { status: 200, body: { data: [{ id: 'a' }] } }]);
+    const pages = await collect(open.pages);
     expect(pages).toHaveLength(1);
     expect(sleeps).toEqual([7, 7]);
-    const busy = scripted([http(400, 'system'), http(400, 'system'), http(400, 'system')]);
-    await expect(collect(walkScroll(busy.fetch, '/companies/scroll', 'data', opts))).rejects.toMatchObject({
+    const busy = scrollOf([busyAnswer]);
+    await expect(collect(busy.pages)).rejects.toMatchObject({
       status: 400,
     });
+    expect(busy.wire.sent).toHaveLength(opts.busyRetries + 1); // nothing retries on top of the client
   });
 
   it('does not restart on a config failure', async () => {

@@ -1,4 +1,12 @@
-import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
+import { ProtocolError } from '@platformatic/kafka';
+import {
+  KafkaJSConnectionError,
+  KafkaJSError,
+  KafkaJSNonRetriableError,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSProtocolError,
+  KafkaJSSASLAuthenticationError,
+} from 'kafkajs';
 import { CdcError, exitCodeFor } from '../../../src/errors';
 import { isKafkaUnavailable, isRebalance, kafkaError } from '../../../src/kafka/errors';
 
@@ -43,5 +51,41 @@ describe('Kafka failures', () => {
       true,
     );
     expect(isRebalance(new Error('Connection error: connect ECONNREFUSED'))).toBe(false);
+  });
+
+  it('decides by what the clients put on their errors, not by the words of a message', () => {
+    // A consumer's member epoch "fenced by the group coordinator" is not a producer fenced by a newer instance.
+    const memberEpoch = new ProtocolError('FENCED_MEMBER_EPOCH');
+    expect(memberEpoch.message).toMatch(/fenced/);
+    expect(kafkaError('committing offsets', memberEpoch).kind).not.toBe('fenced');
+    expect(kafkaError('x', new Error('the producer was fenced, said someone')).kind).not.toBe('fenced');
+    // kafkajs' SASL failure, by its class, also once its retrier wrapped it
+    // (kafkajs' typings leave out these constructors' arguments)
+    const sasl = Reflect.construct(KafkaJSSASLAuthenticationError, [
+      'SCRAM-SHA-512: Invalid username or password',
+    ]) as Error;
+    const wrapped = Reflect.construct(KafkaJSNonRetriableError, [sasl, { cause: sasl }]) as Error;
+    for (const error of [sasl, wrapped])
+      expect(kafkaError('connecting', error)).toMatchObject({ code: 'kafka_unauthorized', kind: 'config' });
+    expect(kafkaError('x', new Error('SASL is not configured here'))).toMatchObject({ code: 'kafka_failed' });
+    // a socket error by its code, at any depth
+    const socket = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    expect(isKafkaUnavailable(Object.assign(new Error('request failed'), { cause: socket }))).toBe(true);
+  });
+
+  it('knows the rebalance kafkajs rewraps without its type (a group join), by its protocol message', () => {
+    const rebalancing = new KafkaJSProtocolError({
+      type: 'REBALANCE_IN_PROGRESS',
+      code: 27,
+      retriable: false,
+      message: 'The group is rebalancing, so a rejoin is needed',
+    } as never);
+    const rewrapped = new KafkaJSError(rebalancing); // what consumer/consumerGroup.js throws
+    expect((rewrapped as { type?: string }).type).toBeUndefined();
+    expect(isRebalance(rewrapped)).toBe(true);
+    expect(isRebalance(new KafkaJSNumberOfRetriesExceeded(rewrapped, { retryCount: 5, retryTime: 1 }))).toBe(
+      true,
+    );
+    expect(isRebalance(new Error('the consumer is rebalancing its thoughts'))).toBe(false);
   });
 });

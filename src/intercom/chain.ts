@@ -1,0 +1,94 @@
+/**
+ * The HTTP chain: the way of one request to Intercom, as small wrappers in this order (outermost first):
+ *
+ *   retry → auth → parse → slot → metrics → transport
+ *
+ * 1. retry (retrying.ts): axios-retry, the one retry of HTTP requests; what is sent again comes from
+ *    the outcome table (classify.ts), how long it waits from the backoff of src/retry.ts; 429s wait
+ *    for the limiter instead, a 401 is sent again once after a token refresh, a busy scroll after a
+ *    fixed wait.
+ * 2. auth (links.ts): the provider's current token on every attempt.
+ * 3. parse (links.ts): the body of a success as a JSON object, else the attempt fails (EMALFORMED).
+ * 4. slot (links.ts): a place on the wire from the scheduler, by priority, within the bound on requests
+ *    in flight and with the rate limiter's permit; the answer is fed back to the limiter.
+ * 5. metrics (links.ts): every attempt counted with its status and duration.
+ * 6. transport (transport.ts): the HTTP exchange (axios's Node adapter, or a test's).
+ *
+ * Why this order: the retry is outside the slot, so a request waiting for its next attempt holds no
+ * place on the wire and a 429's wait is the limiter's alone; the token is taken before the slot, so a
+ * refresh holds no place either, and fresh on every attempt, so the resend after a refresh carries the
+ * new one; the body is parsed after the slot was given back; metrics and the latency that sizes the
+ * scheduler measure the exchange alone. The request's end becomes a value or an error in one place,
+ * `failureOf` (failure.ts), through the same table.
+ */
+import axios, { type AxiosAdapter } from 'axios';
+import type { Logger } from '../observability/logger';
+import type { TokenProvider } from './auth/token';
+import { failureOf } from './failure';
+import { authorized, metered, parsed, slotted, type ClientObserver } from './links';
+import type { PageRequest } from './pagination';
+import type { RateLimiter } from './rate-limiter';
+import { RetryBudget, retryWith, type RetryLimits } from './retrying';
+import type { RequestScheduler } from './scheduler';
+import { httpTransport, requestDefaults, type TransportOptions } from './transport';
+
+export type { ClientObserver } from './links';
+
+export interface ChainOptions extends TransportOptions {
+  auth: TokenProvider;
+  scheduler: RequestScheduler;
+  limiter: RateLimiter;
+  limits: RetryLimits;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+  logger: Logger;
+  observer: ClientObserver;
+  /** The innermost link, the HTTP exchange; default axios's Node http adapter (tests pass a scripted one). */
+  transport?: AxiosAdapter;
+}
+
+/** One request as the client asks for it. */
+export interface RequestSpec extends PageRequest {
+  /** A 404 resolves null (a deleted child) instead of failing. */
+  allow404?: boolean;
+  /** The request opens a scroll: while another scroll of the app is open, it waits (the table's `busy`). */
+  opensScroll?: boolean;
+}
+
+/**
+ * Sends one request through the chain. Resolves with its JSON object body, or null for a 404 the
+ * request allows; otherwise rejects with the error `failureOf` made of its end (an IntercomError, or a
+ * CdcError raised on purpose inside, such as a refused token refresh). Never rejects with an axios error.
+ */
+export type SendRequest = (request: RequestSpec) => Promise<unknown>;
+
+/** The chain of one client: the links are made once; each request gets its own retry budget. */
+export function createChain(opts: ChainOptions): SendRequest {
+  const shared = axios.create(requestDefaults(opts));
+  const onWire = metered(opts.observer, opts.now, opts.transport ?? httpTransport());
+  return async (request) => {
+    const budget = new RetryBudget(opts.limits, request.retryTransient ?? true, opts.random);
+    const attempt = authorized(
+      opts.auth,
+      parsed(slotted(opts.scheduler, opts.limiter, request.priority, opts.now, onWire)),
+    );
+    // An instance per request (on the shared settings), so that axios-retry decides with this
+    // request's budget and nothing of ours rides on the request config.
+    const http = shared.create({ adapter: attempt });
+    retryWith(http, budget, { ...opts, opensScroll: request.opensScroll });
+    try {
+      const response = await http.request({
+        method: request.method,
+        url: request.path,
+        params: request.query,
+        data: request.body,
+      });
+      return response.data;
+    } catch (error) {
+      const { action, failure } = failureOf(budget.refreshFailure ?? error, request, budget.retries);
+      if (action === 'ignore' && request.allow404) return null;
+      throw failure;
+    }
+  };
+}
