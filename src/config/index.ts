@@ -1,2 +1,3 @@
 export { loadConfig, maskedConfig, configTable, configLeaves } from './load';
+export { commaList } from './schema';
 export type { Config, LoadOptions } from './load';

@@ -17,13 +17,17 @@ export interface TopicBatch {
   messages: Message[];
 }
 
-/** Where and how to reach Kafka, from configuration (src/app.ts), for either client. */
+/** The SASL mechanisms both clients speak (config `kafka.sasl.mechanism`, beside `none`). */
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+/** Where and how to reach Kafka (src/kafka/connection.ts builds it from the settings), for either client. */
 export interface KafkaConnection {
   clientId: string;
   brokers: string[];
   /** TLS options (CA, client certificate and key); absent: plaintext. */
   tls?: { rejectUnauthorized: boolean; ca?: string[]; cert?: string; key?: string };
-  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  sasl?: { mechanism: SaslMechanism; username: string; password: string };
 }
 
 /** The Kafka clients a publisher can be built on (config `kafka.client`). */
