@@ -17,7 +17,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { buildApp, createRegistry } from '../src/app';
+import { buildApp } from '../src/app';
+import { createRegistry } from '../src/kafka/clients';
 import { resolveStack } from '../src/devstack/resolve';
 import { silentLogger } from '../src/observability/logger';
 import { startSimulator } from '../src/sim';
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
         },
       }),
     });
-    const registry = createRegistry(config);
+    const registry = createRegistry(config.schemaRegistry);
     /** Arrivals per conversation id: updated_at (ms) and when the event reached the consumer. */
     const arrivals = new Map<string, { updatedAtMs: number; at: number }[]>();
     await consumer.connect();
