@@ -12,7 +12,7 @@
  *                              [--duration-s 90] [--conversations 2000] [--latency-ms 300]
  *                              [--reconcile-ms 20000] [--snapshot-contacts 100000] [--rate-limit 1666]
  *
- * Target (DESIGN.md): p95 ≤ P + 5 s. The simulator hides a change from search for --search-lag-ms
+ * Target (bench/README.md): p95 ≤ P + 5 s. The simulator hides a change from search for --search-lag-ms
  * (Intercom's search index lags too); that lag is inside the measured time.
  */
 import { randomUUID } from 'node:crypto';

@@ -73,7 +73,7 @@ async function main(): Promise<void> {
         '',
         `The least time is N / ${PER_PAGE} per page / ${rateLimit / 10} requests per second. Peak RSS is the`,
         `connector process's maxRSS (getrusage; sampled every 0.5 s: ${Math.round(sampledRss / 2 ** 20)} MB),`,
-        'the simulator excluded. Target (DESIGN.md): ≤ 512 MB RSS with 1,000,000 objects in state.',
+        'the simulator excluded. Target (bench/README.md): ≤ 512 MB RSS with 1,000,000 objects in state.',
       ].join('\n'),
     );
   } finally {

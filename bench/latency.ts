@@ -112,7 +112,7 @@ async function main(): Promise<void> {
         '',
         `The least time is the unavoidable requests / ${rateLimit / 10} per second: one page per ${PER_PAGE}`,
         'objects of each listing and one GET per conversation. Requests made include the probes that size the',
-        'slices and the newest-object lookup that sets each watermark. Target (DESIGN.md): ≤ 1.5 ×.',
+        'slices and the newest-object lookup that sets each watermark. Target (bench/README.md): ≤ 1.5 ×.',
       ].join('\n'),
     );
   } finally {

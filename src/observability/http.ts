@@ -9,7 +9,7 @@ export interface Health {
   ready(): { ok: boolean; reason?: string };
 }
 
-/** `/healthz`, `/readyz` and `/metrics` on one port (DESIGN.md, Operations). */
+/** `/healthz`, `/readyz` and `/metrics` on one port (README, "Operations"). */
 export async function startHttp(
   port: number,
   health: Health,

@@ -4,7 +4,7 @@ import type { EngineObserver } from '../capture/engine';
 import type { ClientObserver } from '../intercom';
 
 /**
- * The Prometheus series (prefix `intercom_cdc_`, DESIGN.md): one registry per process, fed by the
+ * The Prometheus series (prefix `intercom_cdc_`, listed in the README's "Operations"): one registry per process, fed by the
  * engine's and the client's observer hooks. Label values never carry ids or secrets.
  */
 export class Metrics {
