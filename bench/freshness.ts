@@ -22,7 +22,7 @@ import { createRegistry } from '../src/kafka/clients';
 import { resolveStack } from '../src/devstack/resolve';
 import { silentLogger } from '../src/observability/logger';
 import { startSimulator } from '../src/sim';
-import { benchConfig, numberArg, percentile, record, runMain, settingsPrefix } from './lib';
+import { INTERCOM_PER_10S, benchConfig, numberArg, percentile, record, runMain, settingsPrefix } from './lib';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const latencyMs = numberArg('latency-ms', 300);
   const reconcileMs = numberArg('reconcile-ms', 20_000);
   const snapshotContacts = numberArg('snapshot-contacts', 100_000);
-  const rateLimit = numberArg('rate-limit', Math.floor(10_000 / 6));
+  const rateLimit = numberArg('rate-limit', INTERCOM_PER_10S);
   const stack = await resolveStack((l) => console.error(l));
   const sim = await startSimulator({
     seed: 1,

@@ -10,13 +10,19 @@
  */
 import { buildApp } from '../src/app';
 import { resolveStack } from '../src/devstack/resolve';
+import { MAX_PER_PAGE as PER_PAGE } from '../src/intercom';
 import { silentLogger } from '../src/observability/logger';
-import { benchConfig, clientSection, numberArg, peakRssMb, record, runMain, settingsPrefix } from './lib';
+import {
+  INTERCOM_PER_10S,
+  benchConfig,
+  clientSection,
+  numberArg,
+  peakRssMb,
+  record,
+  runMain,
+  settingsPrefix,
+} from './lib';
 import { startSimProcess } from './sim-process';
-
-const PER_PAGE = 150;
-/** Intercom: 10,000 requests per minute per app, enforced in 10-second windows. */
-const INTERCOM_PER_10S = Math.floor(10_000 / 6);
 
 async function main(): Promise<void> {
   const contacts = numberArg('contacts', 1_000_000);
