@@ -21,7 +21,6 @@ import {
 } from './intercom';
 import { createKafka, createPublisher, createRegistry } from './kafka/clients';
 import { registerCodecs, type RegisteredCodec } from './kafka/codecs';
-import { kafkaError } from './kafka/errors';
 import type { Registry } from './kafka/registry';
 import { createSinkKafka } from './kafka/sink-kafka';
 import { restoreState, type StateStore } from './kafka/state-store';
@@ -33,6 +32,7 @@ import {
   transactionalId,
   type SinkTopics,
   type TopicNames,
+  withAdmin,
 } from './kafka/topics';
 import type { StreamName } from './streams';
 import { SinkRunner, type RunnerResult } from './sink';
@@ -200,16 +200,10 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
   const kafka = createKafka(config.kafka, logger, {
     onConcurrentTransactionRetry: options.onConcurrentTransactionRetry,
   });
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-    const created = await ensureTopics(admin, topicSpecs(topics, streams, config.kafka), topics.state);
-    if (created.length) logger.info({ topics: created }, 'created topics');
-  } catch (error) {
-    throw kafkaError('preparing topics', error);
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+  const created = await withAdmin(kafka, 'preparing topics', (admin) =>
+    ensureTopics(admin, topicSpecs(topics, streams, config.kafka), topics.state),
+  );
+  if (created.length) logger.info({ topics: created }, 'created topics');
   step('topics');
 
   const publisher = createPublisher(

@@ -6,10 +6,10 @@
  */
 import type { Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { CdcError, ConfigError } from '../errors';
-import { isRebalance, kafkaError } from './errors';
+import { ConfigError } from '../errors';
+import { isRebalance } from './errors';
 import { readToEnd, retryingKafka } from './read-to-end';
-import { ensureTopics, type SinkTopics } from './topics';
+import { ensureTopics, logTopic, withAdmin, type SinkTopics } from './topics';
 
 /** One input record: where it sits (partitions keep order) and its bytes. */
 export interface InputRecord {
@@ -87,9 +87,7 @@ class KafkajsSink implements SinkKafka {
   ) {}
 
   async prepare(s: SinkTopicSettings, onState: (key: string, value: string | null) => void): Promise<void> {
-    const admin = this.kafka.admin();
-    try {
-      await admin.connect();
+    await withAdmin(this.kafka, `preparing the ${s.name} sink topics`, async (admin) => {
       const existing = new Set(await admin.listTopics());
       if (!existing.has(s.topics.input)) {
         throw new ConfigError(
@@ -98,23 +96,10 @@ class KafkajsSink implements SinkKafka {
         );
       }
       // Created when missing; the state topic is checked like the capture's (compacted, one partition).
-      const topic = (name: string, policy: string) => ({
-        topic: name,
-        numPartitions: 1,
-        replicationFactor: s.replicationFactor,
-        configEntries: [{ name: 'cleanup.policy', value: policy }],
-      });
-      await ensureTopics(
-        admin,
-        [topic(s.topics.dlq, 'delete'), topic(s.topics.state, 'compact')],
-        s.topics.state,
-      );
-    } catch (error) {
-      if (error instanceof CdcError) throw error;
-      throw kafkaError(`preparing the ${s.name} sink topics`, error);
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+      const rf = s.replicationFactor;
+      const specs = [logTopic(s.topics.dlq, 'delete', rf), logTopic(s.topics.state, 'compact', rf)];
+      await ensureTopics(admin, specs, s.topics.state);
+    });
     await retryingKafka(() =>
       readToEnd(this.kafka, [s.topics.state], `${s.groupId}-restore`, (_topic, messages) => {
         for (const m of messages) {

@@ -2,8 +2,9 @@
  * The topics: their names (the capture's and the sinks', under the topic prefix), what each must look
  * like, and creating the missing ones while checking the state topic.
  */
-import { ConfigResourceTypes, type Admin, type ITopicConfig } from 'kafkajs';
+import { ConfigResourceTypes, type Admin, type ITopicConfig, type Kafka } from 'kafkajs';
 import { CdcError } from '../errors';
+import { kafkaError } from './errors';
 
 /** The admin client the connector prepares topics with (kafkajs, whichever client publishes). */
 export type KafkaAdmin = Admin;
@@ -71,19 +72,35 @@ export function topicSpecs(names: TopicNames, streams: readonly string[], s: Top
       replicationFactor: rf,
       configEntries: [{ name: 'cleanup.policy', value: s.eventsCleanupPolicy }],
     })),
-    {
-      topic: names.state,
-      numPartitions: 1,
-      replicationFactor: rf,
-      configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-    },
-    {
-      topic: names.dlq,
-      numPartitions: 1,
-      replicationFactor: rf,
-      configEntries: [{ name: 'cleanup.policy', value: 'delete' }],
-    },
+    logTopic(names.state, 'compact', rf),
+    logTopic(names.dlq, 'delete', rf),
   ];
+}
+
+/** A topic of one partition (one ordered log: progress, dead letters) with this cleanup policy. */
+export function logTopic(topic: string, cleanupPolicy: string, replicationFactor: number): ITopicConfig {
+  return {
+    topic,
+    numPartitions: 1,
+    replicationFactor,
+    configEntries: [{ name: 'cleanup.policy', value: cleanupPolicy }],
+  };
+}
+
+/**
+ * Runs `fn` with an admin client of its own, connected first and disconnected after. A failure comes
+ * out typed (kafkaError, `what` naming the step: "preparing topics"); our own errors as they are.
+ */
+export async function withAdmin<T>(kafka: Kafka, what: string, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    return await fn(admin);
+  } catch (error) {
+    throw kafkaError(what, error);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }
 
 /**
