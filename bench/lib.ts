@@ -1,3 +1,7 @@
+/**
+ * What the benchmarks share: arguments, the machine and commit, recording into RESULTS.md, the connector's
+ * settings.
+ */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';

@@ -1,3 +1,4 @@
+/** `check`: probes Intercom, Kafka and the registry in parallel and prints a row per check. */
 import { createIntercomClient } from '../app';
 import type { Config } from '../config';
 import type { IntercomClient } from '../intercom';

@@ -1,3 +1,7 @@
+/**
+ * What every command shares: its configuration from the flags, its logger, output, health endpoints and
+ * stop signal.
+ */
 import type { Logger } from 'pino';
 import { startHttp, type Health } from '../observability/http';
 import type { Metrics } from '../observability/metrics';

@@ -1,3 +1,7 @@
+/**
+ * `run`: the service. Captures (and runs the contact sink beside it) until stopped, starting over while
+ * Kafka is away.
+ */
 import { buildApp, buildContactSink, type App } from '../app';
 import type { Config } from '../config';
 import { baseUrlFor } from '../intercom';

@@ -1,3 +1,4 @@
+/** `schemas print|register|check`: the streams' Avro schemas and their registry subjects. */
 import { createRegistry } from '../kafka/clients';
 import { subjectsOf, topicNames } from '../kafka/topics';
 import { loadStreamSchemas } from '../normalize';

@@ -1,8 +1,9 @@
+/** `state show` and `state reset`: the connector's state as restored from the state topic. */
 import { ConfigError } from '../errors';
 import { createKafka } from '../kafka/clients';
 import { TransactionalPublisher } from '../kafka/publisher';
 import { restoreState } from '../kafka/state-store';
-import { topicNames } from '../kafka/topics';
+import { topicNames, transactionalId } from '../kafka/topics';
 import { STREAMS } from '../streams';
 import { loadFromFlags, loggerFor, print, streamFlag, type CommonFlags } from './context';
 
@@ -45,7 +46,7 @@ export async function stateReset(
   const logger = loggerFor(config);
   const kafka = createKafka(config.kafka, logger);
   const topics = topicNames(config.kafka.topicPrefix);
-  const publisher = new TransactionalPublisher(kafka, `${config.connector.name}-${workspace}`);
+  const publisher = new TransactionalPublisher(kafka, transactionalId(config.connector.name, workspace));
   await publisher.connect();
   try {
     const store = await restoreState(kafka, topics.state, config.connector.name);

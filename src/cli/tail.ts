@@ -1,3 +1,4 @@
+/** `tail`: a stream's committed change events, decoded to JSON lines. */
 import { randomUUID } from 'node:crypto';
 import { createKafka, createRegistry } from '../kafka/clients';
 import { topicNames } from '../kafka/topics';

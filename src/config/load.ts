@@ -1,3 +1,8 @@
+/**
+ * Loading the configuration: defaults < config file < environment (and X_FILE secrets) < flags, validated
+ * once against the schema and the cross-key rules, every problem in one ConfigError, then frozen. Also
+ * the masked view (`config print`) and the README table, both from the schema.
+ */
 import convict from 'convict';
 import { readFileSync } from 'node:fs';
 import zlib from 'node:zlib';
@@ -205,7 +210,9 @@ function describeSource(key: string, src: Sources): string {
   return `${show(leaf?.default)} (the default)`;
 }
 
-/** A "did you mean" for a key the schema does not know: a near spelling, or the key an env name belongs to. */
+/**
+ * A "did you mean" for a key the schema does not know: a near spelling, or the key an env name belongs to.
+ */
 function suggestKey(unknown: string): string {
   const last = unknown.split('.').pop() ?? unknown;
   const byEnv = [...LEAVES.values()].find((l) => l.env === last || (l.sensitive && `${l.env}_FILE` === last));

@@ -1,9 +1,3 @@
-import convict from 'convict';
-import { COMPRESSIONS, KAFKA_CLIENTS, SASL_MECHANISMS } from '../kafka/types';
-import { REGIONS } from '../intercom/region';
-import { STREAMS, isStreamName, type StreamName } from '../streams/names';
-import { closest } from './suggest';
-
 /**
  * The configuration schema, the one truth of every key: its doc, its format, its default and its
  * environment variable. Keys marked `sensitive` are masked by `config print` and never logged; each
@@ -12,6 +6,11 @@ import { closest } from './suggest';
  * Config): a key's type is what its format allows, and a default that its format does not allow does
  * not compile.
  */
+import convict from 'convict';
+import { COMPRESSIONS, KAFKA_CLIENTS, SASL_MECHANISMS } from '../kafka/types';
+import { REGIONS } from '../intercom/region';
+import { STREAMS, isStreamName, type StreamName } from '../streams/names';
+import { closest } from './suggest';
 
 /** A comma-separated list as a flag or an environment variable writes it: items trimmed, empties dropped. */
 export function commaList(value: string): string[] {
@@ -507,7 +506,10 @@ export const configSchema = {
   },
 } as const satisfies SchemaNode;
 
-/** Every default is a value of its key's format: a misfit's name would not be `never`, and this would not compile. */
+/**
+ * Every default is a value of its key's format: a misfit's name would not be `never`, and this would not
+ * compile.
+ */
 const defaultsFit: [Misfits<typeof configSchema>] extends [never] ? true : Misfits<typeof configSchema> =
   true;
 void defaultsFit;

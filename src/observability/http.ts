@@ -1,3 +1,4 @@
+/** The HTTP endpoints of a running command: liveness, readiness and Prometheus metrics. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Metrics } from './metrics';
