@@ -12,16 +12,17 @@
  *                              [--duration-s 90] [--conversations 2000] [--latency-ms 300]
  *                              [--reconcile-ms 20000] [--snapshot-contacts 100000] [--rate-limit 1666]
  *
- * Target (DESIGN.md): p95 ≤ P + 5 s. The simulator hides a change from search for --search-lag-ms
+ * Target (bench/README.md): p95 ≤ P + 5 s. The simulator hides a change from search for --search-lag-ms
  * (Intercom's search index lags too); that lag is inside the measured time.
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { buildApp, createRegistry } from '../src/app';
+import { buildApp } from '../src/app';
+import { createRegistry } from '../src/kafka/clients';
 import { resolveStack } from '../src/devstack/resolve';
 import { silentLogger } from '../src/observability/logger';
 import { startSimulator } from '../src/sim';
-import { benchConfig, numberArg, percentile, record, runMain, settingsPrefix } from './lib';
+import { INTERCOM_PER_10S, benchConfig, numberArg, percentile, record, runMain, settingsPrefix } from './lib';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
   const latencyMs = numberArg('latency-ms', 300);
   const reconcileMs = numberArg('reconcile-ms', 20_000);
   const snapshotContacts = numberArg('snapshot-contacts', 100_000);
-  const rateLimit = numberArg('rate-limit', Math.floor(10_000 / 6));
+  const rateLimit = numberArg('rate-limit', INTERCOM_PER_10S);
   const stack = await resolveStack((l) => console.error(l));
   const sim = await startSimulator({
     seed: 1,
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
         },
       }),
     });
-    const registry = createRegistry(config);
+    const registry = createRegistry(config.schemaRegistry);
     /** Arrivals per conversation id: updated_at (ms) and when the event reached the consumer. */
     const arrivals = new Map<string, { updatedAtMs: number; at: number }[]>();
     await consumer.connect();

@@ -10,13 +10,19 @@
  */
 import { buildApp } from '../src/app';
 import { resolveStack } from '../src/devstack/resolve';
+import { MAX_PER_PAGE as PER_PAGE } from '../src/intercom';
 import { silentLogger } from '../src/observability/logger';
-import { benchConfig, clientSection, numberArg, peakRssMb, record, runMain, settingsPrefix } from './lib';
+import {
+  INTERCOM_PER_10S,
+  benchConfig,
+  clientSection,
+  numberArg,
+  peakRssMb,
+  record,
+  runMain,
+  settingsPrefix,
+} from './lib';
 import { startSimProcess } from './sim-process';
-
-const PER_PAGE = 150;
-/** Intercom: 10,000 requests per minute per app, enforced in 10-second windows. */
-const INTERCOM_PER_10S = Math.floor(10_000 / 6);
 
 async function main(): Promise<void> {
   const contacts = numberArg('contacts', 1_000_000);
@@ -73,7 +79,7 @@ async function main(): Promise<void> {
         '',
         `The least time is N / ${PER_PAGE} per page / ${rateLimit / 10} requests per second. Peak RSS is the`,
         `connector process's maxRSS (getrusage; sampled every 0.5 s: ${Math.round(sampledRss / 2 ** 20)} MB),`,
-        'the simulator excluded. Target (DESIGN.md): ≤ 512 MB RSS with 1,000,000 objects in state.',
+        'the simulator excluded. Target (bench/README.md): ≤ 512 MB RSS with 1,000,000 objects in state.',
       ].join('\n'),
     );
   } finally {

@@ -12,13 +12,20 @@
  */
 import { buildApp } from '../src/app';
 import { resolveStack } from '../src/devstack/resolve';
+import { MAX_PER_PAGE as PER_PAGE } from '../src/intercom';
 import { silentLogger } from '../src/observability/logger';
 import { DEFAULT_SIZE } from '../src/sim';
-import { benchConfig, clientSection, numberArg, peakRssMb, record, runMain, settingsPrefix } from './lib';
+import {
+  INTERCOM_PER_10S,
+  benchConfig,
+  clientSection,
+  numberArg,
+  peakRssMb,
+  record,
+  runMain,
+  settingsPrefix,
+} from './lib';
 import { startSimProcess } from './sim-process';
-
-const PER_PAGE = 150;
-const INTERCOM_PER_10S = Math.floor(10_000 / 6);
 
 async function main(): Promise<void> {
   const contacts = numberArg('contacts', 20_000);
@@ -112,7 +119,7 @@ async function main(): Promise<void> {
         '',
         `The least time is the unavoidable requests / ${rateLimit / 10} per second: one page per ${PER_PAGE}`,
         'objects of each listing and one GET per conversation. Requests made include the probes that size the',
-        'slices and the newest-object lookup that sets each watermark. Target (DESIGN.md): ≤ 1.5 ×.',
+        'slices and the newest-object lookup that sets each watermark. Target (bench/README.md): ≤ 1.5 ×.',
       ].join('\n'),
     );
   } finally {

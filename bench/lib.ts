@@ -1,8 +1,15 @@
+/**
+ * What the benchmarks share: arguments, the machine and commit, recording into RESULTS.md, the connector's
+ * settings.
+ */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../src/config';
+
+/** Intercom's rate limit: 10,000 requests per minute per app, enforced in 10-second windows. */
+export const INTERCOM_PER_10S = Math.floor(10_000 / 6);
 
 /** The machine a figure was measured on, printed with every result. */
 export function machine(): string {

@@ -1,7 +1,7 @@
 /**
  * State at scale: writes N object records to a fresh state topic (as committed transactions), then
  * measures the restore time and the process's RSS with the N objects held in memory.
- * `npx tsx --expose-gc bench/state.ts [--objects N]` (default 1000000). Targets (DESIGN.md): restore of
+ * `npx tsx --expose-gc bench/state.ts [--objects N]` (default 1000000). Targets (bench/README.md): restore of
  * 1,000,000 objects ≤ 30 s; ≤ 512 MB RSS with 1,000,000 objects in state.
  */
 import { randomBytes } from 'node:crypto';

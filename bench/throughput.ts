@@ -1,7 +1,7 @@
 /**
  * End-to-end throughput: simulator without rate limit → client → diff → Avro → transactional Kafka.
  * `npx tsx bench/throughput.ts [--contacts N] [--sim-process] [--clients kafkajs,platformatic]`
- * (default 100000 contacts, both Kafka clients, one row each). Target (DESIGN.md): ≥ 25,000 events/s
+ * (default 100000 contacts, both Kafka clients, one row each). Target (bench/README.md): ≥ 25,000 events/s
  * and ≤ 80 µs of connector CPU per event (issue 14: ≥ 12,000 events/s first). With --sim-process the
  * simulator runs in its own process (the `sim` CLI) instead of sharing the connector's thread. Each
  * client runs in a process of its own (this script again, with `--one`), as a deployment would, with a

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * intercom-cdc: the composition root. Parses the command line, runs one command, and maps its outcome
- * to the documented exit codes: 0 clean stop, 1 unexpected failure, 2 configuration or authorization
- * error, 3 fenced by another instance.
+ * intercom-cdc: the entry point. Parses the command line, runs one command (src/cli; each builds what it
+ * uses through the composition root, src/app.ts, and src/kafka's factories), and maps its outcome to the
+ * documented exit codes: 0 clean stop, 1 unexpected failure, 2 configuration or authorization error,
+ * 3 fenced by another instance.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { authLogin } from './cli/auth';

@@ -1,3 +1,4 @@
+/** `auth login`: the OAuth authorization-code flow, writing the token file. */
 import { formatTokenSet, runAuthorizationCodeFlow, writeTokenFile } from '../intercom';
 import { ConfigError } from '../errors';
 import { loadFromFlags, type CommonFlags } from './context';

@@ -1,3 +1,4 @@
+/** `backfill`: re-reads one stream beside the running instance, with a progress bar or log lines. */
 import { SingleBar, Presets } from 'cli-progress';
 import { buildApp } from '../app';
 import { ConfigError } from '../errors';

@@ -1,6 +1,8 @@
-import { createIntercomClient, createKafka, createPublisher, createRegistry } from '../app';
+/** `check`: probes Intercom, Kafka and the registry in parallel and prints a row per check. */
+import { createIntercomClient } from '../app';
 import type { Config } from '../config';
 import type { IntercomClient } from '../intercom';
+import { createKafka, createPublisher, createRegistry } from '../kafka/clients';
 import {
   defaultReplicationFactor,
   replicationProblem,
@@ -10,7 +12,6 @@ import {
   type KafkaAdmin,
 } from '../kafka/topics';
 import { loadStreamSchemas } from '../normalize';
-import type { StreamName } from '../streams';
 import { silentLogger } from '../observability/logger';
 import { STREAM_DEFS } from '../streams/definitions';
 import { listingPages } from '../capture/sources';
@@ -121,9 +122,8 @@ async function intercomProbes(config: Config, logger: ReturnType<typeof silentLo
   });
   // Without a working token every stream would fail the same way: one row says it.
   if (!me) return config.connector.workspaceId || undefined;
-  const streams = [...config.streams.enabled] as StreamName[];
   await Promise.all(
-    streams
+    config.streams.enabled
       .filter((s) => STREAM_DEFS[s].strategy !== 'children')
       .map((stream) =>
         probe(`intercom: read ${stream}`, async () => {
@@ -143,7 +143,7 @@ async function kafkaProbes(
   probe: Probe,
   workspace: Promise<string | undefined>,
 ): Promise<void> {
-  const kafka = createKafka(config, logger, {
+  const kafka = createKafka(config.kafka, logger, {
     connectionTimeout: 3_000,
     requestTimeout: 5_000,
     retry: { retries: 1, initialRetryTime: 200, maxRetryTime: 1_000 },
@@ -176,7 +176,7 @@ async function kafkaProbes(
         const ws = (await workspace) ?? '<workspace>';
         const id = transactionalId(config.connector.name, ws, 'check');
         // Registered as `run` registers its own, with the client KAFKA_CLIENT names.
-        const publisher = createPublisher(config, kafka, id);
+        const publisher = createPublisher(config.kafka, kafka, id);
         try {
           await publisher.connect();
         } finally {
@@ -213,7 +213,7 @@ async function replicationOutcome(
 
 /** Reachable (one row when it is not), then the compatibility of each stream's value schema. */
 async function registryProbes(config: Config, probe: Probe): Promise<void> {
-  const registry = createRegistry(config, undefined, { timeoutMs: PROBE_TIMEOUT_MS - 1_000 });
+  const registry = createRegistry(config.schemaRegistry, undefined, { timeoutMs: PROBE_TIMEOUT_MS - 1_000 });
   try {
     const up = await probe('registry: reachable', async () => {
       const n = await registry.subjectCount();
@@ -225,10 +225,7 @@ async function registryProbes(config: Config, probe: Probe): Promise<void> {
       config.streams.enabled.map((stream) => {
         const subject = subjectsOf(topics.events(stream)).value;
         return probe(`registry: ${subject}`, async () => {
-          const problem = await registry.incompatibility(
-            subject,
-            loadStreamSchemas(stream as StreamName).value,
-          );
+          const problem = await registry.incompatibility(subject, loadStreamSchemas(stream).value);
           if (problem) throw new Error(`not BACKWARD compatible: ${problem}`);
           return 'compatible';
         });

@@ -1,3 +1,4 @@
+/** `config print`: the effective configuration, secrets masked. */
 import { maskedConfig } from '../config';
 import { loadFromFlags, print, type CommonFlags } from './context';
 

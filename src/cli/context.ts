@@ -1,7 +1,11 @@
+/**
+ * What every command shares: its configuration from the flags, its logger, output, health endpoints and
+ * stop signal.
+ */
 import type { Logger } from 'pino';
 import { startHttp, type Health } from '../observability/http';
 import type { Metrics } from '../observability/metrics';
-import { loadConfig, type Config } from '../config';
+import { commaList, loadConfig, type Config } from '../config';
 import { createLogger } from '../observability/logger';
 import { ConfigError } from '../errors';
 import { STREAMS, isStreamName, type StreamName } from '../streams';
@@ -42,19 +46,12 @@ export function loadFromFlags(
   extra: Record<string, unknown> = {},
   extraFlagNames: Record<string, string> = {},
 ): Config {
-  const list = (v: unknown) =>
-    typeof v === 'string'
-      ? v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean)
-      : undefined;
   const overrides: Record<string, unknown> = {};
   const flagNames: Record<string, string> = { ...extraFlagNames };
   for (const [name, { key, flag }] of Object.entries(CONFIG_FLAGS)) {
     const value = flags[name as keyof typeof CONFIG_FLAGS];
     if (value === undefined) continue;
-    overrides[key] = LIST_FLAGS.has(name) ? list(value) : value;
+    overrides[key] = LIST_FLAGS.has(name) && typeof value === 'string' ? commaList(value) : value;
     flagNames[key] = flag;
   }
   return loadConfig({ configFile: flags.config, overrides: { ...overrides, ...extra }, flagNames });

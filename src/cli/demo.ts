@@ -1,3 +1,4 @@
+/** `demo`: the local stack, the simulator and the connector in one process, with a live view. */
 import { buildApp } from '../app';
 import { loadConfig } from '../config';
 import { resolveStack } from '../devstack/resolve';

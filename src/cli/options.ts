@@ -1,3 +1,4 @@
+/** The command-line flags: which configuration flags each command takes, and the parsers of numeric flags. */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { CONFIG_FLAGS } from './context';
 

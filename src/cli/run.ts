@@ -1,6 +1,10 @@
+/**
+ * `run`: the service. Captures (and runs the contact sink beside it) until stopped, starting over while
+ * Kafka is away.
+ */
 import { buildApp, buildContactSink, type App } from '../app';
 import type { Config } from '../config';
-import { baseUrlFor, type Region } from '../intercom';
+import { baseUrlFor } from '../intercom';
 import { packageVersion } from '../version';
 import { ExitCode } from '../errors';
 import { isKafkaUnavailable, kafkaError } from '../kafka/errors';
@@ -28,7 +32,7 @@ export function startupSummary(config: Config, workspaceId: string): Record<stri
     connector: config.connector.name,
     workspace: workspaceId,
     streams: config.streams.enabled,
-    intercom: withoutCredentials(config.intercom.baseUrl || baseUrlFor(config.intercom.region as Region)),
+    intercom: withoutCredentials(config.intercom.baseUrl || baseUrlFor(config.intercom.region)),
     apiVersion: config.intercom.apiVersion,
     kafka: {
       brokers: config.kafka.brokers,

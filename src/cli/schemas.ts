@@ -1,7 +1,7 @@
-import { createRegistry } from '../app';
+/** `schemas print|register|check`: the streams' Avro schemas and their registry subjects. */
+import { createRegistry } from '../kafka/clients';
 import { subjectsOf, topicNames } from '../kafka/topics';
 import { loadStreamSchemas } from '../normalize';
-import type { StreamName } from '../streams';
 import { loadFromFlags, print, type CommonFlags } from './context';
 
 type Action = 'print' | 'register' | 'check';
@@ -14,7 +14,7 @@ export async function schemasCommand(
   const config = loadFromFlags(flags, flags.stream ? { 'streams.enabled': [flags.stream] } : {}, {
     'streams.enabled': '--stream',
   });
-  const streams = [...config.streams.enabled] as StreamName[];
+  const streams = config.streams.enabled;
   const topics = topicNames(config.kafka.topicPrefix);
   if (action === 'print') {
     for (const stream of streams) {
@@ -29,7 +29,7 @@ export async function schemasCommand(
     }
     return 0;
   }
-  const registry = createRegistry(config);
+  const registry = createRegistry(config.schemaRegistry);
   let failures = 0;
   for (const stream of streams) {
     const s = loadStreamSchemas(stream);

@@ -1,3 +1,4 @@
+/** `sim`: the Intercom API simulator as a process of its own, from its flags. */
 import { ConfigError } from '../errors';
 import { type LatencyOptions, startLiveMutations, startSimulator } from '../sim';
 

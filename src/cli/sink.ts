@@ -1,3 +1,4 @@
+/** `sink contacts`: the contact sink as a service of its own. */
 import { buildContactSink, createIntercomClient, sinkTopics } from '../app';
 import { ConfigError, ExitCode } from '../errors';
 import { Metrics } from '../observability/metrics';

@@ -1,8 +1,9 @@
-import { createKafka } from '../app';
+/** `state show` and `state reset`: the connector's state as restored from the state topic. */
 import { ConfigError } from '../errors';
+import { createKafka } from '../kafka/clients';
 import { TransactionalPublisher } from '../kafka/publisher';
 import { restoreState } from '../kafka/state-store';
-import { topicNames } from '../kafka/topics';
+import { topicNames, transactionalId } from '../kafka/topics';
 import { STREAMS } from '../streams';
 import { loadFromFlags, loggerFor, print, streamFlag, type CommonFlags } from './context';
 
@@ -10,7 +11,7 @@ import { loadFromFlags, loggerFor, print, streamFlag, type CommonFlags } from '.
 export async function stateShow(flags: CommonFlags): Promise<number> {
   const config = loadFromFlags(flags);
   const logger = loggerFor(config);
-  const kafka = createKafka(config, logger);
+  const kafka = createKafka(config.kafka, logger);
   const store = await restoreState(kafka, topicNames(config.kafka.topicPrefix).state, config.connector.name);
   const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
   print('stream                    objects  snapshot  watermark                 last reconcile');
@@ -43,9 +44,9 @@ export async function stateReset(
       'connector.workspaceId',
     ]);
   const logger = loggerFor(config);
-  const kafka = createKafka(config, logger);
+  const kafka = createKafka(config.kafka, logger);
   const topics = topicNames(config.kafka.topicPrefix);
-  const publisher = new TransactionalPublisher(kafka, `${config.connector.name}-${workspace}`);
+  const publisher = new TransactionalPublisher(kafka, transactionalId(config.connector.name, workspace));
   await publisher.connect();
   try {
     const store = await restoreState(kafka, topics.state, config.connector.name);

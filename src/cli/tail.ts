@@ -1,5 +1,6 @@
+/** `tail`: a stream's committed change events, decoded to JSON lines. */
 import { randomUUID } from 'node:crypto';
-import { createKafka, createRegistry } from '../app';
+import { createKafka, createRegistry } from '../kafka/clients';
 import { topicNames } from '../kafka/topics';
 import { loadFromFlags, loggerFor, print, streamFlag, type CommonFlags } from './context';
 
@@ -12,8 +13,8 @@ export async function tailCommand(
 ): Promise<number> {
   const stream = streamFlag('tail', flags.stream);
   const config = loadFromFlags({ ...flags, logLevel: flags.logLevel ?? 'warn' });
-  const kafka = createKafka(config, loggerFor(config));
-  const registry = createRegistry(config);
+  const kafka = createKafka(config.kafka, loggerFor(config));
+  const registry = createRegistry(config.schemaRegistry);
   const topic = topicNames(config.kafka.topicPrefix).events(stream);
   const max = flags.max ?? Infinity;
   const idleMs = flags.idleMs ?? Infinity;

@@ -1,22 +1,32 @@
+/**
+ * Loading the configuration: defaults < config file < environment (and X_FILE secrets) < flags, validated
+ * once against the schema and the cross-key rules, every problem in one ConfigError, then frozen. Also
+ * the masked view (`config print`) and the README table, both from the schema.
+ */
 import convict from 'convict';
 import { readFileSync } from 'node:fs';
 import zlib from 'node:zlib';
 import YAML from 'yaml';
 import { ConfigError } from '../errors';
 import { closest } from './suggest';
-import { configSchema, streamOverrideProblems } from './schema';
+import { configSchema, streamOverrideProblems, type SensitiveKey, type ValuesOf } from './schema';
 
 convict.addParser([
   { extension: 'json', parse: JSON.parse },
   { extension: ['yml', 'yaml'], parse: YAML.parse },
 ]);
 
-/** The value type of a schema node: a leaf's default type, or an object of its children's. */
-type ValueOf<S> = S extends { doc: string; default: infer D }
-  ? D
-  : { readonly [K in keyof S]: ValueOf<S[K]> };
-/** The validated, frozen configuration. */
-export type Config = ValueOf<typeof configSchema>;
+/** The values of every key, each typed by its format (src/config/schema.ts). */
+export type ConfigValues = ValuesOf<typeof configSchema>;
+
+/**
+ * The validated, frozen configuration: the value of every key, and where each sensitive value read
+ * from a file came from (`secretFiles['intercom.token']`: the path INTERCOM_TOKEN_FILE named), so that
+ * nothing reads the environment after loading (a refreshed OAuth token is written back to that file).
+ */
+export type Config = ConfigValues & {
+  readonly secretFiles: { readonly [K in SensitiveKey]?: string };
+};
 
 export interface LoadOptions {
   /** Environment to read (default process.env). */
@@ -60,15 +70,20 @@ export function configLeaves(schema: object = configSchema, prefix = ''): Leaf[]
 }
 
 function build(env: NodeJS.ProcessEnv) {
-  return convict<Config>(configSchema as never, { env, args: [] });
+  return convict<ConfigValues>(configSchema as never, { env, args: [] });
 }
 
 /**
  * Sensitive values may come from files: X_FILE names a file whose trimmed content is X. Setting both
- * is a problem (which one wins would be a guess).
+ * is a problem (which one wins would be a guess). Returns the environment with each X set from its
+ * file, and the file each key was read from.
  */
-function resolveSecretFiles(env: NodeJS.ProcessEnv, problems: string[]): NodeJS.ProcessEnv {
+function resolveSecretFiles(
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+): { env: NodeJS.ProcessEnv; files: Config['secretFiles'] } {
   const out = { ...env };
+  const files: Record<string, string> = {};
   for (const leaf of configLeaves().filter((l) => l.sensitive && l.env)) {
     const fileVar = `${leaf.env}_FILE`;
     const file = env[fileVar];
@@ -79,17 +94,18 @@ function resolveSecretFiles(env: NodeJS.ProcessEnv, problems: string[]): NodeJS.
     }
     try {
       out[leaf.env!] = readFileSync(file, 'utf8').trim();
+      files[leaf.key] = file;
     } catch (error) {
       problems.push(
         `${leaf.key}: ${fileVar}=${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
       );
     }
   }
-  return out;
+  return { env: out, files };
 }
 
 /** Cross-key rules convict cannot express. */
-function crossChecks(c: Config): string[] {
+function crossChecks(c: ConfigValues): string[] {
   const problems: string[] = [];
   const sasl = c.kafka.sasl;
   if (sasl.mechanism !== 'none' && (!sasl.username || !sasl.password)) {
@@ -194,7 +210,9 @@ function describeSource(key: string, src: Sources): string {
   return `${show(leaf?.default)} (the default)`;
 }
 
-/** A "did you mean" for a key the schema does not know: a near spelling, or the key an env name belongs to. */
+/**
+ * A "did you mean" for a key the schema does not know: a near spelling, or the key an env name belongs to.
+ */
 function suggestKey(unknown: string): string {
   const last = unknown.split('.').pop() ?? unknown;
   const byEnv = [...LEAVES.values()].find((l) => l.env === last || (l.sensitive && `${l.env}_FILE` === last));
@@ -225,7 +243,7 @@ function explain(message: string, src: Sources): string {
 export function loadConfig(options: LoadOptions = {}): Config {
   const problems: string[] = [];
   const rawEnv = options.env ?? process.env;
-  const env = resolveSecretFiles(rawEnv, problems);
+  const { env, files } = resolveSecretFiles(rawEnv, problems);
   const config = build(env);
   const file = options.configFile ?? env.CONFIG_FILE;
   const src: Sources = {
@@ -268,7 +286,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (problems.length) {
     throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, problems);
   }
-  return deepFreeze(config.getProperties());
+  return deepFreeze({ ...config.getProperties(), secretFiles: files });
 }
 
 function deepFreeze<T>(value: T): T {
@@ -281,7 +299,8 @@ function deepFreeze<T>(value: T): T {
 
 /** The configuration with every sensitive value masked, for `config print` and logs. */
 export function maskedConfig(config: Config): Record<string, unknown> {
-  const copy = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
+  const { secretFiles: _, ...values } = config;
+  const copy = JSON.parse(JSON.stringify(values)) as Record<string, unknown>;
   for (const leaf of configLeaves().filter((l) => l.sensitive)) {
     const path = leaf.key.split('.');
     let node = copy as Record<string, unknown>;

@@ -1,91 +1,176 @@
+/**
+ * The configuration schema, the one truth of every key: its doc, its format, its default and its
+ * environment variable. Keys marked `sensitive` are masked by `config print` and never logged; each
+ * sensitive key with an env var X can also be read from the file named by X_FILE. The README's table is
+ * generated from this, and so is the type of the loaded configuration (`ValuesOf`, src/config/load.ts's
+ * Config): a key's type is what its format allows, and a default that its format does not allow does
+ * not compile.
+ */
 import convict from 'convict';
-import { COMPRESSIONS, KAFKA_CLIENTS } from '../kafka/types';
-import { STREAMS, isStreamName } from '../streams/names';
+import { COMPRESSIONS, KAFKA_CLIENTS, SASL_MECHANISMS } from '../kafka/types';
+import { REGIONS } from '../intercom/region';
+import { STREAMS, isStreamName, type StreamName } from '../streams/names';
 import { closest } from './suggest';
 
+/** A comma-separated list as a flag or an environment variable writes it: items trimmed, empties dropped. */
+export function commaList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Integer formats convict has built in (a string from the environment becomes a number). */
+interface BuiltInFormats {
+  nat: number;
+  port: number;
+}
+
+/** The value each of our named formats stands for: the type of a key that has the format. */
+interface NamedFormats {
+  'stream-list': readonly StreamName[];
+  'broker-list': readonly string[];
+  'attribute-list': readonly string[];
+  'positive-int': number;
+  'replication-factor': number;
+  'optional-url': string;
+  'connector-name': string;
+  'topic-prefix': string;
+}
+
+/** A name made of letters, digits, `.`, `_` and `-`, 1 to 100 of them; `what` is the message otherwise. */
+function nameFormat(what: string) {
+  return (value: unknown) => {
+    if (typeof value !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(value)) throw new Error(what);
+  };
+}
+
+/** How each named format validates a value, and turns a string from the environment into one. */
+const FORMATS: {
+  [F in keyof NamedFormats]: { validate(value: unknown): void; coerce?(value: string): unknown };
+} = {
+  'stream-list': {
+    validate(value) {
+      if (!Array.isArray(value)) throw new Error('must be a list of stream names');
+      const unknown = value.filter((v) => !isStreamName(String(v)));
+      if (unknown.length)
+        throw new Error(`unknown stream(s) ${unknown.join(', ')}; known: ${STREAMS.join(', ')}`);
+    },
+    coerce: commaList,
+  },
+  'broker-list': {
+    validate(value) {
+      if (!Array.isArray(value) || value.length === 0) throw new Error('must list at least one host:port');
+      const bad = value.filter((v) => !/^[^\s:,]+:\d{1,5}$/.test(String(v)));
+      if (bad.length) throw new Error(`not host:port: ${bad.join(', ')}`);
+    },
+    coerce: commaList,
+  },
+  'attribute-list': {
+    validate(value) {
+      if (!Array.isArray(value)) throw new Error('must be a list of attribute names');
+      const bad = value.filter((v) => !/^[^\s=,]+(=[^\s=,]+)?$/.test(String(v)));
+      if (bad.length) throw new Error(`not \`name\` or \`input=intercom\`: ${bad.join(', ')}`);
+    },
+    coerce: commaList,
+  },
+  'positive-int': {
+    validate(value) {
+      if (!Number.isInteger(value) || (value as number) <= 0) throw new Error('must be a positive integer');
+    },
+    coerce: Number,
+  },
+  'replication-factor': {
+    validate(value) {
+      if (!Number.isInteger(value) || ((value as number) <= 0 && value !== -1))
+        throw new Error("must be a positive integer, or -1 for the broker's default");
+    },
+    coerce: Number,
+  },
+  'optional-url': {
+    validate(value) {
+      if (value === '') return;
+      if (typeof value !== 'string' || !/^https?:\/\/[^\s]+$/.test(value))
+        throw new Error('must be an http(s) URL or empty');
+    },
+  },
+  'connector-name': { validate: nameFormat('letters, digits, . _ - only') },
+  'topic-prefix': { validate: nameFormat('a valid Kafka topic name part') },
+};
+convict.addFormats(FORMATS);
+
+/** The per-stream settings `streams.overrides` may give. */
+export const PER_STREAM = ['pollIntervalMs', 'reconcileIntervalMs'] as const;
+/** `streams.overrides`: per stream, some of its settings (checked by streamOverrideProblems). */
+export type StreamOverrides = {
+  readonly [S in StreamName]?: { readonly [K in (typeof PER_STREAM)[number]]?: number };
+};
+
 /**
- * The configuration schema: every key has a doc, a format, a default and an environment variable.
- * Keys marked `sensitive` are masked by `config print` and never logged; each sensitive key with an
- * env var X can also be read from the file named by X_FILE. The README's table is generated from this.
+ * A key's format: a list of the values it allows, a named format, or a type convict checks (String,
+ * Boolean; Object for a structure checked after loading, its type then the default's declared type).
  */
+type Format =
+  | readonly string[]
+  | keyof NamedFormats
+  | keyof BuiltInFormats
+  | StringConstructor
+  | BooleanConstructor
+  | ObjectConstructor;
 
-convict.addFormat({
-  name: 'stream-list',
-  validate(value: unknown) {
-    if (!Array.isArray(value)) throw new Error('must be a list of stream names');
-    const unknown = value.filter((v) => !isStreamName(String(v)));
-    if (unknown.length)
-      throw new Error(`unknown stream(s) ${unknown.join(', ')}; known: ${STREAMS.join(', ')}`);
-  },
-  coerce: (value: string) =>
-    value
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-});
+/** One key of the schema. */
+export interface KeySpec {
+  doc: string;
+  format: Format;
+  default: unknown;
+  env?: string;
+  sensitive?: boolean;
+}
+interface SchemaNode {
+  readonly [name: string]: KeySpec | SchemaNode;
+}
 
-convict.addFormat({
-  name: 'broker-list',
-  validate(value: unknown) {
-    if (!Array.isArray(value) || value.length === 0) throw new Error('must list at least one host:port');
-    const bad = value.filter((v) => !/^[^\s:,]+:\d{1,5}$/.test(String(v)));
-    if (bad.length) throw new Error(`not host:port: ${bad.join(', ')}`);
-  },
-  coerce: (value: string) =>
-    value
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-});
+/** The type of a key's value: what its format allows. */
+type ValueOf<K extends KeySpec> = K['format'] extends readonly (infer V)[]
+  ? V
+  : K['format'] extends keyof NamedFormats
+    ? NamedFormats[K['format']]
+    : K['format'] extends keyof BuiltInFormats
+      ? BuiltInFormats[K['format']]
+      : K['format'] extends StringConstructor
+        ? string
+        : K['format'] extends BooleanConstructor
+          ? boolean
+          : K['default'];
 
-convict.addFormat({
-  name: 'positive-int',
-  validate(value: unknown) {
-    if (!Number.isInteger(value) || (value as number) <= 0) throw new Error('must be a positive integer');
-  },
-  coerce: (value: string) => Number(value),
-});
+/** The values of a schema node: each key's value, each group an object of its keys'. */
+export type ValuesOf<N> = {
+  readonly [K in keyof N]: N[K] extends KeySpec ? ValueOf<N[K]> : ValuesOf<N[K]>;
+};
 
-convict.addFormat({
-  name: 'replication-factor',
-  validate(value: unknown) {
-    if (!Number.isInteger(value) || ((value as number) <= 0 && value !== -1))
-      throw new Error("must be a positive integer, or -1 for the broker's default");
-  },
-  coerce: (value: string) => Number(value),
-});
+/** The dotted names of the keys whose default is not a value of their format (none, or compiling fails). */
+type Misfits<N, P extends string = ''> = {
+  [K in keyof N & string]: N[K] extends KeySpec
+    ? N[K]['default'] extends ValueOf<N[K]>
+      ? never
+      : `${P}${K}`
+    : Misfits<N[K], `${P}${K}.`>;
+}[keyof N & string];
 
-convict.addFormat({
-  name: 'optional-url',
-  validate(value: unknown) {
-    if (value === '') return;
-    if (typeof value !== 'string' || !/^https?:\/\/[^\s]+$/.test(value))
-      throw new Error('must be an http(s) URL or empty');
-  },
-});
-
-convict.addFormat({
-  name: 'attribute-list',
-  validate(value: unknown) {
-    if (!Array.isArray(value)) throw new Error('must be a list of attribute names');
-    const bad = value.filter((v) => !/^[^\s=,]+(=[^\s=,]+)?$/.test(String(v)));
-    if (bad.length) throw new Error(`not \`name\` or \`input=intercom\`: ${bad.join(', ')}`);
-  },
-  coerce: (value: string) =>
-    value
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-});
+/** The dotted names of the sensitive keys. */
+export type SensitiveKey<N = typeof configSchema, P extends string = ''> = {
+  [K in keyof N & string]: N[K] extends KeySpec
+    ? N[K] extends { sensitive: true }
+      ? `${P}${K}`
+      : never
+    : SensitiveKey<N[K], `${P}${K}.`>;
+}[keyof N & string];
 
 export const configSchema = {
   connector: {
     name: {
       doc: 'Connector name: prefix of the transactional id and of state keys. Keep it stable.',
-      format: (v: unknown) => {
-        if (typeof v !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(v))
-          throw new Error('letters, digits, . _ - only');
-      },
+      format: 'connector-name',
       default: 'intercom-cdc',
       env: 'CONNECTOR_NAME',
     },
@@ -106,7 +191,7 @@ export const configSchema = {
     },
     region: {
       doc: 'Intercom region of the workspace; chooses the API host.',
-      format: ['us', 'eu', 'au'],
+      format: REGIONS,
       default: 'us',
       env: 'INTERCOM_REGION',
     },
@@ -183,10 +268,7 @@ export const configSchema = {
     },
     topicPrefix: {
       doc: 'Prefix of every topic: <prefix>.<stream>, <prefix>._state, <prefix>._dlq.',
-      format: (v: unknown) => {
-        if (typeof v !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(v))
-          throw new Error('a valid Kafka topic name part');
-      },
+      format: 'topic-prefix',
       default: 'intercom',
       env: 'TOPIC_PREFIX',
     },
@@ -210,13 +292,13 @@ export const configSchema = {
     },
     compression: {
       doc: 'Compression of the record batches the connector produces (events and state). lz4 and zstd come from codec packages with prebuilt binaries; consumers need the same codec.',
-      format: [...COMPRESSIONS],
+      format: COMPRESSIONS,
       default: 'none',
       env: 'KAFKA_COMPRESSION',
     },
     client: {
       doc: 'Kafka client of the transactional producer, the hot path (change events and state records in one transaction): kafkajs, or platformatic (@platformatic/kafka, less CPU per event: bench/clients.ts; Node 20.19.4+, 22.18+ or 24.6+; zstd only where node:zlib has it, Node 22.15+). Topic admin, state restore, tail, the state commands, the contact sink and check (but for its transactional-id probe) use kafkajs with either.',
-      format: [...KAFKA_CLIENTS],
+      format: KAFKA_CLIENTS,
       default: 'kafkajs',
       env: 'KAFKA_CLIENT',
     },
@@ -244,7 +326,7 @@ export const configSchema = {
     sasl: {
       mechanism: {
         doc: 'SASL mechanism.',
-        format: ['none', 'plain', 'scram-sha-256', 'scram-sha-512'],
+        format: ['none', ...SASL_MECHANISMS],
         default: 'none',
         env: 'KAFKA_SASL_MECHANISM',
       },
@@ -325,7 +407,7 @@ export const configSchema = {
     overrides: {
       doc: 'Per-stream pollIntervalMs / reconcileIntervalMs (config file only), e.g. {"admins":{"pollIntervalMs":600000}}.',
       format: Object,
-      default: {} as Record<string, { pollIntervalMs?: number; reconcileIntervalMs?: number }>,
+      default: {} as StreamOverrides,
     },
   },
   includeRaw: {
@@ -377,7 +459,7 @@ export const configSchema = {
       attributes: {
         doc: 'Custom attributes the sink writes, comma-separated: `name` (same name in Intercom) or `input=intercom`.',
         format: 'attribute-list',
-        default: [] as string[],
+        default: [] as readonly string[],
         env: 'SINK_CONTACTS_ATTRIBUTES',
       },
       unmappedAttributes: {
@@ -422,9 +504,15 @@ export const configSchema = {
       env: 'LOG_LEVEL',
     },
   },
-};
+} as const satisfies SchemaNode;
 
-const PER_STREAM = ['pollIntervalMs', 'reconcileIntervalMs'];
+/**
+ * Every default is a value of its key's format: a misfit's name would not be `never`, and this would not
+ * compile.
+ */
+const defaultsFit: [Misfits<typeof configSchema>] extends [never] ? true : Misfits<typeof configSchema> =
+  true;
+void defaultsFit;
 
 /** Problems of `streams.overrides` (convict can only check that it is an object). */
 export function streamOverrideProblems(value: unknown): string[] {
@@ -444,7 +532,7 @@ export function streamOverrideProblems(value: unknown): string[] {
       continue;
     }
     for (const [key, v] of Object.entries(override as object)) {
-      if (!PER_STREAM.includes(key)) {
+      if (!(PER_STREAM as readonly string[]).includes(key)) {
         const near = closest(key, PER_STREAM);
         problems.push(
           `streams.overrides.${stream}.${key}: not a per-stream setting${near ? `; did you mean ${near}?` : ''} (${PER_STREAM.join(', ')})`,

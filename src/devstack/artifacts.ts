@@ -1,3 +1,7 @@
+/**
+ * The local stack's jars: Kafka and Apicurio Registry fetched with Maven into the stack folder, kept
+ * between runs.
+ */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -1,9 +1,10 @@
+/** The local stack as containers, when a container runtime answers. */
 import type { StackInfo } from './types';
 
 /**
- * The Docker path (TESTING.md, source 2): Kafka and Apicurio Registry as containers, when a container
- * runtime answers. Machines of this project have none, so this path is kept small; it is never the
- * only way to get a stack.
+ * The container path (the third source of the README's "The test stack"): Kafka and Apicurio Registry
+ * as containers, when a container runtime answers. Machines of this project have none, so this path is
+ * kept small; it is never the only way to get a stack.
  */
 export async function dockerAvailable(): Promise<boolean> {
   if (process.env.STACK_DOCKER === '0') return false;

@@ -1,3 +1,4 @@
+/** The error of a local stack that could not be fetched, started or reached. */
 import { CdcError } from '../errors';
 
 /** The local test stack could not be fetched, started or reached; the message says how to fix it. */

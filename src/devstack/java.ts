@@ -1,3 +1,4 @@
+/** Finding a Java runtime for the local stack's JVMs. */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';

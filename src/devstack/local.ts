@@ -1,3 +1,4 @@
+/** The local JVM stack: single-node KRaft Kafka and Apicurio Registry on free loopback ports. */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';

@@ -1,3 +1,4 @@
+/** Where the local stack lives: the repository root and the stack folder. */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 

@@ -1,3 +1,4 @@
+/** Probes of a stack: whether the broker and the registry answer, and waiting until they do. */
 import { existsSync, readFileSync } from 'node:fs';
 import { kafkaAnswers } from '../kafka/cluster';
 import { sleep } from '../sleep';

@@ -1,3 +1,4 @@
+/** Finding (or starting) the Kafka + registry a test, the demo or a benchmark uses. */
 import { dockerAvailable, startDockerStack } from './docker';
 import { StackError } from './errors';
 import { findLocalStack, startLocalStack, stopLocalStack } from './local';
@@ -17,9 +18,10 @@ export interface ResolvedStack {
 const keep = async (): Promise<void> => undefined;
 
 /**
- * Finds a Kafka + schema registry, in TESTING.md's order: (1) KAFKA_BROKERS and SCHEMA_REGISTRY_URL
- * when both are set; a local stack already running (`npm run stack:up`); (2) containers when a
- * container runtime answers; (3) a local JVM stack fetched with Maven and started here.
+ * Finds a Kafka + schema registry, in the order of the README's "The test stack": (1) KAFKA_BROKERS and
+ * SCHEMA_REGISTRY_URL when both are set; (2) a local stack already running (`npm run stack:up`);
+ * (3) containers when a container runtime answers; (4) a local JVM stack fetched with Maven and started
+ * here.
  */
 export async function resolveStack(say: (line: string) => void = () => undefined): Promise<ResolvedStack> {
   const given = await givenStack();

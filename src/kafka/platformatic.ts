@@ -1,3 +1,7 @@
+/**
+ * The Publisher (src/kafka/types.ts) on @platformatic/kafka: the producer options and one transaction per
+ * commit.
+ */
 import { Producer, type MessageToProduce, type ProducerOptions, type SASLOptions } from '@platformatic/kafka';
 import type { CdcError } from '../errors';
 import { chunks, MAX_REQUEST_BYTES } from './chunks';

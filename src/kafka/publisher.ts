@@ -1,3 +1,4 @@
+/** The Publisher (src/kafka/types.ts) on kafkajs, with the lz4 and zstd codecs registered for the process. */
 import { compress as zstdCompress, decompress as zstdDecompress } from '@mongodb-js/zstd';
 import { CompressionCodecs, CompressionTypes, type Kafka, type Producer } from 'kafkajs';
 import { compressFrame as lz4Compress, decompressFrame as lz4Decompress } from 'lz4-napi';

@@ -1,3 +1,4 @@
+/** The schema registry client: registration with compatibility checks, retried while the registry is away. */
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import http from 'node:http';
 import https from 'node:https';
@@ -198,7 +199,9 @@ export class Registry {
   }
 }
 
-/** One HTTP(S) request through `agent`; resolves with the status and body text, rejects when no answer came. */
+/**
+ * One HTTP(S) request through `agent`; resolves with the status and body text, rejects when no answer came.
+ */
 function send(
   agent: http.Agent,
   method: string,

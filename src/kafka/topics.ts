@@ -1,10 +1,15 @@
-import { ConfigResourceTypes, type Admin, type ITopicConfig } from 'kafkajs';
+/**
+ * The topics: their names (the capture's and the sinks', under the topic prefix), what each must look
+ * like, and creating the missing ones while checking the state topic.
+ */
+import { ConfigResourceTypes, type Admin, type ITopicConfig, type Kafka } from 'kafkajs';
 import { CdcError } from '../errors';
+import { kafkaError } from './errors';
 
 /** The admin client the connector prepares topics with (kafkajs, whichever client publishes). */
 export type KafkaAdmin = Admin;
 
-/** Topic names, a contract (DESIGN.md, Topics). */
+/** The capture's topic names under a prefix, a contract (README, "Topics and events"). */
 export interface TopicNames {
   events(stream: string): string;
   state: string;
@@ -15,7 +20,28 @@ export function topicNames(prefix: string): TopicNames {
   return { events: (stream) => `${prefix}.${stream}`, state: `${prefix}._state`, dlq: `${prefix}._dlq` };
 }
 
-/** The registry subjects of a topic (TopicNameStrategy, DESIGN.md): `<topic>-key` and `<topic>-value`. */
+/** The topics of a sink. */
+export interface SinkTopics {
+  /** What the sink applies; it must exist (the sink's producers write it). */
+  input: string;
+  /** Rejected input records, as JSON. */
+  dlq: string;
+  /** Compacted: per key, the input position last applied (the replay guard). */
+  state: string;
+}
+
+/**
+ * The topics of the sink named `sink` (`contacts`) under a prefix: its input, its dead-letter topic
+ * (`dlq`, else `<prefix>._sink_<sink>_dlq`) and its state topic `<prefix>._sink_<sink>_state`.
+ */
+export function sinkTopicNames(prefix: string, sink: string, input: string, dlq = ''): SinkTopics {
+  return { input, dlq: dlq || `${prefix}._sink_${sink}_dlq`, state: `${prefix}._sink_${sink}_state` };
+}
+
+/**
+ * The registry subjects of a topic (the TopicNameStrategy every Confluent serializer uses by default):
+ * `<topic>-key` and `<topic>-value`.
+ */
 export function subjectsOf(topic: string): { key: string; value: string } {
   return { key: `${topic}-key`, value: `${topic}-value` };
 }
@@ -46,19 +72,35 @@ export function topicSpecs(names: TopicNames, streams: readonly string[], s: Top
       replicationFactor: rf,
       configEntries: [{ name: 'cleanup.policy', value: s.eventsCleanupPolicy }],
     })),
-    {
-      topic: names.state,
-      numPartitions: 1,
-      replicationFactor: rf,
-      configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-    },
-    {
-      topic: names.dlq,
-      numPartitions: 1,
-      replicationFactor: rf,
-      configEntries: [{ name: 'cleanup.policy', value: 'delete' }],
-    },
+    logTopic(names.state, 'compact', rf),
+    logTopic(names.dlq, 'delete', rf),
   ];
+}
+
+/** A topic of one partition (one ordered log: progress, dead letters) with this cleanup policy. */
+export function logTopic(topic: string, cleanupPolicy: string, replicationFactor: number): ITopicConfig {
+  return {
+    topic,
+    numPartitions: 1,
+    replicationFactor,
+    configEntries: [{ name: 'cleanup.policy', value: cleanupPolicy }],
+  };
+}
+
+/**
+ * Runs `fn` with an admin client of its own, connected first and disconnected after. A failure comes
+ * out typed (kafkaError, `what` naming the step: "preparing topics"); our own errors as they are.
+ */
+export async function withAdmin<T>(kafka: Kafka, what: string, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    return await fn(admin);
+  } catch (error) {
+    throw kafkaError(what, error);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }
 
 /**

@@ -1,29 +1,25 @@
 /**
  * What the rest of the connector knows of publishing to Kafka, whichever client does it (config
- * `kafka.client`): a message, the messages of one topic, and the transactional publisher. Only
- * src/kafka and the composition root (src/app.ts, src/main.ts) import a Kafka client.
+ * `kafka.client`): the transactional publisher, the connection and the client choices. A message and
+ * the messages of one topic are the capture's contracts (src/capture/contracts.ts), which the
+ * publishers implement. Only src/kafka and the composition root (src/app.ts, src/main.ts) import a
+ * Kafka client.
  */
+import type { Committer, TopicBatch } from '../capture/contracts';
 
-/** One record to publish. A string key or value is sent as its UTF-8 bytes; a null value is a tombstone. */
-export interface Message {
-  key: Buffer | string | null;
-  value: Buffer | string | null;
-  headers?: Record<string, Buffer | string>;
-}
+export type { Message, TopicBatch } from '../capture/contracts';
 
-/** Messages for one topic, in the order they are to be written (per partition). */
-export interface TopicBatch {
-  topic: string;
-  messages: Message[];
-}
+/** The SASL mechanisms both clients speak (config `kafka.sasl.mechanism`, beside `none`). */
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 
-/** Where and how to reach Kafka, from configuration (src/app.ts), for either client. */
+/** Where and how to reach Kafka (src/kafka/connection.ts builds it from the settings), for either client. */
 export interface KafkaConnection {
   clientId: string;
   brokers: string[];
   /** TLS options (CA, client certificate and key); absent: plaintext. */
   tls?: { rejectUnauthorized: boolean; ca?: string[]; cert?: string; key?: string };
-  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  sasl?: { mechanism: SaslMechanism; username: string; password: string };
 }
 
 /** The Kafka clients a publisher can be built on (config `kafka.client`). */
@@ -62,7 +58,7 @@ export interface PublisherOptions {
  *   batches are skipped; no message at all commits nothing. Calls must not overlap.
  * - `disconnect()` never throws.
  */
-export interface Publisher {
+export interface Publisher extends Committer {
   connect(): Promise<void>;
   commit(batches: TopicBatch[]): Promise<void>;
   disconnect(): Promise<void>;

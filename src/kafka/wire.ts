@@ -1,3 +1,4 @@
+/** The Confluent wire format of a stream's change events (magic byte, schema id, Avro body). */
 import { AvroWriter, EventWriter, KeyWriter, type EventArgs } from '../normalize';
 
 /**

@@ -1,3 +1,4 @@
+/** The HTTP endpoints of a running command: liveness, readiness and Prometheus metrics. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Metrics } from './metrics';
@@ -9,7 +10,7 @@ export interface Health {
   ready(): { ok: boolean; reason?: string };
 }
 
-/** `/healthz`, `/readyz` and `/metrics` on one port (DESIGN.md, Operations). */
+/** `/healthz`, `/readyz` and `/metrics` on one port (README, "Operations"). */
 export async function startHttp(
   port: number,
   health: Health,

@@ -1,3 +1,4 @@
+/** The pino logger of every command: JSON lines, one `module` key per line, secrets redacted. */
 import pino, { type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger };

@@ -1,10 +1,11 @@
+/** The Prometheus metrics, fed by the capture engine's, the Intercom client's and the sink's observers. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { packageVersion } from '../version';
 import type { EngineObserver } from '../capture/engine';
 import type { ClientObserver } from '../intercom';
 
 /**
- * The Prometheus series (prefix `intercom_cdc_`, DESIGN.md): one registry per process, fed by the
+ * The Prometheus series (prefix `intercom_cdc_`, listed in the README's "Operations"): one registry per process, fed by the
  * engine's and the client's observer hooks. Label values never carry ids or secrets.
  */
 export class Metrics {
@@ -255,7 +256,10 @@ export class Metrics {
   }
 }
 
-/** A status as a low-cardinality class: 2xx, 3xx, 4xx, 429 (apart: the rate limit), 5xx, or error (no answer). */
+/**
+ * A status as a low-cardinality class: 2xx, 3xx, 4xx, 429 (apart: the rate limit), 5xx, or error (no
+ * answer).
+ */
 export function statusClass(status: number | 'error'): string {
   if (status === 'error') return 'error';
   if (status === 429) return '429';

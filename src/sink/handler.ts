@@ -1,7 +1,7 @@
 /**
- * What a sink knows of its API, and nothing of Kafka or offsets: the runner (src/kafka/sink-runner.ts) hands it each
- * decoded input record, in order per partition, and commits the record's offset once it resolved. Adding
- * a sink is writing one handler.
+ * What a sink knows of its API, and nothing of Kafka or offsets: the runner (src/sink/runner.ts) hands
+ * it each decoded input record, in order per partition, and commits the record's offset once it
+ * resolved. Adding a sink is writing one handler.
  *
  * Errors mean (src/errors.ts): a RejectedRecord sends the record to the dead-letter topic (or stops the
  * sink under `errors.tolerance=none`); a retriable CdcError makes the runner try the same record again

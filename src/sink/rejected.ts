@@ -1,3 +1,4 @@
+/** The error of a record a sink rejects (to the dead-letter topic, or a stop under tolerance none). */
 import { CdcError } from '../errors';
 
 /**

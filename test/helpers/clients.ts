@@ -1,4 +1,4 @@
-import { createPublisher } from '../../src/app';
+import { createPublisher } from '../../src/kafka/clients';
 import { loadConfig } from '../../src/config';
 import {
   KAFKA_CLIENTS,
@@ -16,7 +16,7 @@ import { stackEnv, testKafka } from '../stack/env';
  */
 export { KAFKA_CLIENTS, type KafkaClientName };
 
-/** A publisher on the test stack, built by the composition root as `run` builds it for that client. */
+/** A publisher on the test stack, built by the factory `run` uses (src/kafka/clients.ts), for that client. */
 export function testPublisher(
   client: KafkaClientName,
   transactionalId: string,
@@ -29,5 +29,5 @@ export function testPublisher(
       KAFKA_COMPRESSION: options.compression ?? 'none',
     },
   });
-  return createPublisher(config, testKafka('test-publisher'), transactionalId, options);
+  return createPublisher(config.kafka, testKafka('test-publisher'), transactionalId, options);
 }

@@ -1,3 +1,4 @@
+/** The contact sink's writes to Intercom: find the contact, then create, update, archive or unarchive it. */
 import type { IntercomClient } from '../../intercom';
 import { IntercomError } from '../../intercom/errors';
 import { CdcError } from '../../errors';
@@ -5,7 +6,10 @@ import { RejectedRecord } from '../rejected';
 import type { ContactUpsert } from './input';
 import { conflictOf, createBody, updateBody, type IntercomContact } from './plan';
 
-/** What applying one record did. `kept_archived`: the contact is archived and the record did not say to unarchive it. */
+/**
+ * What applying one record did. `kept_archived`: the contact is archived and the record did not say to
+ * unarchive it.
+ */
 export type Outcome = 'created' | 'updated' | 'unchanged' | 'archived' | 'unarchived' | 'kept_archived';
 
 export interface Applied {

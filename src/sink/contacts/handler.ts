@@ -1,3 +1,6 @@
+/**
+ * The contact sink's handler (src/sink/handler.ts): parse an upsert, key it, apply it through the applier.
+ */
 import type { SinkHandler } from '../handler';
 import type { ContactApplier, Outcome } from './apply';
 import { isChangeEvent, parseUpsert, type ContactUpsert, type ParseOptions } from './input';

@@ -1,3 +1,7 @@
+/**
+ * The contact sink's input: an upsert record read and checked, custom attributes mapped to Intercom's
+ * names.
+ */
 import { CdcError } from '../../errors';
 import { RejectedRecord } from '../rejected';
 import { toEpochMillis } from '../../normalize/timestamp';
@@ -43,7 +47,10 @@ export const INPUT_FIELDS: ReadonlySet<string> = new Set<string>([
 ]);
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-/** Input attribute name → Intercom attribute name, from `SINK_CONTACTS_ATTRIBUTES` (`name` or `input=intercom`). */
+/**
+ * Input attribute name → Intercom attribute name, from `SINK_CONTACTS_ATTRIBUTES` (`name` or
+ * `input=intercom`).
+ */
 export function attributeMapping(list: readonly string[]): Map<string, string> {
   const map = new Map<string, string>();
   for (const entry of list) {

@@ -1,3 +1,4 @@
+/** The contact sink's plan, pure: the bodies to send for a record against the contact Intercom holds. */
 import type { ContactUpsert } from './input';
 
 /** A contact as Intercom's API returns it (the fields the sink reads). */
@@ -57,7 +58,10 @@ function sameValue(current: unknown, wanted: unknown): boolean {
   return false;
 }
 
-/** The id Intercom names in a 409 on create (`… already exists with id=…`), and whether that contact is archived. */
+/**
+ * The id Intercom names in a 409 on create (`… already exists with id=…`), and whether that contact is
+ * archived.
+ */
 export function conflictOf(message: string): { id: string; archived: boolean } | undefined {
   const m = /already exists with id=([A-Za-z0-9_-]+)/.exec(message);
   if (!m) return undefined;

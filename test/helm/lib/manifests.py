@@ -33,7 +33,7 @@ SECRET_VALUE_ENV = {
     "KAFKA_SASL_PASSWORD",
     "SCHEMA_REGISTRY_PASSWORD",
 }
-# The metrics contract (DESIGN.md, Operations), without the histogram's _bucket/_sum/_count suffixes.
+# The metrics contract (README, "Operations"), without the histogram's _bucket/_sum/_count suffixes.
 METRICS = {
     "intercom_cdc_events_total",
     "intercom_cdc_api_requests_total",

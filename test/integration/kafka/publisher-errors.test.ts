@@ -1,4 +1,4 @@
-import { createPublisher } from '../../../src/app';
+import { createPublisher } from '../../../src/kafka/clients';
 import { loadConfig } from '../../../src/config';
 import { exitCodeFor } from '../../../src/errors';
 import { readToEnd } from '../../../src/kafka/read-to-end';
@@ -51,7 +51,7 @@ describe('@platformatic/kafka publisher failures', () => {
   it('no broker listening: connect fails with kafka_unavailable (transient, retriable, exit 1)', async () => {
     const port = await freePort(); // nothing listens there
     const config = loadConfig({ env: { KAFKA_BROKERS: `127.0.0.1:${port}`, KAFKA_CLIENT: 'platformatic' } });
-    const publisher = createPublisher(config, testKafka('unused'), uniqueName('no-broker'));
+    const publisher = createPublisher(config.kafka, testKafka('unused'), uniqueName('no-broker'));
     const error = await publisher.connect().then(
       () => undefined,
       (e: unknown) => e,

@@ -1,5 +1,5 @@
 import * as avro from 'avsc';
-import { createRegistry } from '../../../src/app';
+import { createRegistry } from '../../../src/kafka/clients';
 import { loadConfig } from '../../../src/config';
 import { CdcError } from '../../../src/errors';
 import { stackEnv, uniqueName } from '../../stack/env';
@@ -33,7 +33,7 @@ describe('schema registry over TLS', () => {
     await mtls?.close();
   });
 
-  const registryFor = (env: Record<string, string>) => createRegistry(loadConfig({ env }));
+  const registryFor = (env: Record<string, string>) => createRegistry(loadConfig({ env }).schemaRegistry);
 
   it('registers, checks and decodes through a private CA given by SCHEMA_REGISTRY_CA_FILE', async () => {
     const registry = registryFor({ SCHEMA_REGISTRY_URL: front.url, SCHEMA_REGISTRY_CA_FILE: pki.caFile });

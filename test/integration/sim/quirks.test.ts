@@ -2,7 +2,7 @@ import { type RunningSimulator } from '../../../src/sim';
 import { simulatorsPerTest } from '../../helpers/simulator';
 import { call, searchAll } from './helpers';
 
-/** Each quirk of INTERCOM.md happening over real HTTP. */
+/** Each quirk of Intercom's API that the simulator models, happening over real HTTP. */
 const at = (iso: string): number => Date.parse(iso);
 const sec = (iso: string): number => at(iso) / 1000;
 

@@ -93,6 +93,14 @@ describe('loadConfig', () => {
     expect(missing.join()).toMatch(/KAFKA_SASL_PASSWORD_FILE=.*cannot be read \(ENOENT\)/);
   });
 
+  it('keeps the file each secret was read from, and config print does not show it', () => {
+    const secret = file('token-kept', 'tok_kept\n');
+    const config = loadConfig({ env: { INTERCOM_TOKEN_FILE: secret, INTERCOM_OAUTH_CLIENT_SECRET: 's' } });
+    expect(config.secretFiles).toEqual({ 'intercom.token': secret });
+    expect(Object.isFrozen(config.secretFiles)).toBe(true);
+    expect(maskedConfig(config)).not.toHaveProperty('secretFiles');
+  });
+
   it('checks keys that go together', () => {
     const problems = problemsOf(() =>
       loadConfig({ env: { KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SSL_CERT_FILE: '/c' } }),

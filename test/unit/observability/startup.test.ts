@@ -1,7 +1,7 @@
-import { isConcurrentTransactionRetry } from '../../../src/app';
 import { closingHint } from '../../../src/cli/demo';
 import { startupSummary } from '../../../src/cli/run';
 import { loadConfig } from '../../../src/config';
+import { isConcurrentTransactionRetry } from '../../../src/kafka/kafkajs-log';
 import { packageVersion } from '../../../src/version';
 // kafkajs's own error for code 51, so the test sees the text kafkajs really logs.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -51,6 +51,14 @@ describe('kafkajs CONCURRENT_TRANSACTIONS retries', () => {
     expect(
       isConcurrentTransactionRetry({ message: 'Failed to send messages: Connection error', retryCount: 0 }),
     ).toBe(false);
+  });
+
+  it("are recognised in the connection's entry too: the broker's text in `error`", () => {
+    const broker = createErrorFromCode(51);
+    // connection.js: logError(`Response ${requestInfo(entry)}`, { error: e.message, correlationId, size })
+    const entry = { message: 'Response AddPartitionsToTxn(key: 24, version: 1)', correlationId: 7, size: 20 };
+    expect(isConcurrentTransactionRetry({ ...entry, error: broker.message })).toBe(true);
+    expect(isConcurrentTransactionRetry({ ...entry, error: createErrorFromCode(47).message })).toBe(false);
   });
 });
 
