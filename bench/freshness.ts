@@ -20,7 +20,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { buildApp } from '../src/app';
 import { createRegistry } from '../src/kafka/clients';
 import { resolveStack } from '../src/devstack/resolve';
-import { silentLogger } from '../src/observability/logger';
+import { silentLogger } from '../src/logger';
 import { startSimulator } from '../src/sim';
 import { INTERCOM_PER_10S, benchConfig, numberArg, percentile, record, runMain, settingsPrefix } from './lib';
 

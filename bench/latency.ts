@@ -13,7 +13,7 @@
 import { buildApp } from '../src/app';
 import { resolveStack } from '../src/devstack/resolve';
 import { MAX_PER_PAGE as PER_PAGE } from '../src/intercom';
-import { silentLogger } from '../src/observability/logger';
+import { silentLogger } from '../src/logger';
 import { DEFAULT_SIZE } from '../src/sim';
 import {
   INTERCOM_PER_10S,

@@ -13,7 +13,7 @@
  */
 import { buildApp } from '../src/app';
 import { resolveStack } from '../src/devstack/resolve';
-import { silentLogger } from '../src/observability/logger';
+import { silentLogger } from '../src/logger';
 import { startSimulator, type SimStats } from '../src/sim';
 import { benchConfig, numberArg, record, runMain, settingsPrefix } from './lib';
 

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { buildApp } from '../src/app';
 import { resolveStack } from '../src/devstack/resolve';
 import { KAFKA_CLIENTS, type KafkaClientName } from '../src/kafka/types';
-import { silentLogger } from '../src/observability/logger';
+import { silentLogger } from '../src/logger';
 import { startSimulator } from '../src/sim';
 import { benchConfig, flag, numberArg, record, runMain, stringArg } from './lib';
 import { startSimProcess } from './sim-process';

@@ -12,7 +12,7 @@ import {
   type KafkaAdmin,
 } from '../kafka/topics';
 import { loadStreamSchemas } from '../normalize';
-import { silentLogger } from '../observability/logger';
+import { silentLogger } from '../logger';
 import { STREAM_DEFS } from '../streams/definitions';
 import { listingPages } from '../capture/sources';
 import { loadFromFlags, loggerFor, print, type CommonFlags } from './context';

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { startHttp, type Health } from '../observability/http';
 import type { Metrics } from '../observability/metrics';
 import { commaList, loadConfig, type Config } from '../config';
-import { createLogger } from '../observability/logger';
+import { createLogger } from '../logger';
 import { ConfigError } from '../errors';
 import { STREAMS, isStreamName, type StreamName } from '../streams';
 

@@ -2,7 +2,7 @@
 import { buildApp } from '../app';
 import { loadConfig } from '../config';
 import { resolveStack } from '../devstack/resolve';
-import { createLogger } from '../observability/logger';
+import { createLogger } from '../logger';
 import { startLiveMutations, startSimulator } from '../sim';
 
 interface DemoFlags {

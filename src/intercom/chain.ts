@@ -22,7 +22,7 @@
  * `failureOf` (failure.ts), through the same table.
  */
 import axios, { type AxiosAdapter } from 'axios';
-import type { Logger } from '../observability/logger';
+import type { Logger } from '../logger';
 import type { TokenProvider } from './auth/token';
 import { failureOf } from './failure';
 import { authorized, metered, parsed, slotted, type ClientObserver } from './links';

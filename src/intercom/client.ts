@@ -3,7 +3,7 @@
  * of every pagination style, over one HTTP chain (chain.ts) shared by every caller.
  */
 import type { AxiosAdapter } from 'axios';
-import { silentLogger, type Logger } from '../observability/logger';
+import { silentLogger, type Logger } from '../logger';
 import { sleep } from '../sleep';
 import type { TokenProvider } from './auth/token';
 import { createChain, type ClientObserver, type RequestSpec, type SendRequest } from './chain';

@@ -7,7 +7,7 @@
  */
 import type { AxiosInstance } from 'axios';
 import axiosRetry from 'axios-retry';
-import type { Logger } from '../observability/logger';
+import type { Logger } from '../logger';
 import { backoffDelay, type RetryPolicy } from '../retry';
 import type { TokenProvider } from './auth/token';
 import { ruleFor, type Outcome } from './classify';

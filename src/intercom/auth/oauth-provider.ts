@@ -1,6 +1,6 @@
 /** A TokenProvider for OAuth tokens that renew themselves with their refresh token. */
 import type { AxiosInstance } from 'axios';
-import type { Logger } from '../../observability/logger';
+import type { Logger } from '../../logger';
 import { requestTokens, type TokenEndpoint } from './token-endpoint';
 import type { TokenProvider, TokenSet } from './token';
 

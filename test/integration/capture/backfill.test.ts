@@ -1,5 +1,5 @@
 import { buildApp } from '../../../src/app';
-import { silentLogger } from '../../../src/observability/logger';
+import { silentLogger } from '../../../src/logger';
 import { withChildren } from '../../../src/streams/definitions';
 import { readTopics, testConfig } from './harness';
 import { useSimulator } from '../../helpers/simulator';

@@ -2,7 +2,7 @@ import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { buildApp } from '../../../src/app';
 import { CdcError, exitCodeFor } from '../../../src/errors';
 import { readToEnd } from '../../../src/kafka/read-to-end';
-import { silentLogger } from '../../../src/observability/logger';
+import { silentLogger } from '../../../src/logger';
 import { testKafka, testRegistry } from '../../stack/env';
 import { readTopics, testConfig } from './harness';
 import { useSimulator } from '../../helpers/simulator';

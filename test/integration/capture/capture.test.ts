@@ -3,7 +3,7 @@ import type { StreamName } from '../../../src/normalize';
 import { STREAMS } from '../../../src/streams';
 import type { SimStream } from '../../../src/sim';
 import { byId, readTopics, testConfig, type DecodedEvent } from './harness';
-import { silentLogger } from '../../../src/observability/logger';
+import { silentLogger } from '../../../src/logger';
 import { KAFKA_CLIENTS } from '../../helpers/clients';
 import { useSimulator } from '../../helpers/simulator';
 

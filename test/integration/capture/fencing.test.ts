@@ -1,6 +1,6 @@
 import { buildApp } from '../../../src/app';
 import { CdcError, exitCodeFor } from '../../../src/errors';
-import { silentLogger } from '../../../src/observability/logger';
+import { silentLogger } from '../../../src/logger';
 import { testConfig } from './harness';
 import { KAFKA_CLIENTS } from '../../helpers/clients';
 import { useSimulator } from '../../helpers/simulator';

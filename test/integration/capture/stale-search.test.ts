@@ -1,6 +1,6 @@
 import { canonicalJson } from '../../../src/normalize';
 import { buildApp, type App } from '../../../src/app';
-import { silentLogger } from '../../../src/observability/logger';
+import { silentLogger } from '../../../src/logger';
 import type { SearchableStream } from '../../../src/sim';
 import { byId, readTopics, testConfig, type DecodedEvent } from './harness';
 import { useSimulator } from '../../helpers/simulator';

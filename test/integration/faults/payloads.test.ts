@@ -1,5 +1,5 @@
 import { buildApp } from '../../../src/app';
-import { silentLogger } from '../../../src/observability/logger';
+import { silentLogger } from '../../../src/logger';
 import type { ObjectCorruption } from '../../../src/sim';
 import { readTopics, testConfig } from '../capture/harness';
 import { deadLetters, duplicates, waitFor } from './helpers';

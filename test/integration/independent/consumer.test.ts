@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { buildApp } from '../../../src/app';
 import { STREAMS } from '../../../src/streams';
-import { silentLogger } from '../../../src/observability/logger';
+import { silentLogger } from '../../../src/logger';
 import type { SimStream } from '../../../src/sim';
 import { stackEnv } from '../../stack/env';
 import { testConfig } from '../capture/harness';

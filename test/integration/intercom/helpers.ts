@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '../../../src/observability/logger';
+import { createLogger, type Logger } from '../../../src/logger';
 import type { ClientObserver, Page } from '../../../src/intercom';
 
 /** A logger at debug level whose JSON lines are kept in `lines`, to grep them. */

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { createIntercomClient } from '../../../src/app';
 import { loadConfig } from '../../../src/config';
-import { createLogger } from '../../../src/observability/logger';
+import { createLogger } from '../../../src/logger';
 
 /** The client's log lines, as the app builds it, carry the `module` key once (JSON with a key twice is ambiguous). */
 describe('Intercom log lines', () => {

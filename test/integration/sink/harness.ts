@@ -2,7 +2,7 @@ import type { Kafka } from 'kafkajs';
 import { buildContactSink, createIntercomClient, sinkTopics, type SinkResult } from '../../../src/app';
 import type { Config } from '../../../src/config';
 import { readToEnd } from '../../../src/kafka/read-to-end';
-import { silentLogger } from '../../../src/observability/logger';
+import { silentLogger } from '../../../src/logger';
 import type { RunningSimulator } from '../../../src/sim';
 import { testKafka, uniqueName } from '../../stack/env';
 import { testConfig } from '../capture/harness';

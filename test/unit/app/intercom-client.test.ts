@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createIntercomClient } from '../../../src/app';
 import { loadConfig } from '../../../src/config';
 import { ConfigError } from '../../../src/errors';
-import { silentLogger } from '../../../src/observability/logger';
+import { silentLogger } from '../../../src/logger';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cdc-app-'));
 

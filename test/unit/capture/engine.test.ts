@@ -5,7 +5,7 @@
 import { CaptureEngine, type EngineSettings } from '../../../src/capture/engine';
 import { CdcError } from '../../../src/errors';
 import { StateStore } from '../../../src/kafka/state-store';
-import { silentLogger } from '../../../src/observability/logger';
+import { silentLogger } from '../../../src/logger';
 import type { StreamName } from '../../../src/streams/names';
 import { CLOCK_MS, FakeIntercom, MemoryCommitter, aTicket, allCodecs, eventsOf } from './fakes';
 

@@ -4,7 +4,7 @@
  */
 import type { TopicBatch } from '../../../src/capture/contracts';
 import { StreamReads } from '../../../src/capture/reads';
-import { silentLogger } from '../../../src/observability/logger';
+import { silentLogger } from '../../../src/logger';
 import { CLOCK_MS, FakeIntercom, aTicket, captureOf, codecOf, eventsOf, type MemoryCommitter } from './fakes';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
