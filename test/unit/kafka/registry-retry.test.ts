@@ -1,14 +1,5 @@
-import net from 'node:net';
 import { Registry } from '../../../src/kafka/registry';
-
-/** A port nothing listens on: every call is refused (the registry is down). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { closedPort } from '../../helpers/net';
 
 describe('Registry.registerSubject while the registry is down', () => {
   it('waits with backoff up to retryForMs, then gives up with registry_unavailable, no longer retriable', async () => {

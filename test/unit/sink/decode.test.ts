@@ -4,6 +4,7 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { CdcError } from '../../../src/errors';
 import { decodeValue, type InputFormat } from '../../../src/sink/decode';
 import { RejectedRecord } from '../../../src/sink/rejected';
+import { closedPort } from '../../helpers/net';
 
 /** A record in the wire format: magic byte 0, schema id 7, then Avro bytes. */
 const WIRE = Buffer.from([0, 0, 0, 0, 7, 2, 0x61]);
@@ -17,14 +18,6 @@ async function registryAnswering(status: number, body: unknown): Promise<{ url: 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
   return { url: `http://127.0.0.1:${port}`, close: () => void server.close() };
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const avroFrom = (host: string): InputFormat => ({

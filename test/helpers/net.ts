@@ -1,0 +1,11 @@
+/** Network helpers of the tests: loopback only. */
+import net from 'node:net';
+
+/** A loopback port nothing listens on: every connection to it is refused (a service that is down). */
+export async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
