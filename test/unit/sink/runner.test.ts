@@ -1,8 +1,8 @@
-import type { InputRecord, SinkKafka } from '../../src/kafka/sink-kafka';
-import { sinkTopicNames } from '../../src/kafka/topics';
-import { CdcError } from '../../src/errors';
-import { silentLogger } from '../../src/logger';
-import { RejectedRecord, SinkRunner, type RunnerResult, type SinkHandler } from '../../src/sink';
+import type { InputRecord, SinkKafka } from '../../../src/kafka/sink-kafka';
+import { sinkTopicNames } from '../../../src/kafka/topics';
+import { CdcError } from '../../../src/errors';
+import { silentLogger } from '../../../src/logger';
+import { RejectedRecord, SinkRunner, type RunnerResult, type SinkHandler } from '../../../src/sink';
 
 /** Kafka as the runner sees it, in memory: a state topic to restore, an input to hand over, what it sent. */
 class MemoryKafka implements SinkKafka {
