@@ -29,6 +29,10 @@ const UNAVAILABLE_NAMES = new Set([
   'KafkaJSBrokerNotFound',
   'KafkaJSNumberOfRetriesExceeded',
   'KafkaJSLockTimeout',
+  // No broker answered where the group or transaction coordinator is: kafkajs asks each broker in turn,
+  // drops every answer's error and throws this, without a cause (cluster/index.js). A broker restart
+  // shows it; seen ending `run` in the broker-restart test.
+  'KafkaJSGroupCoordinatorNotFound',
 ]);
 /** @platformatic/kafka's network errors (its timeouts carry the same code), and Node's socket errors. */
 const UNAVAILABLE_CODES = new Set([

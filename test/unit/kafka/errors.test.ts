@@ -2,6 +2,7 @@ import { ProtocolError } from '@platformatic/kafka';
 import {
   KafkaJSConnectionError,
   KafkaJSError,
+  KafkaJSGroupCoordinatorNotFound,
   KafkaJSNonRetriableError,
   KafkaJSNumberOfRetriesExceeded,
   KafkaJSProtocolError,
@@ -16,6 +17,10 @@ describe('Kafka failures', () => {
     const exhausted = new KafkaJSNumberOfRetriesExceeded(refused, { retryCount: 5, retryTime: 3000 });
     expect(isKafkaUnavailable(refused)).toBe(true);
     expect(isKafkaUnavailable(exhausted)).toBe(true);
+    // kafkajs found no broker to tell it the coordinator (all of them away): no cause, no type. It
+    // throws it with a message, which its type declarations leave out.
+    const NotFound = KafkaJSGroupCoordinatorNotFound as unknown as new (message: string) => Error;
+    expect(isKafkaUnavailable(new NotFound('Failed to find group coordinator'))).toBe(true);
     expect(isKafkaUnavailable(new Error('Message was too large'))).toBe(false);
     expect(isKafkaUnavailable(new KafkaJSProtocolError('x'))).toBe(false);
   });
