@@ -240,6 +240,8 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
       pollIntervalMs: (s) => overrides[s]?.pollIntervalMs ?? config.streams.pollIntervalMs,
       reconcileIntervalMs: (s) => overrides[s]?.reconcileIntervalMs ?? config.streams.reconcileIntervalMs,
       tolerance: config.errors.tolerance,
+      maxClockSkewMs: config.streams.maxClockSkewMs,
+      maxReadAttempts: config.errors.maxReadAttempts,
     },
     clock: Date.now,
     logger: logger.child({ module: 'capture' }),

@@ -32,6 +32,10 @@ export interface EngineSettings {
   sliceWorkers?: number;
   /** Fetches of single objects (conversation parts, confirmations) under way at once, per stream (default 256). */
   maxFetches?: number;
+  /** How far past the clock an `updated_at` may be and still order an object, in ms (default 10 minutes). */
+  maxClockSkewMs?: number;
+  /** Failed reads of one object in a row before it goes to the dead-letter topic (default 3). */
+  maxReadAttempts?: number;
 }
 
 /** Hooks for metrics; all optional. */
@@ -39,6 +43,8 @@ export interface EngineObserver extends ReadObserver {
   committed?(stream: StreamName, counts: BatchCounts): void;
   polled?(stream: StreamName, durationMs: number, ok: boolean): void;
   progress?(stream: StreamName, progress: StreamProgress): void;
+  /** An object's `updated_at` was too far in the future to order it by (see StreamCapture). */
+  futureTimestamp?(stream: StreamName): void;
 }
 
 export interface EngineDeps {
@@ -326,6 +332,16 @@ export class CaptureEngine {
       cursor,
       childrenEnabled: def.children !== undefined && this.d.settings.enabled.has(def.children.stream),
       maxFetches: this.d.settings.maxFetches ?? 256,
+      clock: this.d.clock,
+      maxClockSkewMs: this.d.settings.maxClockSkewMs ?? 600_000,
+      maxReadAttempts: this.d.settings.maxReadAttempts ?? 3,
+      onFutureTimestamp: (stream, id, updatedAtMs) => {
+        this.d.logger.warn(
+          { stream, id, updatedAt: new Date(updatedAtMs).toISOString() },
+          'updated_at is in the future: the object is decided by its content and moves no watermark',
+        );
+        this.d.observer?.futureTimestamp?.(stream);
+      },
     });
   }
 }

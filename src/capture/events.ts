@@ -147,7 +147,7 @@ export function deadLetter(stream: string, id: string, object: unknown, error: E
   // The raw JSON text is spliced in as it is (JSON.stringify could not write a very deep object).
   const raw = cut ? JSON.stringify(rawText.slice(0, DLQ_CUT_CHARS)) : rawText;
   return {
-    key: id,
+    key: id === '' ? null : id, // an item without an id has no key
     value: `${head.slice(0, -1)},"raw":${raw}}`,
     headers: { stream, error: error.message.slice(0, 500) },
   };

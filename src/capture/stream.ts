@@ -1,3 +1,4 @@
+import { CdcError } from '../errors';
 import { readSequence, type Page } from '../intercom/pagination';
 import type { Priority } from '../intercom/scheduler';
 import { read, type Reading } from '../normalize';
@@ -107,6 +108,14 @@ export interface StreamCaptureDeps {
   childrenEnabled: boolean;
   /** Fetches of single objects under way at once, for this stream. */
   maxFetches: number;
+  /** Wall clock (ms): what counts as an `updated_at` in the future. */
+  clock: () => number;
+  /** How far past the clock an `updated_at` may be and still be trusted (clock skew), in ms. */
+  maxClockSkewMs: number;
+  /** Failed reads of one object (each after the client's own retries) before it is a dead letter. */
+  maxReadAttempts: number;
+  /** Told of each object whose `updated_at` was too far in the future to be trusted. */
+  onFutureTimestamp?: (stream: StreamName, id: string, updatedAtMs: number) => void;
 }
 
 /**
@@ -138,6 +147,8 @@ export class StreamCapture {
   private readonly queued = new Map<string, Queued>();
   /** Object id → read sequence of the read that found it gone (404). */
   private readonly gone = new Map<string, number>();
+  /** Object id → reads of it that failed in a row (see maxReadAttempts). */
+  private readonly failedReads = new Map<string, number>();
   private fetching = 0;
   private readonly waiters: (() => void)[] = [];
 
@@ -182,14 +193,23 @@ export class StreamCapture {
     return this.batch.settle();
   }
 
-  /** Diffs one page into the batch, starting fetches where needed (added to the walk's tasks). */
-  async observePage(page: Page<Obj>, search: boolean, walk: Walk): Promise<PageSeen> {
+  /**
+   * Diffs one page into the batch, starting fetches where needed (added to the walk's tasks). An item
+   * that is not an object with an id goes to the dead-letter topic with where it was on the page; the
+   * rest of the page goes on.
+   */
+  async observePage(page: Page<unknown>, search: boolean, walk: Walk): Promise<PageSeen> {
     const seen: PageSeen = { ids: [], updatedAts: [], maxUpdatedAt: null };
     const source: CopySource = { search, sequence: page.sequence ?? readSequence() };
     const sinceMs = walk.mode.sinceMs;
     walk.counts.read += page.items.length;
-    for (const object of page.items) {
-      const reading = read(this.def, idOf(this.def, object), object);
+    for (const [index, item] of page.items.entries()) {
+      const valid = this.validItem(this.def, item, `item ${index + 1} of a page of ${page.items.length}`);
+      if (!valid.ok) {
+        this.reject(this.name, valid.id, item, valid.error, walk);
+        continue;
+      }
+      const reading = this.trusted(read(this.def, valid.id, valid.object));
       seen.ids.push(reading.id);
       if (!reading.ok) {
         this.reject(this.name, reading.id, reading.object, reading.error, walk);
@@ -291,10 +311,13 @@ export class StreamCapture {
         allow404: true,
         priority: walk.fetchPriority,
       });
+    } catch (error) {
+      return this.readFailed(id, error, walk);
     } finally {
       this.fetching -= 1;
       this.waiters.shift()?.();
     }
+    this.failedReads.delete(id);
     if (object === null) {
       this.markGone(id, sequence);
       this.remove(id, walk);
@@ -305,17 +328,48 @@ export class StreamCapture {
     this.decideFetched(id, object, walk);
   }
 
+  /**
+   * A fetch failed after the client's own retries. The walk fails with it (and is tried again at the next
+   * poll) until the object failed `maxReadAttempts` reads in a row: then it goes to the dead-letter
+   * topic and the walk goes on, so that one object cannot hold its stream's watermark back forever
+   * (reconciliation lists it again later). A configuration failure (token, permissions) always ends the
+   * walk: it is nothing the object did.
+   */
+  private readFailed(id: string, error: unknown, walk: Walk): void {
+    if (!(error instanceof CdcError) || error.kind === 'config' || error.kind === 'fenced') throw error;
+    const failures = (this.failedReads.get(id) ?? 0) + 1;
+    if (failures < this.d.maxReadAttempts) {
+      this.failedReads.set(id, failures);
+      throw error;
+    }
+    this.failedReads.delete(id);
+    const letter = new CdcError(
+      `${this.name} ${id}: read failed ${failures} times in a row: ${error.message}`,
+      {
+        code: 'read_failed',
+        kind: 'system',
+        cause: error,
+      },
+    );
+    this.reject(this.name, id, { id }, letter, walk);
+  }
+
   /** The object as fetched: its children, then itself, against the pending view (synchronously: one transaction). */
   private decideFetched(id: string, full: Obj, walk: Walk): void {
     const children = this.childrenEnabled() ? this.def.children : undefined;
     const own = children ? children.strip(full) : full;
-    const reading = read(this.def, id, own);
+    const reading = this.trusted(read(this.def, id, own));
     if (!reading.ok) return this.reject(this.name, id, own, reading.error, walk);
     if (children) {
       const childDef = STREAM_DEFS[children.stream];
       const childMode = { snapshot: walk.mode.snapshot, force: walk.mode.force };
-      for (const child of children.extract(full, id)) {
-        const childReading = read(childDef, idOf(childDef, child), child);
+      for (const [index, child] of children.extract(full, id).entries()) {
+        const valid = this.validItem(childDef, child, `part ${index + 1} of ${this.name} ${id}`);
+        if (!valid.ok) {
+          this.reject(children.stream, valid.id, child, valid.error, walk);
+          continue;
+        }
+        const childReading = this.trusted(read(childDef, valid.id, valid.object));
         if (!childReading.ok) {
           this.reject(children.stream, childReading.id, child, childReading.error, walk);
           continue;
@@ -354,6 +408,36 @@ export class StreamCapture {
     walk.counts.deadLetters++;
   }
 
+  /** An item of a listing, or a child, that is an object with an id; else why not (a dead letter). */
+  private validItem(
+    def: StreamDef,
+    item: unknown,
+    where: string,
+  ): { ok: true; id: string; object: Obj } | { ok: false; id: string; error: Error } {
+    const object =
+      typeof item === 'object' && item !== null && !Array.isArray(item) ? (item as Obj) : undefined;
+    const id = object ? idOf(def, object) : undefined;
+    if (object && id !== undefined) return { ok: true, id, object };
+    const what = object
+      ? 'an object without an id (a non-empty string or a number)'
+      : `${describe(item)}, not an object`;
+    const error = new CdcError(`${def.name}: ${where} is ${what}`, { code: 'invalid_item', kind: 'system' });
+    return { ok: false, id: '', error };
+  }
+
+  /**
+   * A reading whose `updated_at` is later than the clock allows (plus the skew bound) is not ordered by
+   * it: a future timestamp (clock skew, a bad import) would otherwise move the watermark past every later
+   * change and make every later real version look older. Such an object is decided by its content, its
+   * state keeps no `updated_at` (the next version is decided by content too), and it is told of.
+   */
+  private trusted(reading: Reading): Reading {
+    if (!reading.ok || reading.updatedAtMs === null) return reading;
+    if (reading.updatedAtMs <= this.d.clock() + this.d.maxClockSkewMs) return reading;
+    this.d.onFutureTimestamp?.(this.name, reading.id, reading.updatedAtMs);
+    return reading.untimed();
+  }
+
   private childrenEnabled(): boolean {
     return this.d.childrenEnabled && this.def.children !== undefined;
   }
@@ -374,4 +458,11 @@ export class StreamCapture {
     const at = this.gone.get(id);
     if (at !== undefined && sequence > at) this.gone.delete(id);
   }
+}
+
+/** A short description of a value that is not an object, for a dead letter's message. */
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'string' ? 'a string' : `a ${typeof value}`;
 }

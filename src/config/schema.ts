@@ -404,6 +404,12 @@ export const configSchema = {
       default: 600000,
       env: 'WINDOW_OVERLAP_MS',
     },
+    maxClockSkewMs: {
+      doc: "How far past the clock an object's updated_at may be and still order it, in ms. A later one (clock skew, a bad import) is decided by content, never moves a watermark, and is counted in future_timestamps_total.",
+      format: 'nat',
+      default: 600000,
+      env: 'MAX_CLOCK_SKEW_MS',
+    },
     overrides: {
       doc: 'Per-stream pollIntervalMs / reconcileIntervalMs (config file only), e.g. {"admins":{"pollIntervalMs":600000}}.',
       format: Object,
@@ -422,6 +428,12 @@ export const configSchema = {
       format: ['all', 'none'],
       default: 'all',
       env: 'ERRORS_TOLERANCE',
+    },
+    maxReadAttempts: {
+      doc: "Failed reads of one object in a row (each after the client's retries) before it goes to the dead-letter topic (read_failed) and its walk goes on; reconciliation reads it again later.",
+      format: 'positive-int',
+      default: 3,
+      env: 'ERRORS_MAX_READ_ATTEMPTS',
     },
   },
   sink: {

@@ -28,6 +28,8 @@ export type Reading =
       json: string;
       /** The hash, from the UTF-8 bytes of `json` when they were written already (the event's raw). */
       hashOf(jsonBytes: Uint8Array | null): string;
+      /** The same reading without an `updated_at` to order it by (one that cannot be trusted). */
+      untimed(): Reading & { ok: true };
     }
   | { ok: false; id: string; object: unknown; error: Error };
 
@@ -76,6 +78,10 @@ class GoodReading {
   hashOf(jsonBytes: Uint8Array | null): string {
     if (this.memo === undefined && jsonBytes !== null && !this.omits) this.memo = hashOfCanonical(jsonBytes);
     return this.hash;
+  }
+
+  untimed(): GoodReading {
+    return new GoodReading(this.id, this.object, null, this.json, this.omits);
   }
 }
 

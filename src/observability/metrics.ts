@@ -23,6 +23,12 @@ export class Metrics {
     labelNames: ['stream'],
     registers: [this.registry],
   });
+  readonly futureTimestamps = new Counter({
+    name: `${this.p}future_timestamps_total`,
+    help: 'Objects whose updated_at was too far in the future to order them by (MAX_CLOCK_SKEW_MS)',
+    labelNames: ['stream'],
+    registers: [this.registry],
+  });
   readonly transactions = new Counter({
     name: `${this.p}transactions_total`,
     help: 'Kafka transactions by result',
@@ -207,6 +213,7 @@ export class Metrics {
         this.updateLag(stream);
       },
       read: (stream, n) => this.objectsRead.inc({ stream }, n),
+      futureTimestamp: (stream) => this.futureTimestamps.inc({ stream }),
       slices: (stream, kind, p) => {
         if (kind !== 'snapshot') return;
         const elapsedS = (this.clock() - p.startedAtMs) / 1000;

@@ -27,8 +27,11 @@ export type Listing =
  */
 export interface ChildrenDef {
   stream: StreamName;
-  /** The children inside the fetched parent, each with its parent's id (a field of the child's record). */
-  extract(parent: Record<string, unknown>, parentId: string): Record<string, unknown>[];
+  /**
+   * The children inside the fetched parent, each with its parent's id (a field of the child's record);
+   * an item that is not an object is passed on as it is (the capture dead-letters it).
+   */
+  extract(parent: Record<string, unknown>, parentId: string): unknown[];
   /** The parent as its own event carries it: without the children, which are their own stream. */
   strip(parent: Record<string, unknown>): Record<string, unknown>;
 }
@@ -59,8 +62,8 @@ interface CommonDef {
    * (a conversation's GET carries its parts, its search result does not; parts are their own stream).
    */
   hashOmits?: readonly string[];
-  /** The object's id; most objects have a string or integer `id`. */
-  idOf?: (object: Record<string, unknown>) => string;
+  /** The object's id (undefined: none it can be told apart by); most objects have a string or integer `id`. */
+  idOf?: (object: Record<string, unknown>) => string | undefined;
 }
 
 /**
@@ -96,8 +99,12 @@ const CONVERSATION_PARTS: ChildrenDef = {
   stream: 'conversation_parts',
   extract: (conversation, conversationId) => {
     const container = (conversation.conversation_parts ?? {}) as Obj;
-    const parts = Array.isArray(container.conversation_parts) ? (container.conversation_parts as Obj[]) : [];
-    return parts.map((part) => ({ ...part, conversation_id: conversationId }));
+    const parts: unknown[] = Array.isArray(container.conversation_parts) ? container.conversation_parts : [];
+    return parts.map((part) =>
+      typeof part === 'object' && part !== null && !Array.isArray(part)
+        ? { ...part, conversation_id: conversationId }
+        : part,
+    );
   },
   strip: (conversation) => {
     const container = (conversation.conversation_parts ?? {}) as Obj;
@@ -177,8 +184,10 @@ export const STREAM_DEFS: Record<StreamName, StreamDef> = {
       listKey: 'data',
       query: { model },
     })),
+    // Data attributes of the built-in models have no id: model and name tell them apart.
     idOf: (o) =>
-      o.id !== undefined && o.id !== null ? String(o.id) : `${String(o.model)}.${String(o.name)}`,
+      idValue(o.id) ??
+      (typeof o.model === 'string' && typeof o.name === 'string' ? `${o.model}.${o.name}` : undefined),
   },
   admins: {
     name: 'admins',
@@ -206,6 +215,18 @@ export function withChildren(stream: StreamName): StreamName[] {
   return children ? [stream, children.stream] : [stream];
 }
 
-export function idOf(def: StreamDef, object: Record<string, unknown>): string {
-  return def.idOf ? def.idOf(object) : String(object.id);
+/**
+ * The object's id, or undefined when it has none that can be trusted: an id is a non-empty string or a
+ * finite number (Intercom's are strings; some are sent as integers). Objects without one cannot be
+ * told apart, so the capture sends them to the dead-letter topic instead of guessing.
+ */
+export function idOf(def: StreamDef, object: Record<string, unknown>): string | undefined {
+  return def.idOf ? def.idOf(object) : idValue(object.id);
+}
+
+/** A usable id value as a string, or undefined. */
+export function idValue(value: unknown): string | undefined {
+  if (typeof value === 'string') return value === '' ? undefined : value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
 }

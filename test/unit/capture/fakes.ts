@@ -65,6 +65,8 @@ export class FakeIntercom implements IntercomReader {
   readonly unlisted = new Set<string>();
   /** Thrown by the next search or listing. */
   failNext: Error | undefined;
+  /** GET paths that fail, and with what (a read that keeps failing). */
+  readonly failingGets = new Map<string, Error>();
   pageSize = 3;
   /** GETs on the wire now, and the most at once. */
   inFlight = 0;
@@ -104,6 +106,8 @@ export class FakeIntercom implements IntercomReader {
     try {
       if (this.held) await new Promise<void>((resolve) => this.held!.push(resolve));
       else await Promise.resolve();
+      const failure = this.failingGets.get(path);
+      if (failure) throw failure;
       const at = path.lastIndexOf('/');
       const object = this.collections.get(path.slice(0, at))?.get(decodeURIComponent(path.slice(at + 1)));
       return (object ? structuredClone(object) : null) as T | null;
@@ -254,7 +258,13 @@ export const CLOCK_MS = 1_750_000_000_000;
 export function captureOf(
   stream: StreamName,
   client: FakeIntercom,
-  o: { store?: StateStore; committer?: MemoryCommitter; maxFetches?: number; maxBatch?: number } = {},
+  o: {
+    store?: StateStore;
+    committer?: MemoryCommitter;
+    maxFetches?: number;
+    maxBatch?: number;
+    maxReadAttempts?: number;
+  } = {},
 ) {
   const def: StreamDef = STREAM_DEFS[stream];
   const store = o.store ?? new StateStore('cdc');
@@ -276,6 +286,9 @@ export function captureOf(
     cursor,
     childrenEnabled: def.children !== undefined,
     maxFetches: o.maxFetches ?? 8,
+    clock: () => CLOCK_MS,
+    maxClockSkewMs: 600_000,
+    maxReadAttempts: o.maxReadAttempts ?? 3,
   });
   return { capture, store, committer };
 }
