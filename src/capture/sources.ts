@@ -89,7 +89,8 @@ export async function newestObject(
         priority,
       })
     : listingPages(client, def.listings[0]!, priority);
-  for await (const page of pages) return page.items[0];
+  // The first item that is an object: a page may carry junk (null) first, which the walks dead-letter.
+  for await (const page of pages) return page.items.find((item) => typeof item === 'object' && item !== null);
   return undefined;
 }
 

@@ -193,7 +193,10 @@ export type FaultSpec =
     }
   /** Adversarial payloads: the objects with these ids, wherever they appear in a good answer, are
    * changed as `objects[id]` says (the workspace itself keeps its good version). */
-  | { kind: 'corrupt'; objects: Record<string, ObjectCorruption>; match?: FaultMatch; times?: number };
+  | { kind: 'corrupt'; objects: Record<string, ObjectCorruption>; match?: FaultMatch; times?: number }
+  /** Items put first into every list of a good answer (a top-level array): `null`, objects without an
+   * id, or anything else an API should never send. */
+  | { kind: 'extraItems'; items: unknown[]; match?: FaultMatch; times?: number };
 
 /** How one object is spoiled in an answer. */
 export interface ObjectCorruption {

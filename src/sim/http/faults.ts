@@ -46,6 +46,14 @@ export function corruptTimestamps(body: unknown, field: string): unknown {
   return out;
 }
 
+/** A good answer with `items` put first into each of its top-level arrays (its list). */
+export function withExtraItems(body: unknown, items: readonly unknown[]): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  return Object.fromEntries(
+    Object.entries(body).map(([key, value]) => [key, Array.isArray(value) ? [...items, ...value] : value]),
+  );
+}
+
 /** Marks a value to splice into the serialized body; unique enough never to occur in real data. */
 const SPLICE = '__sim_splice_8c1f_';
 

@@ -91,16 +91,17 @@ export function duplicates(events: DecodedEvent[]): string[] {
   for (const [id, list] of byId(events)) {
     const versions = list.filter((e) => e.value && e.value.op !== 'd').map((e) => e.value!);
     const repeated = versions.some((v, i) => i > 0 && v.raw === versions[i - 1].raw);
-    const backwards = versions.some(
-      (v, i) => i > 0 && (v.source.updated_at ?? 0) < (versions[i - 1].source.updated_at ?? 0),
-    );
+    // Versions without updated_at (none, or one too far in the future to trust) order nothing.
+    const timed = versions.filter((v) => v.source.updated_at !== null);
+    const backwards = timed.some((v, i) => i > 0 && v.source.updated_at! < timed[i - 1].source.updated_at!);
     if (repeated || backwards) out.push(`${list[0].topic}/${id}`);
   }
   return out;
 }
 
 export interface DeadLetter {
-  key: string;
+  /** The object's id; null for an item without one. */
+  key: string | null;
   stream: string;
   id: string;
   code: string;
@@ -117,7 +118,7 @@ export async function deadLetters(topic: string): Promise<DeadLetter[]> {
   await readToEnd(testKafka('dlq-reader'), [topic], 'dlq-reader', (_t, messages) => {
     for (const m of messages)
       out.push({
-        key: m.key!.toString(),
+        key: m.key === null ? null : m.key.toString(),
         bytes: m.value!.length,
         ...(JSON.parse(m.value!.toString()) as Omit<DeadLetter, 'key' | 'bytes'>),
       });
