@@ -116,12 +116,18 @@ const MIN_OBJECTS_PER_SLICE = 600;
 const SLICES_PER_WORKER = 6;
 /** Most pieces one slice is cut into at a time. */
 const MAX_FAN_OUT = 32;
+/**
+ * Most slices per walker in one sliced walk: `total_count` is a hint, and an API that reports a huge
+ * one for every query would otherwise have its slices cut down to single seconds.
+ */
+const MAX_SLICES_PER_WORKER = 4 * SLICES_PER_WORKER;
 
 /**
  * Walks a searchable stream as disjoint slices of `created_at`, `workers` at a time, each slice with the
  * one walk loop. The first page of a slice is its probe: when its `total_count` is over the slice target
  * and the slice can be cut, it is cut (the page is not used) and its pieces queued first; otherwise the
- * walk goes on from that page. A slice is done, and `onSliceDone` told, once its pages are diffed and
+ * walk goes on from that page; no slice is cut once the walk has MAX_SLICES_PER_WORKER per walker (a
+ * total is a hint, not a bound). A slice is done, and `onSliceDone` told, once its pages are diffed and
  * its fetches decided on. Slices meet exactly (slices.ts), so the union of the slices walked is the
  * union of the slices given.
  */
@@ -144,6 +150,7 @@ export async function walkSlices(sc: StreamCapture, walk: Walk, o: SlicedWalkOpt
     progress.objectsTotal ??= total;
     target ??= Math.max(MIN_OBJECTS_PER_SLICE, Math.ceil(total / (o.workers * SLICES_PER_WORKER)));
     if (total <= target || !splittable(slice, nowUnit)) return true;
+    if (progress.slicesTotal >= Math.max(1, o.workers) * MAX_SLICES_PER_WORKER) return true; // cut enough
     const pieces =
       slice.a === WHOLE.a
         ? splitBack(slice, nowUnit, unit)

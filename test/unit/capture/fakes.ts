@@ -65,6 +65,8 @@ export class FakeIntercom implements IntercomReader {
   readonly unlisted = new Set<string>();
   /** Thrown by the next search or listing. */
   failNext: Error | undefined;
+  /** A `total_count` every search reports whatever it found (an API that lies about it). */
+  lyingTotal: number | undefined;
   /** GET paths that fail, and with what (a read that keeps failing). */
   readonly failingGets = new Map<string, Error>();
   pageSize = 3;
@@ -129,7 +131,7 @@ export class FakeIntercom implements IntercomReader {
     const byDay = path === '/contacts/search';
     const found = collection.filter((o) => matches(o, query as Filter, byDay));
     if (opts?.sort) found.sort((a, b) => (b[opts.sort!.field] as number) - (a[opts.sort!.field] as number));
-    yield* this.paged(found, opts?.perPage, sequence) as AsyncIterable<Page<T>>;
+    yield* this.paged(found, opts?.perPage, sequence, this.lyingTotal) as AsyncIterable<Page<T>>;
   }
 
   cursorListPages<T>(path: string, _listKey: string, opts?: { priority?: Priority }): AsyncIterable<Page<T>> {
@@ -172,14 +174,15 @@ export class FakeIntercom implements IntercomReader {
     items: Obj[],
     perPage: number | undefined,
     sequence: number,
+    totalCount = items.length,
   ): AsyncIterable<Page<Obj>> {
     const size = perPage ?? this.pageSize;
-    if (items.length === 0) yield { items: [], totalCount: 0, sequence };
+    if (items.length === 0) yield { items: [], totalCount, sequence };
     for (let i = 0; i < items.length; i += size) {
       await Promise.resolve();
       yield {
         items: items.slice(i, i + size).map((o) => structuredClone(o)),
-        totalCount: items.length,
+        totalCount,
         sequence,
       };
     }

@@ -115,6 +115,18 @@ describe('walkSlices', () => {
     expectExactCover(done);
   });
 
+  it('takes total_count as a hint: a search that reports a billion for every query cuts a bounded number of slices', async () => {
+    const client = new FakeIntercom();
+    client.lyingTotal = 1_000_000_000;
+    const times = [1, 2, 3].map((d) => NOW_S - d * DAY_S);
+    times.forEach((created, i) => client.put('/tickets', aTicket(`t${i}`, created, NOW_S)));
+    const { walk, done, ids } = await walkAll('tickets', client);
+    expect(ids.sort()).toEqual(['t0', 't1', 't2']);
+    expect(walk.counts.read).toBe(3);
+    expect(done.length).toBeLessThanOrEqual(4 * 24 + 32); // 4 workers × 24, plus the last cut's pieces
+    expectExactCover(done);
+  });
+
   it('walks only the slices it is given (a resumed first sync)', async () => {
     const client = new FakeIntercom();
     client.put('/tickets', aTicket('old', 1_000, NOW_S));
