@@ -44,11 +44,47 @@ function decodeFault(error: unknown): 'registry' | 'config' | 'record' {
 }
 
 /**
- * A record value as JSON data. Throws RejectedRecord (`undecodable`) for bytes that are not the format,
+ * Deepest nesting of objects and arrays an input record may have. A contact upsert nests three levels
+ * (record, custom_attributes, an Avro-style union); far deeper input would overflow the stack of the
+ * recursive steps after decoding (JSON.stringify fails near 5,000 levels on Node 20).
+ */
+export const MAX_INPUT_DEPTH = 32;
+
+/**
+ * A record value as JSON data, nested at most {@link MAX_INPUT_DEPTH} levels (checked without
+ * recursion; deeper is a RejectedRecord `too_deep`). Throws RejectedRecord (`undecodable`) for bytes that are not the format,
  * a retriable `registry_unavailable` when the registry could not answer (the record waits, it is not at
  * fault), and a config `registry_unauthorized` when the registry refuses the credentials.
  */
 export async function decodeValue(value: Buffer, input: InputFormat): Promise<unknown> {
+  const decoded = await decodeFormat(value, input);
+  const depth = depthOver(decoded, MAX_INPUT_DEPTH);
+  if (depth !== undefined)
+    throw new RejectedRecord('too_deep', `${depth}: nested deeper than ${MAX_INPUT_DEPTH} levels`);
+  return decoded;
+}
+
+/**
+ * The path (`record.a[0].b`) of the first value nested deeper than `max` levels, or undefined. Walks with
+ * an explicit stack, so any depth is safe.
+ */
+export function depthOver(value: unknown, max: number): string | undefined {
+  const stack: { value: unknown; depth: number; path: string }[] = [{ value, depth: 0, path: 'record' }];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    const v = node.value;
+    if (typeof v !== 'object' || v === null || v instanceof Date || Buffer.isBuffer(v)) continue;
+    if (node.depth >= max) return node.path;
+    if (Array.isArray(v))
+      v.forEach((item, i) => stack.push({ value: item, depth: node.depth + 1, path: `${node.path}[${i}]` }));
+    else
+      for (const [key, item] of Object.entries(v))
+        stack.push({ value: item, depth: node.depth + 1, path: `${node.path}.${key}` });
+  }
+  return undefined;
+}
+
+async function decodeFormat(value: Buffer, input: InputFormat): Promise<unknown> {
   if (input.format === 'json') {
     let text: string;
     try {
