@@ -1,7 +1,8 @@
 /**
  * Decoding of a sink's input records (JSON, or Avro in the schema registry wire format), and the line
  * between a record at fault (RejectedRecord `undecodable`: it goes to the dead-letter topic) and a
- * registry that could not answer (retriable `registry_unavailable`: the record waits).
+ * registry that could not answer (retriable `registry_unavailable`: the record waits); and the depth
+ * bound of decoded records (RejectedRecord `too_deep`).
  */
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { CdcError } from '../errors';
@@ -51,17 +52,13 @@ function decodeFault(error: unknown): 'registry' | 'config' | 'record' {
 export const MAX_INPUT_DEPTH = 32;
 
 /**
- * A record value as JSON data, nested at most {@link MAX_INPUT_DEPTH} levels (checked without
- * recursion; deeper is a RejectedRecord `too_deep`). Throws RejectedRecord (`undecodable`) for bytes that are not the format,
- * a retriable `registry_unavailable` when the registry could not answer (the record waits, it is not at
- * fault), and a config `registry_unauthorized` when the registry refuses the credentials.
+ * Throws RejectedRecord `too_deep`, naming the first such field, when a decoded value nests deeper than
+ * {@link MAX_INPUT_DEPTH} levels. Checked without recursion, so any depth is safe.
  */
-export async function decodeValue(value: Buffer, input: InputFormat): Promise<unknown> {
-  const decoded = await decodeFormat(value, input);
-  const depth = depthOver(decoded, MAX_INPUT_DEPTH);
-  if (depth !== undefined)
-    throw new RejectedRecord('too_deep', `${depth}: nested deeper than ${MAX_INPUT_DEPTH} levels`);
-  return decoded;
+export function checkDepth(value: unknown): void {
+  const path = depthOver(value, MAX_INPUT_DEPTH);
+  if (path !== undefined)
+    throw new RejectedRecord('too_deep', `${path}: nested deeper than ${MAX_INPUT_DEPTH} levels`);
 }
 
 /**
@@ -84,7 +81,12 @@ export function depthOver(value: unknown, max: number): string | undefined {
   return undefined;
 }
 
-async function decodeFormat(value: Buffer, input: InputFormat): Promise<unknown> {
+/**
+ * A record value as JSON data. Throws RejectedRecord (`undecodable`) for bytes that are not the format,
+ * a retriable `registry_unavailable` when the registry could not answer (the record waits, it is not at
+ * fault), and a config `registry_unauthorized` when the registry refuses the credentials.
+ */
+export async function decodeValue(value: Buffer, input: InputFormat): Promise<unknown> {
   if (input.format === 'json') {
     let text: string;
     try {

@@ -7,7 +7,7 @@ import type { InputRecord, SinkKafka } from '../kafka/sink-kafka';
 import type { SinkTopics } from '../kafka/topics';
 import { deadLetterCopy } from '../normalize/bounded-json';
 import { isRetriable, retry, type RetryPolicy } from '../retry';
-import { decodeValue, type InputFormat } from './decode';
+import { checkDepth, decodeValue, type InputFormat } from './decode';
 import type { SinkHandler } from './handler';
 import { RejectedRecord } from './rejected';
 
@@ -183,7 +183,10 @@ export class SinkRunner<Item, Result extends string> {
     attempt: number,
   ): Promise<Result | RunnerResult> {
     if (record.value === null) return 'skipped_tombstone';
-    if (!('value' in decoded)) decoded.value = await decodeValue(record.value, this.o.input);
+    if (!('value' in decoded)) {
+      decoded.value = await decodeValue(record.value, this.o.input);
+      checkDepth(decoded.value); // kept as decoded: the dead letter carries it
+    }
     const parsed = this.o.handler.parse(decoded.value);
     if ('skip' in parsed) return parsed.skip;
     const key = this.o.handler.key(parsed.item);
