@@ -119,7 +119,11 @@ export function buildContactSink(
 ): SinkRunner<ContactUpsert, ContactResult> {
   const s = config.sink.contacts;
   const log = logger.child({ module: 'sink' });
-  const handler = new ContactHandler(new ContactApplier(client, s.defaultRole), {
+  const archiveBudget = {
+    maxPerHour: s.maxArchivesPerHour,
+    setting: { key: 'sink.contacts.maxArchivesPerHour', env: 'SINK_CONTACTS_MAX_ARCHIVES_PER_HOUR' },
+  };
+  const handler = new ContactHandler(new ContactApplier(client, s.defaultRole, archiveBudget), {
     attributes: attributeMapping(s.attributes),
     unmapped: s.unmappedAttributes,
   });
@@ -143,6 +147,8 @@ export function buildContactSink(
     onRecord: options.onRecord,
     onReady: options.onReady,
     backoffMs: options.backoffMs,
+    maxRetryMs: s.maxRetryMs,
+    maxRetrySetting: 'SINK_CONTACTS_MAX_RETRY_MS',
   });
 }
 

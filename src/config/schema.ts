@@ -498,6 +498,18 @@ export const configSchema = {
         default: 2,
         env: 'SINK_CONTACTS_CONCURRENCY',
       },
+      maxRetryMs: {
+        doc: 'How long one input record is retried after transient failures (429, 5xx, timeouts, the registry away), in ms; then it goes to the dead-letter topic as retries_exhausted (ERRORS_TOLERANCE=none: the sink stops).',
+        format: 'positive-int',
+        default: 900000,
+        env: 'SINK_CONTACTS_MAX_RETRY_MS',
+      },
+      maxArchivesPerHour: {
+        doc: 'Most contacts the sink archives in any hour; one more stops the sink (exit 2) rather than archive on. 0: no limit.',
+        format: 'nat',
+        default: 1000,
+        env: 'SINK_CONTACTS_MAX_ARCHIVES_PER_HOUR',
+      },
     },
   },
   http: {

@@ -1,7 +1,8 @@
 /**
  * Decoding of a sink's input records (JSON, or Avro in the schema registry wire format), and the line
  * between a record at fault (RejectedRecord `undecodable`: it goes to the dead-letter topic) and a
- * registry that could not answer (retriable `registry_unavailable`: the record waits).
+ * registry that could not answer (retriable `registry_unavailable`: the record waits); and the depth
+ * bound of decoded records (RejectedRecord `too_deep`).
  */
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { CdcError } from '../errors';
@@ -41,6 +42,43 @@ function decodeFault(error: unknown): 'registry' | 'config' | 'record' {
   if (status === 400 || status === 408 || status === 429 || status >= 500) return 'registry';
   if (status === 401 || status === 403) return 'config';
   return 'record';
+}
+
+/**
+ * Deepest nesting of objects and arrays an input record may have. A contact upsert nests three levels
+ * (record, custom_attributes, an Avro-style union); far deeper input would overflow the stack of the
+ * recursive steps after decoding (JSON.stringify fails near 5,000 levels on Node 20).
+ */
+export const MAX_INPUT_DEPTH = 32;
+
+/**
+ * Throws RejectedRecord `too_deep`, naming the first such field, when a decoded value nests deeper than
+ * {@link MAX_INPUT_DEPTH} levels. Checked without recursion, so any depth is safe.
+ */
+export function checkDepth(value: unknown): void {
+  const path = depthOver(value, MAX_INPUT_DEPTH);
+  if (path !== undefined)
+    throw new RejectedRecord('too_deep', `${path}: nested deeper than ${MAX_INPUT_DEPTH} levels`);
+}
+
+/**
+ * The path (`record.a[0].b`) of the first value nested deeper than `max` levels, or undefined. Walks with
+ * an explicit stack, so any depth is safe.
+ */
+export function depthOver(value: unknown, max: number): string | undefined {
+  const stack: { value: unknown; depth: number; path: string }[] = [{ value, depth: 0, path: 'record' }];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    const v = node.value;
+    if (typeof v !== 'object' || v === null || v instanceof Date || Buffer.isBuffer(v)) continue;
+    if (node.depth >= max) return node.path;
+    if (Array.isArray(v))
+      v.forEach((item, i) => stack.push({ value: item, depth: node.depth + 1, path: `${node.path}[${i}]` }));
+    else
+      for (const [key, item] of Object.entries(v))
+        stack.push({ value: item, depth: node.depth + 1, path: `${node.path}.${key}` });
+  }
+  return undefined;
 }
 
 /**

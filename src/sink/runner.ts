@@ -5,8 +5,9 @@
 import type { Logger } from 'pino';
 import type { InputRecord, SinkKafka } from '../kafka/sink-kafka';
 import type { SinkTopics } from '../kafka/topics';
-import { retry, type RetryPolicy } from '../retry';
-import { decodeValue, type InputFormat } from './decode';
+import { deadLetterCopy } from '../normalize/bounded-json';
+import { isRetriable, retry, type RetryPolicy } from '../retry';
+import { checkDepth, decodeValue, type InputFormat } from './decode';
 import type { SinkHandler } from './handler';
 import { RejectedRecord } from './rejected';
 
@@ -36,7 +37,24 @@ export interface SinkRunnerOptions<Item, Result extends string> {
   onRecord?: (result: Result | RunnerResult) => void;
   /** Waits between two tries of a record that failed for a retriable reason (default 1 s to 1 min). */
   backoffMs?: { min: number; max: number };
+  /**
+   * How long one record is retried, from its first try (default {@link DEFAULT_MAX_RETRY_MS}); then it
+   * is given up as `retries_exhausted`: to the dead-letter topic, or a stop under tolerance none.
+   */
+  maxRetryMs?: number;
+  /** The setting of `maxRetryMs`, named when a record is given up (`SINK_CONTACTS_MAX_RETRY_MS`). */
+  maxRetrySetting?: string;
 }
+
+/** Default of {@link SinkRunnerOptions.maxRetryMs}: 15 minutes. */
+export const DEFAULT_MAX_RETRY_MS = 15 * 60_000;
+
+/** Characters of an error message a dead letter carries. */
+const DLQ_MAX_ERROR_CHARS = 2_000;
+/** Bytes of an undecodable value a dead letter carries (as base64: 4/3 of it). */
+const DLQ_MAX_VALUE_BYTES = 384 * 1024;
+/** Bytes of an input key a dead letter keeps as its own key; a longer key is dropped (and said so). */
+const DLQ_MAX_KEY_BYTES = 16 * 1024;
 
 /** A record's value once decoded: decoded once, kept across retries and for the dead-letter topic. */
 interface Decoded {
@@ -100,7 +118,8 @@ export class SinkRunner<Item, Result extends string> {
   }
 
   /**
-   * One record, until it is applied, rejected or skipped; retriable failures are retried with backoff.
+   * One record, until it is applied, rejected or skipped; retriable failures are retried with backoff
+   * for at most `maxRetryMs`, then the record is given up as a RejectedRecord `retries_exhausted`.
    * Throws (a fatal error: the sink stops) what is neither retriable nor a rejection the tolerance lets
    * go to the dead-letter topic.
    */
@@ -110,7 +129,8 @@ export class SinkRunner<Item, Result extends string> {
     heartbeat: () => Promise<void>,
   ): Promise<void> {
     const backoff = this.o.backoffMs ?? { min: 1_000, max: 60_000 };
-    const policy: RetryPolicy = { minMs: backoff.min, maxMs: backoff.max };
+    const maxRetryMs = this.o.maxRetryMs ?? DEFAULT_MAX_RETRY_MS;
+    const policy: RetryPolicy = { minMs: backoff.min, maxMs: backoff.max, deadlineMs: maxRetryMs };
     const decoded: Decoded = {};
     try {
       const result = await retry(
@@ -133,7 +153,9 @@ export class SinkRunner<Item, Result extends string> {
               'record not applied yet; retrying',
             ),
         },
-      );
+      ).catch((error: unknown) => {
+        throw signal.aborted ? error : this.givenUp(record, error, maxRetryMs);
+      });
       this.o.onRecord?.(result);
     } catch (error) {
       if (error instanceof RejectedRecord && this.o.tolerance === 'all') {
@@ -145,13 +167,26 @@ export class SinkRunner<Item, Result extends string> {
     }
   }
 
+  /** A retriable failure that outlived `maxRetryMs` becomes a `retries_exhausted` rejection; others pass. */
+  private givenUp(record: InputRecord, error: unknown, maxRetryMs: number): unknown {
+    if (!isRetriable(error)) return error;
+    const setting = this.o.maxRetrySetting ?? 'maxRetryMs';
+    return new RejectedRecord(
+      'retries_exhausted',
+      `${record.topic}/${record.partition}@${record.offset}: still failing after ${maxRetryMs} ms of retries (${setting}); last error (${error.code}): ${error.message}`,
+    );
+  }
+
   private async handleOnce(
     record: InputRecord,
     decoded: Decoded,
     attempt: number,
   ): Promise<Result | RunnerResult> {
     if (record.value === null) return 'skipped_tombstone';
-    if (!('value' in decoded)) decoded.value = await decodeValue(record.value, this.o.input);
+    if (!('value' in decoded)) {
+      decoded.value = await decodeValue(record.value, this.o.input);
+      checkDepth(decoded.value); // kept as decoded: the dead letter carries it
+    }
     const parsed = this.o.handler.parse(decoded.value);
     if ('skip' in parsed) return parsed.skip;
     const key = this.o.handler.key(parsed.item);
@@ -172,33 +207,55 @@ export class SinkRunner<Item, Result extends string> {
     return result;
   }
 
-  /** The record goes to the dead-letter topic as decoded (or as base64 when it could not be decoded). */
+  /**
+   * The record goes to the dead-letter topic as decoded (or as base64 when it could not be decoded), in
+   * a record that fits in a Kafka message: the copy is cut past 512 KiB of JSON (`record_truncated`,
+   * `record_bytes`), an undecodable value past 384 KiB (`value_truncated`, `value_bytes`), the error
+   * message past 2,000 characters, and a key over 16 KiB is not kept (`key_dropped`, `key_bytes`).
+   */
   private async deadLetter(record: InputRecord, error: RejectedRecord, decoded: Decoded): Promise<void> {
     const { topic, partition, offset } = record;
-    const body = {
+    const keyBytes = record.key?.length ?? 0;
+    const dropKey = keyBytes > DLQ_MAX_KEY_BYTES;
+    const value = record.value;
+    const head = {
       topic,
       partition,
       offset,
       code: error.code,
-      error: error.message,
+      error: cut(error.message, DLQ_MAX_ERROR_CHARS),
       ...(error.intercom
         ? {
             intercom: {
               status: error.intercom.status,
-              code: error.intercom.code,
-              request_id: error.intercom.requestId,
+              code: error.intercom.code && cut(error.intercom.code, 200),
+              request_id: error.intercom.requestId && cut(error.intercom.requestId, 200),
             },
           }
         : {}),
       ts_ms: Date.now(),
-      ...('value' in decoded
-        ? { record: decoded.value }
-        : { value_base64: record.value ? record.value.toString('base64') : null }),
+      ...(dropKey ? { key_dropped: true, key_bytes: keyBytes } : {}),
     };
-    await this.o.kafka.send(this.o.topics.dlq, record.key, JSON.stringify(body));
+    let tail: string;
+    if ('value' in decoded) {
+      const copy = deadLetterCopy(decoded.value);
+      const flags =
+        copy.cutFrom === undefined ? '' : `,"record_truncated":true,"record_bytes":${copy.cutFrom}`;
+      tail = `${flags},"record":${copy.json}`;
+    } else if (value && value.length > DLQ_MAX_VALUE_BYTES) {
+      const start = value.subarray(0, DLQ_MAX_VALUE_BYTES).toString('base64');
+      tail = `,"value_truncated":true,"value_bytes":${value.length},"value_base64":"${start}"`;
+    } else tail = `,"value_base64":${value ? `"${value.toString('base64')}"` : 'null'}`;
+    // The copy is spliced in as JSON text (JSON.stringify could not write a very deep value).
+    const body = `${JSON.stringify(head).slice(0, -1)}${tail}}`;
+    await this.o.kafka.send(this.o.topics.dlq, dropKey ? null : record.key, body);
     this.o.logger.warn(
-      { topic, partition, offset, code: error.code, error: error.message },
+      { topic, partition, offset, code: error.code, error: cut(error.message, DLQ_MAX_ERROR_CHARS) },
       'record rejected: sent to the dead-letter topic',
     );
   }
+}
+
+function cut(text: string, chars: number): string {
+  return text.length > chars ? `${text.slice(0, chars)}…` : text;
 }

@@ -1,9 +1,9 @@
 /** The contact sink's writes to Intercom: find the contact, then create, update, archive or unarchive it. */
 import type { IntercomClient } from '../../intercom';
 import { IntercomError } from '../../intercom/errors';
-import { CdcError } from '../../errors';
+import { CdcError, ConfigError } from '../../errors';
 import { RejectedRecord } from '../rejected';
-import type { ContactUpsert } from './input';
+import { emailKey, type ContactUpsert } from './input';
 import { conflictOf, createBody, updateBody, type IntercomContact } from './plan';
 
 /**
@@ -30,16 +30,38 @@ const ONCE = { idempotent: false } as const;
 /** The runner's tries of one record in which a contact that vanished under us is looked up again. */
 const LOOKUPS = 3;
 
+/** How many contacts the sink may archive per hour: over it, it stops rather than archive on. */
+export interface ArchiveBudget {
+  /** Archives allowed in any hour; 0: no limit. */
+  maxPerHour: number;
+  /** The setting that sets it, named when the sink stops (`sink.contacts.maxArchivesPerHour`). */
+  setting: { key: string; env: string };
+  /** Injected for tests; default Date.now. */
+  clock?: () => number;
+}
+
+const HOUR_MS = 3_600_000;
+
 /**
  * Applies contact upserts to Intercom through the shared client (its rate limit, retries and token).
  * Matching: by `external_id` (GET /contacts/find_by_external_id, read-your-writes), then by email
- * (search, which lags: a 409 on create names the contact the search did not show yet). A write is sent
- * only for values Intercom does not hold already, so replays and echoes write nothing.
+ * (search, which lags: a 409 on create names the contact the search did not show yet). A search
+ * candidate is a match only when the contact read by id holds the record's email, and the write is
+ * planned against that read, never against the search copy. A write is sent only for values Intercom
+ * does not hold already, so replays and echoes write nothing. Archives are counted: past the budget's
+ * `maxPerHour` in the last hour the sink stops (a ConfigError naming the setting) before archiving more.
  */
 export class ContactApplier {
+  /** When each archive of the last hour was sent (at most `maxPerHour` of them). */
+  private readonly archivedAt: number[] = [];
+
   constructor(
     private readonly client: IntercomClient,
     private readonly defaultRole: 'user' | 'lead',
+    private readonly budget: ArchiveBudget = {
+      maxPerHour: 0,
+      setting: { key: 'maxArchivesPerHour', env: '' },
+    },
   ) {}
 
   /**
@@ -65,8 +87,10 @@ export class ContactApplier {
     const found = await this.find(upsert);
     if (upsert.archived === true) {
       if (!found) return { outcome: 'unchanged', writes: 0 }; // archived already, or never here
+      this.checkArchiveBudget(found.id);
       const writes = await this.update(found, upsert);
       await this.client.write('POST', `/contacts/${encodeURIComponent(found.id)}/archive`, {}, ONCE);
+      if (this.budget.maxPerHour > 0) this.archivedAt.push(this.now());
       return { outcome: 'archived', id: found.id, writes: writes + 1 };
     }
     if (found) {
@@ -103,6 +127,27 @@ export class ContactApplier {
     }
   }
 
+  /**
+   * Throws a ConfigError (the sink stops, exit 2) when `maxPerHour` contacts were archived in the last
+   * hour: a topic that archives that many is more likely a mistake than a wish.
+   */
+  private checkArchiveBudget(id: string): void {
+    const { maxPerHour, setting } = this.budget;
+    if (maxPerHour === 0) return;
+    const since = this.now() - HOUR_MS;
+    while (this.archivedAt.length && this.archivedAt[0]! <= since) this.archivedAt.shift();
+    if (this.archivedAt.length < maxPerHour) return;
+    const name = `${setting.key}${setting.env ? ` (${setting.env})` : ''}`;
+    throw new ConfigError(
+      `contact sink stopped before archiving contact ${id}: ${maxPerHour} contacts archived in the last hour, the limit of ${name}. Check what writes archived=true to the input topic; raise the limit (0: none) if this is intended.`,
+      [setting.key],
+    );
+  }
+
+  private now(): number {
+    return (this.budget.clock ?? Date.now)();
+  }
+
   /** PUTs what differs; 0 or 1 writes. */
   private async update(current: IntercomContact, upsert: ContactUpsert): Promise<number> {
     const body = updateBody(current, upsert);
@@ -111,7 +156,11 @@ export class ContactApplier {
     return 1;
   }
 
-  /** The live contact the record names, or null. */
+  /**
+   * The live contact the record names, or null: the one its external_id finds, else the one search
+   * candidate whose email is the record's (emailKey), read again by id and checked again (search lags:
+   * its copy may hold an old email or old values).
+   */
   async find(upsert: ContactUpsert): Promise<IntercomContact | null> {
     if (upsert.externalId !== undefined) {
       const byId = await this.client.get<IntercomContact>(
@@ -126,9 +175,13 @@ export class ContactApplier {
       query: { field: 'email', operator: '=', value: upsert.email },
       pagination: { per_page: 50 },
     });
+    const wanted = emailKey(upsert.email);
     // A contact with another external_id is another person who shares the address.
     let candidates = (answer.data ?? []).filter(
-      (c) => upsert.externalId === undefined || !c.external_id || c.external_id === upsert.externalId,
+      (c) =>
+        typeof c.email === 'string' &&
+        emailKey(c.email) === wanted &&
+        (upsert.externalId === undefined || !c.external_id || c.external_id === upsert.externalId),
     );
     if (upsert.role !== undefined && candidates.length > 1)
       candidates = candidates.filter((c) => c.role === upsert.role);
@@ -141,7 +194,15 @@ export class ContactApplier {
           .join(', ')}); give the record an external_id or a role that tells them apart`,
       );
     }
-    return candidates[0] ?? null;
+    if (!candidates[0]) return null;
+    const live = await this.client.get<IntercomContact>(
+      `/contacts/${encodeURIComponent(candidates[0].id)}`,
+      undefined,
+      { allow404: true },
+    );
+    // Gone since it was indexed, or its email changed: not the contact the record names.
+    if (!live || typeof live.email !== 'string' || emailKey(live.email) !== wanted) return null;
+    return live;
   }
 }
 

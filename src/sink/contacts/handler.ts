@@ -3,7 +3,7 @@
  */
 import type { SinkHandler } from '../handler';
 import type { ContactApplier, Outcome } from './apply';
-import { isChangeEvent, parseUpsert, type ContactUpsert, type ParseOptions } from './input';
+import { emailKey, isChangeEvent, parseUpsert, type ContactUpsert, type ParseOptions } from './input';
 
 /** What became of one input record of the contact sink: the applier's outcome, or the runner's word. */
 export type ContactResult = Outcome | 'skipped_event';
@@ -36,5 +36,5 @@ export class ContactHandler implements SinkHandler<ContactUpsert, ContactResult>
 
 /** The contact a record is about, as the state knows it: its external_id, else its email. */
 export function stateKey(upsert: ContactUpsert): string {
-  return upsert.externalId !== undefined ? `x:${upsert.externalId}` : `e:${upsert.email!.toLowerCase()}`;
+  return upsert.externalId !== undefined ? `x:${upsert.externalId}` : `e:${emailKey(upsert.email!)}`;
 }

@@ -5,6 +5,7 @@
 import { CdcError } from '../../errors';
 import { RejectedRecord } from '../rejected';
 import { toEpochMillis } from '../../normalize/timestamp';
+import { stringifyDeep } from '../../normalize/inspect';
 
 /**
  * One input record of the contact sink, read and checked: what the user wants Intercom to hold for one
@@ -45,7 +46,43 @@ export const INPUT_FIELDS: ReadonlySet<string> = new Set<string>([
   'custom_attributes',
   'archived',
 ]);
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/**
+ * Longest value, in UTF-16 code units, of each string the input may carry; a longer one rejects the
+ * record (`invalid_field`) before any other check reads it, so that every check runs on bounded input.
+ * Emails: 254, the longest address SMTP can carry (RFC 5321's path limit); URLs: 2,048; timestamps
+ * written as text: 64; every other string (external_id, name, phone, a custom attribute's value): 1,024.
+ */
+export const MAX_CHARS = {
+  email: 254,
+  avatar: 2_048,
+  timestamp: 64,
+  text: 1_024,
+} as const;
+/** Most custom attributes one record may carry (Intercom's workspaces hold at most a few hundred). */
+export const MAX_CUSTOM_ATTRIBUTES = 1_000;
+
+/**
+ * Whether `s` has the shape of an email address: no whitespace, exactly one `@` with something before
+ * it, and a `.` after the `@` with something on both sides (what `/^[^\s@]+@[^\s@]+\.[^\s@]+$/` says).
+ * Each step is one pass over the text, so the check is linear in its length (that regex backtracks:
+ * quadratic on `a@` followed by many dots and a space).
+ */
+export function looksLikeEmail(s: string): boolean {
+  const at = s.indexOf('@');
+  if (at <= 0 || s.indexOf('@', at + 1) !== -1 || /\s/.test(s)) return false;
+  const dot = s.indexOf('.', at + 2);
+  return dot !== -1 && dot < s.length - 1;
+}
+
+/**
+ * An email as the sink compares it: Unicode NFKC-normalized (so that compatibility forms, such as
+ * full-width letters, compare equal to their plain form), then case-folded with toLowerCase. Intercom
+ * matches emails without regard to case.
+ */
+export function emailKey(email: string): string {
+  return email.normalize('NFKC').toLowerCase();
+}
 
 /**
  * Input attribute name → Intercom attribute name, from `SINK_CONTACTS_ATTRIBUTES` (`name` or
@@ -89,9 +126,16 @@ export function parseUpsert(value: unknown, options: ParseOptions): ContactUpser
   const present = (k: string) => v[k] !== undefined && v[k] !== null;
   const text = (k: string): string | undefined => {
     if (!present(k)) return undefined;
-    if (typeof v[k] !== 'string' || (v[k] as string).trim() === '')
+    if (typeof v[k] !== 'string')
       throw new RejectedRecord('invalid_field', `${k}: expected a non-empty string, got ${show(v[k])}`);
-    return v[k] as string;
+    const value = bounded(
+      v[k],
+      k,
+      k === 'email' ? MAX_CHARS.email : k === 'avatar' ? MAX_CHARS.avatar : MAX_CHARS.text,
+    );
+    if (value.trim() === '')
+      throw new RejectedRecord('invalid_field', `${k}: expected a non-empty string, got ${show(value)}`);
+    return value;
   };
 
   const externalId = text('external_id');
@@ -101,7 +145,7 @@ export function parseUpsert(value: unknown, options: ParseOptions): ContactUpser
       'no_identity',
       'the record has neither external_id nor email: nothing to match on',
     );
-  if (email !== undefined && !EMAIL.test(email))
+  if (email !== undefined && !looksLikeEmail(email))
     throw new RejectedRecord('invalid_field', `email: not an email address, got ${show(email)}`);
 
   let role: ContactUpsert['role'];
@@ -117,6 +161,7 @@ export function parseUpsert(value: unknown, options: ParseOptions): ContactUpser
     if (STRING_FIELDS.has(k)) fields[k] = text(k)!;
     else if (TIMESTAMP_FIELDS.has(k)) fields[k] = seconds(v[k], k);
     else if (k === 'owner_id') {
+      if (typeof v[k] === 'string') bounded(v[k], k, MAX_CHARS.timestamp);
       const n = typeof v[k] === 'string' && /^\d+$/.test(v[k]) ? Number(v[k]) : v[k];
       if (!Number.isSafeInteger(n))
         throw new RejectedRecord(
@@ -153,9 +198,15 @@ function customAttributes(raw: unknown, options: ParseOptions): ContactUpsert['c
       'invalid_field',
       `custom_attributes: expected an object (a map), got ${show(raw)}`,
     );
+  const entries = Object.entries(raw as Record<string, unknown>);
+  if (entries.length > MAX_CUSTOM_ATTRIBUTES)
+    throw new RejectedRecord(
+      'invalid_field',
+      `custom_attributes: ${entries.length} attributes, more than the ${MAX_CUSTOM_ATTRIBUTES} a record may carry`,
+    );
   const out: ContactUpsert['customAttributes'] = {};
   const unmapped: string[] = [];
-  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+  for (const [name, value] of entries) {
     if (value === null || value === undefined) continue;
     const target = options.attributes.get(name);
     if (target === undefined) {
@@ -163,6 +214,7 @@ function customAttributes(raw: unknown, options: ParseOptions): ContactUpsert['c
       continue;
     }
     const plain = unwrapUnion(value);
+    if (typeof plain === 'string') bounded(plain, `custom_attributes.${name}`, MAX_CHARS.text);
     if (typeof plain === 'number' && !Number.isFinite(plain))
       throw new RejectedRecord('invalid_field', `custom_attributes.${name}: not a finite number`);
     if (typeof plain !== 'string' && typeof plain !== 'number' && typeof plain !== 'boolean')
@@ -194,6 +246,7 @@ function unwrapUnion(value: unknown): unknown {
 
 /** Unix seconds for Intercom; the input may say ISO 8601, Unix seconds or milliseconds, or a Date. */
 function seconds(value: unknown, path: string): number {
+  if (typeof value === 'string') bounded(value, path, MAX_CHARS.timestamp);
   try {
     const ms = value instanceof Date ? value.getTime() : toEpochMillis(value, path);
     if (ms === null || !Number.isFinite(ms)) throw new Error('not a time');
@@ -206,7 +259,23 @@ function seconds(value: unknown, path: string): number {
   }
 }
 
+/** `value`, or a RejectedRecord `invalid_field` when it is longer than `max` characters. */
+function bounded(value: string, path: string, max: number): string {
+  if (value.length > max)
+    throw new RejectedRecord(
+      'invalid_field',
+      `${path}: ${value.length} characters, longer than the ${max} allowed (starts ${show(value)})`,
+    );
+  return value;
+}
+
+/** A short preview of a value for a message: at most 80 characters, written without recursion. */
 function show(value: unknown): string {
-  const s = typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value) ?? value);
+  const s =
+    typeof value === 'string'
+      ? JSON.stringify(value.slice(0, 80))
+      : value === undefined || typeof value === 'function' || typeof value === 'symbol'
+        ? String(value)
+        : stringifyDeep(value);
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }

@@ -1,5 +1,5 @@
 /** The contact sink's plan, pure: the bodies to send for a record against the contact Intercom holds. */
-import type { ContactUpsert } from './input';
+import { emailKey, type ContactUpsert } from './input';
 
 /** A contact as Intercom's API returns it (the fields the sink reads). */
 export type IntercomContact = Record<string, unknown> & { id: string };
@@ -28,8 +28,8 @@ export function updateBody(current: IntercomContact, upsert: ContactUpsert): Rec
   if (upsert.role !== undefined && current.role !== upsert.role) body.role = upsert.role;
   if (upsert.externalId !== undefined && current.external_id !== upsert.externalId)
     body.external_id = upsert.externalId;
-  // Intercom keeps emails as given but matches them without regard to case.
-  if (upsert.email !== undefined && String(current.email ?? '').toLowerCase() !== upsert.email.toLowerCase())
+  // Intercom keeps emails as given but matches them without regard to case (emailKey).
+  if (upsert.email !== undefined && emailKey(String(current.email ?? '')) !== emailKey(upsert.email))
     body.email = upsert.email;
   for (const [field, wanted] of Object.entries(upsert.fields)) {
     if (!sameValue(currentField(current, field), wanted)) body[field] = wanted;
