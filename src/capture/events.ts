@@ -1,5 +1,6 @@
 import { CdcError } from '../errors';
-import { stringifyDeep, type Op, type Reading } from '../normalize';
+import { type Op, type Reading } from '../normalize';
+import { deadLetterCopy } from '../normalize/bounded-json';
 import type { StreamName } from '../streams/names';
 import type { ChangeBatch } from './batch';
 import type { Message, StreamCodec } from './contracts';
@@ -121,34 +122,26 @@ function source(
   };
 }
 
-/** Largest `raw` a dead letter carries whole (bytes of its JSON text); a larger one is cut (see deadLetter). */
-export const DLQ_MAX_RAW_BYTES = 512 * 1024;
-/** Characters of the JSON text kept when `raw` is cut: at most 6 bytes each once escaped (`\u00XX`). */
-const DLQ_CUT_CHARS = 64 * 1024;
-
 /**
- * The dead-letter record: the original JSON, the stream and the error, keyed by object id. It must fit
- * in a Kafka message itself: a `raw` whose JSON is over {@link DLQ_MAX_RAW_BYTES} becomes the start of
- * that JSON as a string, with `raw_truncated: true` and `raw_bytes` (the original size). The JSON is
- * written without recursion, so an object of any depth can be a dead letter.
+ * The dead-letter record: the original JSON, the stream and the error, keyed by object id (no key for an
+ * item without one). It must fit in a Kafka message itself: its `raw` is the dead letters' bounded copy
+ * (src/normalize/bounded-json.ts), cut to the start of its JSON as a string, with `raw_truncated: true`
+ * and `raw_bytes` (the original size), when it is too large; an object of any depth can be a dead letter.
  */
 export function deadLetter(stream: string, id: string, object: unknown, error: Error, tsMs: number): Message {
-  const rawText = stringifyDeep(object);
-  const rawBytes = Buffer.byteLength(rawText);
-  const cut = rawBytes > DLQ_MAX_RAW_BYTES;
+  const copy = deadLetterCopy(object);
   const head = JSON.stringify({
     stream,
     id,
     error: error.message.length > 2000 ? `${error.message.slice(0, 2000)}…` : error.message,
     code: (error as { code?: string }).code ?? 'unknown',
     ts_ms: tsMs,
-    ...(cut ? { raw_truncated: true, raw_bytes: rawBytes } : {}),
+    ...(copy.cutFrom !== undefined ? { raw_truncated: true, raw_bytes: copy.cutFrom } : {}),
   });
-  // The raw JSON text is spliced in as it is (JSON.stringify could not write a very deep object).
-  const raw = cut ? JSON.stringify(rawText.slice(0, DLQ_CUT_CHARS)) : rawText;
   return {
-    key: id === '' ? null : id, // an item without an id has no key
-    value: `${head.slice(0, -1)},"raw":${raw}}`,
+    key: id === '' ? null : id,
+    // The copy's JSON text is spliced in as it is (JSON.stringify could not write a very deep object).
+    value: `${head.slice(0, -1)},"raw":${copy.json}}`,
     headers: { stream, error: error.message.slice(0, 500) },
   };
 }
