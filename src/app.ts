@@ -58,6 +58,7 @@ export function createIntercomClient(
     timeoutMs: config.intercom.timeoutMs,
     maxConcurrency: config.intercom.maxConcurrency,
     maxRequestsPerMinute: config.intercom.maxRequestsPerMinute || undefined,
+    maxHeaderWaitMs: config.intercom.maxHeaderWaitMs,
     // The client names its own module: a child here would write the key twice.
     logger,
     observer,

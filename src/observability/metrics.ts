@@ -52,6 +52,12 @@ export class Metrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly headerWaitsCapped = new Counter({
+    name: `${this.p}api_header_waits_capped_total`,
+    help: 'Waits Intercom asked for in a header (retry-after, x-ratelimit-reset) longer than intercom.maxHeaderWaitMs, waited for that long instead',
+    labelNames: ['header'],
+    registers: [this.registry],
+  });
   readonly remaining = new Gauge({
     name: `${this.p}api_rate_limit_remaining`,
     help: 'X-RateLimit-Remaining of the last response',
@@ -247,6 +253,7 @@ export class Metrics {
       },
       rateLimit: (e) => this.remaining.set(e.remaining),
       throttled: (e) => this.rateLimitWait.inc({ reason: e.reason }, e.waitMs / 1000),
+      headerWaitCapped: (e) => this.headerWaitsCapped.inc({ header: e.header }),
       inFlight: (e) => {
         this.setRequestsInFlight(e.inFlight);
         this.setMaxInFlight(e.bound);
