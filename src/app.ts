@@ -174,6 +174,8 @@ export interface AppOptions {
   role?: 'backfill';
   /** Told of each CONCURRENT_TRANSACTIONS retry of the producer (a metric). */
   onConcurrentTransactionRetry?: () => void;
+  /** Told of each protocol error kafkajs retries itself (but CONCURRENT_TRANSACTIONS), with its type. */
+  onRetriedKafkaError?: (type: string) => void;
 }
 
 /**
@@ -201,6 +203,7 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
 
   const kafka = createKafka(config.kafka, logger, {
     onConcurrentTransactionRetry: options.onConcurrentTransactionRetry,
+    onRetriedError: options.onRetriedKafkaError,
   });
   const created = await withAdmin(kafka, 'preparing topics', (admin) =>
     ensureTopics(admin, topicSpecs(topics, streams, config.kafka), topics.state),

@@ -104,6 +104,7 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
         clientObserver: metrics.clientObserver(),
         transactions: metrics.transactionObserver(),
         onConcurrentTransactionRetry: () => metrics.concurrentTransactionRetries.inc(),
+        onRetriedKafkaError: (error) => metrics.kafkaRetriedErrors.inc({ error }),
         engineObserver: (store) => metrics.engineObserver((s) => store.size(s)),
         step: (name) => {
           step = name;

@@ -95,6 +95,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly kafkaRetriedErrors = new Counter({
+    name: `${this.p}kafka_retried_errors_total`,
+    help: 'Protocol errors kafkajs logged and retried itself (GROUP_LOAD_IN_PROGRESS, GROUP_COORDINATOR_NOT_AVAILABLE, …), by type; CONCURRENT_TRANSACTIONS has its own counter',
+    labelNames: ['error'],
+    registers: [this.registry],
+  });
+
   readonly sinkRecords = new Counter({
     name: `${this.p}sink_records_total`,
     help: 'Input records of the contact sink by result (created, updated, unchanged, archived, unarchived, kept_archived, dead_letter, already_applied, skipped_event, skipped_tombstone)',
