@@ -58,6 +58,7 @@ export function createIntercomClient(
     timeoutMs: config.intercom.timeoutMs,
     maxConcurrency: config.intercom.maxConcurrency,
     maxRequestsPerMinute: config.intercom.maxRequestsPerMinute || undefined,
+    maxHeaderWaitMs: config.intercom.maxHeaderWaitMs,
     // The client names its own module: a child here would write the key twice.
     logger,
     observer,
@@ -179,6 +180,8 @@ export interface AppOptions {
   role?: 'backfill';
   /** Told of each CONCURRENT_TRANSACTIONS retry of the producer (a metric). */
   onConcurrentTransactionRetry?: () => void;
+  /** Told of each protocol error kafkajs retries itself (but CONCURRENT_TRANSACTIONS), with its type. */
+  onRetriedKafkaError?: (type: string) => void;
 }
 
 /**
@@ -206,6 +209,7 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
 
   const kafka = createKafka(config.kafka, logger, {
     onConcurrentTransactionRetry: options.onConcurrentTransactionRetry,
+    onRetriedError: options.onRetriedKafkaError,
   });
   const created = await withAdmin(kafka, 'preparing topics', (admin) =>
     ensureTopics(admin, topicSpecs(topics, streams, config.kafka), topics.state),

@@ -14,6 +14,7 @@ import {
 import { loadStreamSchemas } from '../normalize';
 import { silentLogger } from '../logger';
 import { STREAM_DEFS } from '../streams/definitions';
+import { textWithoutCredentials, withoutCredentials } from '../urls';
 import { listingPages } from '../capture/sources';
 import { loadFromFlags, loggerFor, print, type CommonFlags } from './context';
 
@@ -97,7 +98,12 @@ async function runProbe(
     emit(row);
     return true;
   } catch (error) {
-    emit({ check, status: 'fail', detail: firstLine(error), ms: Date.now() - started });
+    emit({
+      check,
+      status: 'fail',
+      detail: textWithoutCredentials(firstLine(error)),
+      ms: Date.now() - started,
+    });
     return false;
   } finally {
     clearTimeout(timer);
@@ -217,7 +223,7 @@ async function registryProbes(config: Config, probe: Probe): Promise<void> {
   try {
     const up = await probe('registry: reachable', async () => {
       const n = await registry.subjectCount();
-      return `${config.schemaRegistry.url}: ${n} subject(s)`;
+      return `${withoutCredentials(config.schemaRegistry.url)}: ${n} subject(s)`;
     });
     if (!up) return;
     const topics = topicNames(config.kafka.topicPrefix);

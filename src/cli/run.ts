@@ -11,6 +11,7 @@ import { isKafkaUnavailable, kafkaError } from '../kafka/errors';
 import { Metrics } from '../observability/metrics';
 import { loadFromFlags, loggerFor, serveHealth, stopOnSignals, type CommonFlags } from './context';
 import { isRetriable, retry } from '../retry';
+import { withoutCredentials } from '../urls';
 
 /** What /readyz says the connector waits for, after each start-up step. */
 const WAITING_FOR: Record<string, string> = {
@@ -43,17 +44,6 @@ export function startupSummary(config: Config, workspaceId: string): Record<stri
     schemaRegistry: withoutCredentials(config.schemaRegistry.url),
     sink: config.sink.contacts.enabled ? config.sink.contacts.topic : false,
   };
-}
-
-function withoutCredentials(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return '(not a URL)';
-  }
 }
 
 /** Waits between two start-overs while Kafka is away: unbounded, until it answers or a stop request. */
@@ -114,6 +104,7 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
         clientObserver: metrics.clientObserver(),
         transactions: metrics.transactionObserver(),
         onConcurrentTransactionRetry: () => metrics.concurrentTransactionRetries.inc(),
+        onRetriedKafkaError: (error) => metrics.kafkaRetriedErrors.inc({ error }),
         engineObserver: (store) => metrics.engineObserver((s) => store.size(s)),
         step: (name) => {
           step = name;

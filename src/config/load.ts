@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import zlib from 'node:zlib';
 import YAML from 'yaml';
 import { ConfigError } from '../errors';
+import { textWithoutCredentials } from '../urls';
 import { closest } from './suggest';
 import { configSchema, streamOverrideProblems, type SensitiveKey, type ValuesOf } from './schema';
 
@@ -308,7 +309,15 @@ export function maskedConfig(config: Config): Record<string, unknown> {
     const last = path[path.length - 1];
     if (node[last]) node[last] = '[redacted]';
   }
-  return copy;
+  return withoutUrlCredentials(copy) as Record<string, unknown>;
+}
+
+/** Every string in `value` with the `user:password@` of its URLs removed (a registry URL with basic auth). */
+function withoutUrlCredentials(value: unknown): unknown {
+  if (typeof value === 'string') return textWithoutCredentials(value);
+  if (Array.isArray(value)) return value.map(withoutUrlCredentials);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutUrlCredentials(v)]));
 }
 
 /** The README's configuration table, generated from the schema (`npm run docs:config`). */

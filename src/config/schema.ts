@@ -225,6 +225,12 @@ export const configSchema = {
       default: 0,
       env: 'INTERCOM_MAX_REQUESTS_PER_MINUTE',
     },
+    maxHeaderWaitMs: {
+      doc: 'Longest wait taken from a Retry-After or X-RateLimit-Reset header, in ms; a longer one is waited this long, logged at warn once and counted in api_header_waits_capped_total.',
+      format: 'positive-int',
+      default: 600000,
+      env: 'INTERCOM_MAX_HEADER_WAIT_MS',
+    },
     oauth: {
       clientId: {
         doc: 'OAuth client id (auth login, and refreshing tokens that expire).',

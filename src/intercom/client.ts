@@ -19,7 +19,7 @@ import {
   type PageStyle,
   type Query,
 } from './pagination';
-import { RateLimiter } from './rate-limiter';
+import { RateLimiter, type RateLimiterObserver, type WaitHeader } from './rate-limiter';
 import { DEFAULT_API_VERSION } from './region';
 import { opensScroll, walkScroll, type ScrollOptions } from './scroll';
 import { RequestScheduler, type Priority } from './scheduler';
@@ -47,6 +47,11 @@ export interface IntercomClientOptions {
   maxBackoffMs?: number;
   /** Upper bound of the jitter added to waits for a rate-limit reset. Default 250 ms. */
   rateLimitJitterMs?: number;
+  /**
+   * Longest wait taken from `Retry-After` or `X-RateLimit-Reset`, in ms; a longer one is waited this
+   * long, logged at warn once per header and reported to `observer.headerWaitCapped`. Default 10 minutes.
+   */
+  maxHeaderWaitMs?: number;
   /** Companies scroll behaviour (restarts, waits for a busy scroll). */
   scroll?: ScrollOptions;
   /** Pages one walk may take when no `total_count` bounds it. */
@@ -90,6 +95,26 @@ function withPriority(style: PageStyle, opts?: ReadOptions): PageStyle {
 }
 
 /**
+ * Reports every capped header wait to the observer, and logs the first of each header at warn (a server
+ * or proxy that sends absurd waits sends them on every answer: one line says it, the metric counts it).
+ */
+function warnOncePerHeader(
+  logger: Logger,
+  observer: ClientObserver,
+): RateLimiterObserver['headerWaitCapped'] {
+  const warned = new Set<WaitHeader>();
+  return (e) => {
+    observer.headerWaitCapped?.(e);
+    if (warned.has(e.header)) return;
+    warned.add(e.header);
+    logger.warn(
+      { header: e.header, waitMs: Math.round(e.waitMs), capMs: e.capMs },
+      'Intercom asked for a wait longer than the cap (intercom.maxHeaderWaitMs); waiting the cap instead (logged once per header)',
+    );
+  };
+}
+
+/**
  * The Intercom REST client. One instance is shared by every stream: concurrency, the rate-limit
  * budget and token refreshes are global to it. Every method either resolves with parsed JSON or
  * rejects with an IntercomError (never with an HTTP library error); retries, rate-limit waits and
@@ -107,13 +132,15 @@ export class IntercomClient {
     const random = opts.random ?? Math.random;
     const observer = opts.observer ?? {};
     const wait = opts.sleep ?? ((ms) => sleep(ms));
+    const logger = (opts.logger ?? silentLogger()).child({ module: 'intercom' });
     const limiter = new RateLimiter({
       now,
       sleep: wait,
       random,
       maxRequestsPerMinute: opts.maxRequestsPerMinute,
       jitterMs: opts.rateLimitJitterMs,
-      observer,
+      maxHeaderWaitMs: opts.maxHeaderWaitMs,
+      observer: { ...observer, headerWaitCapped: warnOncePerHeader(logger, observer) },
     });
     this.scheduler = new RequestScheduler({
       limiter,
@@ -139,7 +166,7 @@ export class IntercomClient {
       now,
       sleep: wait,
       random,
-      logger: (opts.logger ?? silentLogger()).child({ module: 'intercom' }),
+      logger,
       observer,
       transport: opts.transport,
     });

@@ -8,7 +8,7 @@ import type { TokenProvider } from './auth/token';
 import { MALFORMED_BODY } from './classify';
 import { parseLenient } from './errors';
 import type { HeaderBag } from './rate-headers';
-import type { RateLimiter } from './rate-limiter';
+import type { RateLimiter, WaitHeader } from './rate-limiter';
 import { routeOf } from './route';
 import type { Priority, RequestScheduler } from './scheduler';
 
@@ -18,6 +18,8 @@ export interface ClientObserver {
   request?(e: { method: string; route: string; status: number | 'error'; durationMs: number }): void;
   rateLimit?(e: { limit: number; remaining: number; resetAtMs: number }): void;
   throttled?(e: { waitMs: number; reason: '429' | 'budget' }): void;
+  /** A header asked for a longer wait than the client's `maxHeaderWaitMs`; `capMs` was waited instead. */
+  headerWaitCapped?(e: { header: WaitHeader; waitMs: number; capMs: number }): void;
   /** A request is sent again (`attempt`: 1 for the first retry); `reason`: the status, code or cause. */
   retry?(e: { route: string; attempt: number; reason: string }): void;
   /** Requests on the wire and the scheduler's current bound (see RequestScheduler). */

@@ -4,9 +4,14 @@
  */
 import { readRateLimit, readRetryAfter, type HeaderBag, type RateLimitSnapshot } from './rate-headers';
 
+/** The headers a wait is taken from. */
+export type WaitHeader = 'retry-after' | 'x-ratelimit-reset';
+
 export interface RateLimiterObserver {
   rateLimit?(e: RateLimitSnapshot): void;
   throttled?(e: { waitMs: number; reason: '429' | 'budget' }): void;
+  /** A header asked for a wait longer than `maxHeaderWaitMs` (`waitMs`); the limiter waits `capMs`. */
+  headerWaitCapped?(e: { header: WaitHeader; waitMs: number; capMs: number }): void;
 }
 
 export interface RateLimiterOptions {
@@ -18,6 +23,11 @@ export interface RateLimiterOptions {
   maxRequestsPerMinute?: number;
   /** Upper bound of the random delay added to every wait for a window reset. Default 250 ms. */
   jitterMs?: number;
+  /**
+   * Longest wait taken from a header (`Retry-After`, `X-RateLimit-Reset`), in ms: a later reset is
+   * taken to be this far away. Default {@link DEFAULT_MAX_HEADER_WAIT_MS}.
+   */
+  maxHeaderWaitMs?: number;
   observer?: RateLimiterObserver;
 }
 
@@ -29,6 +39,9 @@ interface Window {
 
 /** Intercom's rate-limit window: its limit (10,000 requests a minute) is enforced in 10-second windows. */
 const WINDOW_MS = 10_000;
+
+/** Default of `maxHeaderWaitMs`: ten minutes (Intercom's windows last ten seconds). */
+export const DEFAULT_MAX_HEADER_WAIT_MS = 600_000;
 
 /** `X-RateLimit-Reset` has one-second precision: the true reset may lie up to this much after it. */
 const RESET_PRECISION_MS = 1000;
@@ -48,6 +61,9 @@ const RESET_PRECISION_MS = 1000;
  *   A 429 whose reset already passed shows that the server rounds the reset down; from then on the
  *   limiter assumes windows end one second later.
  * - Self cap: requests are at least `60000 / maxRequestsPerMinute` ms apart.
+ * - Every wait taken from a header is capped at `maxHeaderWaitMs` after the answer arrived: a reset or
+ *   `Retry-After` further away (a bug, clock skew, a hostile proxy) counts as that far, and is reported
+ *   to `observer.headerWaitCapped`. Headers that are not numbers (or dates) are ignored.
  * - Without rate-limit headers (nothing known yet, or a new window not yet seen) it does not hold back.
  */
 export class RateLimiter {
@@ -60,10 +76,12 @@ export class RateLimiter {
   private readonly minGapMs: number;
   private readonly jitterMs: number;
   private lastLimit: number | undefined;
+  private readonly maxHeaderWaitMs: number;
 
   constructor(private readonly options: RateLimiterOptions) {
     this.minGapMs = options.maxRequestsPerMinute ? 60_000 / options.maxRequestsPerMinute : 0;
     this.jitterMs = options.jitterMs ?? 250;
+    this.maxHeaderWaitMs = options.maxHeaderWaitMs ?? DEFAULT_MAX_HEADER_WAIT_MS;
   }
 
   /**
@@ -86,7 +104,7 @@ export class RateLimiter {
   /** Feeds back what the answer to request `ticket` said; `status` undefined = no answer arrived. */
   observe(ticket: number, response: { status?: number; headers?: HeaderBag }): void {
     const now = this.options.now();
-    const snapshot = response.headers ? readRateLimit(response.headers) : undefined;
+    const snapshot = response.headers ? this.capReset(readRateLimit(response.headers), now) : undefined;
     if (snapshot) {
       this.lastLimit = snapshot.limit;
       this.options.observer?.rateLimit?.(snapshot);
@@ -136,7 +154,8 @@ export class RateLimiter {
 
   private block(snapshot: RateLimitSnapshot | undefined, headers: HeaderBag | undefined, now: number): void {
     if (snapshot && snapshot.resetAtMs + this.skewMs <= now) this.skewMs = RESET_PRECISION_MS;
-    const retryAfter = headers ? readRetryAfter(headers, now) : undefined;
+    const asked = headers ? readRetryAfter(headers, now) : undefined;
+    const retryAfter = asked === undefined ? undefined : this.cap('retry-after', asked);
     const resetAt = snapshot ? snapshot.resetAtMs + this.skewMs : undefined;
     const until =
       retryAfter !== undefined
@@ -145,6 +164,20 @@ export class RateLimiter {
           ? resetAt
           : now + RESET_PRECISION_MS;
     this.blockedUntil = Math.max(this.blockedUntil, until + this.jitter());
+  }
+
+  /** The window with its reset no later than `maxHeaderWaitMs` after `now`. */
+  private capReset(snapshot: RateLimitSnapshot | undefined, now: number): RateLimitSnapshot | undefined {
+    if (!snapshot) return undefined;
+    const waitMs = snapshot.resetAtMs - now;
+    const capped = this.cap('x-ratelimit-reset', waitMs);
+    return capped === waitMs ? snapshot : { ...snapshot, resetAtMs: now + capped };
+  }
+
+  private cap(header: WaitHeader, waitMs: number): number {
+    if (waitMs <= this.maxHeaderWaitMs) return waitMs;
+    this.options.observer?.headerWaitCapped?.({ header, waitMs, capMs: this.maxHeaderWaitMs });
+    return this.maxHeaderWaitMs;
   }
 
   private jitter(): number {

@@ -17,11 +17,13 @@ import type { Compression, KafkaClientName, Publisher, PublisherOptions } from '
 export type KafkaTuning = Pick<KafkaConfig, 'connectionTimeout' | 'requestTimeout' | 'retry'> & {
   /** Told of each CONCURRENT_TRANSACTIONS retry kafkajs makes (a metric). */
   onConcurrentTransactionRetry?: () => void;
+  /** Told of each other protocol error kafkajs retries itself, with its type (a metric). */
+  onRetriedError?: (type: string) => void;
 };
 
 /** The kafkajs client (TLS, SASL), logging through pino at warn and above (src/kafka/kafkajs-log.ts). */
 export function createKafka(settings: KafkaSettings, logger: Logger, tuning: KafkaTuning = {}): Kafka {
-  const { onConcurrentTransactionRetry, ...connection } = tuning;
+  const { onConcurrentTransactionRetry, onRetriedError, ...connection } = tuning;
   const { clientId, brokers, tls, sasl } = kafkaConnection(settings);
   return new Kafka({
     clientId,
@@ -31,7 +33,7 @@ export function createKafka(settings: KafkaSettings, logger: Logger, tuning: Kaf
     sasl: sasl as SASLOptions | undefined,
     ...connection,
     logLevel: logLevel.WARN,
-    logCreator: kafkajsLog(logger, onConcurrentTransactionRetry),
+    logCreator: kafkajsLog(logger, onConcurrentTransactionRetry, onRetriedError),
   });
 }
 

@@ -4,6 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { CdcError } from '../errors';
 import { isRetriable, retry } from '../retry';
+import { credentialsOf, textWithoutCredentials, withoutCredentials } from '../urls';
 
 /** PEM contents for TLS to the registry: a private CA, and a client certificate for mutual TLS. */
 export interface RegistryTls {
@@ -13,6 +14,10 @@ export interface RegistryTls {
 }
 
 export interface RegistrySettings {
+  /**
+   * The registry's base URL. A `user:password@` in it is taken as basic auth when `username` is empty,
+   * and is never shown: errors name the URL without it.
+   */
   url: string;
   username?: string;
   password?: string;
@@ -50,10 +55,10 @@ export class Registry {
   private readonly agent: http.Agent;
 
   constructor(private readonly settings: RegistrySettings) {
-    this.base = settings.url.replace(/\/$/, '');
+    this.base = withoutCredentials(settings.url);
     const auth = settings.username
       ? { username: settings.username, password: settings.password ?? '' }
-      : undefined;
+      : credentialsOf(settings.url);
     this.agent = this.base.startsWith('https:')
       ? new https.Agent({ keepAlive: true, ...settings.tls })
       : new http.Agent({ keepAlive: true });
@@ -180,7 +185,8 @@ export class Registry {
     } catch (error) {
       const status = (error as { status?: number }).status;
       if (status === undefined && tlsSetting(error)) throw registryConnectError(this.base, 'register', error);
-      throw new CdcError(`schema registry: registering ${subject} failed: ${(error as Error).message}`, {
+      const message = textWithoutCredentials((error as Error).message);
+      throw new CdcError(`schema registry: registering ${subject} failed: ${message}`, {
         code: 'registry_failed',
         kind: status === undefined || status >= 500 ? 'transient' : 'system',
         cause: error,
@@ -270,7 +276,8 @@ function registryConnectError(base: string, what: string, error: unknown): CdcEr
       cause: error,
     });
   }
-  return new CdcError(`schema registry at ${base} did not answer ${what}: ${(error as Error).message}`, {
+  const message = textWithoutCredentials((error as Error).message);
+  return new CdcError(`schema registry at ${base} did not answer ${what}: ${message}`, {
     code: 'registry_unreachable',
     kind: 'transient',
     cause: error,

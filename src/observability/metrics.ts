@@ -58,6 +58,12 @@ export class Metrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly headerWaitsCapped = new Counter({
+    name: `${this.p}api_header_waits_capped_total`,
+    help: 'Waits Intercom asked for in a header (retry-after, x-ratelimit-reset) longer than intercom.maxHeaderWaitMs, waited for that long instead',
+    labelNames: ['header'],
+    registers: [this.registry],
+  });
   readonly remaining = new Gauge({
     name: `${this.p}api_rate_limit_remaining`,
     help: 'X-RateLimit-Remaining of the last response',
@@ -92,6 +98,13 @@ export class Metrics {
   readonly concurrentTransactionRetries = new Counter({
     name: `${this.p}kafka_concurrent_transaction_retries_total`,
     help: 'Producer requests the broker answered CONCURRENT_TRANSACTIONS (a transaction begun while the previous one was still completing), retried by kafkajs',
+    registers: [this.registry],
+  });
+
+  readonly kafkaRetriedErrors = new Counter({
+    name: `${this.p}kafka_retried_errors_total`,
+    help: 'Protocol errors kafkajs logged and retried itself (GROUP_LOAD_IN_PROGRESS, GROUP_COORDINATOR_NOT_AVAILABLE, …), by type; CONCURRENT_TRANSACTIONS has its own counter',
+    labelNames: ['error'],
     registers: [this.registry],
   });
 
@@ -254,6 +267,7 @@ export class Metrics {
       },
       rateLimit: (e) => this.remaining.set(e.remaining),
       throttled: (e) => this.rateLimitWait.inc({ reason: e.reason }, e.waitMs / 1000),
+      headerWaitCapped: (e) => this.headerWaitsCapped.inc({ header: e.header }),
       inFlight: (e) => {
         this.setRequestsInFlight(e.inFlight);
         this.setMaxInFlight(e.bound);

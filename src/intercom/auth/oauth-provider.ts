@@ -1,7 +1,7 @@
 /** A TokenProvider for OAuth tokens that renew themselves with their refresh token. */
 import type { AxiosInstance } from 'axios';
 import type { Logger } from '../../logger';
-import { requestTokens, type TokenEndpoint } from './token-endpoint';
+import { checkTokenUrl, requestTokens, type TokenEndpoint } from './token-endpoint';
 import type { TokenProvider, TokenSet } from './token';
 
 export interface OAuthTokenProviderOptions {
@@ -37,7 +37,9 @@ export class OAuthTokenProvider implements TokenProvider {
   private readonly clock: () => number;
   private readonly endpoint: TokenEndpoint;
 
+  /** Throws a ConfigError at once when the token URL is not allowed (see `checkTokenUrl`). */
   constructor(private readonly opts: OAuthTokenProviderOptions) {
+    checkTokenUrl(opts.tokenUrl);
     this.clock = opts.clock ?? Date.now;
     this.tokens = opts.initial;
     this.receivedAt = this.clock();

@@ -1,5 +1,7 @@
 /** The OAuth token endpoint: one grant exchanged for a TokenSet, its failures typed, no secret in any message. */
 import axios, { type AxiosInstance } from 'axios';
+import { ConfigError } from '../../errors';
+import { withoutCredentials } from '../../urls';
 import { IntercomError, parseLenient, safeCause } from '../errors';
 import type { TokenSet } from './token';
 
@@ -59,6 +61,32 @@ export function tokenSetFrom(body: unknown, nowMs: number, previousRefreshToken?
   };
 }
 
+/** The setting that holds the token URL, as errors name it. */
+const TOKEN_URL_SETTING = 'intercom.oauth.tokenUrl (INTERCOM_OAUTH_TOKEN_URL)';
+
+/** A loopback host: `localhost`, 127.0.0.0/8 or ::1 (a local proxy, the simulator). */
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
+/**
+ * Throws a ConfigError naming the setting unless `tokenUrl` is an `https:` URL, or `http:` to a loopback
+ * host: the request carries the client secret and a grant, which must not cross a network in clear.
+ */
+export function checkTokenUrl(tokenUrl: string): void {
+  let url: URL;
+  try {
+    url = new URL(tokenUrl);
+  } catch {
+    throw new ConfigError(`${TOKEN_URL_SETTING} is not a URL.`, ['intercom.oauth.tokenUrl']);
+  }
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname))) return;
+  throw new ConfigError(
+    `${TOKEN_URL_SETTING} must be an https URL (plain http only to localhost, 127.0.0.0/8 or ::1); got ${withoutCredentials(tokenUrl)}.`,
+    ['intercom.oauth.tokenUrl'],
+  );
+}
+
 function rejection(status: number, body: unknown, grant: Grant): IntercomError {
   const json = (typeof body === 'object' && body !== null ? body : {}) as {
     error?: unknown;
@@ -84,8 +112,10 @@ function rejection(status: number, body: unknown, grant: Grant): IntercomError {
 
 /**
  * Exchanges a grant for tokens (form-encoded, client credentials in the body, as Intercom expects).
- * Errors: `oauth_rejected` (config: the grant or client is refused), `oauth_unavailable` (transient:
- * 5xx, 429 or no answer), `oauth_bad_response` (system). No message contains a secret.
+ * The URL must pass {@link checkTokenUrl}, and a redirect is never followed (it would carry the secret
+ * elsewhere): both are ConfigErrors naming the setting. Other errors: `oauth_rejected` (config: the
+ * grant or client is refused), `oauth_unavailable` (transient: 5xx, 429 or no answer),
+ * `oauth_bad_response` (system). No message contains a secret.
  */
 export async function requestTokens(
   endpoint: TokenEndpoint,
@@ -93,6 +123,7 @@ export async function requestTokens(
   nowMs: () => number,
   previous?: TokenSet,
 ): Promise<TokenSet> {
+  checkTokenUrl(endpoint.tokenUrl);
   const http = endpoint.http ?? axios.create();
   const form = new URLSearchParams({
     ...grantForm(grant),
@@ -106,6 +137,7 @@ export async function requestTokens(
       responseType: 'text',
       transformResponse: [(data: unknown) => data],
       validateStatus: () => true,
+      maxRedirects: 0,
       timeout: endpoint.timeoutMs ?? 30_000,
     });
   } catch (error) {
@@ -116,6 +148,12 @@ export async function requestTokens(
       route: 'oauth_token',
       cause,
     });
+  }
+  if (response.status >= 300 && response.status < 400) {
+    throw new ConfigError(
+      `The OAuth token endpoint answered ${response.status}, a redirect, which is not followed: set ${TOKEN_URL_SETTING} to the endpoint itself.`,
+      ['intercom.oauth.tokenUrl'],
+    );
   }
   const body = parseLenient(response.data);
   if (response.status < 200 || response.status >= 300) throw rejection(response.status, body, grant);

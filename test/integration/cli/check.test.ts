@@ -98,4 +98,22 @@ describe('check', () => {
     expect(rows.find((r) => r.check === 'intercom: token')?.detail).toMatch(/INTERCOM_TOKEN/);
     expect(stderr).not.toMatch(/"level"/);
   });
+
+  it('never shows a registry password in the URL: not in the table, not in --json, not in an error', async () => {
+    const secret = 'reg_pw_S3CRET_91';
+    const withAuth = (url: string): string => url.replace('://', `://check-user:${secret}@`);
+    const up = await check(['--json'], { ...env, SCHEMA_REGISTRY_URL: withAuth(env.SCHEMA_REGISTRY_URL) });
+    const reachable = rowsOf(up.stdout).find((r) => r.check === 'registry: reachable');
+    expect(reachable?.status).toBe('ok');
+    expect(reachable?.detail).toContain(new URL(env.SCHEMA_REGISTRY_URL).host);
+    const table = await check([], { ...env, SCHEMA_REGISTRY_URL: withAuth(env.SCHEMA_REGISTRY_URL) });
+    expect(table.stdout).toMatch(/registry: reachable/);
+    const down = await check(['--json'], {
+      ...env,
+      SCHEMA_REGISTRY_URL: withAuth(`http://127.0.0.1:${await freePort()}`),
+    });
+    expect(rowsOf(down.stdout).find((r) => r.check === 'registry: reachable')?.status).toBe('fail');
+    for (const out of [up, table, down])
+      expect(`${out.stdout}${out.stderr}`).not.toMatch(/reg_pw_S3CRET|check-user/);
+  });
 });

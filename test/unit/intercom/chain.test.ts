@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { inspect } from 'node:util';
 import type { TokenProvider } from '../../../src/intercom/auth/token';
 import type { IntercomClient } from '../../../src/intercom/client';
@@ -133,6 +134,32 @@ describe('the HTTP chain, link by link', () => {
     await scriptedClient(time, wire).me();
     expect(wire.sent.map((s) => s.at)).toEqual([1_000_000, 1_002_000]);
     expect(time.sleeps).toEqual([2000]);
+  });
+
+  it('rate limit: an absurd header wait is capped (maxHeaderWaitMs), reported each time, logged at warn once', async () => {
+    const time = new InstantTime();
+    time.now = 1_000_000;
+    const tooMany: Answer = { status: 429, headers: { 'retry-after': '31536000' } }; // a year
+    const wire = new ScriptedWire(time, [tooMany, tooMany, tooMany, ok]);
+    const capped: string[] = [];
+    const lines: { msg: string }[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const client = scriptedClient(time, wire, {
+      observer: { headerWaitCapped: (e) => capped.push(e.header) },
+      maxHeaderWaitMs: 60_000,
+      logger,
+    });
+    await client.me();
+    expect(time.sleeps).toEqual([60_000, 60_000, 60_000]);
+    expect(capped).toEqual(['retry-after', 'retry-after', 'retry-after']);
+    const warnings = lines.filter((l) => /longer than the cap/.test(l.msg));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({
+      level: 40,
+      module: 'intercom',
+      header: 'retry-after',
+      capMs: 60_000,
+    });
   });
 
   it('retry: transient failures are retried a bounded number of times, after the policy’s backoff', async () => {

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { CdcError } from '../../../src/errors';
 import { IntercomError, parseErrorBody, safeCause, scrubSecrets } from '../../../src/intercom/errors';
-import { routeOf } from '../../../src/intercom/route';
+import { ROUTES, routeOf } from '../../../src/intercom/route';
 
 describe('IntercomError', () => {
   it('is a CdcError with the call details', () => {
@@ -80,5 +80,19 @@ describe('routeOf', () => {
       '/contacts/find_by_external_id/{external_id}',
     );
     expect(routeOf('/contacts/find_by_external_id/u-42')).toBe('/contacts/find_by_external_id/{external_id}');
+  });
+});
+
+describe('routeOf: labels from a fixed list', () => {
+  it('never turns an id made of letters into a label', () => {
+    expect(routeOf('/contacts/abcdef')).toBe('/contacts/{id}');
+    expect(routeOf('/conversations/lettersonly')).toBe('/conversations/{id}');
+    expect(routeOf('/companies/acme/notes')).toBe('other');
+  });
+
+  it('puts any path outside the client routes into one bucket', () => {
+    const labels = new Set(['/x', '/zzz/yyy', '/contacts/a/b/c', '/', ''].map(routeOf));
+    expect([...labels]).toEqual(['other']);
+    expect(ROUTES.every((route) => routeOf(route) === route)).toBe(true);
   });
 });

@@ -182,3 +182,73 @@ describe('RateLimiter pacing', () => {
     expect(time.now).toBe(5000);
   });
 });
+
+describe('RateLimiter: waits taken from headers are capped', () => {
+  type Capped = { header: string; waitMs: number; capMs: number };
+
+  async function waitAfter(
+    response: { status: number; headers: Record<string, string> },
+    extra: Partial<ConstructorParameters<typeof RateLimiter>[0]> = {},
+  ): Promise<{ waitedMs: number; capped: Capped[] }> {
+    const time = new VirtualTime();
+    time.now = 1_000_000;
+    const capped: Capped[] = [];
+    const limiter = limiterOn(time, { observer: { headerWaitCapped: (e) => capped.push(e) }, ...extra });
+    const ticket = await time.run(limiter.acquire());
+    limiter.observe(ticket, response);
+    await time.run(limiter.acquire());
+    return { waitedMs: time.now - 1_000_000, capped };
+  }
+
+  const jitterMs = 25; // random 0.5 × jitterMs 50
+
+  it('an absurd Retry-After after a 429 is waited for the cap (ten minutes by default), and reported', async () => {
+    const { waitedMs, capped } = await waitAfter({ status: 429, headers: { 'retry-after': '99999999999' } });
+    expect(waitedMs).toBe(600_000 + jitterMs);
+    expect(capped).toEqual([{ header: 'retry-after', waitMs: 99_999_999_999_000, capMs: 600_000 }]);
+  });
+
+  it('a Retry-After date years ahead is capped too, and so is one past what a timer holds', async () => {
+    const date = new Date(Date.UTC(2999, 0, 1)).toUTCString();
+    const { waitedMs } = await waitAfter({ status: 429, headers: { 'retry-after': date } });
+    expect(waitedMs).toBe(600_000 + jitterMs);
+    const huge = await waitAfter({ status: 429, headers: { 'retry-after': '1e308' } });
+    expect(huge.waitedMs).toBe(600_000 + jitterMs);
+  });
+
+  it('a reset years ahead after a 429 is waited for the cap', async () => {
+    const headers = {
+      'x-ratelimit-limit': '5',
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-reset': '32503680000',
+    };
+    const { waitedMs, capped } = await waitAfter({ status: 429, headers });
+    expect(waitedMs).toBe(600_000 + jitterMs);
+    expect(capped.map((c) => c.header)).toEqual(['x-ratelimit-reset']);
+  });
+
+  it('a spent budget with a reset years ahead holds requests back for the cap only', async () => {
+    const headers = {
+      'x-ratelimit-limit': '5',
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-reset': '32503680000',
+    };
+    const { waitedMs } = await waitAfter({ status: 200, headers });
+    expect(waitedMs).toBe(600_000 + jitterMs);
+  });
+
+  it('the cap is a setting', async () => {
+    const { waitedMs } = await waitAfter(
+      { status: 429, headers: { 'retry-after': '3600' } },
+      { maxHeaderWaitMs: 30_000 },
+    );
+    expect(waitedMs).toBe(30_000 + jitterMs);
+  });
+
+  it('a wait within the cap is not touched, and an unreadable Retry-After falls back to a second', async () => {
+    const within = await waitAfter({ status: 429, headers: { 'retry-after': '300' } });
+    expect(within).toEqual({ waitedMs: 300_000 + jitterMs, capped: [] });
+    const unreadable = await waitAfter({ status: 429, headers: { 'retry-after': 'whenever' } });
+    expect(unreadable).toEqual({ waitedMs: 1000 + jitterMs, capped: [] });
+  });
+});

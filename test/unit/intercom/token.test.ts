@@ -1,9 +1,12 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from '../../../src/errors';
 import { StaticTokenProvider } from '../../../src/intercom/auth/token';
-import { tokenSetFrom } from '../../../src/intercom/auth/token-endpoint';
+import { checkTokenUrl, requestTokens, tokenSetFrom } from '../../../src/intercom/auth/token-endpoint';
+import { OAuthTokenProvider } from '../../../src/intercom/auth/oauth-provider';
 import {
   formatTokenSet,
   parseTokenFile,
@@ -104,5 +107,56 @@ describe('StaticTokenProvider', () => {
 
   it('refuses an empty token with a config error naming the setting', () => {
     expect(() => new StaticTokenProvider(' ')).toThrow(/INTERCOM_TOKEN/);
+  });
+});
+
+describe('the token request: https only (http to loopback), no redirect followed', () => {
+  const endpointAt = (tokenUrl: string) => ({ tokenUrl, clientId: 'cid', clientSecret: 'csecret_unit_4' });
+  const grant = { kind: 'refresh_token', refreshToken: 'rt_unit_4' } as const;
+
+  it('refuses plain http to any host but loopback, naming the setting, before sending anything', async () => {
+    for (const url of ['http://auth.example.com/token', 'http://10.0.0.7/token', 'ftp://127.0.0.1/x']) {
+      const error = await requestTokens(endpointAt(url), grant, Date.now).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toMatch(/intercom\.oauth\.tokenUrl \(INTERCOM_OAUTH_TOKEN_URL\)/);
+    }
+    for (const url of [
+      'https://api.intercom.io/auth/eagle/token',
+      'http://localhost:1/t',
+      'http://127.8.0.1/t',
+      'http://[::1]:9/t',
+    ])
+      expect(() => checkTokenUrl(url)).not.toThrow();
+    expect(
+      () =>
+        new OAuthTokenProvider({
+          tokenUrl: 'http://auth.example.com/token',
+          clientId: 'cid',
+          clientSecret: 'csecret_unit_4',
+          initial: { accessToken: 'at', refreshToken: 'rt' },
+        }),
+    ).toThrow(/INTERCOM_OAUTH_TOKEN_URL/);
+  });
+
+  it('does not follow a redirect: the secret never reaches where it points', async () => {
+    const reached: string[] = [];
+    const elsewhere = http.createServer((req, res) => {
+      reached.push(req.url ?? '');
+      res.end('{"access_token":"stolen"}');
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    const target = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/collect`;
+    const redirecting = http.createServer((_req, res) => res.writeHead(307, { location: target }).end());
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/token`;
+      const error = await requestTokens(endpointAt(url), grant, Date.now).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toMatch(/307, a redirect.*INTERCOM_OAUTH_TOKEN_URL/);
+      expect((error as Error).message).not.toMatch(/csecret_unit_4|rt_unit_4/);
+      expect(reached).toEqual([]);
+    } finally {
+      await Promise.all([elsewhere, redirecting].map((s) => new Promise((resolve) => s.close(resolve))));
+    }
   });
 });

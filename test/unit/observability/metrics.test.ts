@@ -21,6 +21,17 @@ describe('Metrics', () => {
     );
   });
 
+  it('counts header waits that were capped, by header', async () => {
+    const m = new Metrics(() => 0);
+    const o = m.clientObserver();
+    o.headerWaitCapped?.({ header: 'retry-after', waitMs: 1e12, capMs: 600_000 });
+    o.headerWaitCapped?.({ header: 'retry-after', waitMs: 1e12, capMs: 600_000 });
+    o.headerWaitCapped?.({ header: 'x-ratelimit-reset', waitMs: 1e9, capMs: 600_000 });
+    const text = await m.registry.metrics();
+    expect(text).toContain('intercom_cdc_api_header_waits_capped_total{header="retry-after"} 2');
+    expect(text).toContain('intercom_cdc_api_header_waits_capped_total{header="x-ratelimit-reset"} 1');
+  });
+
   it('adds up the time the rate limiter held requests back, by reason', async () => {
     const m = new Metrics(() => 0);
     const o = m.clientObserver();
