@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { CdcError } from '../errors';
 import type { StreamName } from '../streams/names';
 import { STREAM_DEFS, isWindowed, type StreamDef } from '../streams/definitions';
-import { isRetriable } from '../retry';
+import { backoffDelay, isRetriable } from '../retry';
 import { sleep } from '../sleep';
 import { ChangeBatch, type BatchCounts } from './batch';
 import type { Committer, IntercomReader, StateStore, StreamCodec, StreamProgress } from './contracts';
@@ -45,7 +45,14 @@ export interface EngineObserver extends ReadObserver {
   progress?(stream: StreamName, progress: StreamProgress): void;
   /** An object's `updated_at` was too far in the future to order it by (see StreamCapture). */
   futureTimestamp?(stream: StreamName): void;
+  /** A stream stopped after a failure of its own; it is tried again with backoff. */
+  streamFailed?(stream: StreamName, error: unknown): void;
+  /** A stream that had failed read again. */
+  streamRecovered?(stream: StreamName): void;
 }
+
+/** Waits before a stream that failed on its own is tried again: from 10 s, doubling, at most 10 minutes. */
+export const STREAM_RETRY = { minMs: 10_000, maxMs: 600_000 };
 
 export interface EngineDeps {
   client: IntercomReader;
@@ -87,6 +94,8 @@ export class CaptureEngine {
   private signal?: AbortSignal;
   /** A failed transaction: the producer must be rebuilt, which only a new life of `run` does. */
   private commitFailure?: unknown;
+  /** Streams stopped by a failure of their own, and how often in a row (see afterFailure). */
+  private readonly failing = new Map<StreamName, { failures: number; error: unknown }>();
   /** Transactions of all streams go through the one producer, one after the other. */
   private readonly committer: Committer = {
     commit: (batches) => {
@@ -164,9 +173,10 @@ export class CaptureEngine {
   /**
    * Polls every enabled stream on its own interval, and reconciles windowed streams on theirs, until
    * the signal aborts. Retriable failures (Intercom unavailable past the client's retries) are logged
-   * and retried at the next interval; a failed transaction, configuration, fencing and system failures
-   * end the run.
-   * The transactions under way finish (or fail) before it returns.
+   * and retried at the next interval; any other failure of one stream stops that stream alone, tried
+   * again with backoff (see afterFailure); a failed transaction, a configuration or authorization
+   * failure, fencing and a bug end the run. The transactions under way finish (or fail) before it
+   * returns.
    */
   async run(signal: AbortSignal): Promise<void> {
     const stop = new AbortController();
@@ -234,17 +244,64 @@ export class CaptureEngine {
   ): Promise<void> {
     while (!signal.aborted) {
       const started = this.d.clock();
+      let waitMs = 0;
       try {
         const s = await once();
+        this.recovered(stream);
         this.d.logger.debug({ ...s }, 'poll done');
       } catch (error) {
-        if (!this.survivable(error)) throw error;
-        this.d.logger.warn({ stream, err: error.message }, 'poll failed; retrying at the next interval');
+        waitMs = this.afterFailure(stream, error, 'poll');
       }
       // Polls start every interval (a poll that took longer is followed at once): the time a poll
       // takes does not add to how late a change is seen.
-      await sleep(Math.max(0, intervalMs - (this.d.clock() - started)), signal);
+      await sleep(Math.max(waitMs, intervalMs - (this.d.clock() - started)), signal);
     }
+  }
+
+  /**
+   * What a failed poll or reconciliation of one stream does, as the wait before its next try; throws
+   * what must end `run` (see the class contract). A retriable failure (Intercom unavailable past the
+   * client's retries) is tried again at the next interval. Any other failure of the stream's own (an
+   * answer it cannot read, errors.tolerance=none) stops that stream alone: it is reported (metric, log,
+   * `/readyz`) and tried again with backoff, up to {@link STREAM_RETRY}'s cap, while every other stream
+   * goes on.
+   */
+  private afterFailure(stream: StreamName, error: unknown, what: 'poll' | 'reconciliation'): number {
+    if (error instanceof StopRequested) throw error;
+    if (this.survivable(error)) {
+      this.d.logger.warn({ stream, err: error.message }, `${what} failed; retrying at the next interval`);
+      return 0;
+    }
+    if (this.endsRun(error)) throw error;
+    const failures = (this.failing.get(stream)?.failures ?? 0) + 1;
+    this.failing.set(stream, { failures, error });
+    const waitMs = Math.max(STREAM_RETRY.minMs, backoffDelay(failures, STREAM_RETRY, Math.random));
+    this.d.logger.error(
+      { stream, err: error, failures, retryInMs: waitMs },
+      `${what} failed; the stream stops and is tried again after a backoff, the others go on`,
+    );
+    this.d.observer?.streamFailed?.(stream, error);
+    return waitMs;
+  }
+
+  /** A stream that had failed read again: it is reported as running. */
+  private recovered(stream: StreamName): void {
+    if (!this.failing.delete(stream)) return;
+    this.d.logger.info({ stream }, 'the stream runs again');
+    this.d.observer?.streamRecovered?.(stream);
+  }
+
+  /**
+   * Failures that no stream can go on after: a failed transaction (the producer must be rebuilt), a
+   * configuration or authorization failure, fencing, and a bug of ours (not a CdcError).
+   */
+  private endsRun(error: unknown): boolean {
+    return (
+      this.commitFailure !== undefined ||
+      !(error instanceof CdcError) ||
+      error.kind === 'config' ||
+      error.kind === 'fenced'
+    );
   }
 
   /**
@@ -269,8 +326,7 @@ export class CaptureEngine {
           const s = await this.reconcile(stream);
           this.d.logger.debug({ ...s }, 'reconciliation done');
         } catch (error) {
-          if (!this.survivable(error)) throw error;
-          this.d.logger.warn({ stream, err: error.message }, 'reconciliation failed; retrying later');
+          await sleep(this.afterFailure(stream, error, 'reconciliation'), signal);
         }
       }
       await sleep(check, signal);

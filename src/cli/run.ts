@@ -64,11 +64,15 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
   const stop = stopOnSignals(logger);
   let step = 'starting';
   let alive = true;
-  const http = await serveHealth(
-    config,
-    { alive: () => alive, ready: () => ({ ok: step === 'ready', reason: WAITING_FOR[step] ?? step }) },
-    metrics,
-  );
+  /** Streams stopped by a failure of their own (the engine tries them again): not ready meanwhile. */
+  const failedStreams = new Map<string, string>();
+  const ready = (): { ok: boolean; reason?: string } => {
+    if (step !== 'ready') return { ok: false, reason: WAITING_FOR[step] ?? step };
+    if (failedStreams.size === 0) return { ok: true };
+    const streams = [...failedStreams].map(([stream, why]) => `${stream} (${why})`).join('; ');
+    return { ok: false, reason: `streams stopped after a failure, tried again with backoff: ${streams}` };
+  };
+  const http = await serveHealth(config, { alive: () => alive, ready }, metrics);
   /** Schemas registered by the first life; later lives do not need the registry. */
   let codecs: App['codecs'] | undefined;
 
@@ -105,7 +109,20 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
         transactions: metrics.transactionObserver(),
         onConcurrentTransactionRetry: () => metrics.concurrentTransactionRetries.inc(),
         onRetriedKafkaError: (error) => metrics.kafkaRetriedErrors.inc({ error }),
-        engineObserver: (store) => metrics.engineObserver((s) => store.size(s)),
+        engineObserver: (store) => {
+          const observer = metrics.engineObserver((s) => store.size(s));
+          return {
+            ...observer,
+            streamFailed: (stream, error) => {
+              failedStreams.set(stream, error instanceof Error ? error.message.slice(0, 300) : String(error));
+              observer.streamFailed?.(stream, error);
+            },
+            streamRecovered: (stream) => {
+              failedStreams.delete(stream);
+              observer.streamRecovered?.(stream);
+            },
+          };
+        },
         step: (name) => {
           step = name;
         },
@@ -138,6 +155,7 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
       throw typed(error);
     } finally {
       step = 'starting';
+      failedStreams.clear();
       await app?.close().catch(() => undefined);
     }
   }

@@ -69,6 +69,12 @@ export class Metrics {
     help: 'X-RateLimit-Remaining of the last response',
     registers: [this.registry],
   });
+  readonly streamFailed = new Gauge({
+    name: `${this.p}stream_failed`,
+    help: 'Whether a stream stopped after a failure of its own (1) and is tried again with backoff',
+    labelNames: ['stream'],
+    registers: [this.registry],
+  });
   readonly lag = new Gauge({
     name: `${this.p}stream_lag_seconds`,
     help: 'Now minus the stream watermark',
@@ -227,6 +233,8 @@ export class Metrics {
       },
       read: (stream, n) => this.objectsRead.inc({ stream }, n),
       futureTimestamp: (stream) => this.futureTimestamps.inc({ stream }),
+      streamFailed: (stream) => this.streamFailed.set({ stream }, 1),
+      streamRecovered: (stream) => this.streamFailed.set({ stream }, 0),
       slices: (stream, kind, p) => {
         if (kind !== 'snapshot') return;
         const elapsedS = (this.clock() - p.startedAtMs) / 1000;

@@ -46,6 +46,7 @@ METRICS = {
     "intercom_cdc_transactions_total",
     "intercom_cdc_dlq_total",
     "intercom_cdc_future_timestamps_total",
+    "intercom_cdc_stream_failed",
     "intercom_cdc_state_objects",
     "intercom_cdc_api_request_duration_seconds",
     "intercom_cdc_build_info",

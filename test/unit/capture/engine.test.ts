@@ -2,7 +2,12 @@
  * The engine's tasks and scheduling (README, "How it captures": Concurrency, Reconciliation, Exactly
  * once; "Running it": what ends `run`), on an in-memory Intercom and committer.
  */
-import { CaptureEngine, type EngineSettings } from '../../../src/capture/engine';
+import {
+  CaptureEngine,
+  STREAM_RETRY,
+  type EngineObserver,
+  type EngineSettings,
+} from '../../../src/capture/engine';
 import { CdcError } from '../../../src/errors';
 import { StateStore } from '../../../src/kafka/state-store';
 import { silentLogger } from '../../../src/logger';
@@ -11,7 +16,12 @@ import { CLOCK_MS, FakeIntercom, MemoryCommitter, aTicket, allCodecs, eventsOf }
 
 const NOW_S = CLOCK_MS / 1000;
 
-function engineOn(client: FakeIntercom, streams: StreamName[], settings: Partial<EngineSettings> = {}) {
+function engineOn(
+  client: FakeIntercom,
+  streams: StreamName[],
+  settings: Partial<EngineSettings> = {},
+  observer: EngineObserver = {},
+) {
   const store = new StateStore('cdc');
   const committer = new MemoryCommitter();
   let now = CLOCK_MS;
@@ -32,6 +42,7 @@ function engineOn(client: FakeIntercom, streams: StreamName[], settings: Partial
     },
     clock: () => now,
     logger: silentLogger(),
+    observer,
   });
   return { engine, store, committer, advance: (ms: number) => (now += ms) };
 }
@@ -103,5 +114,53 @@ describe('CaptureEngine', () => {
     client.put('/tags', { type: 'tag', id: '2', name: 'b' });
     await expect(running).rejects.toThrow('the broker is away');
     expect(stop.signal.aborted).toBe(false); // it ended on its own
+  });
+
+  it('stops a stream that fails on its own, goes on with the others, and runs it again once it reads', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    try {
+      const client = new FakeIntercom();
+      client.put('/tags', { type: 'tag', id: '1', name: 'a' });
+      client.put('/teams', { type: 'team', id: '1', name: 'support' });
+      client.failingLists.set(
+        '/tags',
+        new CdcError('Intercom GET /tags answered 200 without its list (data)', {
+          code: 'pagination_invalid',
+          kind: 'system',
+        }),
+      );
+      const told: string[] = [];
+      const { engine, committer } = engineOn(
+        client,
+        ['tags', 'teams'],
+        { pollIntervalMs: () => 1_000 },
+        {
+          streamFailed: (stream) => told.push(`failed ${stream}`),
+          streamRecovered: (stream) => told.push(`recovered ${stream}`),
+        },
+      );
+      const stop = new AbortController();
+      const running = engine.run(stop.signal);
+      const advanceUntil = async (check: () => boolean) => {
+        for (let i = 0; i < 100 && !check(); i++) await jest.advanceTimersByTimeAsync(200);
+        expect(check()).toBe(true);
+      };
+      await advanceUntil(() => told.includes('failed tags'));
+      client.put('/teams', { type: 'team', id: '2', name: 'sales' });
+      await advanceUntil(() => eventsOf(committer, 'teams').some((e) => e.id === '2')); // the others go on
+      const listsOfTags = () => client.served.filter((s) => s.path === '/tags').length;
+      const tries = listsOfTags();
+      await jest.advanceTimersByTimeAsync(STREAM_RETRY.minMs / 2);
+      expect(listsOfTags()).toBe(tries); // not at every 5 ms poll: after a backoff
+      client.failingLists.delete('/tags');
+      await jest.advanceTimersByTimeAsync(STREAM_RETRY.maxMs);
+      await advanceUntil(() => told.includes('recovered tags'));
+      expect(eventsOf(committer, 'tags').map((e) => e.id)).toEqual(['1']);
+      stop.abort();
+      await jest.advanceTimersByTimeAsync(100);
+      await running;
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

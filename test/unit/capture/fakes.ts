@@ -65,6 +65,8 @@ export class FakeIntercom implements IntercomReader {
   readonly unlisted = new Set<string>();
   /** Thrown by the next search or listing. */
   failNext: Error | undefined;
+  /** Listing or search paths that fail while set, and with what. */
+  readonly failingLists = new Map<string, Error>();
   /** A `total_count` every search reports whatever it found (an API that lies about it). */
   lyingTotal: number | undefined;
   /** GET paths that fail, and with what (a read that keeps failing). */
@@ -125,7 +127,7 @@ export class FakeIntercom implements IntercomReader {
     opts?: { perPage?: number; sort?: { field: string; order: string }; priority?: Priority },
   ): AsyncIterable<Page<T>> {
     this.served.push({ kind: 'search', path, priority: opts?.priority, query });
-    this.throwIfFailing();
+    this.throwIfFailing(path);
     const sequence = readSequence();
     const collection = this.listed(path.replace(/\/search$/, ''));
     const byDay = path === '/contacts/search';
@@ -148,14 +150,14 @@ export class FakeIntercom implements IntercomReader {
 
   async unpaginated<T>(path: string, _listKey: string, _query?: unknown, opts?: { priority?: Priority }) {
     this.served.push({ kind: 'list', path, priority: opts?.priority });
-    this.throwIfFailing();
+    this.throwIfFailing(path);
     await Promise.resolve();
     return this.listed(path).map((o) => structuredClone(o)) as T[];
   }
 
   private async *list(path: string, priority?: Priority): AsyncIterable<Page<Obj>> {
     this.served.push({ kind: 'list', path, priority });
-    this.throwIfFailing();
+    this.throwIfFailing(path);
     const sequence = readSequence();
     yield* this.paged(this.listed(path), undefined, sequence);
   }
@@ -164,8 +166,8 @@ export class FakeIntercom implements IntercomReader {
     return [...(this.collections.get(path)?.values() ?? [])].filter((o) => !this.unlisted.has(String(o.id)));
   }
 
-  private throwIfFailing(): void {
-    const failure = this.failNext;
+  private throwIfFailing(path: string): void {
+    const failure = this.failNext ?? this.failingLists.get(path);
     this.failNext = undefined;
     if (failure) throw failure;
   }
