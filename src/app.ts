@@ -226,8 +226,18 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
   await publisher.connect();
   step('producer');
   const started = Date.now();
-  const store = await restoreState(kafka, topics.state, config.connector.name);
-  logger.info({ objects: store.size(), ms: Date.now() - started }, 'state restored');
+  let skipped = 0;
+  const store = await restoreState(kafka, topics.state, config.connector.name, {
+    tolerance: config.errors.tolerance,
+    onSkipped: (key, reason) => {
+      skipped += 1;
+      logger.warn(
+        { key, reason },
+        'state record skipped: it cannot be read (its object or stream is read again)',
+      );
+    },
+  });
+  logger.info({ objects: store.size(), skipped, ms: Date.now() - started }, 'state restored');
   step('state');
 
   const overrides = config.streams.overrides;

@@ -8,7 +8,7 @@ import { kafkaError } from './errors';
  * they have when the call starts, then returns. The end is detected from kafkajs' END_BATCH_PROCESS
  * event, which also fires for fetches that held only aborted records or transaction markers; those never
  * reach `eachBatch`, so a log that ends with an aborted transaction (an instance killed mid-transaction)
- * would otherwise never be seen to end.
+ * would otherwise never be seen to end. An error thrown by `onBatch` ends the read with that error.
  */
 export async function readToEnd(
   kafka: Kafka,
@@ -50,7 +50,14 @@ export async function readToEnd(
       consumer
         .run({
           autoCommit: false,
-          eachBatch: async ({ batch }) => onBatch(batch.topic, batch.messages, batch.partition),
+          // A failing callback ends the read with its error (kafkajs would retry the batch forever).
+          eachBatch: async ({ batch }) => {
+            try {
+              await onBatch(batch.topic, batch.messages, batch.partition);
+            } catch (error) {
+              reject(error as Error);
+            }
+          },
         })
         .catch(reject);
     });

@@ -7,6 +7,7 @@ import {
   type StreamProgress,
 } from '../capture/contracts';
 import type { Message } from './types';
+import { CdcError } from '../errors';
 import { kafkaError } from './errors';
 import { ObjectTable } from './object-table';
 import { readToEnd } from './read-to-end';
@@ -99,25 +100,13 @@ export class StateStore implements StateContract {
       this.lastTable = table;
       if (table.applyBytes(key, second + 1, value)) return;
     }
-    const parsed = value === null ? null : (JSON.parse(value.toString()) as Record<string, unknown>);
+    const parsed = value === null ? null : parseRecord(value);
     if (second < 0) {
-      if (parsed) {
-        const snapshot = parsed.snapshot as SnapshotProgress | undefined;
-        this.setProgress(stream, {
-          watermark: (parsed.watermark as number | null) ?? null,
-          lastReconcile: (parsed.lastReconcile as number | null) ?? null,
-          snapshotDone: parsed.snapshotDone === true,
-          ...(snapshot && Array.isArray(snapshot.done) ? { snapshot } : {}),
-        });
-      }
+      if (parsed) this.setProgress(stream, progressOf(parsed));
       return;
     }
     const id = key.toString('utf8', second + 1);
-    this.setObject(
-      stream,
-      id,
-      parsed ? { u: (parsed.u as number | null) ?? null, h: parsed.h as string } : null,
-    );
+    this.setObject(stream, id, parsed ? objectOf(parsed) : null);
   }
 
   objectKey(stream: string, id: string): string {
@@ -138,6 +127,48 @@ export class StateStore implements StateContract {
   }
 }
 
+/** A state record that cannot be read: not JSON, an unknown version `v`, or a field of the wrong type. */
+export class UnreadableStateRecord extends Error {}
+
+/** A record's JSON object of version 1 (or without `v`, as the first releases wrote), else it is unreadable. */
+function parseRecord(value: Buffer): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value.toString());
+  } catch {
+    throw new UnreadableStateRecord('not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new UnreadableStateRecord('not a JSON object');
+  const v = (parsed as { v?: unknown }).v;
+  if (v !== undefined && v !== VERSION)
+    throw new UnreadableStateRecord(`version v=${JSON.stringify(v)}, this release reads v=${VERSION}`);
+  return parsed as Record<string, unknown>;
+}
+
+const timeOrNull = (x: unknown): x is number | null | undefined =>
+  x === undefined || x === null || (typeof x === 'number' && Number.isFinite(x));
+
+function objectOf(r: Record<string, unknown>): ObjectState {
+  if (!timeOrNull(r.u) || typeof r.h !== 'string')
+    throw new UnreadableStateRecord('an object record needs u (a number or null) and h (a string)');
+  return { u: r.u ?? null, h: r.h };
+}
+
+function progressOf(r: Record<string, unknown>): StreamProgress {
+  if (!timeOrNull(r.watermark) || !timeOrNull(r.lastReconcile))
+    throw new UnreadableStateRecord('a progress record needs watermark and lastReconcile as numbers or null');
+  const snapshot = r.snapshot as SnapshotProgress | undefined;
+  return {
+    watermark: r.watermark ?? null,
+    lastReconcile: r.lastReconcile ?? null,
+    snapshotDone: r.snapshotDone === true,
+    ...(snapshot && typeof snapshot.watermark === 'number' && Array.isArray(snapshot.done)
+      ? { snapshot }
+      : {}),
+  };
+}
+
 /** Hashes as contentHash writes them (base64url): nothing to escape in JSON. */
 const PLAIN_HASH = /^[A-Za-z0-9_-]*$/;
 
@@ -149,19 +180,49 @@ export function objectValue(state: ObjectState): string {
     : JSON.stringify({ v: VERSION, u, h: state.h });
 }
 
+/** What restoring does with a record it cannot read. */
+export interface RestoreOptions {
+  /** all: the record is skipped and told of (the object or stream is read again); none: restore fails. */
+  tolerance: 'all' | 'none';
+  /** Told of each record skipped, with its key and why. */
+  onSkipped?: (key: string, reason: string) => void;
+}
+
 /**
  * Reads the state topic from the beginning to its end (committed records only) into a StateStore.
  * Call it after the transactional producer connected: that fenced older instances and aborted their
- * open transaction, so the end of the log is stable.
+ * open transaction, so the end of the log is stable. A record that cannot be read (see
+ * UnreadableStateRecord) is skipped and told of, so that one bad record cannot keep the connector from
+ * starting: the object it described is decided as unknown (published again), a stream whose progress it
+ * was starts over with a first sync. Under `tolerance: 'none'` it fails the restore, naming the key.
  */
-export async function restoreState(kafka: Kafka, topic: string, connector: string): Promise<StateStore> {
+export async function restoreState(
+  kafka: Kafka,
+  topic: string,
+  connector: string,
+  options: RestoreOptions = { tolerance: 'all' },
+): Promise<StateStore> {
   const store = new StateStore(connector);
   try {
     await readToEnd(kafka, [topic], `${connector}-restore`, (_topic, messages) => {
-      for (const m of messages) if (m.key) store.apply(m.key, m.value);
+      for (const m of messages) {
+        if (!m.key) continue;
+        try {
+          store.apply(m.key, m.value);
+        } catch (error) {
+          if (!(error instanceof UnreadableStateRecord)) throw error;
+          const key = m.key.toString();
+          if (options.tolerance === 'none')
+            throw new CdcError(
+              `state record ${key} in ${topic} cannot be read: ${error.message} (errors.tolerance=none stops here; ERRORS_TOLERANCE=all skips it)`,
+              { code: 'state_unreadable', kind: 'system' },
+            );
+          options.onSkipped?.(key, error.message);
+        }
+      }
     });
   } catch (error) {
-    throw kafkaError(`restoring state from ${topic}`, error);
+    throw kafkaError(`restoring state from ${topic}`, error); // a CdcError passes through as it is
   }
   return store;
 }

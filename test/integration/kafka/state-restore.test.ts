@@ -69,3 +69,49 @@ describe.each(KAFKA_CLIENTS)('restoreState (state written with KAFKA_CLIENT=%s)'
     });
   });
 });
+
+/**
+ * A state record that cannot be read (garbage, an unknown version, a wrong type) costs that record, not
+ * the start: it is skipped and told of with its key, and the rest restores; under tolerance none the
+ * restore fails naming the key.
+ */
+describe('restoreState with records it cannot read', () => {
+  it('skips and names each unreadable record, restores the rest, and fails on the first under tolerance none', async () => {
+    const kafka = testKafka('restore-test');
+    const topic = await createCompactedTopic(kafka, 'state');
+    const writer = new StateStore('c1');
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic,
+      messages: [
+        writer.objectRecord('contacts', 'good', { u: 1000, h: 'hg' }),
+        { key: 'c1/contacts/garbage', value: '{not json' },
+        { key: 'c1/contacts/future', value: JSON.stringify({ v: 2, u: 1, h: 'x' }) },
+        { key: 'c1/contacts/wrong', value: JSON.stringify({ v: 1, u: 'yesterday', h: 'x' }) },
+        { key: 'c1/tags', value: JSON.stringify({ v: 1, watermark: 'soon', snapshotDone: true }) },
+        writer.progressRecord('contacts', { watermark: 1000, lastReconcile: null, snapshotDone: true }),
+      ] as Message[],
+    });
+    await producer.disconnect();
+    const skipped: string[] = [];
+    const store = await restoreState(kafka, topic, 'c1', {
+      tolerance: 'all',
+      onSkipped: (key, reason) => skipped.push(`${key}: ${reason}`),
+    });
+    expect(skipped).toEqual([
+      'c1/contacts/garbage: not JSON',
+      'c1/contacts/future: version v=2, this release reads v=1',
+      'c1/contacts/wrong: an object record needs u (a number or null) and h (a string)',
+      'c1/tags: a progress record needs watermark and lastReconcile as numbers or null',
+    ]);
+    expect(store.object('contacts', 'good')).toEqual({ u: 1000, h: 'hg' });
+    expect([...store.ids('contacts')]).toEqual(['good']);
+    expect(store.streamProgress('contacts').watermark).toBe(1000);
+    expect(store.streamProgress('tags').snapshotDone).toBe(false); // starts over with a first sync
+    await expect(restoreState(kafka, topic, 'c1', { tolerance: 'none' })).rejects.toMatchObject({
+      code: 'state_unreadable',
+      message: expect.stringContaining('state record c1/contacts/garbage'),
+    });
+  });
+});
