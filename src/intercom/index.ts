@@ -13,7 +13,7 @@ export { IntercomError, type IntercomErrorOptions } from './errors';
 export { RateLimiter, type RateLimiterOptions } from './rate-limiter';
 export { readRateLimit, readRetryAfter, type RateLimitSnapshot } from './rate-headers';
 export { routeOf } from './route';
-export { pageBoundFor, PageGuard, MAX_PER_PAGE, type Page, type Query } from './pagination';
+export { PageGuard, MAX_PER_PAGE, type Page, type Query } from './pagination';
 export type { ClientObserver } from './chain';
 export { IntercomClient, type IntercomClientOptions, type MeResponse } from './client';
 export { StaticTokenProvider, type TokenProvider, type TokenSet } from './auth/token';

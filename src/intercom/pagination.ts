@@ -139,20 +139,14 @@ export function pageOf<T>(body: JsonObject, listKey: string, path: string): Page
   };
 }
 
-/** Pages a walk over `totalCount` records may take: twice the records (they move while paging), plus slack. */
-export function pageBoundFor(totalCount: number, pageSize: number): number {
-  return Math.ceil((2 * totalCount) / Math.max(1, pageSize)) + 10;
-}
-
 /**
  * Keeps one walk from running away: a position token seen before (A→B→A) ends it with
- * `pagination_loop`; more pages than {@link pageBoundFor} the largest `total_count` seen (or
- * `maxPages` without one) end it with `pagination_runaway`. Both are transient: a later walk may succeed.
+ * `pagination_loop`; more than `maxPages` pages end it with `pagination_runaway`. Both are transient: a
+ * later walk may succeed. `total_count` bounds nothing: a low one (an API that miscounts) must not end a
+ * walk before its last page.
  */
 export class PageGuard {
   private pages = 0;
-  private largestPage = 1;
-  private largestTotal: number | undefined;
   private readonly tokens = new Set<string>();
 
   constructor(
@@ -160,19 +154,10 @@ export class PageGuard {
     private readonly maxPages = DEFAULT_MAX_PAGES,
   ) {}
 
-  onPage(page: Page<unknown>): void {
+  onPage(_page: Page<unknown>): void {
     this.pages += 1;
-    this.largestPage = Math.max(this.largestPage, page.items.length);
-    if (page.totalCount !== undefined) this.largestTotal = Math.max(this.largestTotal ?? 0, page.totalCount);
-    const bound =
-      this.largestTotal === undefined
-        ? this.maxPages
-        : Math.min(this.maxPages, pageBoundFor(this.largestTotal, this.largestPage));
-    if (this.pages > bound) {
-      throw this.failure(
-        'pagination_runaway',
-        `${this.pages} pages exceed the bound of ${bound} (total_count ${this.largestTotal ?? 'unknown'})`,
-      );
+    if (this.pages > this.maxPages) {
+      throw this.failure('pagination_runaway', `${this.pages} pages exceed the bound of ${this.maxPages}`);
     }
   }
 
