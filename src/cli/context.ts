@@ -76,7 +76,7 @@ export async function serveHealth(
   health: Health,
   metrics: Metrics,
 ): Promise<{ close(): Promise<void> } | undefined> {
-  return config.http.port > 0 ? startHttp(config.http.port, health, metrics) : undefined;
+  return config.http.port > 0 ? startHttp(config.http, health, metrics) : undefined;
 }
 
 /** An AbortController aborted by the first SIGTERM or SIGINT (logged): a service's stop request. */

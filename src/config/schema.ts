@@ -525,6 +525,12 @@ export const configSchema = {
       default: 8080,
       env: 'HTTP_PORT',
     },
+    host: {
+      doc: 'Address /healthz, /readyz and /metrics listen on: 0.0.0.0 (every interface, what the kubelet and Prometheus reach on a pod), 127.0.0.1 (this host only, e.g. behind a sidecar), or another local address.',
+      format: String,
+      default: '0.0.0.0',
+      env: 'HTTP_HOST',
+    },
   },
   log: {
     level: {

@@ -10,12 +10,12 @@ export interface Health {
   ready(): { ok: boolean; reason?: string };
 }
 
-/** `/healthz`, `/readyz` and `/metrics` on one port (README, "Operations"). */
+/** `/healthz`, `/readyz` and `/metrics` on one port of one address (README, "Operations"). */
 export async function startHttp(
-  port: number,
+  listen: { port: number; host: string },
   health: Health,
   metrics: Metrics,
-): Promise<{ port: number; close(): Promise<void> }> {
+): Promise<{ port: number; address: string; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
@@ -39,10 +39,11 @@ export async function startHttp(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '0.0.0.0', () => resolve());
+    server.listen(listen.port, listen.host, () => resolve());
   });
   return {
     port: (server.address() as AddressInfo).port,
+    address: (server.address() as AddressInfo).address,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
