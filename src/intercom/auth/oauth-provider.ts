@@ -28,7 +28,9 @@ export interface OAuthTokenProviderOptions {
  * - `onUnauthorized(failedToken)` refreshes once and answers true; when the token already changed
  *   since `failedToken` was handed out it answers true without refreshing; without a refresh token it
  *   answers false. A rejected refresh throws a config IntercomError (`oauth_rejected`).
- * - Concurrent callers share one refresh. Every new TokenSet is persisted before it is used.
+ * - Concurrent callers share one refresh. Every new TokenSet is used at once and persisted where the
+ *   operator allows: a token file that cannot be written is logged at warn, never a failure (the
+ *   endpoint may have spent the old refresh token, so dropping the new one would leave none).
  */
 export class OAuthTokenProvider implements TokenProvider {
   private tokens: TokenSet;
@@ -100,9 +102,18 @@ export class OAuthTokenProvider implements TokenProvider {
       this.clock,
       this.tokens,
     );
-    await this.opts.persist?.(next);
     this.tokens = next;
     this.receivedAt = this.clock();
     this.opts.logger?.info({ expiresAt: next.expiresAt }, 'OAuth access token refreshed');
+    try {
+      await this.opts.persist?.(next);
+    } catch (error) {
+      // A read-only token file (a mounted secret): the new tokens live on in memory; a restart reads
+      // the file, whose refresh token the endpoint may have spent.
+      this.opts.logger?.warn(
+        { err: (error as NodeJS.ErrnoException).code ?? (error as Error).message },
+        'the refreshed OAuth token could not be saved to INTERCOM_TOKEN_FILE; it is kept in memory, and a restart needs a token file with a valid refresh token (make the file writable, or renew it with `intercom-cdc auth login`)',
+      );
+    }
   }
 }

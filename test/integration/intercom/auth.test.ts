@@ -171,4 +171,43 @@ describe('authentication against the simulator (real HTTP)', () => {
       await sim.close();
     }
   });
+
+  it('keeps a refreshed token in memory when the token file is read-only, with a warning, and goes on refreshing', async () => {
+    const wall = handClock();
+    const sim = await startSimulator({
+      seed: 7,
+      oauth: { ...CLIENT, refresh: true, expiresInSec: 2 },
+      wallClock: wall.now,
+    });
+    try {
+      const { tokens } = await login(sim.url, wall.now);
+      const warnings: string[] = [];
+      const logger = {
+        info: () => undefined,
+        warn: (_o: unknown, message: string) => warnings.push(message),
+      };
+      const auth = new OAuthTokenProvider({
+        tokenUrl: `${sim.url}/auth/eagle/token`,
+        ...CLIENT,
+        initial: tokens,
+        clock: wall.now,
+        persist: async () => {
+          throw Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' });
+        },
+        logger: logger as unknown as NonNullable<
+          ConstructorParameters<typeof OAuthTokenProvider>[0]['logger']
+        >,
+      });
+      const client = new IntercomClient({ baseUrl: sim.url, auth });
+      for (let i = 0; i < 3; i++) {
+        wall.advance(1500); // each time inside the last half of the token's lifetime: a refresh
+        await expect(client.me()).resolves.toMatchObject({ type: 'admin' });
+      }
+      expect(warnings).toHaveLength(3);
+      expect(warnings[0]).toMatch(/could not be saved to INTERCOM_TOKEN_FILE; it is kept in memory/);
+      expect(await auth.getToken()).not.toBe(tokens.accessToken);
+    } finally {
+      await sim.close();
+    }
+  });
 });
