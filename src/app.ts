@@ -261,6 +261,7 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
       reconcileIntervalMs: (s) => overrides[s]?.reconcileIntervalMs ?? config.streams.reconcileIntervalMs,
       tolerance: config.errors.tolerance,
       maxClockSkewMs: config.streams.maxClockSkewMs,
+      maxPendingBytes: config.streams.maxPendingBytes,
       maxReadAttempts: config.errors.maxReadAttempts,
     },
     clock: Date.now,

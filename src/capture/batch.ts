@@ -20,6 +20,54 @@ export interface BatchCounts {
  */
 export const MAX_SEALED_PARTS = 4;
 
+/**
+ * The bytes of change events, dead letters and state records decided and not yet committed, shared by
+ * every stream's batch: what the walks may hold in memory before they wait for commits. A batch seals a
+ * part once it holds `partBytes` (a quarter of the budget) or its message count, and a batch with parts
+ * waiting to commit holds its walks back while the budget is spent (one with none may always seal its
+ * part, so that no stream waits on another's commits for ever). So pending bytes stay within the budget
+ * plus a part per stream.
+ */
+export class ByteBudget {
+  private used = 0;
+
+  constructor(readonly limit: number) {}
+
+  /** Bytes a part seals at. */
+  get partBytes(): number {
+    return Math.max(1, Math.floor(this.limit / (MAX_SEALED_PARTS + 1)));
+  }
+
+  get spent(): boolean {
+    return this.used >= this.limit;
+  }
+
+  /** Bytes pending now (all batches). */
+  get bytes(): number {
+    return this.used;
+  }
+
+  take(bytes: number): void {
+    this.used += bytes;
+  }
+
+  give(bytes: number): void {
+    this.used -= bytes;
+  }
+}
+
+/** Default budget of pending bytes: 64 MiB (parts of 12.8 MiB). */
+export const DEFAULT_PENDING_BYTES = 64 * 1024 * 1024;
+
+/** Bytes of a message's key and value (a string counted by its length: near enough for a budget). */
+function sizeOf(m: Message): number {
+  return lengthOf(m.key) + lengthOf(m.value);
+}
+
+function lengthOf(x: Buffer | string | null): number {
+  return x === null ? 0 : x.length;
+}
+
 /** What one transaction will hold. */
 class Part {
   readonly events = new Map<string, Message[]>();
@@ -31,6 +79,9 @@ class Part {
   readonly dlq: Message[] = [];
   readonly counts: BatchCounts = { events: {}, dlq: {} };
   messages = 0;
+  /** Bytes of its messages (what seals it), and those taken from the budget until its commit ended. */
+  bytes = 0;
+  taken = 0;
   /** Settles once this part's commit ended, either way (set when it is sealed). */
   ended: Promise<void> = Promise.resolve();
 }
@@ -49,8 +100,10 @@ class Part {
  * - The store learns a part's state only after its transaction committed.
  * - A failed commit poisons the batch: every later `flush`/`flushIfFull` throws that failure, and the
  *   parts not yet committed are never sent (the engine stops and starts over from the store).
- * - While {@link MAX_SEALED_PARTS} parts wait to commit (the first of them committing), `flushIfFull`
- *   waits for the oldest (back-pressure on the walks).
+ * - A part is full at `maxMessages` messages or the budget's `partBytes` bytes (ByteBudget). While
+ *   {@link MAX_SEALED_PARTS} parts wait to commit (the first of them committing), or while the shared
+ *   budget of pending bytes is spent and this batch has a part waiting, `flushIfFull` waits for the
+ *   oldest (back-pressure on the walks, in messages and in bytes).
  */
 export class ChangeBatch {
   private part = new Part();
@@ -66,6 +119,7 @@ export class ChangeBatch {
     private readonly stateTopic: string,
     private readonly maxMessages: number,
     private readonly onCommitted?: (counts: BatchCounts) => void,
+    private readonly budget: ByteBudget = new ByteBudget(DEFAULT_PENDING_BYTES),
   ) {}
 
   lookup(stream: string, id: string): ObjectState | undefined {
@@ -95,26 +149,40 @@ export class ChangeBatch {
     const byOp = (this.part.counts.events[stream] ??= {});
     byOp[op] = (byOp[op] ?? 0) + 1;
     this.part.messages += messages.length;
+    for (const m of messages) this.count(m);
   }
 
   setObject(stream: string, id: string, state: ObjectState | null): void {
     let table = this.part.pending.get(stream);
     if (table === undefined) this.part.pending.set(stream, (table = new Map()));
     table.set(id, state);
-    this.part.state.push(this.store.objectRecord(stream, id, state));
+    const record = this.store.objectRecord(stream, id, state);
+    this.part.state.push(record);
     this.part.messages++;
+    this.count(record);
   }
 
   setProgress(stream: string, progress: StreamProgress): void {
     this.part.progress.set(stream, progress);
-    this.part.state.push(this.store.progressRecord(stream, progress));
+    const record = this.store.progressRecord(stream, progress);
+    this.part.state.push(record);
     this.part.messages++;
+    this.count(record);
   }
 
   deadLetter(stream: string, message: Message): void {
     this.part.dlq.push(message);
     this.part.counts.dlq[stream] = (this.part.counts.dlq[stream] ?? 0) + 1;
     this.part.messages++;
+    this.count(message);
+  }
+
+  private count(m: Message): void {
+    const bytes = sizeOf(m);
+    this.part.bytes += bytes;
+    if (this.failure) return; // a failed batch holds nothing of the budget (see seal)
+    this.part.taken += bytes;
+    this.budget.take(bytes);
   }
 
   /** Messages waiting in the part being filled. */
@@ -129,11 +197,20 @@ export class ChangeBatch {
    */
   async flushIfFull(): Promise<void> {
     this.throwIfFailed();
-    while (this.part.messages >= this.maxMessages && this.sealed.length >= MAX_SEALED_PARTS) {
+    while (
+      this.full &&
+      this.sealed.length > 0 &&
+      (this.sealed.length >= MAX_SEALED_PARTS || this.budget.spent)
+    ) {
       await this.sealed[0]!.ended;
       this.throwIfFailed();
     }
-    if (this.part.messages >= this.maxMessages) void this.seal().catch(() => undefined);
+    if (this.full) void this.seal().catch(() => undefined);
+  }
+
+  /** Whether the part being filled holds its messages or its bytes (see ByteBudget). */
+  private get full(): boolean {
+    return this.part.messages >= this.maxMessages || this.part.bytes >= this.budget.partBytes;
   }
 
   /** Commits everything added so far; resolves once it is committed, throws if a commit failed. */
@@ -165,6 +242,9 @@ export class ChangeBatch {
     const run = this.tail.then(() => this.commitPart(part));
     this.tail = run.catch((error: unknown) => {
       this.failure ??= { error };
+      // Never committed now: the part being filled gives its bytes back (sealed ones do as they end).
+      this.budget.give(this.part.taken);
+      this.part.taken = 0;
     });
     part.ended = this.tail.then(() => undefined);
     return run;
@@ -184,6 +264,8 @@ export class ChangeBatch {
       for (const [stream, progress] of part.progress) this.store.setProgress(stream, progress);
     } finally {
       this.sealed.splice(this.sealed.indexOf(part), 1);
+      this.budget.give(part.taken);
+      part.taken = 0;
     }
     this.onCommitted?.(part.counts);
   }

@@ -4,7 +4,7 @@ import type { StreamName } from '../streams/names';
 import { STREAM_DEFS, isWindowed, type StreamDef } from '../streams/definitions';
 import { backoffDelay, isRetriable } from '../retry';
 import { sleep } from '../sleep';
-import { ChangeBatch, type BatchCounts } from './batch';
+import { ByteBudget, ChangeBatch, DEFAULT_PENDING_BYTES, type BatchCounts } from './batch';
 import type { Committer, IntercomReader, StateStore, StreamCodec, StreamProgress } from './contracts';
 import { StreamCursor } from './cursor';
 import { StreamEvents, type EmitSettings } from './events';
@@ -27,6 +27,11 @@ export interface EngineSettings {
   reconcileIntervalMs(stream: StreamName): number;
   /** Messages per transaction before a walk commits what it has (default 2000). */
   maxBatch?: number;
+  /**
+   * Bytes decided and not yet committed, all streams together, before walks wait for commits (default
+   * 64 MiB; a transaction holds at most a fifth of it). See ByteBudget.
+   */
+  maxPendingBytes?: number;
   tolerance: 'all' | 'none';
   /** Slices of a snapshot, reconciliation or backfill walked at once, per stream (default 48). */
   sliceWorkers?: number;
@@ -88,6 +93,8 @@ export interface EngineDeps {
  */
 export class CaptureEngine {
   private readonly maxBatch: number;
+  /** The pending bytes of every stream's batch. */
+  private readonly budget: ByteBudget;
   private commitChain: Promise<unknown> = Promise.resolve();
   private readonly captures = new Map<StreamName, { capture: StreamCapture; walks: number }>();
   private readonly reads: StreamReads;
@@ -107,6 +114,7 @@ export class CaptureEngine {
 
   constructor(private readonly d: EngineDeps) {
     this.maxBatch = d.settings.maxBatch ?? 2000;
+    this.budget = new ByteBudget(d.settings.maxPendingBytes ?? DEFAULT_PENDING_BYTES);
     this.reads = new StreamReads({
       client: d.client,
       clock: d.clock,
@@ -364,6 +372,7 @@ export class CaptureEngine {
       this.d.stateTopic,
       this.maxBatch,
       (counts) => this.d.observer?.committed?.(def.name, counts),
+      this.budget,
     );
     const events = new StreamEvents({
       batch,

@@ -410,6 +410,12 @@ export const configSchema = {
       default: 600000,
       env: 'WINDOW_OVERLAP_MS',
     },
+    maxPendingBytes: {
+      doc: 'Bytes of change events, dead letters and state records decided and not yet committed, all streams together, before the walks wait for commits (a transaction holds at most a fifth of it): the working memory of the batches.',
+      format: 'positive-int',
+      default: 67108864,
+      env: 'MAX_PENDING_BYTES',
+    },
     maxClockSkewMs: {
       doc: "How far past the clock an object's updated_at may be and still order it, in ms. A later one (clock skew, a bad import) is decided by content, never moves a watermark, and is counted in future_timestamps_total.",
       format: 'nat',

@@ -1,10 +1,11 @@
-import { ChangeBatch, MAX_SEALED_PARTS } from '../../../src/capture/batch';
+import { ByteBudget, ChangeBatch, MAX_SEALED_PARTS } from '../../../src/capture/batch';
 import type { Committer, TopicBatch } from '../../../src/capture/contracts';
 import { StateStore } from '../../../src/kafka/state-store';
 
 /** A committer that holds each transaction until the test lets it end (the unit under test is the batch's ordering). */
 class HeldCommits implements Committer {
   readonly started: TopicBatch[][] = [];
+  finished = 0;
   private readonly pending: { resolve: () => void; reject: (e: Error) => void }[] = [];
   commit(batches: TopicBatch[]): Promise<void> {
     this.started.push(batches);
@@ -12,6 +13,7 @@ class HeldCommits implements Committer {
   }
   finish(error?: Error): void {
     const next = this.pending.shift()!;
+    this.finished += 1;
     if (error) next.reject(error);
     else next.resolve();
   }
@@ -146,5 +148,71 @@ describe('ChangeBatch', () => {
     batch.setObject('s', 'created', { u: 2, h: 'c' });
     expect(batch.liveIds('s').sort()).toEqual(['created', 'kept']);
     expect(batch.lookup('s', 'deleted')).toBeUndefined();
+  });
+});
+
+describe('ChangeBatch within a byte budget', () => {
+  const big = (n: number) => ({ key: `k${n}`, value: Buffer.alloc(1000) });
+
+  it('seals a part at the budget share of bytes, holds walks back while the budget is spent, and gives bytes back as parts commit', async () => {
+    const commits = new HeldCommits();
+    const budget = new ByteBudget(3_000); // parts of 600 bytes: each 1,002-byte message fills one
+    const batch = new ChangeBatch(
+      new StateStore('cdc'),
+      commits,
+      'dlq',
+      'state',
+      1_000_000,
+      undefined,
+      budget,
+    );
+    batch.addEvents('t', 's', 'c', [big(0)]);
+    await batch.flushIfFull(); // sealed, committing
+    batch.addEvents('t', 's', 'c', [big(1)]);
+    await batch.flushIfFull(); // sealed, waiting: 2 parts, fewer than MAX_SEALED_PARTS
+    batch.addEvents('t', 's', 'c', [big(2)]);
+    expect(budget.spent).toBe(true);
+    let returned = false;
+    const held = batch.flushIfFull().then(() => (returned = true));
+    await tick();
+    expect(returned).toBe(false); // held back by bytes alone
+    commits.finish(); // the oldest part commits: its bytes come back, the walk goes on
+    await held;
+    expect(commits.started.map((t) => t.find((b) => b.topic === 't')!.messages.length)).toEqual([1, 1]);
+    commits.finish();
+    await tick();
+    commits.finish();
+    await batch.flush();
+    expect(budget.bytes).toBe(0);
+  });
+
+  it('lets a batch with nothing waiting seal its part though another batch spent the budget', async () => {
+    const budget = new ByteBudget(3_000);
+    const held = new HeldCommits();
+    const hog = new ChangeBatch(new StateStore('cdc'), held, 'dlq', 'state', 1_000_000, undefined, budget);
+    for (let i = 0; i < 4; i++) {
+      hog.addEvents('t', 's', 'c', [big(i)]);
+      void hog.flushIfFull().catch(() => undefined);
+    }
+    expect(budget.spent).toBe(true);
+    const other = new HeldCommits();
+    const batch = new ChangeBatch(new StateStore('cdc'), other, 'dlq', 'state', 1_000_000, undefined, budget);
+    batch.addEvents('t', 's', 'c', [big(9)]);
+    await batch.flushIfFull(); // returns: it has no part waiting, so it seals and goes on
+    expect(other.started).toHaveLength(1);
+  });
+
+  it('gives back the bytes of a batch whose commit failed', async () => {
+    const commits = new HeldCommits();
+    const budget = new ByteBudget(100_000);
+    const batch = new ChangeBatch(new StateStore('cdc'), commits, 'dlq', 'state', 1, undefined, budget);
+    batch.addEvents('t', 's', 'c', [big(1)]);
+    await batch.flushIfFull();
+    batch.addEvents('t', 's', 'c', [big(2)]); // in the part being filled when the commit fails
+    commits.finish(new Error('broker gone'));
+    await batch.settle();
+    expect(batch.failed).toBe(true);
+    batch.addEvents('t', 's', 'c', [big(3)]); // after the failure: never counted
+    expect(budget.bytes).toBe(0);
   });
 });
