@@ -20,7 +20,7 @@ import {
   type TokenProvider,
 } from './intercom';
 import { createKafka, createPublisher, createRegistry } from './kafka/clients';
-import type { StreamCodec } from './capture/contracts';
+import type { Committer, StreamCodec } from './capture/contracts';
 import { registerCodecs } from './kafka/codecs';
 import type { Registry } from './kafka/registry';
 import { createSinkKafka } from './kafka/sink-kafka';
@@ -238,6 +238,7 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
     },
   });
   logger.info({ objects: store.size(), skipped, ms: Date.now() - started }, 'state restored');
+  await claimState(store, workspaceId, topics.state, publisher);
   step('state');
 
   const overrides = config.streams.overrides;
@@ -270,4 +271,27 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
   });
   step('ready');
   return { engine, client, codecs, store, workspaceId, topics, close: () => publisher.disconnect() };
+}
+
+/**
+ * The state topic holds one connector name's state for one workspace: another workspace's state under
+ * the same CONNECTOR_NAME would be restored as this one's (and its objects deleted as missing), so it is
+ * refused (exit 2). A state without the workspace record (written by an earlier release, or none yet) is
+ * claimed with one (a transaction of its own).
+ */
+async function claimState(
+  store: StateStore,
+  workspaceId: string,
+  stateTopic: string,
+  publisher: Committer,
+): Promise<void> {
+  if (store.workspace === workspaceId) return;
+  if (store.workspace !== undefined) {
+    throw new ConfigError(
+      `the state topic ${stateTopic} holds the state of connector "${store.connector}" for workspace ${store.workspace}, not ${workspaceId}: give each workspace its own CONNECTOR_NAME (and TOPIC_PREFIX: the event topics would be shared too)`,
+      ['connector.name'],
+    );
+  }
+  await publisher.commit([{ topic: stateTopic, messages: [store.workspaceRecord(workspaceId)] }]);
+  store.workspace = workspaceId;
 }

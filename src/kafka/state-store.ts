@@ -16,14 +16,20 @@ const VERSION = 1;
 
 /**
  * The capture's state contract (src/capture/contracts.ts) held in memory, as restored from and written
- * to the compacted state topic. Keys: `<connector>/<stream>` (progress) and `<connector>/<stream>/<id>`
- * (one object); values: JSON versioned by `v` (1); a tombstone (null) removes an object. Nothing else
+ * to the compacted state topic. Keys: `<connector>` (the workspace the state belongs to),
+ * `<connector>/<stream>` (progress) and `<connector>/<stream>/<id>` (one object); values: JSON versioned
+ * by `v` (1); a tombstone (null) removes an object. Nothing else
  * holds progress. Each stream's objects are held in an ObjectTable (object-table.ts: fixed-width bytes
  * per object, about 60, instead of a Map entry of 260–300); the records are the same either way.
  */
 export class StateStore implements StateContract {
   private readonly objects = new Map<string, ObjectTable>();
   private readonly progress = new Map<string, StreamProgress>();
+  /**
+   * The workspace this connector's state belongs to (the record keyed `<connector>`), once a release
+   * that writes it ran; undefined before.
+   */
+  workspace: string | undefined;
   /** The key prefix (`<connector>/<stream>/`) of the last object record applied, and its table. */
   private lastPrefix: Buffer | undefined;
   private lastTable: ObjectTable | undefined;
@@ -91,7 +97,12 @@ export class StateStore implements StateContract {
     )
       return;
     const first = key.indexOf(0x2f); // '/'
-    if (first < 0 || key.toString('utf8', 0, first) !== this.connector) return;
+    if (first < 0) {
+      if (key.toString() === this.connector)
+        this.workspace = value === null ? undefined : workspaceOf(parseRecord(value));
+      return;
+    }
+    if (key.toString('utf8', 0, first) !== this.connector) return;
     const second = key.indexOf(0x2f, first + 1);
     const stream = key.toString('utf8', first + 1, second < 0 ? key.length : second);
     if (second >= 0) {
@@ -107,6 +118,11 @@ export class StateStore implements StateContract {
     }
     const id = key.toString('utf8', second + 1);
     this.setObject(stream, id, parsed ? objectOf(parsed) : null);
+  }
+
+  /** The record saying which workspace this connector's state belongs to. */
+  workspaceRecord(workspaceId: string): Message {
+    return { key: this.connector, value: JSON.stringify({ v: VERSION, workspace_id: workspaceId }) };
   }
 
   objectKey(stream: string, id: string): string {
@@ -148,6 +164,12 @@ function parseRecord(value: Buffer): Record<string, unknown> {
 
 const timeOrNull = (x: unknown): x is number | null | undefined =>
   x === undefined || x === null || (typeof x === 'number' && Number.isFinite(x));
+
+function workspaceOf(r: Record<string, unknown>): string {
+  if (typeof r.workspace_id !== 'string')
+    throw new UnreadableStateRecord('a workspace record needs workspace_id');
+  return r.workspace_id;
+}
 
 function objectOf(r: Record<string, unknown>): ObjectState {
   if (!timeOrNull(r.u) || typeof r.h !== 'string')
