@@ -83,9 +83,9 @@ describe('simulator HTTP behaviour', () => {
     ).toBe(200);
   });
 
-  it('rejects another Intercom-Version with 400, counts requests without one, and fakes a wrong version on demand', async () => {
+  it('rejects a version Intercom does not serve with 400, counts requests without one, and fakes a wrong version on demand', async () => {
     sim = await startSimulator({ seed: 1 });
-    const other = await call(sim, 'GET', '/me', undefined, { ...API_HEADERS, 'Intercom-Version': '2.11' });
+    const other = await call(sim, 'GET', '/me', undefined, { ...API_HEADERS, 'Intercom-Version': '2.99' });
     expect(other.status).toBe(400);
     expect(other.body.errors[0].code).toBe('intercom_version_invalid');
     expect((await call(sim, 'GET', '/me', undefined, { Authorization: 'Bearer t' })).status).toBe(200);
@@ -93,6 +93,31 @@ describe('simulator HTTP behaviour', () => {
     sim.faults.add({ kind: 'wrongVersion', match: { path: '/me' } });
     expect((await call(sim, 'GET', '/me')).status).toBe(400);
     expect((await call(sim, 'GET', '/me')).status).toBe(200);
+  });
+
+  it("answers every Intercom-Version Intercom serves with the same 2.14 shapes, and Intercom's error for others", async () => {
+    sim = await startSimulator({ seed: 1 });
+    const as = (version: string) =>
+      call(sim, 'GET', '/contacts?per_page=3', undefined, { ...API_HEADERS, 'Intercom-Version': version });
+    const reference = await as('2.14');
+    expect(reference.status).toBe(200);
+    for (const version of ['2.9', '2.10', '2.11', '2.12', '2.13', 'Unstable', '1.4']) {
+      const answer = await as(version);
+      expect([version, answer.status]).toEqual([version, 200]);
+      expect(answer.body).toEqual(reference.body);
+    }
+    for (const version of ['2.15', '3.0', 'unstable']) {
+      const answer = await as(version);
+      expect([version, answer.status]).toEqual([version, 400]);
+      expect(answer.body).toMatchObject({
+        type: 'error.list',
+        errors: [{ code: 'intercom_version_invalid', message: 'The requested version could not be found' }],
+      });
+    }
+    await sim.close();
+    sim = await startSimulator({ seed: 1, apiVersion: '2.14' });
+    expect((await as('2.11')).status).toBe(400);
+    expect((await as('2.14')).status).toBe(200);
   });
 
   it('faults: 5xx, reset, timeout, truncated and malformed bodies, bad timestamps, each `times` times', async () => {
