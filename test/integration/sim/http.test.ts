@@ -120,6 +120,36 @@ describe('simulator HTTP behaviour', () => {
     expect((await as('2.14')).status).toBe(200);
   });
 
+  it('GET /contacts/{id}/tags, the URL each contact names: all its tags as a tag list, 404 for no contact', async () => {
+    sim = await startSimulator({ seed: 2, size: { contacts: 120 } });
+    const tagNames = new Map<string, string>(
+      (await call(sim, 'GET', '/tags')).body.data.map((t: { id: string; name: string }) => [t.id, t.name]),
+    );
+    const contacts = (await call(sim, 'GET', '/contacts?per_page=120')).body.data;
+    let pastTen = 0;
+    for (const contact of contacts) {
+      const answer = await call(sim, 'GET', contact.tags.url);
+      expect(answer.status).toBe(200);
+      expect(answer.body.type).toBe('list');
+      const ids = answer.body.data.map((t: { id: string }) => t.id);
+      expect(ids).toHaveLength(contact.tags.total_count);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.slice(0, 10)).toEqual(contact.tags.data.map((t: { id: string }) => t.id));
+      for (const tag of answer.body.data)
+        expect(tag).toEqual({ type: 'tag', id: tag.id, name: tagNames.get(tag.id) });
+      if (contact.tags.has_more) pastTen++;
+    }
+    expect(pastTen).toBeGreaterThan(0);
+    const created = await call(sim, 'POST', '/contacts', { email: 'tags@example.com' });
+    expect((await call(sim, 'GET', `/contacts/${created.body.id}/tags`)).body).toEqual({
+      type: 'list',
+      data: [],
+    });
+    const missing = await call(sim, 'GET', '/contacts/000000000000000000000000/tags');
+    expect(missing.status).toBe(404);
+    expect(missing.body.errors[0].code).toBe('not_found');
+  });
+
   it('faults: 5xx, reset, timeout, truncated and malformed bodies, bad timestamps, each `times` times', async () => {
     sim = await startSimulator({ seed: 1 });
     const match = { method: 'GET', path: '/teams' };
