@@ -2,7 +2,10 @@
  * Simulator size benchmark: start-up time, first search page latency and resident memory for a
  * workspace of N contacts (conversations and companies scale with it).
  *
- *   npx tsx --expose-gc bench/sim-memory.ts --contacts 1000000
+ *   npx tsx --expose-gc bench/sim-memory.ts --contacts 1000000 [--parts 10] [--conversations N]
+ *
+ * `--parts` is the average number of parts per conversation (default the simulator's, 6);
+ * `--conversations` defaults to a quarter of the contacts.
  *
  * Prints one JSON line. Figures depend on the machine; nothing here is asserted.
  */
@@ -23,11 +26,18 @@ async function timed<T>(run: () => Promise<T>): Promise<{ ms: number; value: T }
 async function main(): Promise<void> {
   const contacts = arg('contacts', 100_000);
   const seed = arg('seed', 1);
+  const conversations = arg('conversations', Math.ceil(contacts / 4));
+  const parts = process.argv.includes('--parts') ? arg('parts', 0) : undefined;
   const rssBefore = process.memoryUsage().rss;
   const start = await timed(() =>
     startSimulator({
       seed,
-      size: { contacts, companies: Math.ceil(contacts / 20), conversations: Math.ceil(contacts / 4) },
+      size: {
+        contacts,
+        companies: Math.ceil(contacts / 20),
+        conversations,
+        ...(parts !== undefined ? { partsPerConversation: parts } : {}),
+      },
     }),
   );
   const sim = start.value;
@@ -60,6 +70,8 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       contacts,
+      conversations,
+      partsPerConversation: parts ?? 'default',
       startupMs: start.ms,
       firstSearchPageMs: byWindow.ms,
       firstSearchPageMatched: byWindow.value.total_count,

@@ -1,5 +1,6 @@
 /**
- * The Intercom REST API 2.14 simulator: an independent model of Intercom (it imports nothing of the
+ * The Intercom REST API 2.14 simulator (it answers every `Intercom-Version` Intercom serves with 2.14's
+ * shapes): an independent model of Intercom (it imports nothing of the
  * connector) serving a seeded, deterministic workspace over real HTTP, with Intercom's quirks:
  * day-granular contact search in the workspace timezone, inclusive `>`/`<` for conversations and
  * tickets, search-index lag, offset-like cursors, the 500-part limit, one companies scroll per app,
@@ -64,7 +65,7 @@ export async function startSimulator(
     scroll: new CompanyScroll(wall),
     searchLagMs: options.searchLagMs ?? 0,
     dayTimezone: options.dayBoundary === 'utc' ? 'UTC' : timezone,
-    apiVersion: options.apiVersion ?? '2.14',
+    apiVersion: options.apiVersion,
   });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {

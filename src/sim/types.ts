@@ -96,7 +96,11 @@ export interface SimulatorOptions {
   rateLimit?: RateLimitOptions | null;
   /** Accept only this bearer token; default: any non-empty token. */
   token?: string;
-  /** Expected `Intercom-Version`, default '2.14'; another value gets 400. A missing header means the app default (accepted). */
+  /**
+   * The only `Intercom-Version` accepted (a workspace pinned to one version); default: every version
+   * Intercom serves (1.0–1.4, 2.0–2.14, `Unstable`), all answered with 2.14's shapes. Another value gets
+   * 400 `intercom_version_invalid`. A missing header means the app default (accepted).
+   */
   apiVersion?: string;
   oauth?: OAuthOptions;
   /** Parts returned by GET /conversations/{id}: the most recent ones; default 500. */

@@ -2,6 +2,7 @@ import { badRequest, notFound } from '../api-error';
 import { cursorPages, decodeCursor, numberedPages, pageNumber } from '../paging';
 import { type SearchStream } from '../search/fields';
 import { MAX_PER_PAGE, parseSearchRequest, perPage } from '../search/query';
+import { contactTagRows } from '../render/contacts';
 import { articleStatistics } from '../render/content';
 import { runSearch } from '../search/run';
 import type { TableStream } from '../types';
@@ -113,6 +114,12 @@ export const ROUTES: readonly Route[] = [
     name: 'GET /contacts/find_by_external_id/{external_id}',
     pattern: /^\/contacts\/find_by_external_id\/([^/]+)$/,
     handle: findByExternalId,
+  },
+  {
+    method: 'GET',
+    name: 'GET /contacts/{id}/tags',
+    pattern: /^\/contacts\/([^/]+)\/tags$/,
+    handle: contactTags,
   },
   ...BY_ID.map((b): Route => ({
     method: 'GET',
@@ -244,6 +251,21 @@ function byId(ctx: ApiContext, by: (typeof BY_ID)[number], id: string): Record<s
   const row = ctx.ws.liveRow(by.stream, id);
   if (row === undefined) throw notFound(`${by.noun} ${id} not found`);
   return by.render ? by.render(ctx.ws, row) : ctx.ws.render(by.stream, row);
+}
+
+/**
+ * The tags of a contact (the URL its embedded `tags` list names) as Intercom's tag list: every tag,
+ * also past the ten the embedded list shows. A contact created through the API has none.
+ */
+function contactTags(ctx: ApiContext): Record<string, unknown> {
+  const id = decodeURIComponent(ctx.params[0] as string);
+  const row = ctx.ws.liveRow('contacts', id);
+  if (row === undefined) throw notFound('User Not Found');
+  const embedded = ctx.ws.render('contacts', row).tags as { data: Array<{ id: string }>; has_more?: boolean };
+  const tagRows = embedded.has_more
+    ? contactTagRows(ctx.ws, row)
+    : embedded.data.map((tag) => ctx.ws.rowOf('tags', tag.id) as number);
+  return { type: 'list', data: tagRows.map((tagRow) => ctx.ws.render('tags', tagRow)) };
 }
 
 function companiesByLastRequest(ctx: ApiContext): Record<string, unknown> {

@@ -30,7 +30,25 @@ export interface ServerDeps {
   scroll: CompanyScroll;
   searchLagMs: number;
   dayTimezone: string;
-  apiVersion: string;
+  /** The only `Intercom-Version` accepted; undefined: every version Intercom serves (INTERCOM_VERSIONS). */
+  apiVersion: string | undefined;
+}
+
+/**
+ * The `Intercom-Version` values Intercom serves: those its 2.14 API description lists, and `Unstable`.
+ * The simulator is a model of 2.14 and answers every one of them with 2.14's shapes; a client that
+ * needs an older version's differences will not find them here.
+ */
+export const INTERCOM_VERSIONS: readonly string[] = [
+  ...['1.0', '1.1', '1.2', '1.3', '1.4'],
+  ...Array.from({ length: 15 }, (_, minor) => `2.${minor}`),
+  'Unstable',
+];
+
+/** Whether a request's `Intercom-Version` header is one this simulator answers. */
+function servesVersion(only: string | undefined, version: string | string[]): boolean {
+  if (typeof version !== 'string') return false;
+  return only === undefined ? INTERCOM_VERSIONS.includes(version) : version === only;
 }
 
 interface Reply {
@@ -46,7 +64,7 @@ const NETWORK_FAULTS = ['status', 'reset', 'timeout'];
 /**
  * The HTTP face of the simulator. Order for an API request: faults that replace the answer
  * (status, reset, timeout) → bearer token (401) → the request counts against the rate-limit window →
- * Intercom-Version (400) → over the limit (429) → route (404 when unknown) → handler → faults that
+ * Intercom-Version (400 `intercom_version_invalid` unless Intercom serves it) → over the limit (429) → route (404 when unknown) → handler → faults that
  * spoil the answer (truncated, malformed, badTimestamp, corrupt, extraItems). A `rateLimited` fault answers 429
  * after the token check, instead of the route. Every response after the token check
  * carries the rate-limit headers. OAuth pages and `/_sim/` take neither token nor rate limit.
@@ -177,9 +195,15 @@ export function createSimServer(deps: ServerDeps): {
     if (version === undefined) stats.missingVersion++;
     const rate = deps.limiter.take();
     const headers = rate.headers;
-    if (fault?.kind === 'wrongVersion' || (version !== undefined && version !== deps.apiVersion)) {
-      const message = `Requested version ${String(version)} is not valid for this workspace (expected ${deps.apiVersion})`;
-      return { status: 400, body: errorBody('intercom_version_invalid', message), headers };
+    if (
+      fault?.kind === 'wrongVersion' ||
+      (version !== undefined && !servesVersion(deps.apiVersion, version))
+    ) {
+      return {
+        status: 400,
+        body: errorBody('intercom_version_invalid', 'The requested version could not be found'),
+        headers,
+      };
     }
     if (!rate.allowed)
       return { status: 429, body: errorBody('rate_limit_exceeded', deps.limiter.message()), headers };

@@ -12,6 +12,21 @@ const EMBEDDED_LIMIT = 10;
  * depends on the row only; activity fields and custom attributes change with every version.
  */
 export function renderContact(ctx: RenderContext, row: number): Record<string, unknown> {
+  return buildContact(ctx, row).contact;
+}
+
+/**
+ * Every tag row of a generated contact, in the order its embedded `tags` list shows them (which stops
+ * at the first ten); distinct. GET /contacts/{id}/tags lists these.
+ */
+export function contactTagRows(ctx: RenderContext, row: number): number[] {
+  return buildContact(ctx, row).tagRows;
+}
+
+function buildContact(
+  ctx: RenderContext,
+  row: number,
+): { contact: Record<string, unknown>; tagRows: number[] } {
   const id = ctx.id('contacts', row);
   const { created, updated } = times(ctx, 'contacts', row);
   const version = ctx.table('contacts').version[row] as number;
@@ -23,9 +38,15 @@ export function renderContact(ctx: RenderContext, row: number): Record<string, u
   const email = `${first}.${last}.${row}@${domain}`.toLowerCase().replace(/[^a-z0-9.@-]/g, '');
   const isUser = who.bool(0.7);
   const place = who.pick(PLACES);
+  const phone = who.bool(0.4) ? `+1555${String(row % 10_000_000).padStart(7, '0')}` : null;
+  const ownerId =
+    ctx.size.admins > 0 && who.bool(0.5) ? Number(ctx.id('admins', who.int(ctx.size.admins))) : null;
+  const browserLanguage = who.pick(LANGUAGES);
+  const tagRows = pickTagRows(ctx, who);
+  const companies = companyRefs(ctx, who);
   const seen = (p: number): number | null =>
     now.bool(p) ? Math.max(created, updated - now.int(30 * DAY)) : null;
-  return {
+  const contact = {
     type: 'contact',
     id,
     workspace_id: ctx.workspaceId,
@@ -33,10 +54,9 @@ export function renderContact(ctx: RenderContext, row: number): Record<string, u
     role: isUser ? 'user' : 'lead',
     email,
     email_domain: domain,
-    phone: who.bool(0.4) ? `+1555${String(row % 10_000_000).padStart(7, '0')}` : null,
+    phone,
     name: `${first} ${last}`,
-    owner_id:
-      ctx.size.admins > 0 && who.bool(0.5) ? Number(ctx.id('admins', who.int(ctx.size.admins))) : null,
+    owner_id: ownerId,
     has_hard_bounced: now.bool(0.02),
     marked_email_as_spam: now.bool(0.01),
     unsubscribed_from_emails: now.bool(0.1),
@@ -51,7 +71,7 @@ export function renderContact(ctx: RenderContext, row: number): Record<string, u
     language_override: null,
     browser: now.pick(BROWSERS),
     browser_version: `${now.between(100, 140)}.0.0`,
-    browser_language: who.pick(LANGUAGES),
+    browser_language: browserLanguage,
     os: now.pick(OSES),
     android_app_name: null,
     android_app_version: null,
@@ -67,12 +87,17 @@ export function renderContact(ctx: RenderContext, row: number): Record<string, u
     ios_last_seen_at: null,
     custom_attributes: contactAttributes(customAttributes(ctx, 'contact'), now, updated),
     avatar: { type: 'avatar', image_url: null },
-    tags: embeddedList(id, 'tags', tagRefs(ctx, who)),
+    tags: embeddedList(
+      id,
+      'tags',
+      tagRows.map((tagRow) => tagRef(ctx, tagRow)),
+    ),
     notes: embeddedList(id, 'notes', []),
-    companies: embeddedList(id, 'companies', companyRefs(ctx, who)),
+    companies: embeddedList(id, 'companies', companies),
     location: { type: 'location', country: place[0], region: place[1], city: place[2] },
     social_profiles: { type: 'list', data: [] },
   };
+  return { contact, tagRows };
 }
 
 /** Values by type; dates come as Unix seconds or, for some contacts, ISO 8601 strings (both occur in real workspaces). */
@@ -99,15 +124,25 @@ function contactAttributes(specs: AttributeSpec[], r: Rand, updated: number): Re
   return out;
 }
 
-function tagRefs(ctx: RenderContext, r: Rand): Record<string, unknown>[] {
+/**
+ * Up to twelve distinct tag rows. Each one is drawn at random; a draw that lands on a tag the contact
+ * already has takes the next tag not yet taken (a contact never lists a tag twice), and the number of
+ * draws stays what it was, so every other seeded field is unchanged.
+ */
+function pickTagRows(ctx: RenderContext, r: Rand): number[] {
   const count = r.bool(0.7) ? 0 : r.between(1, Math.min(12, ctx.size.tags));
-  const refs: Record<string, unknown>[] = [];
+  const rows: number[] = [];
   for (let i = 0; i < count; i++) {
-    const tagRow = linked(ctx.size.tags, r.int(1 << 30) + i) as number;
-    const id = ctx.id('tags', tagRow);
-    refs.push({ type: 'tag', id, url: `/tags/${id}` });
+    let tagRow = linked(ctx.size.tags, r.int(1 << 30) + i) as number;
+    while (rows.includes(tagRow)) tagRow = (tagRow + 1) % ctx.size.tags;
+    rows.push(tagRow);
   }
-  return refs;
+  return rows;
+}
+
+function tagRef(ctx: RenderContext, tagRow: number): Record<string, unknown> {
+  const id = ctx.id('tags', tagRow);
+  return { type: 'tag', id, url: `/tags/${id}` };
 }
 
 function companyRefs(ctx: RenderContext, r: Rand): Record<string, unknown>[] {

@@ -27,6 +27,7 @@ export interface CompileOptions {
 
 const OPERATORS_BY_TYPE: Record<FieldType | 'day', readonly Operator[]> = {
   string: ['=', '!=', 'IN', 'NIN', '~', '!~', '^', '$'],
+  id: ['=', '!=', 'IN', 'NIN', '~', '!~', '^', '$', '<', '<=', '>', '>='],
   integer: ['=', '!=', 'IN', 'NIN', '<', '<=', '>', '>='],
   float: ['=', '!=', 'IN', 'NIN', '<', '<=', '>', '>='],
   date: ['=', '!=', 'IN', 'NIN', '<', '<=', '>', '>='],
@@ -106,6 +107,8 @@ function valueTest(filter: Filter, type: FieldType, inclusive: boolean): (value:
       ? (value) => value === null || value === undefined
       : (value) => value !== null && value !== undefined;
   }
+  if (type === 'id' && ['>', '<', '>=', '<='].includes(operator))
+    return idOrder(operator, x as string, inclusive);
   switch (operator) {
     case '=':
       return (value) => same(value, x);
@@ -124,6 +127,21 @@ function valueTest(filter: Filter, type: FieldType, inclusive: boolean): (value:
     default:
       return stringTest(operator, String(x).toLowerCase());
   }
+}
+
+/**
+ * `id` compared as Intercom's public connectors use it to page (`id > ""` matches every object): plain
+ * string comparison (UTF-16 code units, case-sensitive), so "9" > "10"; `>` and `<` include the bound
+ * where the stream's `>`/`<` are inclusive (conversations, tickets), as for its other fields.
+ */
+function idOrder(operator: Operator, x: string, inclusive: boolean): (value: unknown) => boolean {
+  const orEqual = inclusive || operator === '>=' || operator === '<=';
+  const above = operator === '>' || operator === '>=';
+  return (value) => {
+    if (typeof value !== 'string') return false;
+    if (orEqual && value === x) return true;
+    return above ? value > x : value < x;
+  };
 }
 
 function stringTest(operator: Operator, needle: string): (value: unknown) => boolean {
@@ -161,6 +179,7 @@ function coerce(value: unknown, type: FieldType, field: string): unknown {
       if (value === false || value === 'false') return false;
       throw badRequest(`${field} expects a boolean, got ${JSON.stringify(value)}`);
     case 'string':
+    case 'id':
       if (typeof value === 'string' || typeof value === 'number') return String(value);
       throw badRequest(`${field} expects a string, got ${JSON.stringify(value)}`);
     default:

@@ -3,7 +3,8 @@
  * object (a dotted path by default). `id`, `created_at` and `updated_at` read the compact rows
  * directly, so the common `updated_at` window never renders an object.
  */
-export type FieldType = 'string' | 'integer' | 'float' | 'boolean' | 'date' | 'any';
+/** `id`: a string that also orders (`>`, `<`…), by plain string comparison of the ids. */
+export type FieldType = 'string' | 'id' | 'integer' | 'float' | 'boolean' | 'date' | 'any';
 
 export interface FieldDef {
   type: FieldType;
@@ -24,7 +25,7 @@ export interface StreamFields {
 }
 
 const common: Record<string, FieldDef> = {
-  id: { type: 'string', column: 'id' },
+  id: { type: 'id', column: 'id' },
   created_at: { type: 'date', column: 'created_at' },
   updated_at: { type: 'date', column: 'updated_at' },
 };

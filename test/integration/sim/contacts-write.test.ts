@@ -529,7 +529,7 @@ describe('simulator contact writes', () => {
         'unauthorized',
       );
       expectError(
-        await call(sim, 'POST', '/contacts', body, { ...API_HEADERS, 'Intercom-Version': '2.9' }),
+        await call(sim, 'POST', '/contacts', body, { ...API_HEADERS, 'Intercom-Version': '2.99' }),
         400,
         'intercom_version_invalid',
       );

@@ -83,9 +83,9 @@ describe('simulator HTTP behaviour', () => {
     ).toBe(200);
   });
 
-  it('rejects another Intercom-Version with 400, counts requests without one, and fakes a wrong version on demand', async () => {
+  it('rejects a version Intercom does not serve with 400, counts requests without one, and fakes a wrong version on demand', async () => {
     sim = await startSimulator({ seed: 1 });
-    const other = await call(sim, 'GET', '/me', undefined, { ...API_HEADERS, 'Intercom-Version': '2.11' });
+    const other = await call(sim, 'GET', '/me', undefined, { ...API_HEADERS, 'Intercom-Version': '2.99' });
     expect(other.status).toBe(400);
     expect(other.body.errors[0].code).toBe('intercom_version_invalid');
     expect((await call(sim, 'GET', '/me', undefined, { Authorization: 'Bearer t' })).status).toBe(200);
@@ -93,6 +93,61 @@ describe('simulator HTTP behaviour', () => {
     sim.faults.add({ kind: 'wrongVersion', match: { path: '/me' } });
     expect((await call(sim, 'GET', '/me')).status).toBe(400);
     expect((await call(sim, 'GET', '/me')).status).toBe(200);
+  });
+
+  it("answers every Intercom-Version Intercom serves with the same 2.14 shapes, and Intercom's error for others", async () => {
+    sim = await startSimulator({ seed: 1 });
+    const as = (version: string) =>
+      call(sim, 'GET', '/contacts?per_page=3', undefined, { ...API_HEADERS, 'Intercom-Version': version });
+    const reference = await as('2.14');
+    expect(reference.status).toBe(200);
+    for (const version of ['2.9', '2.10', '2.11', '2.12', '2.13', 'Unstable', '1.4']) {
+      const answer = await as(version);
+      expect([version, answer.status]).toEqual([version, 200]);
+      expect(answer.body).toEqual(reference.body);
+    }
+    for (const version of ['2.15', '3.0', 'unstable']) {
+      const answer = await as(version);
+      expect([version, answer.status]).toEqual([version, 400]);
+      expect(answer.body).toMatchObject({
+        type: 'error.list',
+        errors: [{ code: 'intercom_version_invalid', message: 'The requested version could not be found' }],
+      });
+    }
+    await sim.close();
+    sim = await startSimulator({ seed: 1, apiVersion: '2.14' });
+    expect((await as('2.11')).status).toBe(400);
+    expect((await as('2.14')).status).toBe(200);
+  });
+
+  it('GET /contacts/{id}/tags, the URL each contact names: all its tags as a tag list, 404 for no contact', async () => {
+    sim = await startSimulator({ seed: 2, size: { contacts: 120 } });
+    const tagNames = new Map<string, string>(
+      (await call(sim, 'GET', '/tags')).body.data.map((t: { id: string; name: string }) => [t.id, t.name]),
+    );
+    const contacts = (await call(sim, 'GET', '/contacts?per_page=120')).body.data;
+    let pastTen = 0;
+    for (const contact of contacts) {
+      const answer = await call(sim, 'GET', contact.tags.url);
+      expect(answer.status).toBe(200);
+      expect(answer.body.type).toBe('list');
+      const ids = answer.body.data.map((t: { id: string }) => t.id);
+      expect(ids).toHaveLength(contact.tags.total_count);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.slice(0, 10)).toEqual(contact.tags.data.map((t: { id: string }) => t.id));
+      for (const tag of answer.body.data)
+        expect(tag).toEqual({ type: 'tag', id: tag.id, name: tagNames.get(tag.id) });
+      if (contact.tags.has_more) pastTen++;
+    }
+    expect(pastTen).toBeGreaterThan(0);
+    const created = await call(sim, 'POST', '/contacts', { email: 'tags@example.com' });
+    expect((await call(sim, 'GET', `/contacts/${created.body.id}/tags`)).body).toEqual({
+      type: 'list',
+      data: [],
+    });
+    const missing = await call(sim, 'GET', '/contacts/000000000000000000000000/tags');
+    expect(missing.status).toBe(404);
+    expect(missing.body.errors[0].code).toBe('not_found');
   });
 
   it('faults: 5xx, reset, timeout, truncated and malformed bodies, bad timestamps, each `times` times', async () => {

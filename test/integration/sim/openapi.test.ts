@@ -129,10 +129,16 @@ const spec = readOpenApi<Doc>('the OpenAPI validation tests of the simulator');
     await expectValid('/admins/{admin_id}', 'GET', call(sim, 'GET', `/admins/${admin}`));
   });
 
-  it('contacts: every list page, GET by id, search pages', async () => {
+  it('contacts: every list page, GET by id, its tags, search pages', async () => {
     expect(await walkCursor('/contacts', '/contacts?per_page=150')).toBeGreaterThan(1);
     const id = sim.truth.ids('contacts')[5];
     await expectValid('/contacts/{contact_id}', 'GET', call(sim, 'GET', `/contacts/${id}`));
+    for (const contact of sim.truth.ids('contacts').slice(0, 30)) {
+      const tags = call(sim, 'GET', `/contacts/${contact}/tags`);
+      expect((await expectValid('/contacts/{contact_id}/tags', 'GET', tags)).status).toBe(200);
+    }
+    const noContact = call(sim, 'GET', '/contacts/000000000000000000000000/tags');
+    expect((await expectValid('/contacts/{contact_id}/tags', 'GET', noContact)).status).toBe(404);
     let next: string | undefined;
     do {
       const body = {
@@ -353,6 +359,7 @@ const spec = readOpenApi<Doc>('the OpenAPI validation tests of the simulator');
         'GET /data_attributes',
         'GET /contacts',
         'GET /contacts/{contact_id}',
+        'GET /contacts/{contact_id}/tags',
         'POST /contacts/search',
         'POST /contacts',
         'PUT /contacts/{contact_id}',

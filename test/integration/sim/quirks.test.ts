@@ -76,6 +76,28 @@ describe('simulator quirks (real HTTP)', () => {
     }
   });
 
+  it('conversation search on id > "" walks every conversation once, as public connectors page', async () => {
+    sim = await startSimulator({ seed: 3, size: { conversations: 25 } });
+    const listed = (await call(sim, 'GET', '/conversations?per_page=150')).body.conversations.map(
+      (o: { id: string }) => o.id,
+    );
+    const pages = await searchAll(
+      sim,
+      '/conversations/search',
+      { field: 'id', operator: '>', value: '' },
+      'conversations',
+      10,
+    );
+    expect(pages.flat().sort()).toEqual([...listed].sort());
+    const above = (
+      await call(sim, 'POST', '/conversations/search', {
+        query: { field: 'id', operator: '>', value: listed[0] },
+        pagination: { per_page: 150 },
+      })
+    ).body.conversations.map((o: { id: string }) => o.id);
+    expect(above.sort()).toEqual(listed.filter((id: string) => id >= listed[0]).sort());
+  });
+
   it('a new or updated contact is absent from search until the index lag passes, but listed at once', async () => {
     sim = await startSimulator({ seed: 4, size: { contacts: 20 }, searchLagMs: 120_000 });
     const all = { field: 'created_at', operator: '>', value: 0 };

@@ -107,6 +107,33 @@ describe('conversation and ticket search', () => {
   });
 });
 
+describe('id comparisons, as public connectors page with them', () => {
+  const byId = (id: string): RowAccess => row(1, {}, id);
+
+  it('id > "" matches every object of every search stream', () => {
+    for (const stream of ['contacts', 'conversations', 'tickets'] as const)
+      expect(matches(stream, filter('id', '>', ''), byId('100000001'))).toBe(true);
+  });
+
+  it("compares ids as strings, the bound included where the stream's > and < are inclusive", () => {
+    expect(matches('conversations', filter('id', '>', '100000005'), byId('100000006'))).toBe(true);
+    expect(matches('conversations', filter('id', '>', '100000005'), byId('100000004'))).toBe(false);
+    expect(matches('conversations', filter('id', '>', '100000005'), byId('100000005'))).toBe(true);
+    expect(matches('conversations', filter('id', '<', '100000005'), byId('100000005'))).toBe(true);
+    expect(matches('conversations', filter('id', '<', '100000005'), byId('100000006'))).toBe(false);
+    expect(matches('contacts', filter('id', '>', '6a0b'), byId('6a0b'))).toBe(false);
+    expect(matches('contacts', filter('id', '>=', '6a0b'), byId('6a0b'))).toBe(true);
+    expect(matches('contacts', filter('id', '<=', '6a0b'), byId('6a0c'))).toBe(false);
+    expect(matches('contacts', filter('id', '<', '6a0c'), byId('6a0b'))).toBe(true);
+    // String order, not numeric: "9" sorts after "10".
+    expect(matches('tickets', filter('id', '>', '10'), byId('9'))).toBe(true);
+  });
+
+  it('still rejects > on other string fields', () => {
+    expect(rejects('conversations', { query: filter('state', '>', 'a') }).message).toContain('>');
+  });
+});
+
 describe('query structure', () => {
   const leaf = filter('updated_at', '>', 1);
 

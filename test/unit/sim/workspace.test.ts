@@ -1,5 +1,6 @@
 import { createClock } from '../../../src/sim/clock';
 import { MutationEngine } from '../../../src/sim/mutations';
+import { contactTagRows } from '../../../src/sim/render/contacts';
 import { TABLE_STREAMS } from '../../../src/sim/types';
 import { DEFAULT_SIZE, Workspace } from '../../../src/sim/workspace';
 
@@ -107,5 +108,29 @@ describe('generated workspaces', () => {
       table.flags.byteLength;
     expect(table.length).toBe(1_000_000);
     expect(bytes).toBeLessThan(30_000_000);
+  });
+});
+
+describe('contact tags', () => {
+  it('a contact never lists the same tag twice; the embedded list is the first ten of all its tags', () => {
+    const { ws } = build(3, 2000);
+    let tagged = 0;
+    let overTen = 0;
+    for (let row = 0; row < 2000; row++) {
+      const tags = ws.render('contacts', row).tags as {
+        data: Array<{ id: string }>;
+        total_count: number;
+        has_more: boolean;
+      };
+      const all = contactTagRows(ws, row).map((tagRow) => ws.id('tags', tagRow));
+      expect(new Set(all).size).toBe(all.length);
+      expect(tags.data.map((t) => t.id)).toEqual(all.slice(0, 10));
+      expect([tags.total_count, tags.has_more]).toEqual([all.length, all.length > 10]);
+      if (all.length > 0) tagged++;
+      if (all.length > 10) overTen++;
+    }
+    // The workspace still tags about three contacts in ten, some with more than ten tags.
+    expect(tagged).toBeGreaterThan(400);
+    expect(overTen).toBeGreaterThan(0);
   });
 });
