@@ -29,7 +29,7 @@ const V1_NO_LIMIT = 2 ** 60;
  * pages in flight and prefetched, batches waiting to commit, the producer's buffers, the objects the
  * next syncs add to the state and the garbage collector's slack. 256 MiB: first syncs of 1,014,634 and
  * 3,014,634 objects (`bench/latency.ts --contacts 1000000` and `3000000`) peaked at 443 and 539 MiB of
- * RSS while the store estimated their state at about 62 and 185 MiB: 355–380 MiB for the process and
+ * RSS while the store estimated their state at about 62 and 185 MiB: 354–381 MiB for the process and
  * its work together, of which the process before the restore (counted apart) is the rest.
  */
 export const WORKING_ALLOWANCE_BYTES = 256 * 2 ** 20;
