@@ -36,6 +36,7 @@ import {
   withAdmin,
 } from './kafka/topics';
 import type { StreamName } from './streams';
+import { warnIfNearMemoryLimit } from './observability/memory';
 import { SinkRunner, type RunnerResult } from './sink';
 import {
   ContactApplier,
@@ -187,7 +188,8 @@ export interface AppOptions {
 /**
  * Builds the running connector from configuration: the Intercom client (and the workspace id), schemas
  * registered and checked, topics ensured, the transactional producer connected (fencing any older
- * instance of this workspace), and the state restored from the state topic.
+ * instance of this workspace), and the state restored from the state topic (then a warning if it and a
+ * working allowance come near the container's memory limit: observability/memory.ts).
  */
 export async function buildApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
   const step = options.step ?? (() => undefined);
@@ -226,6 +228,7 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
   await publisher.connect();
   step('producer');
   const started = Date.now();
+  const rssBeforeState = process.memoryUsage().rss;
   let skipped = 0;
   const store = await restoreState(kafka, topics.state, config.connector.name, {
     tolerance: config.errors.tolerance,
@@ -239,6 +242,7 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
   });
   logger.info({ objects: store.size(), skipped, ms: Date.now() - started }, 'state restored');
   await claimState(store, workspaceId, topics.state, publisher);
+  warnIfNearMemoryLimit(logger, { stateBytes: store.bytes(), rssBeforeState });
   step('state');
 
   const overrides = config.streams.overrides;

@@ -110,7 +110,10 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
         onConcurrentTransactionRetry: () => metrics.concurrentTransactionRetries.inc(),
         onRetriedKafkaError: (error) => metrics.kafkaRetriedErrors.inc({ error }),
         engineObserver: (store) => {
-          const observer = metrics.engineObserver((s) => store.size(s));
+          const observer = metrics.engineObserver(
+            (s) => store.size(s),
+            (s) => store.bytes(s),
+          );
           return {
             ...observer,
             streamFailed: (stream, error) => {

@@ -94,6 +94,12 @@ export class Metrics {
     labelNames: ['stream'],
     registers: [this.registry],
   });
+  readonly stateBytes = new Gauge({
+    name: `${this.p}state_bytes`,
+    help: "Estimated bytes the state's objects hold in memory (the store's estimate of its tables)",
+    labelNames: ['stream'],
+    registers: [this.registry],
+  });
   readonly objectsRead = new Counter({
     name: `${this.p}objects_read_total`,
     help: 'Objects read from Intercom',
@@ -212,16 +218,27 @@ export class Metrics {
       this.snapshotEtaSeconds.set({ stream }, Math.max(0, p.estimatedCompletionSeconds));
   }
 
-  engineObserver(stateSize: (stream: string) => number): EngineObserver {
+  /**
+   * The engine's observer. After each commit it sets `state_objects` from `stateSize` and, when given,
+   * `state_bytes` from `stateBytes` (the store's estimate), for the committed streams.
+   */
+  engineObserver(
+    stateSize: (stream: string) => number,
+    stateBytes?: (stream: string) => number,
+  ): EngineObserver {
+    const setState = (stream: string) => {
+      this.stateObjects.set({ stream }, stateSize(stream));
+      if (stateBytes) this.stateBytes.set({ stream }, stateBytes(stream));
+    };
     return {
       committed: (stream, counts) => {
         for (const [s, ops] of Object.entries(counts.events)) {
           for (const [op, n] of Object.entries(ops)) this.events.inc({ stream: s, op }, n ?? 0);
           if (Object.values(ops).some((n) => (n ?? 0) > 0)) this.lastEventAt.set(s, this.clock());
-          this.stateObjects.set({ stream: s }, stateSize(s));
+          setState(s);
         }
         for (const [s, n] of Object.entries(counts.dlq)) this.dlq.inc({ stream: s }, n);
-        this.stateObjects.set({ stream }, stateSize(stream));
+        setState(stream);
       },
       polled: (stream, ms, ok) => {
         this.pollDuration.observe({ stream, result: ok ? 'ok' : 'error' }, ms / 1000);

@@ -54,6 +54,26 @@ describe('Metrics', () => {
     );
   });
 
+  it("sets each committed stream's state objects and estimated bytes from the store", async () => {
+    const m = new Metrics(() => 0);
+    const sizes: Record<string, number> = { contacts: 3, tags: 1 };
+    const bytes: Record<string, number> = { contacts: 192, tags: 64 };
+    const engine = m.engineObserver(
+      (s) => sizes[s] ?? 0,
+      (s) => bytes[s] ?? 0,
+    );
+    engine.committed?.('contacts', { events: { contacts: { c: 3 }, tags: { c: 1 } }, dlq: {} } as never);
+    let text = await m.registry.metrics();
+    expect(text).toMatch(/^intercom_cdc_state_objects\{stream="contacts"\} 3$/m);
+    expect(text).toMatch(/^intercom_cdc_state_bytes\{stream="contacts"\} 192$/m);
+    expect(text).toMatch(/^intercom_cdc_state_bytes\{stream="tags"\} 64$/m);
+    // A later commit sets the gauge again: it follows the store, it does not add up.
+    bytes.contacts = 128;
+    engine.committed?.('contacts', { events: { contacts: { d: 1 } }, dlq: {} } as never);
+    text = await m.registry.metrics();
+    expect(text).toMatch(/^intercom_cdc_state_bytes\{stream="contacts"\} 128$/m);
+  });
+
   it("offers the engine's concurrency and snapshot gauges", async () => {
     const m = new Metrics();
     m.setRequestsInFlight(3);
