@@ -227,22 +227,14 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
   );
   await publisher.connect();
   step('producer');
-  const started = Date.now();
-  const rssBeforeState = process.memoryUsage().rss;
-  let skipped = 0;
-  const store = await restoreState(kafka, topics.state, config.connector.name, {
-    tolerance: config.errors.tolerance,
-    onSkipped: (key, reason) => {
-      skipped += 1;
-      logger.warn(
-        { key, reason },
-        'state record skipped: it cannot be read (its object or stream is read again)',
-      );
+  // A failure from here on (the state cannot be restored, or belongs to another workspace) must not
+  // leave the producer connected.
+  const store = await loadState(config, kafka, topics.state, workspaceId, publisher, logger).catch(
+    async (error: unknown) => {
+      await publisher.disconnect();
+      throw error;
     },
-  });
-  logger.info({ objects: store.size(), skipped, ms: Date.now() - started }, 'state restored');
-  await claimState(store, workspaceId, topics.state, publisher);
-  warnIfNearMemoryLimit(logger, { stateBytes: store.bytes(), rssBeforeState });
+  );
   step('state');
 
   const overrides = config.streams.overrides;
@@ -298,4 +290,36 @@ async function claimState(
   }
   await publisher.commit([{ topic: stateTopic, messages: [store.workspaceRecord(workspaceId)] }]);
   store.workspace = workspaceId;
+}
+
+/**
+ * The state restored from the state topic (unreadable records skipped and logged, unless
+ * errors.tolerance=none), claimed for this workspace (claimState), with a warning when it and the
+ * working memory come near the container's memory limit.
+ */
+async function loadState(
+  config: Config,
+  kafka: Kafka,
+  stateTopic: string,
+  workspaceId: string,
+  publisher: Committer,
+  logger: Logger,
+): Promise<StateStore> {
+  const started = Date.now();
+  const rssBeforeState = process.memoryUsage().rss;
+  let skipped = 0;
+  const store = await restoreState(kafka, stateTopic, config.connector.name, {
+    tolerance: config.errors.tolerance,
+    onSkipped: (key, reason) => {
+      skipped += 1;
+      logger.warn(
+        { key, reason },
+        'state record skipped: it cannot be read (its object or stream is read again)',
+      );
+    },
+  });
+  logger.info({ objects: store.size(), skipped, ms: Date.now() - started }, 'state restored');
+  await claimState(store, workspaceId, stateTopic, publisher);
+  warnIfNearMemoryLimit(logger, { stateBytes: store.bytes(), rssBeforeState });
+  return store;
 }
