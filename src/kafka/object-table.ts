@@ -259,10 +259,19 @@ export class ObjectTable {
 
   /** The slot of the parsed id, or -1. */
   private find(): number {
+    const at = this.probe();
+    return at < 0 ? -1 : at;
+  }
+
+  /**
+   * Where the parsed id is: its slot (≥ 0), or, when it has none, `-(i + 1)` for the free index position
+   * `i` it would take (linear probing from its hash).
+   */
+  private probe(): number {
     const { index, mask, kind, w0, w1, w2 } = this;
     for (let i = mix(kind, w0, w1, w2) & mask; ; i = (i + 1) & mask) {
       const e = index[i]!;
-      if (e === 0) return -1;
+      if (e === 0) return -(i + 1);
       const slot = e - 1;
       const page = this.pages[slot >>> PAGE_BITS]!;
       const at = slot & PAGE_MASK;
@@ -279,23 +288,10 @@ export class ObjectTable {
 
   /** The slot of the parsed id, taken (and indexed) when it had none. */
   private slotFor(): number {
-    const { index, mask, kind, w0, w1, w2 } = this;
-    let i = mix(kind, w0, w1, w2) & mask;
-    for (; ; i = (i + 1) & mask) {
-      const e = index[i]!;
-      if (e === 0) break;
-      const slot = e - 1;
-      const page = this.pages[slot >>> PAGE_BITS]!;
-      const at = slot & PAGE_MASK;
-      const w = at * 3;
-      if (
-        page.kinds[at] === kind &&
-        page.words[w] === w0 &&
-        page.words[w + 1] === w1 &&
-        page.words[w + 2] === w2
-      )
-        return slot;
-    }
+    const found = this.probe();
+    if (found >= 0) return found;
+    const i = -found - 1;
+    const { index, kind, w0, w1, w2 } = this;
     const slot = this.takeSlot();
     const page = this.pages[slot >>> PAGE_BITS]!;
     const at = slot & PAGE_MASK;

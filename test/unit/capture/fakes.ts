@@ -8,10 +8,12 @@ import { ChangeBatch } from '../../../src/capture/batch';
 import type { Committer, IntercomReader, StreamCodec, TopicBatch } from '../../../src/capture/contracts';
 import { StreamCursor } from '../../../src/capture/cursor';
 import { StreamEvents } from '../../../src/capture/events';
+import { StreamReads } from '../../../src/capture/reads';
 import { StreamCapture } from '../../../src/capture/stream';
 import { readSequence, type Page } from '../../../src/intercom/pagination';
 import type { Priority } from '../../../src/intercom/scheduler';
 import { StateStore } from '../../../src/kafka/state-store';
+import { silentLogger } from '../../../src/logger';
 import { EventCodec } from '../../../src/kafka/wire';
 import { loadStreamSchemas } from '../../../src/normalize';
 import { STREAM_DEFS, type StreamDef } from '../../../src/streams/definitions';
@@ -296,4 +298,16 @@ export function captureOf(
     maxReadAttempts: o.maxReadAttempts ?? 3,
   });
   return { capture, store, committer };
+}
+
+/** The reads of a stream on the fake, at CLOCK_MS, with a 10-minute window overlap. */
+export function readsOn(client: FakeIntercom, sliceWorkers = 4): StreamReads {
+  return new StreamReads({
+    client,
+    clock: () => CLOCK_MS,
+    logger: silentLogger(),
+    overlapMs: 600_000,
+    sliceWorkers,
+    signal: () => undefined,
+  });
 }

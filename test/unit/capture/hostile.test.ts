@@ -3,13 +3,11 @@
  * id, an `updated_at` in the future, an object whose read keeps failing. Each costs that one object (a
  * dead letter, or a warning), never its page, its walk or its stream's watermark.
  */
-import { StreamReads } from '../../../src/capture/reads';
 import { Walk } from '../../../src/capture/stream';
 import { CdcError } from '../../../src/errors';
 import { IntercomError } from '../../../src/intercom/errors';
 import { readSequence, type Page } from '../../../src/intercom/pagination';
-import { silentLogger } from '../../../src/logger';
-import { CLOCK_MS, FakeIntercom, aTicket, captureOf, eventsOf } from './fakes';
+import { CLOCK_MS, FakeIntercom, aTicket, captureOf, eventsOf, readsOn } from './fakes';
 
 const NOW_S = CLOCK_MS / 1000;
 const pageOf = (...items: unknown[]): Page<unknown> => ({ items, sequence: readSequence() });
@@ -17,17 +15,6 @@ const letters = (committer: { on(topic: string): { key: unknown; value: unknown 
   committer
     .on('cdc._dlq')
     .map((m) => ({ key: m.key, ...(JSON.parse(String(m.value)) as { code: string; error: string }) }));
-
-function readsOn(client: FakeIntercom) {
-  return new StreamReads({
-    client,
-    clock: () => CLOCK_MS,
-    logger: silentLogger(),
-    overlapMs: 600_000,
-    sliceWorkers: 2,
-    signal: () => undefined,
-  });
-}
 
 describe('bad values cost one object', () => {
   it('sends items that are not objects with an id to the dead-letter topic, with their place on the page, and publishes the rest', async () => {

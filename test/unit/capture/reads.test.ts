@@ -3,23 +3,19 @@
  * Reconciliation, Exactly once): what each reads, and when it moves the stream's progress.
  */
 import type { TopicBatch } from '../../../src/capture/contracts';
-import { StreamReads } from '../../../src/capture/reads';
-import { silentLogger } from '../../../src/logger';
-import { CLOCK_MS, FakeIntercom, aTicket, captureOf, codecOf, eventsOf, type MemoryCommitter } from './fakes';
+import {
+  CLOCK_MS,
+  FakeIntercom,
+  aTicket,
+  captureOf,
+  codecOf,
+  eventsOf,
+  type MemoryCommitter,
+  readsOn,
+} from './fakes';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 const NOW_S = CLOCK_MS / 1000;
-
-function readsOn(client: FakeIntercom) {
-  return new StreamReads({
-    client,
-    clock: () => CLOCK_MS,
-    logger: silentLogger(),
-    overlapMs: 600_000,
-    sliceWorkers: 4,
-    signal: () => undefined,
-  });
-}
 
 /** Where in the committed transactions the progress record of `stream` is, and the last event. */
 function positions(committer: MemoryCommitter, stream: string) {
