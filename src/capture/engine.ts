@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { CdcError } from '../errors';
 import type { StreamName } from '../streams/names';
@@ -189,6 +190,9 @@ export class CaptureEngine {
   async run(signal: AbortSignal): Promise<void> {
     const stop = new AbortController();
     const both = AbortSignal.any([signal, stop.signal]);
+    // Every poll and reconciliation loop (two per windowed stream) waits on it at once: more than the
+    // default warning threshold of 10 listeners is expected, and each sleep removes its own.
+    setMaxListeners(0, both);
     this.signal = both;
     const loops = this.polledStreams().flatMap((stream) => {
       const tasks = [
