@@ -260,12 +260,12 @@ export class ObjectTable {
   /** The slot of the parsed id, or -1. */
   private find(): number {
     const at = this.probe();
-    return at < 0 ? -1 : at;
+    return at < 0 ? -1 : this.index[at]! - 1;
   }
 
   /**
-   * Where the parsed id is: its slot (≥ 0), or, when it has none, `-(i + 1)` for the free index position
-   * `i` it would take (linear probing from its hash).
+   * Where the parsed id is in the index: its position `i` (≥ 0, `index[i]` names its slot), or, when it
+   * has none, `-(i + 1)` for the free position `i` it would take (linear probing from its hash).
    */
   private probe(): number {
     const { index, mask, kind, w0, w1, w2 } = this;
@@ -282,14 +282,14 @@ export class ObjectTable {
         page.words[w + 1] === w1 &&
         page.words[w + 2] === w2
       )
-        return slot;
+        return i;
     }
   }
 
   /** The slot of the parsed id, taken (and indexed) when it had none. */
   private slotFor(): number {
     const found = this.probe();
-    if (found >= 0) return found;
+    if (found >= 0) return this.index[found]! - 1;
     const i = -found - 1;
     const { index, kind, w0, w1, w2 } = this;
     const slot = this.takeSlot();
@@ -350,26 +350,11 @@ export class ObjectTable {
 
   /** Removes the parsed id from the index and frees its slot; whether it was there. */
   private remove(): boolean {
-    const { index, mask, kind, w0, w1, w2 } = this;
-    let i = mix(kind, w0, w1, w2) & mask;
-    let slot = -1;
-    for (; ; i = (i + 1) & mask) {
-      const e = index[i]!;
-      if (e === 0) return false;
-      const s = e - 1;
-      const page = this.pages[s >>> PAGE_BITS]!;
-      const at = s & PAGE_MASK;
-      const w = at * 3;
-      if (
-        page.kinds[at] === kind &&
-        page.words[w] === w0 &&
-        page.words[w + 1] === w1 &&
-        page.words[w + 2] === w2
-      ) {
-        slot = s;
-        break;
-      }
-    }
+    const found = this.probe();
+    if (found < 0) return false;
+    const { index, mask } = this;
+    let i = found;
+    const slot = index[i]! - 1;
     // shift back the entries after i whose home is not in (i, j]
     for (let j = (i + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
       const s = index[j]! - 1;
