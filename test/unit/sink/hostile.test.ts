@@ -4,11 +4,8 @@
  * records dead-lettered within a size bound, search results checked against the contact read by id, and
  * the archive budget.
  */
-import type { InputRecord, SinkKafka } from '../../../src/kafka/sink-kafka';
-import { sinkTopicNames } from '../../../src/kafka/topics';
 import { CdcError, ConfigError } from '../../../src/errors';
 import type { IntercomClient } from '../../../src/intercom';
-import { silentLogger } from '../../../src/logger';
 import { RejectedRecord, SinkRunner, type SinkHandler } from '../../../src/sink';
 import { ContactApplier } from '../../../src/sink/contacts/apply';
 import {
@@ -19,6 +16,7 @@ import {
   parseUpsert,
   type ContactUpsert,
 } from '../../../src/sink/contacts/input';
+import { MemoryKafka, record, runnerOptions } from './memory-kafka';
 
 const options = { attributes: attributeMapping(['plan']), unmapped: 'reject' as const };
 const MB = 1024 * 1024;
@@ -106,52 +104,8 @@ describe('contact sink input bounds', () => {
   });
 });
 
-/** Kafka as the runner sees it, in memory; keeps what was sent as the bytes a broker would get. */
-class MemoryKafka implements SinkKafka {
-  readonly sent: { topic: string; key: Buffer | string | null; value: string }[] = [];
-
-  constructor(private readonly input: InputRecord[]) {}
-
-  async prepare(): Promise<void> {}
-
-  async consume(
-    _group: unknown,
-    handle: (record: InputRecord, heartbeat: () => Promise<void>) => Promise<void>,
-    _signal: AbortSignal,
-    onRunning: () => void,
-  ): Promise<void> {
-    onRunning();
-    for (const record of this.input) await handle(record, async () => undefined);
-  }
-
-  async send(topic: string, key: Buffer | string | null, value: string): Promise<void> {
-    this.sent.push({ topic, key, value });
-  }
-
-  dlq(): { bytes: number; key: Buffer | string | null; body: Record<string, unknown> }[] {
-    return this.sent
-      .filter((s) => s.topic === topics.dlq)
-      .map((s) => ({
-        bytes: Buffer.byteLength(s.value) + (s.key?.length ?? 0),
-        key: s.key,
-        body: JSON.parse(s.value) as Record<string, unknown>,
-      }));
-  }
-}
-
-const topics = sinkTopicNames('t', 'things', 'in');
 /** Below the broker's default max.message.bytes (1,048,588), with room for the record's overhead. */
 const DLQ_BOUND = 1_000_000;
-
-function record(offset: number, value: string | Buffer, key: Buffer | string = 'k'): InputRecord {
-  return {
-    topic: 'in',
-    partition: 0,
-    offset: String(offset),
-    key: Buffer.from(key),
-    value: Buffer.from(value),
-  };
-}
 
 /** A handler of `{id, fail?}` records: `always` fails transiently on every try; `reject` is rejected. */
 const handler: SinkHandler<{ id: string; fail?: string }, 'applied'> = {
@@ -170,24 +124,14 @@ const handler: SinkHandler<{ id: string; fail?: string }, 'applied'> = {
 
 async function run(kafka: MemoryKafka, tolerance: 'all' | 'none' = 'all') {
   const results: string[] = [];
-  const runner = new SinkRunner({
-    name: 'thing',
-    kafka,
-    handler,
-    input: { format: 'json', setting: 'THINGS_FORMAT' },
-    topics,
-    topicSetting: { key: 'sink.things.topic', env: 'THINGS_TOPIC' },
-    groupId: 'g',
-    concurrency: 1,
-    sessionTimeoutMs: 30_000,
-    tolerance,
-    replicationFactor: 1,
-    logger: silentLogger(),
-    onRecord: (r) => results.push(r),
-    backoffMs: { min: 1, max: 2 },
-    maxRetryMs: 30,
-    maxRetrySetting: 'THINGS_MAX_RETRY_MS',
-  });
+  const runner = new SinkRunner(
+    runnerOptions(kafka, handler, {
+      tolerance,
+      onRecord: (r) => results.push(r),
+      maxRetryMs: 30,
+      maxRetrySetting: 'THINGS_MAX_RETRY_MS',
+    }),
+  );
   const outcome = await runner.run(new AbortController().signal).then(
     () => undefined,
     (error: unknown) => error,

@@ -1,53 +1,6 @@
-import type { InputRecord, SinkKafka } from '../../../src/kafka/sink-kafka';
-import { sinkTopicNames } from '../../../src/kafka/topics';
 import { CdcError } from '../../../src/errors';
-import { silentLogger } from '../../../src/logger';
 import { RejectedRecord, SinkRunner, type RunnerResult, type SinkHandler } from '../../../src/sink';
-
-/** Kafka as the runner sees it, in memory: a state topic to restore, an input to hand over, what it sent. */
-class MemoryKafka implements SinkKafka {
-  readonly sent: { topic: string; key: string | null; value: unknown }[] = [];
-  heartbeats = 0;
-
-  constructor(
-    private readonly input: InputRecord[],
-    private readonly state: [string, string | null][] = [],
-  ) {}
-
-  async prepare(_settings: unknown, onState: (key: string, value: string | null) => void): Promise<void> {
-    for (const [key, value] of this.state) onState(key, value);
-  }
-
-  async consume(
-    _group: unknown,
-    handle: (record: InputRecord, heartbeat: () => Promise<void>) => Promise<void>,
-    _signal: AbortSignal,
-    onRunning: () => void,
-  ): Promise<void> {
-    onRunning();
-    for (const record of this.input) await handle(record, async () => void this.heartbeats++);
-  }
-
-  async send(topic: string, key: Buffer | string | null, value: string): Promise<void> {
-    this.sent.push({ topic, key: key === null ? null : key.toString(), value: JSON.parse(value) });
-  }
-
-  to(topic: string): { key: string | null; value: unknown }[] {
-    return this.sent.filter((s) => s.topic === topic).map(({ key, value }) => ({ key, value }));
-  }
-}
-
-const topics = sinkTopicNames('t', 'things', 'in');
-
-function record(offset: number, value: unknown, key = 'k'): InputRecord {
-  return {
-    topic: 'in',
-    partition: 0,
-    offset: String(offset),
-    key: Buffer.from(key),
-    value: value === null ? null : Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)),
-  };
-}
+import { MemoryKafka, record, runnerOptions, topics } from './memory-kafka';
 
 /** A handler of `{id, fail?}` records: `fail` makes apply throw, `writes` says how many writes it sent. */
 function handler(
@@ -70,23 +23,13 @@ async function run(kafka: MemoryKafka, tolerance: 'all' | 'none' = 'all') {
   const calls: { id: string; attempt: number }[] = [];
   const results: ('applied' | RunnerResult)[] = [];
   let ready = false;
-  const runner = new SinkRunner({
-    name: 'thing',
-    kafka,
-    handler: handler(calls),
-    input: { format: 'json', setting: 'THINGS_FORMAT' },
-    topics,
-    topicSetting: { key: 'sink.things.topic', env: 'THINGS_TOPIC' },
-    groupId: 'g',
-    concurrency: 1,
-    sessionTimeoutMs: 30_000,
-    tolerance,
-    replicationFactor: 1,
-    logger: silentLogger(),
-    onRecord: (r) => results.push(r),
-    onReady: () => (ready = true),
-    backoffMs: { min: 1, max: 2 },
-  });
+  const runner = new SinkRunner(
+    runnerOptions(kafka, handler(calls), {
+      tolerance,
+      onRecord: (r) => results.push(r),
+      onReady: () => (ready = true),
+    }),
+  );
   const outcome = await runner.run(new AbortController().signal).then(
     () => undefined,
     (error: unknown) => error,
