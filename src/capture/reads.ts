@@ -47,11 +47,10 @@ export interface ReadsEnv {
 }
 
 /**
- * Priorities of the reads' requests (src/intercom/scheduler.ts): polls first, then fetches of single
- * objects and one-cursor listings, then the slices of first syncs and backfills, then reconciliations.
+ * The reads of one stream. Their pages go out by priority (src/intercom/scheduler.ts): polls first, then
+ * one-cursor listings (beside the fetches of single objects, see StreamCapture), then the slices of
+ * first syncs and backfills, then reconciliations.
  */
-const FETCHES: Priority = 'child';
-
 export class StreamReads {
   constructor(private readonly env: ReadsEnv) {}
 
@@ -63,7 +62,7 @@ export class StreamReads {
   async snapshot(sc: StreamCapture): Promise<PollSummary> {
     const def = sc.def;
     const summary = summaryOf(def.name, 'snapshot');
-    const walk = new Walk({ snapshot: true }, summary, FETCHES);
+    const walk = new Walk({ snapshot: true }, summary);
     let watermark = sc.cursor.progress.snapshot?.watermark;
     if (watermark === undefined) {
       const newest = await newestObject(this.env.client, def, 'bulk');
@@ -96,12 +95,7 @@ export class StreamReads {
   async incremental(sc: StreamCapture): Promise<PollSummary> {
     const startMs = windowStart(sc.cursor.progress.watermark!, this.env.overlapMs);
     const summary = summaryOf(sc.name, 'incremental');
-    const newest = await this.walkWindow(
-      sc,
-      new Walk({ snapshot: false }, summary, FETCHES),
-      startMs,
-      'poll',
-    );
+    const newest = await this.walkWindow(sc, new Walk({ snapshot: false }, summary), startMs, 'poll');
     sc.cursor.windowDone(newest);
     await sc.flush();
     return summary;
@@ -115,7 +109,7 @@ export class StreamReads {
     const known = sc.liveIds();
     const listed = new Set<string>();
     let newest: number | null = null;
-    const walk = new Walk({ snapshot: first }, summary, FETCHES);
+    const walk = new Walk({ snapshot: first }, summary);
     // A first scan is one cursor too (see snapshot): ahead of the slices, behind the polls.
     await this.walkListings(sc, walk, first ? 'child' : 'poll', (seen) => {
       for (const id of seen.ids) listed.add(id);
@@ -138,7 +132,7 @@ export class StreamReads {
     const summary = summaryOf(sc.name, 'scan');
     const known = sc.liveIds();
     const listed = new Set<string>();
-    const walk = new Walk({ snapshot: false }, summary, FETCHES);
+    const walk = new Walk({ snapshot: false }, summary);
     const onPage = (seen: PageSeen): void => seen.ids.forEach((id) => listed.add(id));
     if (sc.def.search)
       await this.walkSliced(sc, walk, [WHOLE], 'reconcile', { onPage, priority: 'background' });
@@ -154,7 +148,7 @@ export class StreamReads {
     const def = sc.def;
     const summary = summaryOf(def.name, 'backfill');
     const mode: WalkMode = { snapshot: true, force: options.force, sinceMs: options.sinceMs };
-    const walk = new Walk(mode, summary, FETCHES);
+    const walk = new Walk(mode, summary);
     if (options.sinceMs !== undefined && (def.search || def.strategy === 'newest-first')) {
       await this.walkWindow(sc, walk, options.sinceMs, 'bulk');
     } else if (def.search) {

@@ -1,4 +1,5 @@
 import type { Page } from '../intercom/pagination';
+import { isJsonObject } from '../normalize';
 import type { Priority } from '../intercom/scheduler';
 import type { Listing, SearchDef, StreamDef } from '../streams/definitions';
 import type { IntercomReader } from './contracts';
@@ -90,7 +91,7 @@ export async function newestObject(
       })
     : listingPages(client, def.listings[0]!, priority);
   // The first item that is an object: a page may carry junk (null) first, which the walks dead-letter.
-  for await (const page of pages) return page.items.find((item) => typeof item === 'object' && item !== null);
+  for await (const page of pages) return page.items.find(isJsonObject);
   return undefined;
 }
 

@@ -1,7 +1,7 @@
 import { CdcError } from '../errors';
 import { readSequence, type Page } from '../intercom/pagination';
 import type { Priority } from '../intercom/scheduler';
-import { read, type Reading } from '../normalize';
+import { isJsonObject, read, type Op, type Reading } from '../normalize';
 import type { StreamName } from '../streams/names';
 import { STREAM_DEFS, idOf, type StreamDef } from '../streams/definitions';
 import type { ChangeBatch } from './batch';
@@ -16,6 +16,14 @@ import type { StreamEvents } from './events';
  */
 
 type Obj = Record<string, unknown>;
+
+/**
+ * Priority of every fetch of a single object (a changed conversation's parts, a delete confirmation, a
+ * copy a listing could not settle): after the polls, ahead of the slices of first syncs and backfills
+ * and of reconciliations (src/intercom/scheduler.ts), so that a walk's fetches never wait behind other
+ * walks' pages.
+ */
+const FETCH_PRIORITY: Priority = 'child';
 
 /** How a walk reads: `snapshot` publishes `r`; `force` republishes everything; `sinceMs` skips older objects. */
 export interface WalkMode {
@@ -71,12 +79,10 @@ export class Walk {
   constructor(
     readonly mode: WalkMode,
     readonly counts: WalkCounts = newCounts(),
-    /** Priority of the fetches of single objects the walk needs. */
-    readonly fetchPriority: Priority = 'child',
   ) {}
 
   fork(): Walk {
-    return new Walk(this.mode, this.counts, this.fetchPriority);
+    return new Walk(this.mode, this.counts);
   }
 }
 
@@ -202,14 +208,19 @@ export class StreamCapture {
     const seen: PageSeen = { ids: [], updatedAts: [], maxUpdatedAt: null };
     const source: CopySource = { search, sequence: page.sequence ?? readSequence() };
     const sinceMs = walk.mode.sinceMs;
+    const latest = this.latestTrusted();
     walk.counts.read += page.items.length;
     for (const [index, item] of page.items.entries()) {
-      const valid = this.validItem(this.def, item, `item ${index + 1} of a page of ${page.items.length}`);
+      const valid = this.validItem(
+        this.def,
+        item,
+        () => `item ${index + 1} of a page of ${page.items.length}`,
+      );
       if (!valid.ok) {
         this.reject(this.name, valid.id, item, valid.error, walk);
         continue;
       }
-      const reading = this.trusted(read(this.def, valid.id, valid.object));
+      const reading = this.trusted(read(this.def, valid.id, valid.object), latest);
       seen.ids.push(reading.id);
       if (!reading.ok) {
         this.reject(this.name, reading.id, reading.object, reading.error, walk);
@@ -309,7 +320,7 @@ export class StreamCapture {
     try {
       object = await this.d.client.get<Obj>(this.def.objectPath!(id), undefined, {
         allow404: true,
-        priority: walk.fetchPriority,
+        priority: FETCH_PRIORITY,
       });
     } catch (error) {
       return this.readFailed(id, error, walk);
@@ -358,18 +369,19 @@ export class StreamCapture {
   private decideFetched(id: string, full: Obj, walk: Walk): void {
     const children = this.childrenEnabled() ? this.def.children : undefined;
     const own = children ? children.strip(full) : full;
-    const reading = this.trusted(read(this.def, id, own));
+    const latest = this.latestTrusted();
+    const reading = this.trusted(read(this.def, id, own), latest);
     if (!reading.ok) return this.reject(this.name, id, own, reading.error, walk);
     if (children) {
       const childDef = STREAM_DEFS[children.stream];
       const childMode = { snapshot: walk.mode.snapshot, force: walk.mode.force };
       for (const [index, child] of children.extract(full, id).entries()) {
-        const valid = this.validItem(childDef, child, `part ${index + 1} of ${this.name} ${id}`);
+        const valid = this.validItem(childDef, child, () => `part ${index + 1} of ${this.name} ${id}`);
         if (!valid.ok) {
           this.reject(children.stream, valid.id, child, valid.error, walk);
           continue;
         }
-        const childReading = this.trusted(read(childDef, valid.id, valid.object));
+        const childReading = this.trusted(read(childDef, valid.id, valid.object), latest);
         if (!childReading.ok) {
           this.reject(children.stream, childReading.id, child, childReading.error, walk);
           continue;
@@ -386,7 +398,7 @@ export class StreamCapture {
 
   private publish(
     stream: StreamName,
-    op: Parameters<StreamEvents['publish']>[1],
+    op: Op,
     reading: Reading & { ok: true },
     prevU: number | null,
     walk: Walk,
@@ -412,16 +424,18 @@ export class StreamCapture {
   private validItem(
     def: StreamDef,
     item: unknown,
-    where: string,
+    where: () => string,
   ): { ok: true; id: string; object: Obj } | { ok: false; id: string; error: Error } {
-    const object =
-      typeof item === 'object' && item !== null && !Array.isArray(item) ? (item as Obj) : undefined;
+    const object = isJsonObject(item) ? item : undefined;
     const id = object ? idOf(def, object) : undefined;
     if (object && id !== undefined) return { ok: true, id, object };
     const what = object
       ? 'an object without an id (a non-empty string or a number)'
       : `${describe(item)}, not an object`;
-    const error = new CdcError(`${def.name}: ${where} is ${what}`, { code: 'invalid_item', kind: 'system' });
+    const error = new CdcError(`${def.name}: ${where()} is ${what}`, {
+      code: 'invalid_item',
+      kind: 'system',
+    });
     return { ok: false, id: '', error };
   }
 
@@ -431,11 +445,15 @@ export class StreamCapture {
    * change and make every later real version look older. Such an object is decided by its content, its
    * state keeps no `updated_at` (the next version is decided by content too), and it is told of.
    */
-  private trusted(reading: Reading): Reading {
-    if (!reading.ok || reading.updatedAtMs === null) return reading;
-    if (reading.updatedAtMs <= this.d.clock() + this.d.maxClockSkewMs) return reading;
+  private trusted(reading: Reading, latest: number): Reading {
+    if (!reading.ok || reading.updatedAtMs === null || reading.updatedAtMs <= latest) return reading;
     this.d.onFutureTimestamp?.(this.name, reading.id, reading.updatedAtMs);
     return reading.untimed();
+  }
+
+  /** The latest `updated_at` trusted now: the clock plus the skew bound (taken once per page or fetch). */
+  private latestTrusted(): number {
+    return this.d.clock() + this.d.maxClockSkewMs;
   }
 
   private childrenEnabled(): boolean {

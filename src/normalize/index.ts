@@ -10,4 +10,4 @@ export { recordWriter, writeRecord } from './record-writer';
 export { EventWriter, KeyWriter } from './envelope';
 export type { EventArgs, Op, SourceInfo } from './envelope';
 export { MAX_DEPTH, UnsafeObjectError, assertSafeJson, safeCanonicalJson, stringifyDeep } from './inspect';
-export { read, type Reading, type ReadingRules } from './reading';
+export { isJsonObject, read, type Reading, type ReadingRules } from './reading';

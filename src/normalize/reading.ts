@@ -16,6 +16,11 @@ export interface ReadingRules {
   hashOmits?: readonly string[];
 }
 
+/** Whether a value is a JSON object (not null, not an array): what an API object must be. */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** An object read from Intercom, with the two values the diff needs, or why they could not be read. */
 export type Reading =
   | {
