@@ -203,7 +203,9 @@ export type FaultSpec =
   | { kind: 'extraItems'; items: unknown[]; match?: FaultMatch; times?: number }
   /** A good answer without its list: every top-level array removed (`type`, `pages`, `total_count`
    * stay), as a 200 that lost its `data`. */
-  | { kind: 'dropList'; match?: FaultMatch; times?: number };
+  | { kind: 'dropList'; match?: FaultMatch; times?: number }
+  /** A good answer whose `total_count` lies: `value` instead of the true count (when it has one). */
+  | { kind: 'totalCount'; value: number; match?: FaultMatch; times?: number };
 
 /** How one object is spoiled in an answer. */
 export interface ObjectCorruption {
