@@ -202,10 +202,11 @@ export class StreamCapture {
   /**
    * Diffs one page into the batch, starting fetches where needed (added to the walk's tasks). An item
    * that is not an object with an id goes to the dead-letter topic with where it was on the page; the
-   * rest of the page goes on.
+   * rest of the page goes on. A page Intercom answered without its list (`unread`) is a dead letter.
    */
   async observePage(page: Page<unknown>, search: boolean, walk: Walk): Promise<PageSeen> {
     const seen: PageSeen = { ids: [], updatedAts: [], maxUpdatedAt: null };
+    if (page.unread) this.reject(this.name, '', page.unread.copy, page.unread.error, walk);
     const source: CopySource = { search, sequence: page.sequence ?? readSequence() };
     const sinceMs = walk.mode.sinceMs;
     const latest = this.latestTrusted();
