@@ -8,7 +8,9 @@
  *    for the limiter instead, a 401 is sent again once after a token refresh, a busy scroll after a
  *    fixed wait.
  * 2. auth (links.ts): the provider's current token on every attempt.
- * 3. parse (links.ts): the body of a success as a JSON object, else the attempt fails (EMALFORMED).
+ * 3. parse (links.ts): the body of a success as a JSON object, else the attempt fails (EMALFORMED);
+ *    for a request that says how (`prepare`), the preparer's body (the capture's readings, made on a
+ *    worker thread).
  * 4. slot (links.ts): a place on the wire from the scheduler, by priority, within the bound on requests
  *    in flight and with the rate limiter's permit; the answer is fed back to the limiter.
  * 5. metrics (links.ts): every attempt counted with its status and duration.
@@ -22,6 +24,7 @@
  * `failureOf` (failure.ts), through the same table.
  */
 import axios, { type AxiosAdapter } from 'axios';
+import { CdcError } from '../errors';
 import type { Logger } from '../logger';
 import type { TokenProvider } from './auth/token';
 import { failureOf } from './failure';
@@ -46,7 +49,17 @@ export interface ChainOptions extends TransportOptions {
   observer: ClientObserver;
   /** The innermost link, the HTTP exchange; default axios's Node http adapter (tests pass a scripted one). */
   transport?: AxiosAdapter;
+  /** Prepares the bodies of requests that say how (`PageRequest.prepare`); see {@link BodyPreparer}. */
+  preparer?: BodyPreparer;
 }
+
+/**
+ * Turns the text of a success into the body the caller gets, for a request that names how
+ * (`PageRequest.prepare`, opaque here: the capture's preparation, done on its worker threads); resolves
+ * undefined when the text is not a JSON object (the attempt then fails as a malformed answer and is
+ * retried).
+ */
+export type BodyPreparer = (text: string, how: unknown) => Promise<object | undefined>;
 
 /** One request as the client asks for it. */
 export interface RequestSpec extends PageRequest {
@@ -71,7 +84,10 @@ export function createChain(opts: ChainOptions): SendRequest {
     const budget = new RetryBudget(opts.limits, request.retryTransient ?? true, opts.random);
     const attempt = authorized(
       opts.auth,
-      parsed(slotted(opts.scheduler, opts.limiter, request.priority, opts.now, onWire)),
+      parsed(
+        slotted(opts.scheduler, opts.limiter, request.priority, opts.now, onWire),
+        preparation(opts.preparer, request.prepare),
+      ),
     );
     // An instance per request (on the shared settings), so that axios-retry decides with this
     // request's budget and nothing of ours rides on the request config.
@@ -91,4 +107,18 @@ export function createChain(opts: ChainOptions): SendRequest {
       throw failure;
     }
   };
+}
+
+/** The parse of one request's successes: the preparer's, when the request names a preparation. */
+function preparation(
+  preparer: BodyPreparer | undefined,
+  how: unknown,
+): ((text: string) => Promise<object | undefined>) | undefined {
+  if (how === undefined) return undefined;
+  if (!preparer)
+    throw new CdcError('a request asks for a preparation, and the client has no preparer', {
+      code: 'internal',
+      kind: 'system',
+    });
+  return (text) => preparer(text, how);
 }
