@@ -27,6 +27,15 @@ export function textWithoutCredentials(text: string): string {
   return text.replace(/\/\/[^\s/]*@/g, '//');
 }
 
+/**
+ * `text` as a configuration problem may show it: {@link textWithoutCredentials}, and also any
+ * `user:password@` that is not after a `//` (a URL written without its scheme, `alice:pw@host:8081`).
+ * Linear in the length of the text.
+ */
+export function valueWithoutCredentials(text: string): string {
+  return textWithoutCredentials(text).replace(/[^\s/@,;"'=:]+:[^\s/@,;"']*@/g, '');
+}
+
 /** The user and password a URL carries (percent-decoded), or undefined when it carries none. */
 export function credentialsOf(url: string): { username: string; password: string } | undefined {
   try {

@@ -202,10 +202,13 @@ export class StreamCapture {
   /**
    * Diffs one page of readings (prepare.ts) into the batch, starting fetches where needed (added to the
    * walk's tasks). An item that was not an object with an id, or could not be read, goes to the
-   * dead-letter topic (saying where it was on the page); the rest of the page goes on.
+   * dead-letter topic (saying where it was on the page); the rest of the page goes on. A page Intercom
+   * answered without its list (`unread`) is a dead letter.
    */
   async observePage(page: Page<Reading>, search: boolean, walk: Walk): Promise<PageSeen> {
     const seen: PageSeen = { ids: [], updatedAts: [], maxUpdatedAt: null };
+    if (page.unread)
+      this.reject(this.name, { id: '', copy: deadLetterCopy(page.unread.copy) }, walk, page.unread.error);
     const source: CopySource = { search, sequence: page.sequence ?? readSequence() };
     const sinceMs = walk.mode.sinceMs;
     const latest = this.latestTrusted();

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import zlib from 'node:zlib';
 import YAML from 'yaml';
 import { ConfigError } from '../errors';
-import { textWithoutCredentials } from '../urls';
+import { textWithoutCredentials, valueWithoutCredentials } from '../urls';
 import { closest } from './suggest';
 import { configSchema, streamOverrideProblems, type SensitiveKey, type ValuesOf } from './schema';
 
@@ -222,8 +222,15 @@ function suggestKey(unknown: string): string {
   return near ? `; did you mean ${near}?` : '';
 }
 
-/** convict's messages in the user's terms: each names the key, the reason, and the value with its source. */
+/**
+ * convict's messages in the user's terms: each names the key, the reason, and the value with its source;
+ * never a secret (sensitive values are `(secret)`) nor the `user:password@` of a URL.
+ */
 function explain(message: string, src: Sources): string {
+  return valueWithoutCredentials(explainRaw(message, src));
+}
+
+function explainRaw(message: string, src: Sources): string {
   const unknown = /^configuration param '(.+)' not declared in the schema$/.exec(message);
   if (unknown) {
     const where = src.file ? ` (config file ${src.file})` : '';

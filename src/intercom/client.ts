@@ -20,6 +20,7 @@ import {
   searchStyle,
   walkPages,
   type JsonObject,
+  type ListRetry,
   type Page,
   type PageRequest,
   type PageStyle,
@@ -137,6 +138,8 @@ export class IntercomClient {
   private readonly send: SendRequest;
   private readonly fetchJson = (request: PageRequest): Promise<JsonObject> =>
     this.send(request) as Promise<JsonObject>;
+  /** How a walk asks again for a page answered without its list (3 attempts, the client's backoff). */
+  private readonly listRetry: ListRetry;
 
   constructor(private readonly opts: IntercomClientOptions) {
     const now = opts.clock ?? Date.now;
@@ -144,6 +147,8 @@ export class IntercomClient {
     const observer = opts.observer ?? {};
     const wait = opts.sleep ?? ((ms) => sleep(ms));
     const logger = (opts.logger ?? silentLogger()).child({ module: 'intercom' });
+    const backoff = { minMs: opts.minBackoffMs ?? 500, maxMs: opts.maxBackoffMs ?? 30_000 };
+    this.listRetry = { attempts: 3, backoff, sleep: wait, random };
     const limiter = new RateLimiter({
       now,
       sleep: wait,
@@ -170,7 +175,7 @@ export class IntercomClient {
       limits: {
         retries: opts.retries ?? 6,
         rateLimitRetries: opts.rateLimitRetries ?? 10,
-        backoff: { minMs: opts.minBackoffMs ?? 500, maxMs: opts.maxBackoffMs ?? 30_000 },
+        backoff,
         busyRetries: opts.scroll?.busyRetries ?? 5,
         busyWaitMs: opts.scroll?.busyWaitMs ?? 15_000,
       },
@@ -242,6 +247,7 @@ export class IntercomClient {
       withRead(searchStyle(path, query, opts), opts),
       listKey,
       this.opts.maxPages,
+      this.listRetry,
     );
   }
 
@@ -255,6 +261,7 @@ export class IntercomClient {
       withRead(cursorListStyle(path, opts), opts),
       listKey,
       this.opts.maxPages,
+      this.listRetry,
     );
   }
 
@@ -268,6 +275,7 @@ export class IntercomClient {
       withRead(pageNumberStyle(path, opts), opts),
       listKey,
       this.opts.maxPages,
+      this.listRetry,
     );
   }
 

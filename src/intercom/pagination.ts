@@ -1,7 +1,10 @@
 /**
  * Intercom's pagination styles as data (search, cursor list, page numbers), the page a walk yields
- * (`Page`, the one definition), and the walk over the pages of one style with its runaway guard.
+ * (`Page`, the one definition), and the walk over the pages of one style with its runaway guard and
+ * its answer to a page that comes without its list.
  */
+import { backoffDelay, type RetryPolicy } from '../retry';
+import { sleep } from '../sleep';
 import { IntercomError } from './errors';
 import { routeOf } from './route';
 import type { Priority } from './scheduler';
@@ -13,7 +16,42 @@ export interface Page<T> {
   restarted?: boolean;
   /** {@link readSequence} taken when this page's request was issued: tells older reads from newer. */
   sequence?: number;
+  /**
+   * Set when Intercom answered this page without its list on every attempt (see {@link ListRetry}):
+   * `items` is then empty, the walk went on with the next page, and the caller owes the page a dead
+   * letter (its objects were not read; a later walk or reconciliation reads them).
+   */
+  unread?: UnreadPage;
 }
+
+/** A page answered without its list: what its dead letter carries. */
+export interface UnreadPage {
+  /** Why, code `page_without_list`, naming the route, the list key and the attempts. */
+  error: IntercomError;
+  /** The request's method and path, and the page's last body as Intercom sent it. */
+  copy: { request: { method: string; path: string }; body: JsonObject };
+}
+
+/**
+ * How often a page answered without its list (a 200 whose body lacks the list key) is asked for again,
+ * in one walk: `attempts` in all, with the project's backoff between two. Such an answer is an error of
+ * Intercom's that the next request may not repeat; after the last attempt the walk gives the page up
+ * (see {@link walkPages}).
+ */
+export interface ListRetry {
+  attempts: number;
+  backoff: Pick<RetryPolicy, 'minMs' | 'maxMs'>;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+}
+
+/** Three attempts, waits from 0.5 s (full jitter) up to 5 s. */
+export const DEFAULT_LIST_RETRY: ListRetry = {
+  attempts: 3,
+  backoff: { minMs: 500, maxMs: 5_000 },
+  sleep: (ms) => sleep(ms),
+  random: Math.random,
+};
 
 let sequence = 0;
 
@@ -125,7 +163,10 @@ export function pageNumberStyle(path: string, opts: { perPage?: number; query?: 
   };
 }
 
-/** The items and total of an answer; an answer without the list is a system error. */
+/**
+ * The items and total of an answer; an answer without the list is a system error (`unexpected_response`:
+ * the caller cannot go on past it; walkPages asks again first, see {@link ListRetry}).
+ */
 export function pageOf<T>(body: JsonObject, listKey: string, path: string): Page<T> {
   const items = body[listKey];
   if (!Array.isArray(items)) {
@@ -139,6 +180,35 @@ export function pageOf<T>(body: JsonObject, listKey: string, path: string): Page
     items: items as T[],
     totalCount: typeof body.total_count === 'number' ? body.total_count : undefined,
   };
+}
+
+/**
+ * Sends a page's request until its answer carries the list (`listKey` an array), at most
+ * `retry.attempts` times; resolves with the last body and whether it had the list. Failures of the
+ * request itself are the client's (retried inside `fetch`) and reject as they are.
+ */
+async function fetchListed(
+  fetch: FetchJson,
+  request: PageRequest,
+  listKey: string,
+  retry: ListRetry,
+): Promise<{ body: JsonObject; listed: boolean }> {
+  for (let attempt = 1; ; attempt++) {
+    const body = await fetch(request);
+    if (Array.isArray(body[listKey])) return { body, listed: true };
+    if (attempt >= retry.attempts) return { body, listed: false };
+    await retry.sleep(backoffDelay(attempt, retry.backoff, retry.random));
+  }
+}
+
+/** The dead letter's content of a page that came without its list `attempts` times. */
+function unreadPage(body: JsonObject, request: PageRequest, listKey: string, attempts: number): UnreadPage {
+  const route = routeOf(request.path);
+  const error = new IntercomError(
+    `Intercom answered ${request.method} ${route} without a "${listKey}" list ${attempts} time(s) in a row; the page was skipped and the walk went on with the next one.`,
+    { code: 'page_without_list', kind: 'system', route },
+  );
+  return { error, copy: { request: { method: request.method, path: request.path }, body } };
 }
 
 /**
@@ -182,29 +252,39 @@ export class PageGuard {
  * Walks every page of one style, guarded by a {@link PageGuard}; an empty page ends the walk. From the
  * second page on, the request of the next page goes out as soon as a page arrived, before the caller
  * handles it, so a walk keeps one request in flight while its caller works (a caller that stops early
- * leaves at most that one request unread). Page tokens live only in this walk: they are never returned or persisted.
+ * leaves at most that one request unread). Page tokens live only in this walk: they are never returned
+ * or persisted (but in the body an unread page's dead letter carries).
+ *
+ * A page answered without its list is asked for again (`retry`); when every attempt lacks it, the walk
+ * yields the page as `unread` (no items) and goes on with the next page, when that answer still tells
+ * which one it is (a cursor, a page count); when it does not, the walk ends with an `unexpected_response`
+ * system error, since it cannot know whether pages remain.
  */
 export async function* walkPages<T>(
   fetch: FetchJson,
   style: PageStyle,
   listKey: string,
   maxPages?: number,
+  retry: ListRetry = DEFAULT_LIST_RETRY,
 ): AsyncGenerator<Page<T>> {
   const guard = new PageGuard(routeOf(style.first.path), maxPages);
   const issue = (request: PageRequest) => {
     const seq = readSequence();
-    const answer = fetch(request).then((body) => ({ body, seq }));
+    const answer = fetchListed(fetch, request, listKey, retry).then((a) => ({ ...a, seq }));
     answer.catch(() => undefined); // a prefetch the caller never reads must not be an unhandled rejection
     return answer;
   };
   let request: PageRequest | undefined = style.first;
   let pending = issue(request);
   for (let n = 1; request; n++) {
-    const { body, seq } = await pending;
-    const page: Page<T> = { ...pageOf<T>(body, listKey, request.path), sequence: seq };
-    guard.onPage(page);
-    if (page.items.length === 0) return;
+    const { body, listed, seq } = await pending;
     const next = style.next(body, request);
+    const page: Page<T> =
+      listed || !next
+        ? { ...pageOf<T>(body, listKey, request.path), sequence: seq }
+        : { items: [], sequence: seq, unread: unreadPage(body, request, listKey, retry.attempts) };
+    guard.onPage(page);
+    if (page.items.length === 0 && !page.unread) return;
     let loop: unknown;
     if (next) {
       try {

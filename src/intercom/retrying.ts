@@ -2,7 +2,8 @@
  * The one retry of Intercom requests: axios-retry, with every decision taken from the outcome table
  * (classify.ts) and every wait from the project's backoff (`backoffDelay`, src/retry.ts). Nothing
  * retries a request on top of it: walks, the scroll and the capture engine get a result or the
- * request's final error. What one request may still spend lives in its {@link RetryBudget}, made
+ * request's final error. The one exception is a page whose 200 lacks its list, which only the walk can
+ * tell (pagination.ts, `ListRetry`). What one request may still spend lives in its {@link RetryBudget}, made
  * per request by the chain; nothing of it is kept on the request config.
  */
 import type { AxiosInstance } from 'axios';

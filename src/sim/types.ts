@@ -200,7 +200,12 @@ export type FaultSpec =
   | { kind: 'corrupt'; objects: Record<string, ObjectCorruption>; match?: FaultMatch; times?: number }
   /** Items put first into every list of a good answer (a top-level array): `null`, objects without an
    * id, or anything else an API should never send. */
-  | { kind: 'extraItems'; items: unknown[]; match?: FaultMatch; times?: number };
+  | { kind: 'extraItems'; items: unknown[]; match?: FaultMatch; times?: number }
+  /** A good answer without its list: every top-level array removed (`type`, `pages`, `total_count`
+   * stay), as a 200 that lost its `data`. */
+  | { kind: 'dropList'; match?: FaultMatch; times?: number }
+  /** A good answer whose `total_count` lies: `value` instead of the true count (when it has one). */
+  | { kind: 'totalCount'; value: number; match?: FaultMatch; times?: number };
 
 /** How one object is spoiled in an answer. */
 export interface ObjectCorruption {

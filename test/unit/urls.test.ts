@@ -1,5 +1,10 @@
 import { loadConfig, maskedConfig } from '../../src/config';
-import { credentialsOf, textWithoutCredentials, withoutCredentials } from '../../src/urls';
+import {
+  credentialsOf,
+  textWithoutCredentials,
+  valueWithoutCredentials,
+  withoutCredentials,
+} from '../../src/urls';
 
 describe('URLs without credentials', () => {
   it('drops user and password from a URL, and keeps the rest', () => {
@@ -21,6 +26,34 @@ describe('URLs without credentials', () => {
   it('reads the credentials a URL carries, percent-decoded', () => {
     expect(credentialsOf('https://me:p%40ss@h')).toEqual({ username: 'me', password: 'p@ss' });
     expect(credentialsOf('https://h')).toBeUndefined();
+  });
+});
+
+describe('configuration errors', () => {
+  it('show a value without user:password@, with or without a scheme, and keep an email', () => {
+    expect(valueWithoutCredentials('got X="alice:pw_1@registry:8081" (environment)')).toBe(
+      'got X="registry:8081" (environment)',
+    );
+    expect(valueWithoutCredentials('ftp://alice:pw_1@h, a@b.c')).toBe('ftp://h, a@b.c');
+  });
+
+  it('never echo the password of a registry, API or broker value that fails validation', () => {
+    for (const env of [
+      { SCHEMA_REGISTRY_URL: 'ftp://alice:pw_secret_4@registry:8081' },
+      { SCHEMA_REGISTRY_URL: 'alice:pw_secret_4@registry:8081' },
+      { SCHEMA_REGISTRY_URL: 'http://alice:pw_secret_4@reg istry:8081' },
+      { INTERCOM_BASE_URL: 'ftp://alice:pw_secret_4@api.example' },
+      { KAFKA_BROKERS: 'alice:pw_secret_4@broker' },
+    ]) {
+      let message = '';
+      try {
+        loadConfig({ env });
+      } catch (error) {
+        message = String((error as Error).message);
+      }
+      expect(message).toMatch(/invalid configuration/);
+      expect(message).not.toMatch(/pw_secret_4|alice/);
+    }
   });
 });
 

@@ -137,10 +137,11 @@ function faultSpec(input: Record<string, unknown>): FaultSpec {
     case 'truncated':
     case 'malformed':
     case 'wrongVersion':
+    case 'dropList':
       return { kind: input.kind, ...common };
     default:
       throw new AdminError(
-        'kind must be status, reset, timeout, truncated, malformed, wrongVersion or badTimestamp',
+        'kind must be status, reset, timeout, truncated, malformed, wrongVersion, dropList or badTimestamp',
       );
   }
 }

@@ -54,6 +54,18 @@ export function withExtraItems(body: unknown, items: readonly unknown[]): unknow
   );
 }
 
+/** A good answer without its list: its top-level arrays removed, everything else kept. */
+export function withoutLists(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  return Object.fromEntries(Object.entries(body).filter(([, value]) => !Array.isArray(value)));
+}
+
+/** A good answer whose `total_count` (when it has one) says `value`. */
+export function withTotalCount(body: unknown, value: number): unknown {
+  if (typeof body !== 'object' || body === null || !('total_count' in body)) return body;
+  return { ...body, total_count: value };
+}
+
 /** Marks a value to splice into the serialized body; unique enough never to occur in real data. */
 const SPLICE = '__sim_splice_8c1f_';
 

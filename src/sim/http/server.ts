@@ -13,6 +13,8 @@ import {
   corruptTimestamps,
   rateLimitedReply,
   withExtraItems,
+  withoutLists,
+  withTotalCount,
 } from './faults';
 import type { AnswerKind, LatencyModel } from './latency';
 import type { RateLimiter } from './rate-limit';
@@ -65,7 +67,7 @@ const NETWORK_FAULTS = ['status', 'reset', 'timeout'];
  * The HTTP face of the simulator. Order for an API request: faults that replace the answer
  * (status, reset, timeout) → bearer token (401) → the request counts against the rate-limit window →
  * Intercom-Version (400 `intercom_version_invalid` unless Intercom serves it) → over the limit (429) → route (404 when unknown) → handler → faults that
- * spoil the answer (truncated, malformed, badTimestamp, corrupt, extraItems). A `rateLimited` fault answers 429
+ * spoil the answer (truncated, malformed, badTimestamp, corrupt, extraItems, dropList, totalCount). A `rateLimited` fault answers 429
  * after the token check, instead of the route. Every response after the token check
  * carries the rate-limit headers. OAuth pages and `/_sim/` take neither token nor rate limit.
  * Every answer but `/_sim/` ones (and resets, and held timeouts) waits for the latency model's delay
@@ -292,6 +294,9 @@ function spoil(res: ServerResponse, reply: Reply, fault: FaultSpec, stats: SimSt
     return write(res, { ...reply, body: corruptTimestamps(reply.body, fault.field) });
   if (fault.kind === 'extraItems')
     return write(res, { ...reply, body: withExtraItems(reply.body, fault.items) });
+  if (fault.kind === 'dropList') return write(res, { ...reply, body: withoutLists(reply.body) });
+  if (fault.kind === 'totalCount')
+    return write(res, { ...reply, body: withTotalCount(reply.body, fault.value) });
   if (fault.kind === 'corrupt') {
     const bytes = corruptObjects(reply.body, fault.objects);
     res.writeHead(reply.status, {

@@ -16,6 +16,7 @@ Prints each failed check and a count; exits 1 when any fails.
 import argparse
 import hashlib
 import json
+from urllib.parse import urlparse
 import os
 import re
 import sys
@@ -565,6 +566,7 @@ def check_set(c, name, docs, expect):
         c, name, by_kind.get("PrometheusRule", []), expect, by_kind.get("Deployment", []),
         by_kind.get("Service", []),
     )
+    check_network_policy(c, name, by_kind.get("NetworkPolicy", []), by_kind.get("Deployment", []))
     names = [d["metadata"]["name"] for d in by_kind.get("Deployment", [])]
     c.check(len(set(names)) == len(names), f"{name}: distinct Deployment names")
     for monitor in by_kind.get("ServiceMonitor", []):
@@ -577,6 +579,24 @@ def check_set(c, name, docs, expect):
         c.check(
             all(port in [p["name"] for p in s["spec"]["ports"]] for s in selected), f"{name}: port {port}"
         )
+
+
+def check_network_policy(c, name, policies, deployments):
+    """An enabled NetworkPolicy lets out DNS, the brokers' and the registry's ports and HTTPS, no more."""
+    for np in policies:
+        rules = np["spec"].get("egress", [])
+        c.check(all(r.get("ports") for r in rules), f"{name}: every egress rule names its ports")
+        got = {(p["port"], p["protocol"]) for r in rules for p in r.get("ports", [])}
+        for dep in deployments:
+            env = {e["name"]: e.get("value") for e in dep["spec"]["template"]["spec"]["containers"][0]["env"]}
+            brokers = {int(b.rsplit(":", 1)[1]) for b in (env.get("KAFKA_BROKERS") or "").split(",") if b}
+            url = urlparse(env.get("SCHEMA_REGISTRY_URL") or "")
+            registry = url.port or (443 if url.scheme == "https" else 80)
+            want = {(53, "UDP"), (53, "TCP"), (443, "TCP"), (registry, "TCP")} | {(p, "TCP") for p in brokers}
+            c.check(
+                got == want,
+                f"{name}: NetworkPolicy egress ports {sorted(got)}, expected {sorted(want)} (DNS, brokers, registry, HTTPS)",
+            )
 
 
 def check_notes(c, name, path, docs):

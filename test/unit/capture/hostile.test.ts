@@ -6,6 +6,8 @@
 import { Walk } from '../../../src/capture/stream';
 import { CdcError } from '../../../src/errors';
 import { IntercomError } from '../../../src/intercom/errors';
+import { readSequence, type Page } from '../../../src/intercom/pagination';
+import type { Reading } from '../../../src/normalize';
 import { CLOCK_MS, FakeIntercom, aTicket, captureOf, eventsOf, readPage, readsOn } from './fakes';
 
 const NOW_S = CLOCK_MS / 1000;
@@ -43,6 +45,38 @@ describe('bad values cost one object', () => {
     expect(dead[0]!.error).toBe('tickets: item 1 of a page of 8 is null, not an object');
     expect(dead[2]!.error).toMatch(/item 4 of a page of 8 is an object without an id/);
     expect(walk.counts).toMatchObject({ read: 8, published: 3, deadLetters: 5 });
+  });
+
+  it('sends a page Intercom answered without its list to the dead-letter topic, with its request and body, and diffs the next page', async () => {
+    const client = new FakeIntercom();
+    const { capture, committer } = captureOf('tickets', client);
+    const walk = new Walk({ snapshot: true });
+    const body = { type: 'ticket.list', total_count: 3, pages: { next: { starting_after: 'c2' } } };
+    const error = new IntercomError('Intercom answered POST /tickets/search without a "tickets" list', {
+      code: 'page_without_list',
+      kind: 'system',
+    });
+    const request = { method: 'POST', path: '/tickets/search' };
+    const unread: Page<Reading> = {
+      items: [],
+      sequence: readSequence(),
+      unread: { error, copy: { request, body } },
+    };
+    await capture.observePage(unread, true, walk);
+    await capture.observePage(pageOf(aTicket('1', 100, 200)), true, walk);
+    await capture.flush();
+    expect(eventsOf(committer, 'tickets').map((e) => e.id)).toEqual(['1']);
+    const dead = committer.on('cdc._dlq').map((m) => ({ key: m.key, ...JSON.parse(String(m.value)) }));
+    expect(dead).toEqual([
+      expect.objectContaining({
+        key: null,
+        stream: 'tickets',
+        id: '',
+        code: 'page_without_list',
+        raw: { request, body },
+      }),
+    ]);
+    expect(walk.counts).toMatchObject({ published: 1, deadLetters: 1 });
   });
 
   it('sends a conversation part without an id to the dead-letter topic and publishes its conversation and the other parts', async () => {

@@ -5,6 +5,7 @@ import {
   walkPages,
   type FetchJson,
   type JsonObject,
+  type ListRetry,
   type Page,
   type PageRequest,
 } from '../../../src/intercom/pagination';
@@ -19,6 +20,18 @@ function scripted(bodies: JsonObject[]): { fetch: FetchJson; requests: PageReque
     return body;
   };
   return { fetch, requests };
+}
+
+/** A list retry that records its waits instead of sleeping. */
+function instantRetry(attempts = 3): ListRetry & { waits: number[] } {
+  const waits: number[] = [];
+  return {
+    attempts,
+    backoff: { minMs: 100, maxMs: 1000 },
+    sleep: async (ms) => void waits.push(ms),
+    random: () => 0.5,
+    waits,
+  };
 }
 
 async function collect<T>(pages: AsyncIterable<Page<T>>): Promise<Page<T>[]> {
@@ -100,9 +113,10 @@ describe('search pagination', () => {
   });
 
   it('rejects an answer without the list as unexpected', async () => {
-    const { fetch } = scripted([{ type: 'list', contacts: [] }]);
+    const lacking = { type: 'list', contacts: [] };
+    const { fetch } = scripted([lacking, lacking, lacking]);
     await expect(
-      collect(walkPages(fetch, searchStyle('/contacts/search', {}), 'data')),
+      collect(walkPages(fetch, searchStyle('/contacts/search', {}), 'data', undefined, instantRetry())),
     ).rejects.toMatchObject({
       code: 'unexpected_response',
       kind: 'system',
@@ -139,5 +153,85 @@ describe('list pagination', () => {
     const pages = await collect(walkPages(fetch, pageNumberStyle('/articles'), 'data'));
     expect(pages).toHaveLength(1);
     expect(requests).toHaveLength(2);
+  });
+});
+
+describe('a page answered without its list', () => {
+  const withoutList = (next?: string): JsonObject => ({
+    type: 'list',
+    total_count: 5,
+    pages: { type: 'pages', per_page: 2, ...(next ? { next: { starting_after: next } } : {}) },
+  });
+
+  it('is asked for again, and read when a later attempt carries the list', async () => {
+    const retry = instantRetry();
+    const { fetch, requests } = scripted([
+      withoutList('c1'),
+      cursorPage(['1', '2'], 'c1'),
+      cursorPage(['3']),
+    ]);
+    const pages = await collect(walkPages(fetch, cursorListStyle('/contacts'), 'data', undefined, retry));
+    expect(pages.flatMap((p) => p.items)).toEqual([{ id: '1' }, { id: '2' }, { id: '3' }]);
+    expect(pages.some((p) => p.unread)).toBe(false);
+    expect(requests.map((r) => r.query?.starting_after)).toEqual([undefined, undefined, 'c1']);
+    expect(retry.waits).toEqual([50]); // the backoff's first ceiling (100 ms) at a draw of 0.5
+  });
+
+  it('after every attempt, is yielded unread with its request and body, and the walk goes on to the next page', async () => {
+    const retry = instantRetry(3);
+    const lacking = withoutList('c2');
+    const { fetch, requests } = scripted([
+      cursorPage(['1', '2'], 'c1'),
+      lacking,
+      lacking,
+      lacking,
+      cursorPage(['5']),
+    ]);
+    const pages = await collect(
+      walkPages(fetch, searchStyle('/contacts/search', { field: 'x' }), 'data', undefined, retry),
+    );
+    expect(pages.map((p) => p.items.length)).toEqual([2, 0, 1]);
+    const unread = pages[1]!.unread!;
+    expect(unread.error).toMatchObject({
+      code: 'page_without_list',
+      kind: 'system',
+      route: '/contacts/search',
+    });
+    expect(unread.error.message).toMatch(/without a "data" list 3 time\(s\) in a row/);
+    expect(unread.copy).toEqual({ request: { method: 'POST', path: '/contacts/search' }, body: lacking });
+    expect(
+      requests.map((r) => (r.body as { pagination: { starting_after?: string } }).pagination.starting_after),
+    ).toEqual([undefined, 'c1', 'c1', 'c1', 'c2']);
+    expect(retry.waits).toHaveLength(2);
+  });
+
+  it('goes on by page number when the answer still says how many pages there are', async () => {
+    const page = (n: number): JsonObject => ({ data: [{ id: n }], pages: { page: n, total_pages: 3 } });
+    const lacking = { type: 'list', pages: { page: 2, total_pages: 3 } };
+    const { fetch, requests } = scripted([page(1), lacking, lacking, page(3)]);
+    const pages = await collect(
+      walkPages(fetch, pageNumberStyle('/articles'), 'data', undefined, instantRetry(2)),
+    );
+    expect(pages.map((p) => p.items.length)).toEqual([1, 0, 1]);
+    expect(pages[1]!.unread?.error.code).toBe('page_without_list');
+    expect(requests.map((r) => r.query?.page)).toEqual([1, 2, 2, 3]);
+  });
+
+  it('ends the walk with a system error when the answer cannot tell which page comes next', async () => {
+    const lacking = { type: 'list' };
+    const { fetch } = scripted([cursorPage(['1'], 'c1'), lacking, lacking]);
+    const seen: Page<unknown>[] = [];
+    const walk = (async () => {
+      for await (const p of walkPages(
+        fetch,
+        cursorListStyle('/contacts'),
+        'data',
+        undefined,
+        instantRetry(2),
+      ))
+        seen.push(p);
+    })();
+    await expect(walk).rejects.toMatchObject({ code: 'unexpected_response', kind: 'system' });
+    expect(seen).toHaveLength(1);
   });
 });

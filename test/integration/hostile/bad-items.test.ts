@@ -1,7 +1,7 @@
 import { buildApp } from '../../../src/app';
 import { silentLogger } from '../../../src/logger';
 import { readTopics, testConfig } from '../capture/harness';
-import { deadLetters, duplicates, waitFor } from './helpers';
+import { deadLetters, duplicates, waitFor } from '../faults/helpers';
 import { useSimulator } from '../../helpers/simulator';
 
 const sim = useSimulator(() => ({ seed: 31, size: { contacts: 30 } }));

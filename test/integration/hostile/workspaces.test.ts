@@ -1,7 +1,7 @@
 import { buildApp } from '../../../src/app';
 import { ConfigError, exitCodeFor } from '../../../src/errors';
 import { silentLogger } from '../../../src/logger';
-import { testConfig } from './harness';
+import { testConfig } from '../capture/harness';
 import { useSimulator } from '../../helpers/simulator';
 
 const sim = useSimulator(() => ({ seed: 51, size: { contacts: 10 } }));
