@@ -71,10 +71,14 @@ export function createIntercomClient(
   });
 }
 
-/** The capture's worker threads: `streams.workers`, or with `auto` the CPUs the container may use. */
+/**
+ * The capture's worker threads: `streams.workers`, or with `auto` one fewer than the CPUs the container
+ * may use (the main thread needs one: with as many workers as CPUs, the first syncs measured slower,
+ * bench/RESULTS.md "End-to-end throughput").
+ */
 export function createCaptureWorkers(config: Config, logger: Logger): Preparer {
   const setting = config.streams.workers;
-  const threads = setting === 'auto' ? containerCpus() : setting;
+  const threads = setting === 'auto' ? containerCpus() - 1 : setting;
   logger.info({ workers: threads, setting }, 'capture worker threads');
   return createPreparer(threads, {
     workerFailed: (error) => logger.warn({ err: error.message }, 'a capture worker thread died; replaced'),
