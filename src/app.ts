@@ -67,7 +67,7 @@ export function createIntercomClient(
     // The client names its own module: a child here would write the key twice.
     logger,
     observer,
-    preparer: preparer && ((text, how) => preparer.prepare(text, how as Preparation)),
+    preparer: preparer && ((body, how) => preparer.prepare(body, how as Preparation)),
   });
 }
 

@@ -42,16 +42,19 @@ export interface PreparedObject {
   children: Reading[];
 }
 
+const utf8 = new TextDecoder();
+
 /**
- * Prepares the text of an answer, or returns undefined when it is not a JSON object (the client then
+ * Prepares the text of an answer (or its UTF-8 bytes; a sequence that is not UTF-8 reads as U+FFFD, as
+ * Node's decoding of an HTTP body does), or returns undefined when it is not a JSON object (the client then
  * takes it for a cut-off or garbled answer and retries). A page whose list is missing or not an array
  * is returned as it came (the pagination says what is wrong with it). Throws only on a bug (an unknown
  * stream).
  */
-export function prepare(text: string, how: Preparation, w?: AvroWriter): object | undefined {
+export function prepare(text: string | Uint8Array, how: Preparation, w?: AvroWriter): object | undefined {
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(typeof text === 'string' ? text : utf8.decode(text));
   } catch {
     return undefined;
   }

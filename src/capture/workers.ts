@@ -21,7 +21,7 @@ export interface Preparer {
    * CdcError `worker_failed` (transient) when the worker thread died while it held the answer (the
    * request is then retried like any failed read), or `closed` after close().
    */
-  prepare(text: string, how: Preparation): Promise<object | undefined>;
+  prepare(body: string | Uint8Array, how: Preparation): Promise<object | undefined>;
   /** Stops the worker threads; answers still held reject. */
   close(): Promise<void>;
 }
@@ -29,7 +29,8 @@ export interface Preparer {
 /** What the main thread sends a worker: one answer to prepare. */
 export interface WorkerRequest {
   id: number;
-  text: string;
+  /** The answer's text, or its UTF-8 bytes (transferred: the sender keeps nothing of them). */
+  text: string | Uint8Array;
   how: Preparation;
 }
 
@@ -50,9 +51,9 @@ export interface PoolObserver {
 
 const INLINE: Preparer = {
   threads: 0,
-  prepare: (text, how) => {
+  prepare: (body, how) => {
     try {
-      return Promise.resolve(prepare(text, how));
+      return Promise.resolve(prepare(body, how));
     } catch (error) {
       return Promise.reject(error as Error);
     }
@@ -86,7 +87,7 @@ class WorkerPool implements Preparer {
     for (let i = 0; i < threads; i++) this.pool.push(this.spawn());
   }
 
-  prepare(text: string, how: Preparation): Promise<object | undefined> {
+  prepare(body: string | Uint8Array, how: Preparation): Promise<object | undefined> {
     if (this.closed)
       return Promise.reject(
         new CdcError('the capture workers are closed', { code: 'closed', kind: 'system' }),
@@ -97,7 +98,9 @@ class WorkerPool implements Preparer {
     return new Promise((resolve, reject) => {
       if (thread.held.size === 0) thread.worker.ref();
       thread.held.set(id, { resolve, reject });
-      thread.worker.postMessage({ id, text, how } satisfies WorkerRequest);
+      const text = typeof body === 'string' ? body : movable(body);
+      const transfer = typeof text === 'string' ? [] : [text.buffer as ArrayBuffer];
+      thread.worker.postMessage({ id, text, how } satisfies WorkerRequest, transfer);
     });
   }
 
@@ -148,6 +151,19 @@ class WorkerPool implements Preparer {
     thread.held.clear();
     for (const h of held) h.reject(error);
   }
+}
+
+/**
+ * Bytes that may be transferred: the view itself when it spans its whole ArrayBuffer (an HTTP body of
+ * more than a few KiB has one of its own), else a copy (a small body in Node's shared buffer pool, whose
+ * other bytes belong to others).
+ */
+function movable(bytes: Uint8Array): Uint8Array {
+  const whole =
+    bytes.buffer instanceof ArrayBuffer &&
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === bytes.buffer.byteLength;
+  return whole ? bytes : new Uint8Array(bytes);
 }
 
 function closedError(): CdcError {

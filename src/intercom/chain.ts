@@ -54,12 +54,13 @@ export interface ChainOptions extends TransportOptions {
 }
 
 /**
- * Turns the text of a success into the body the caller gets, for a request that names how
- * (`PageRequest.prepare`, opaque here: the capture's preparation, done on its worker threads); resolves
+ * Turns the body of a success (its UTF-8 bytes, or its text) into the body the caller gets, for a request
+ * that names how (`PageRequest.prepare`, opaque here: the capture's preparation, done on its worker
+ * threads); resolves
  * undefined when the text is not a JSON object (the attempt then fails as a malformed answer and is
  * retried).
  */
-export type BodyPreparer = (text: string, how: unknown) => Promise<object | undefined>;
+export type BodyPreparer = (body: string | Uint8Array, how: unknown) => Promise<object | undefined>;
 
 /** One request as the client asks for it. */
 export interface RequestSpec extends PageRequest {
@@ -99,6 +100,8 @@ export function createChain(opts: ChainOptions): SendRequest {
         url: request.path,
         params: request.query,
         data: request.body,
+        // A body to prepare is handed over as its bytes (to a worker thread), never decoded here.
+        ...(request.prepare !== undefined ? { responseType: 'arraybuffer' as const } : {}),
       });
       return response.data;
     } catch (error) {
@@ -113,12 +116,12 @@ export function createChain(opts: ChainOptions): SendRequest {
 function preparation(
   preparer: BodyPreparer | undefined,
   how: unknown,
-): ((text: string) => Promise<object | undefined>) | undefined {
+): ((body: string | Uint8Array) => Promise<object | undefined>) | undefined {
   if (how === undefined) return undefined;
   if (!preparer)
     throw new CdcError('a request asks for a preparation, and the client has no preparer', {
       code: 'internal',
       kind: 'system',
     });
-  return (text) => preparer(text, how);
+  return (body) => preparer(body, how);
 }

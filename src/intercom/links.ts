@@ -52,13 +52,15 @@ export function authorized(auth: TokenProvider, next: AxiosAdapter): AxiosAdapte
  */
 export function parsed(
   next: AxiosAdapter,
-  prepare?: (text: string) => Promise<object | undefined>,
+  prepare?: (body: string | Uint8Array) => Promise<object | undefined>,
 ): AxiosAdapter {
   return async (config) => {
     const response = await next(config);
     const data: unknown = response.data;
     const body = prepare
-      ? await prepare(typeof data === 'string' ? data : (JSON.stringify(data) ?? ''))
+      ? await prepare(
+          typeof data === 'string' || data instanceof Uint8Array ? data : (JSON.stringify(data) ?? ''),
+        )
       : parseLenient(data);
     if (typeof body === 'object' && body !== null) return { ...response, data: body };
     throw new AxiosError(

@@ -72,6 +72,20 @@ describe('capture workers', () => {
     expect(threaded.children).toHaveLength(1);
   });
 
+  it('prepare an answer given as its UTF-8 bytes, its own buffer (moved) or a slice of a shared one (copied)', async () => {
+    const inline = prepare(text, page) as { data: Reading[] };
+    const own = Buffer.from(new TextEncoder().encode(text));
+    const shared = Buffer.concat([Buffer.from('xx'), Buffer.from(text), Buffer.from('yy')]).subarray(
+      2,
+      2 + Buffer.byteLength(text),
+    );
+    for (const bytes of [own, shared]) {
+      const threaded = (await pool.prepare(bytes, page)) as typeof inline;
+      expect(threaded.data.map(plain)).toEqual(inline.data.map(plain));
+    }
+    expect(shared.buffer.byteLength).toBeGreaterThan(0); // a slice is copied: its buffer stays usable
+  });
+
   it('answer undefined for a text that is not a JSON object (the client retries it as malformed)', async () => {
     await expect(pool.prepare('{"data": [', page)).resolves.toBeUndefined();
     await expect(pool.prepare('[1,2]', page)).resolves.toBeUndefined();
