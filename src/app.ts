@@ -67,7 +67,10 @@ export function createIntercomClient(
     // The client names its own module: a child here would write the key twice.
     logger,
     observer,
-    preparer: preparer && ((body, how) => preparer.prepare(body, how as Preparation)),
+    preparer: preparer && {
+      prepare: (body, how) => preparer.prepare(body, how as Preparation),
+      room: () => preparer.room(),
+    },
   });
 }
 

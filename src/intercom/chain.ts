@@ -10,7 +10,7 @@
  * 2. auth (links.ts): the provider's current token on every attempt.
  * 3. parse (links.ts): the body of a success as a JSON object, else the attempt fails (EMALFORMED);
  *    for a request that says how (`prepare`), the preparer's body (the capture's readings, made on a
- *    worker thread).
+ *    worker thread); such a request first waits for room in the preparer's backlog (`gated`).
  * 4. slot (links.ts): a place on the wire from the scheduler, by priority, within the bound on requests
  *    in flight and with the rate limiter's permit; the answer is fed back to the limiter.
  * 5. metrics (links.ts): every attempt counted with its status and duration.
@@ -60,7 +60,15 @@ export interface ChainOptions extends TransportOptions {
  * undefined when the text is not a JSON object (the attempt then fails as a malformed answer and is
  * retried).
  */
-export type BodyPreparer = (body: string | Uint8Array, how: unknown) => Promise<object | undefined>;
+export interface BodyPreparer {
+  prepare(body: string | Uint8Array, how: unknown): Promise<object | undefined>;
+  /**
+   * Resolves once the preparer has room for another body (its backlog in bytes is under its bound): a
+   * request to prepare waits for it before it takes a place on the wire, so that answers do not pile up
+   * faster than they are prepared.
+   */
+  room(): Promise<void>;
+}
 
 /** One request as the client asks for it. */
 export interface RequestSpec extends PageRequest {
@@ -86,7 +94,10 @@ export function createChain(opts: ChainOptions): SendRequest {
     const attempt = authorized(
       opts.auth,
       parsed(
-        slotted(opts.scheduler, opts.limiter, request.priority, opts.now, onWire),
+        gated(
+          request.prepare !== undefined ? opts.preparer : undefined,
+          slotted(opts.scheduler, opts.limiter, request.priority, opts.now, onWire),
+        ),
         preparation(opts.preparer, request.prepare),
       ),
     );
@@ -123,5 +134,14 @@ function preparation(
       code: 'internal',
       kind: 'system',
     });
-  return (body) => preparer(body, how);
+  return (body) => preparer.prepare(body, how);
+}
+
+/** A request whose body is to be prepared waits for the preparer's room before it takes a slot. */
+function gated(preparer: BodyPreparer | undefined, next: AxiosAdapter): AxiosAdapter {
+  if (!preparer) return next;
+  return async (config) => {
+    await preparer.room();
+    return next(config);
+  };
 }
