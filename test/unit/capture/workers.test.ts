@@ -120,7 +120,7 @@ describe('capture workers', () => {
   });
 
   it('have room while the bodies not yet prepared are under the backlog bound, and again once they are', async () => {
-    const own = createPreparer(1, {}, Buffer.byteLength(text));
+    const own = createPreparer(1, {}, text.length);
     try {
       await own.room(); // empty: room
       const held = own.prepare(text, page);
