@@ -4,7 +4,7 @@
  * a minute). The simulator runs in its own process; the connector polls every enabled stream at once,
  * as `run` does, until each has finished its snapshot.
  *
- *   npx tsx bench/latency.ts [--contacts 20000] [--conversations 2000] [--companies 500]
+ *   npx tsx bench/latency.ts [--contacts 20000] [--conversations 2000] [--companies 500] [--parts 6]
  *                            [--latency-ms 300] [--latency-p99-ms 0] [--search-latency-ms 0] [--rate-limit 1666]
  *
  * The least time is what the rate limit allows for the requests no connector can avoid: one page per 150
@@ -31,6 +31,8 @@ async function main(): Promise<void> {
   const contacts = numberArg('contacts', 20_000);
   const conversations = numberArg('conversations', 2_000);
   const companies = numberArg('companies', 500);
+  const partsArg = numberArg('parts', 0);
+  const parts = partsArg > 0 ? partsArg : undefined;
   const latencyMs = numberArg('latency-ms', 300);
   const latencyP99Ms = numberArg('latency-p99-ms', 0);
   const searchLatencyMs = numberArg('search-latency-ms', 0);
@@ -41,6 +43,7 @@ async function main(): Promise<void> {
     contacts,
     conversations,
     companies,
+    parts,
     rateLimit,
     latencyMs,
     latencyP99Ms,
@@ -102,13 +105,13 @@ async function main(): Promise<void> {
       `${latencyMs} ms per answer` +
       (latencyP99Ms ? `, p99 ${latencyP99Ms} ms` : '') +
       (searchLatencyMs ? `, search pages ${searchLatencyMs} ms` : '');
-    const section = clientSection(`latency-${contacts}`);
+    const section = clientSection(`latency-${contacts}${parts ? `-parts${parts}` : ''}`);
     record(
       section.name,
       [
         `## First full sync at ${latency}, ${contacts.toLocaleString('en')} contacts${section.title}`,
         '',
-        `Command: \`${settingsPrefix()}npx tsx bench/latency.ts --contacts ${contacts} --conversations ${conversations} --companies ${companies}` +
+        `Command: \`${settingsPrefix()}npx tsx bench/latency.ts --contacts ${contacts} --conversations ${conversations} --companies ${companies}${parts ? ` --parts ${parts}` : ''}` +
           ` --latency-ms ${latencyMs}${latencyP99Ms ? ` --latency-p99-ms ${latencyP99Ms}` : ''}${searchLatencyMs ? ` --search-latency-ms ${searchLatencyMs}` : ''}` +
           `${rateLimit !== INTERCOM_PER_10S ? ` --rate-limit ${rateLimit}` : ''}\` (${stack.info.description}). ` +
           `Simulator in its own process: \`${sim.command}\` (${rateLimit} requests per 10 s window).`,

@@ -104,6 +104,22 @@ export function peakRssMb(): number {
  * The configuration of a benchmark's connector: the resolved stack, the simulator, a fresh topic prefix
  * and connector name, one-replica topics with 3 partitions, no HTTP port, errors only; `env` adds to it.
  */
+/**
+ * CPU time (user + system, µs) of this process's main thread alone, from Linux's
+ * `/proc/self/task/<pid>/stat` (clock ticks of 10 ms): the thread that talks to Intercom and Kafka, as
+ * opposed to process.cpuUsage, which counts the worker threads too. Undefined where there is no /proc.
+ */
+export function mainThreadCpuUs(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat(5); fields[0] here is field 3 (state).
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
+
 export function benchConfig(
   stack: { brokers: readonly string[]; registryUrl: string },
   simUrl: string,
@@ -128,8 +144,8 @@ export function benchConfig(
   });
 }
 
-/** Connector settings a benchmark takes from its environment (the Kafka client and compression). */
-const PASSED_SETTINGS = ['KAFKA_CLIENT', 'KAFKA_COMPRESSION'] as const;
+/** Connector settings a benchmark takes from its environment (the Kafka client, compression, workers). */
+const PASSED_SETTINGS = ['KAFKA_CLIENT', 'KAFKA_COMPRESSION', 'CAPTURE_WORKERS'] as const;
 
 /** The settings of PASSED_SETTINGS this run's environment sets. */
 export function connectorSettings(): Record<string, string> {

@@ -11,6 +11,8 @@ export interface SimProcessOptions {
   contacts: number;
   conversations?: number;
   companies?: number;
+  /** Average parts per conversation (the CLI's --parts); undefined = the simulator's default. */
+  parts?: number;
   seed?: number;
   /** Requests per 10 s window (the CLI's --rate-limit); undefined = unlimited. */
   rateLimit?: number;
@@ -52,6 +54,7 @@ export async function startSimProcess(options: SimProcessOptions): Promise<SimPr
     String(options.conversations ?? 0),
     '--companies',
     String(options.companies ?? 0),
+    ...(options.parts !== undefined ? ['--parts', String(options.parts)] : []),
     ...(options.rateLimit !== undefined ? ['--rate-limit', String(options.rateLimit)] : []),
     '--search-lag-ms',
     String(options.searchLagMs ?? 0),

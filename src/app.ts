@@ -37,6 +37,9 @@ import {
 } from './kafka/topics';
 import type { StreamName } from './streams';
 import { warnIfNearMemoryLimit } from './observability/memory';
+import { containerCpus } from './observability/cpus';
+import { createPreparer, type Preparer } from './capture/workers';
+import type { Preparation } from './capture/prepare';
 import { SinkRunner, type RunnerResult } from './sink';
 import {
   ContactApplier,
@@ -51,6 +54,7 @@ export function createIntercomClient(
   config: Config,
   logger: Logger,
   observer?: ClientObserver,
+  preparer?: Preparer,
 ): IntercomClient {
   return new IntercomClient({
     baseUrl: config.intercom.baseUrl || baseUrlFor(config.intercom.region),
@@ -63,6 +67,24 @@ export function createIntercomClient(
     // The client names its own module: a child here would write the key twice.
     logger,
     observer,
+    preparer: preparer && {
+      prepare: (body, how) => preparer.prepare(body, how as Preparation),
+      room: () => preparer.room(),
+    },
+  });
+}
+
+/**
+ * The capture's worker threads: `streams.workers`, or with `auto` one fewer than the CPUs the container
+ * may use (the main thread needs one: with as many workers as CPUs, the first syncs measured slower,
+ * bench/RESULTS.md "End-to-end throughput").
+ */
+export function createCaptureWorkers(config: Config, logger: Logger): Preparer {
+  const setting = config.streams.workers;
+  const threads = setting === 'auto' ? containerCpus() - 1 : setting;
+  logger.info({ workers: threads, setting }, 'capture worker threads');
+  return createPreparer(threads, {
+    workerFailed: (error) => logger.warn({ err: error.message }, 'a capture worker thread died; replaced'),
   });
 }
 
@@ -186,14 +208,22 @@ export interface AppOptions {
 }
 
 /**
- * Builds the running connector from configuration: the Intercom client (and the workspace id), schemas
+ * Builds the running connector from configuration: the capture's worker threads, the Intercom client (and the workspace id), schemas
  * registered and checked, topics ensured, the transactional producer connected (fencing any older
  * instance of this workspace), and the state restored from the state topic (then a warning if it and a
  * working allowance come near the container's memory limit: observability/memory.ts).
  */
 export async function buildApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
+  const workers = createCaptureWorkers(config, logger);
+  return build(config, logger, options, workers).catch(async (error: unknown) => {
+    await workers.close();
+    throw error;
+  });
+}
+
+async function build(config: Config, logger: Logger, options: AppOptions, workers: Preparer): Promise<App> {
   const step = options.step ?? (() => undefined);
-  const client = createIntercomClient(config, logger, options.clientObserver);
+  const client = createIntercomClient(config, logger, options.clientObserver, workers);
   const workspaceId = config.connector.workspaceId || (await client.me()).app.id_code;
   step('intercom');
   const topics = topicNames(config.kafka.topicPrefix);
@@ -266,7 +296,11 @@ export async function buildApp(config: Config, logger: Logger, options: AppOptio
     observer: options.engineObserver?.(store),
   });
   step('ready');
-  return { engine, client, codecs, store, workspaceId, topics, close: () => publisher.disconnect() };
+  const close = async () => {
+    await publisher.disconnect();
+    await workers.close();
+  };
+  return { engine, client, codecs, store, workspaceId, topics, close };
 }
 
 /**

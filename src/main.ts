@@ -160,6 +160,7 @@ export function buildProgram(): Command {
     .option('--contacts <n>', 'contacts', '1000')
     .option('--conversations <n>', 'conversations')
     .option('--companies <n>', 'companies')
+    .option('--parts <n>', 'average parts per conversation (default 6)')
     .option('--token <token>', 'accept only this token')
     .option('--changes-per-second <n>', 'live changes per second (0: none)', '0')
     .option('--rate-limit <n>', 'requests per 10 s window (default: unlimited)')

@@ -1,6 +1,7 @@
 import type { Page } from '../intercom/pagination';
 import type { Priority } from '../intercom/scheduler';
 import type { EventArgs } from '../normalize';
+import type { Preparation } from './prepare';
 import type { StreamName } from '../streams/names';
 
 /**
@@ -82,8 +83,8 @@ export interface StateStore {
 /** Writes one stream's change events in its wire format (src/kafka/wire.ts). */
 export interface EventEncoder {
   key(id: string): Buffer;
-  /** The value of an event, and the UTF-8 bytes of its raw JSON (a view into the value), or null. */
-  event(args: EventArgs): { value: Buffer; raw: Buffer | null };
+  /** The value of an event. */
+  event(args: EventArgs): Buffer;
 }
 
 /** Everything needed to turn objects of one stream into Kafka messages. */
@@ -94,8 +95,12 @@ export interface StreamCodec {
   wire: EventEncoder;
 }
 
-/** Options every read carries: who goes first when requests queue (src/intercom/scheduler.ts). */
-export type Read = { priority?: Priority };
+/**
+ * Options every read carries: who goes first when requests queue (src/intercom/scheduler.ts), and how
+ * its answers are prepared (prepare.ts: on the capture's worker threads); without `prepare`, the
+ * answers come as parsed JSON.
+ */
+export type Read = { priority?: Priority; prepare?: Preparation };
 
 /** What the capture needs of the Intercom client (src/intercom/client.ts implements it). */
 export interface IntercomReader {

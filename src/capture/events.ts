@@ -1,6 +1,6 @@
 import { CdcError } from '../errors';
-import { type Op, type Reading } from '../normalize';
-import { deadLetterCopy } from '../normalize/bounded-json';
+import { type FailedReading, type GoodReading, type Op } from '../normalize';
+import { copyOfJson, type DeadLetterCopy } from '../normalize/bounded-json';
 import type { StreamName } from '../streams/names';
 import type { ChangeBatch } from './batch';
 import type { Message, StreamCodec } from './contracts';
@@ -30,53 +30,42 @@ export interface EmitSettings {
  */
 export const MAX_EVENT_BYTES = 1_000_000;
 
-export type Emitted =
-  | {
-      ok: true;
-      message: Message;
-      /** The UTF-8 bytes of the event's raw JSON (a view into its value), or null without raw. */
-      raw: Uint8Array | null;
-    }
-  | { ok: false; error: Error };
-
 /**
- * The change event of an object, encoded (key and value in the Confluent wire format), or the error
- * that makes it a dead letter: a value that cannot be mapped or does not fit the schema is never
- * published as a wrong value.
+ * The change event of an object read (key and value in the Confluent wire format, its `after` and `raw`
+ * the reading's bytes), or the error that makes it a dead letter: an object that does not fit its record,
+ * or an event too large for Kafka, is never published as a wrong value.
  */
 export function changeEvent(
   s: EmitSettings,
   codec: StreamCodec,
-  change: {
-    id: string;
-    op: Op;
-    object: Record<string, unknown>;
-    updatedAtMs: number | null;
-    prevUpdatedAtMs: number | null;
-    /** The object's JSON, for `raw` when raw capture is on. */
-    json: string;
-  },
+  op: Op,
+  reading: GoodReading,
+  prevUpdatedAtMs: number | null,
   tsMs: number,
-): Emitted {
+): { ok: true; message: Message } | { ok: false; error: Error } {
+  if (reading.after === null) {
+    const unmapped = reading.unmapped ?? { message: 'no record', code: 'mapping_failed' };
+    return { ok: false, error: new CdcError(unmapped.message, { code: unmapped.code, kind: 'system' }) };
+  }
   try {
-    const { value, raw } = codec.wire.event({
-      op: change.op,
+    const value = codec.wire.event({
+      op,
       tsMs,
-      source: source(s, codec, change.op === 'r', change.updatedAtMs, change.prevUpdatedAtMs),
-      object: change.object,
-      raw: s.includeRaw ? change.json : null,
+      source: source(s, codec, op === 'r', reading.updatedAtMs, prevUpdatedAtMs),
+      after: reading.after,
+      raw: s.includeRaw ? reading.json : null,
     });
-    const message = { key: codec.wire.key(change.id), value };
+    const message = { key: codec.wire.key(reading.id), value };
     const bytes = message.key.length + message.value.length;
     const limit = s.maxEventBytes ?? MAX_EVENT_BYTES;
     if (bytes > limit) {
       // The broker would refuse it and abort the transaction with every other event of the batch.
       throw new CdcError(
-        `${codec.stream} ${change.id}: the encoded event is ${bytes} bytes, over the ${limit}-byte limit of a Kafka message`,
+        `${codec.stream} ${reading.id}: the encoded event is ${bytes} bytes, over the ${limit}-byte limit of a Kafka message`,
         { code: 'too_large', kind: 'system', retriable: false },
       );
     }
-    return { ok: true, message, raw };
+    return { ok: true, message };
   } catch (error) {
     return { ok: false, error: error as Error };
   }
@@ -91,11 +80,11 @@ export function deleteEvents(
   tsMs: number,
 ): Message[] {
   const key = codec.wire.key(id);
-  const { value } = codec.wire.event({
+  const value = codec.wire.event({
     op: 'd',
     tsMs,
     source: source(s, codec, false, null, prevUpdatedAtMs),
-    object: null,
+    after: null,
     raw: null,
   });
   return [
@@ -128,8 +117,13 @@ function source(
  * (src/normalize/bounded-json.ts), cut to the start of its JSON as a string, with `raw_truncated: true`
  * and `raw_bytes` (the original size), when it is too large; an object of any depth can be a dead letter.
  */
-export function deadLetter(stream: string, id: string, object: unknown, error: Error, tsMs: number): Message {
-  const copy = deadLetterCopy(object);
+export function deadLetter(
+  stream: string,
+  id: string,
+  copy: DeadLetterCopy,
+  error: Error,
+  tsMs: number,
+): Message {
   const head = JSON.stringify({
     stream,
     id,
@@ -170,27 +164,15 @@ export class StreamEvents {
   constructor(private readonly d: StreamEventsDeps) {}
 
   /** The change event of a reading, and its new state. */
-  publish(stream: StreamName, op: Op, reading: Reading & { ok: true }, prevU: number | null): Published {
+  publish(stream: StreamName, op: Op, reading: GoodReading, prevU: number | null): Published {
     const codec = this.codec(stream);
-    const emitted = changeEvent(
-      this.d.emit,
-      codec,
-      {
-        id: reading.id,
-        op,
-        object: reading.object,
-        updatedAtMs: reading.updatedAtMs,
-        prevUpdatedAtMs: prevU,
-        json: reading.json,
-      },
-      this.d.clock(),
-    );
+    const emitted = changeEvent(this.d.emit, codec, op, reading, prevU, this.d.clock());
     if (!emitted.ok) {
-      this.reject(stream, reading.id, reading.object, emitted.error, reading);
+      this.reject(stream, reading, emitted.error);
       return 'dead_letter';
     }
     this.d.batch.addEvents(codec.topic, stream, op, [emitted.message]);
-    this.d.batch.setObject(stream, reading.id, { u: reading.updatedAtMs, h: reading.hashOf(emitted.raw) });
+    this.d.batch.setObject(stream, reading.id, { u: reading.updatedAtMs, h: reading.hash });
     return 'published';
   }
 
@@ -207,26 +189,29 @@ export class StreamEvents {
   }
 
   /**
-   * A bad object: to the dead-letter topic (with the state of its reading, when it was read, so it is
-   * not re-sent until it changes), or, under errors.tolerance=none, the stream stops.
+   * A bad object: to the dead-letter topic with its copy (with the state of its reading, when it was
+   * read, so it is not re-sent until it changes), or, under errors.tolerance=none, the stream stops.
+   * `object` is a reading that failed, or a good one whose event could not be written (`error`), or an
+   * object no read could settle (its id and the copy to keep).
    */
   reject(
     stream: StreamName,
-    id: string,
-    object: unknown,
-    error: Error,
-    reading?: Reading & { ok: true },
+    object: FailedReading | GoodReading | { id: string; copy: DeadLetterCopy },
+    error?: Error,
   ): void {
+    const why = error ?? errorOf(object as FailedReading);
     if (this.d.tolerance === 'none') {
-      throw new CdcError(`${stream} ${id}: ${error.message} (errors.tolerance=none stops the stream)`, {
+      throw new CdcError(`${stream} ${object.id}: ${why.message} (errors.tolerance=none stops the stream)`, {
         code: 'bad_object',
         kind: 'system',
-        cause: error,
+        cause: why,
       });
     }
-    this.d.onDeadLetter?.(stream, id, error);
-    this.d.batch.deadLetter(stream, deadLetter(stream, id, object, error, this.d.clock()));
-    if (reading) this.d.batch.setObject(stream, id, { u: reading.updatedAtMs, h: reading.hash });
+    this.d.onDeadLetter?.(stream, object.id, why);
+    const good = 'ok' in object && object.ok ? object : undefined;
+    const copy = good ? copyOfJson(good.json) : (object as { copy: DeadLetterCopy }).copy;
+    this.d.batch.deadLetter(stream, deadLetter(stream, object.id, copy, why, this.d.clock()));
+    if (good) this.d.batch.setObject(stream, good.id, { u: good.updatedAtMs, h: good.hash });
   }
 
   private codec(stream: StreamName): StreamCodec {
@@ -234,4 +219,9 @@ export class StreamEvents {
     if (!codec) throw new CdcError(`no codec for stream ${stream}`, { code: 'internal', kind: 'system' });
     return codec;
   }
+}
+
+/** The error of a failed reading (its message and code, as the thread that read it saw them). */
+function errorOf(reading: FailedReading): CdcError {
+  return new CdcError(reading.error.message, { code: reading.error.code, kind: 'system' });
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Priority } from '../intercom/scheduler';
-import { read } from '../normalize';
+import { updatedAtOf } from '../normalize';
 import type { StreamName } from '../streams/names';
 import type { IntercomReader } from './contracts';
 import { windowStart } from './diff';
@@ -66,8 +66,7 @@ export class StreamReads {
     let watermark = sc.cursor.progress.snapshot?.watermark;
     if (watermark === undefined) {
       const newest = await newestObject(this.env.client, def, 'bulk');
-      const reading = newest ? read(def, '', newest) : undefined;
-      watermark = (reading?.ok ? reading.updatedAtMs : null) ?? 0;
+      watermark = (newest ? updatedAtOf(def, newest) : null) ?? 0;
     }
     if (def.search) {
       const plan = sc.cursor.snapshotPlan(watermark, sliceUnit(def.search));
@@ -186,7 +185,7 @@ export class StreamReads {
     onPage?: (seen: PageSeen) => void,
   ): Promise<void> {
     for (const listing of sc.def.listings)
-      await walkSource(sc, listingSource(this.env.client, listing, priority), walk, {
+      await walkSource(sc, listingSource(this.env.client, sc.name, listing, priority), walk, {
         ...this.hooks(sc),
         onPage,
       });

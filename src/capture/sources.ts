@@ -1,8 +1,10 @@
 import type { Page } from '../intercom/pagination';
-import { isJsonObject } from '../normalize';
+import { isJsonObject, type Reading } from '../normalize';
 import type { Priority } from '../intercom/scheduler';
 import type { Listing, SearchDef, StreamDef } from '../streams/definitions';
-import type { IntercomReader } from './contracts';
+import type { StreamName } from '../streams/names';
+import type { IntercomReader, Read } from './contracts';
+import type { Preparation } from './prepare';
 import { searchFilterValue } from './diff';
 import { sliceQuery, type Slice, type SliceUnit } from './slices';
 
@@ -19,18 +21,34 @@ import { sliceQuery, type Slice, type SliceUnit } from './slices';
 
 type Obj = Record<string, unknown>;
 
-/** Pages of one stream's objects, and whether they come from a search (whose index may lag). */
+/**
+ * Pages of one stream's objects, read (prepared on the capture's worker threads, prepare.ts), and
+ * whether they come from a search (whose index may lag).
+ */
 export interface PageSource {
   readonly search: boolean;
-  pages(): AsyncIterable<Page<Obj>>;
+  pages(): AsyncIterable<Page<Reading>>;
+}
+
+/** The preparation of a page of `stream`'s list under `listKey`. */
+function pageOf(stream: StreamName, listKey: string): Preparation {
+  return { kind: 'page', stream, listKey };
 }
 
 const EVERYTHING = { field: 'updated_at', operator: '>', value: 0 };
 const NEWEST_FIRST = { field: 'updated_at', order: 'descending' } as const;
 
 /** Every page of one listing, whatever its pagination style. */
-export function listingSource(client: IntercomReader, listing: Listing, priority: Priority): PageSource {
-  return { search: listing.paging === 'search-all', pages: () => listingPages(client, listing, priority) };
+export function listingSource(
+  client: IntercomReader,
+  stream: StreamName,
+  listing: Listing,
+  priority: Priority,
+): PageSource {
+  return {
+    search: listing.paging === 'search-all',
+    pages: () => pagesOf<Reading>(client, listing, { priority, prepare: pageOf(stream, listing.listKey) }),
+  };
 }
 
 /**
@@ -44,18 +62,23 @@ export function windowSource(
   priority: Priority,
 ): PageSource {
   const search = def.search;
-  if (!search) return listingSource(client, def.listings[0]!, priority);
+  if (!search) return listingSource(client, def.name, def.listings[0]!, priority);
   const query = { field: 'updated_at', operator: '>', value: searchFilterValue(startMs, search.dayGranular) };
   return {
     search: true,
     pages: () =>
-      client.searchPages<Obj>(search.path, search.listKey, query, { sort: NEWEST_FIRST, priority }),
+      client.searchPages<Reading>(search.path, search.listKey, query, {
+        sort: NEWEST_FIRST,
+        priority,
+        prepare: pageOf(def.name, search.listKey),
+      }),
   };
 }
 
 /** The pages of one slice of a searchable stream (see slices.ts). */
 export function sliceSource(
   client: IntercomReader,
+  stream: StreamName,
   search: SearchDef,
   slice: Slice,
   priority: Priority,
@@ -63,8 +86,9 @@ export function sliceSource(
   return {
     search: true,
     pages: () =>
-      client.searchPages<Obj>(search.path, search.listKey, sliceQuery(slice, sliceUnit(search)), {
+      client.searchPages<Reading>(search.path, search.listKey, sliceQuery(slice, sliceUnit(search)), {
         priority,
+        prepare: pageOf(stream, search.listKey),
       }),
   };
 }
@@ -100,30 +124,32 @@ export function mayMissObjects(listing: Listing): boolean {
   return listing.paging !== 'none';
 }
 
-/** Every page of one listing (`check` reads the first page of each stream this way). */
-export async function* listingPages(
+/** Every page of one listing as parsed JSON (`check` reads the first page of each stream this way). */
+export function listingPages(
   client: IntercomReader,
   listing: Listing,
   priority?: Priority,
 ): AsyncIterable<Page<Obj>> {
-  const opts = { priority };
+  return pagesOf<Obj>(client, listing, { priority });
+}
+
+/** Every page of one listing, whatever its pagination style, prepared as `read` says. */
+async function* pagesOf<T>(client: IntercomReader, listing: Listing, read: Read): AsyncIterable<Page<T>> {
   switch (listing.paging) {
     case 'cursor':
-      yield* client.cursorListPages<Obj>(listing.path, listing.listKey, opts);
+      yield* client.cursorListPages<T>(listing.path, listing.listKey, read);
       return;
     case 'pages':
-      yield* client.pagedListPages<Obj>(listing.path, listing.listKey, opts);
+      yield* client.pagedListPages<T>(listing.path, listing.listKey, read);
       return;
     case 'scroll':
-      yield* client.scrollPages<Obj>(listing.path, listing.listKey, { priority });
+      yield* client.scrollPages<T>(listing.path, listing.listKey, read);
       return;
     case 'search-all':
-      yield* client.searchPages<Obj>(listing.path, listing.listKey, EVERYTHING, opts);
+      yield* client.searchPages<T>(listing.path, listing.listKey, EVERYTHING, read);
       return;
     case 'none':
-      yield {
-        items: await client.unpaginated<Obj>(listing.path, listing.listKey, listing.query, { priority }),
-      };
+      yield { items: await client.unpaginated<T>(listing.path, listing.listKey, listing.query, read) };
       return;
   }
 }

@@ -1,21 +1,21 @@
 import { CdcError } from '../errors';
 import { readSequence, type Page } from '../intercom/pagination';
 import type { Priority } from '../intercom/scheduler';
-import { isJsonObject, read, type Op, type Reading } from '../normalize';
+import { untimed, type GoodReading, type Op, type Reading } from '../normalize';
+import { deadLetterCopy } from '../normalize/bounded-json';
 import type { StreamName } from '../streams/names';
-import { STREAM_DEFS, idOf, type StreamDef } from '../streams/definitions';
+import type { StreamDef } from '../streams/definitions';
 import type { ChangeBatch } from './batch';
 import type { IntercomReader, ObjectState } from './contracts';
 import type { StreamCursor } from './cursor';
 import { decide } from './diff';
 import type { StreamEvents } from './events';
+import type { PreparedObject } from './prepare';
 
 /**
  * One stream's capture: the decision on each object its walks read, the fetches a listing cannot
  * settle, and the stream's one batch (what is decided and not yet committed) and cursor (its progress).
  */
-
-type Obj = Record<string, unknown>;
 
 /**
  * Priority of every fetch of a single object (a changed conversation's parts, a delete confirmation, a
@@ -200,33 +200,26 @@ export class StreamCapture {
   }
 
   /**
-   * Diffs one page into the batch, starting fetches where needed (added to the walk's tasks). An item
-   * that is not an object with an id goes to the dead-letter topic with where it was on the page; the
-   * rest of the page goes on. A page Intercom answered without its list (`unread`) is a dead letter.
+   * Diffs one page of readings (prepare.ts) into the batch, starting fetches where needed (added to the
+   * walk's tasks). An item that was not an object with an id, or could not be read, goes to the
+   * dead-letter topic (saying where it was on the page); the rest of the page goes on. A page Intercom
+   * answered without its list (`unread`) is a dead letter.
    */
-  async observePage(page: Page<unknown>, search: boolean, walk: Walk): Promise<PageSeen> {
+  async observePage(page: Page<Reading>, search: boolean, walk: Walk): Promise<PageSeen> {
     const seen: PageSeen = { ids: [], updatedAts: [], maxUpdatedAt: null };
-    if (page.unread) this.reject(this.name, '', page.unread.copy, page.unread.error, walk);
+    if (page.unread)
+      this.reject(this.name, { id: '', copy: deadLetterCopy(page.unread.copy) }, walk, page.unread.error);
     const source: CopySource = { search, sequence: page.sequence ?? readSequence() };
     const sinceMs = walk.mode.sinceMs;
     const latest = this.latestTrusted();
     walk.counts.read += page.items.length;
-    for (const [index, item] of page.items.entries()) {
-      const valid = this.validItem(
-        this.def,
-        item,
-        () => `item ${index + 1} of a page of ${page.items.length}`,
-      );
-      if (!valid.ok) {
-        this.reject(this.name, valid.id, item, valid.error, walk);
+    for (const item of page.items) {
+      if (item.id !== '') seen.ids.push(item.id);
+      if (!item.ok) {
+        this.reject(this.name, item, walk);
         continue;
       }
-      const reading = this.trusted(read(this.def, valid.id, valid.object), latest);
-      seen.ids.push(reading.id);
-      if (!reading.ok) {
-        this.reject(this.name, reading.id, reading.object, reading.error, walk);
-        continue;
-      }
+      const reading = this.trusted(item, latest);
       seen.updatedAts.push(reading.updatedAtMs);
       if (reading.updatedAtMs !== null)
         seen.maxUpdatedAt = Math.max(seen.maxUpdatedAt ?? reading.updatedAtMs, reading.updatedAtMs);
@@ -301,7 +294,7 @@ export class StreamCapture {
   }
 
   /** Decides on a copy from a listing; returns true when only the object itself can settle it. */
-  private observeCopy(reading: Reading & { ok: true }, source: CopySource, walk: Walk): boolean {
+  private observeCopy(reading: GoodReading, source: CopySource, walk: Walk): boolean {
     if (this.goneAfter(reading.id, source.sequence)) return false;
     const prev = this.lookup(reading.id);
     const decision = decide(prev, reading, walk.mode);
@@ -316,12 +309,13 @@ export class StreamCapture {
 
   private async fetchOnce(id: string, walk: Walk): Promise<void> {
     this.fetching += 1;
-    let object: Obj | null;
+    let object: PreparedObject | null;
     const sequence = readSequence();
     try {
-      object = await this.d.client.get<Obj>(this.def.objectPath!(id), undefined, {
+      object = await this.d.client.get<PreparedObject>(this.def.objectPath!(id), undefined, {
         allow404: true,
         priority: FETCH_PRIORITY,
+        prepare: { kind: 'object', stream: this.name, id, children: this.childrenEnabled() },
       });
     } catch (error) {
       return this.readFailed(id, error, walk);
@@ -337,7 +331,7 @@ export class StreamCapture {
     }
     if (this.goneAfter(id, sequence)) return;
     this.markSeen(id, sequence);
-    this.decideFetched(id, object, walk);
+    this.decideFetched(object, walk);
   }
 
   /**
@@ -363,47 +357,34 @@ export class StreamCapture {
         cause: error,
       },
     );
-    this.reject(this.name, id, { id }, letter, walk);
+    this.reject(this.name, { id, copy: deadLetterCopy({ id }) }, walk, letter);
   }
 
   /** The object as fetched: its children, then itself, against the pending view (synchronously: one transaction). */
-  private decideFetched(id: string, full: Obj, walk: Walk): void {
-    const children = this.childrenEnabled() ? this.def.children : undefined;
-    const own = children ? children.strip(full) : full;
+  private decideFetched(fetched: PreparedObject, walk: Walk): void {
     const latest = this.latestTrusted();
-    const reading = this.trusted(read(this.def, id, own), latest);
-    if (!reading.ok) return this.reject(this.name, id, own, reading.error, walk);
+    const children = this.childrenEnabled() ? this.def.children : undefined;
     if (children) {
-      const childDef = STREAM_DEFS[children.stream];
       const childMode = { snapshot: walk.mode.snapshot, force: walk.mode.force };
-      for (const [index, child] of children.extract(full, id).entries()) {
-        const valid = this.validItem(childDef, child, () => `part ${index + 1} of ${this.name} ${id}`);
-        if (!valid.ok) {
-          this.reject(children.stream, valid.id, child, valid.error, walk);
+      for (const child of fetched.children) {
+        if (!child.ok) {
+          this.reject(children.stream, child, walk);
           continue;
         }
-        const childReading = this.trusted(read(childDef, valid.id, valid.object), latest);
-        if (!childReading.ok) {
-          this.reject(children.stream, childReading.id, child, childReading.error, walk);
-          continue;
-        }
+        const childReading = this.trusted(child, latest);
         const prev = this.batch.lookup(children.stream, childReading.id);
         const decision = decide(prev, childReading, childMode);
         if (decision.publish) this.publish(children.stream, decision.op, childReading, prev?.u ?? null, walk);
       }
     }
-    const prev = this.lookup(id);
+    if (!fetched.own.ok) return this.reject(this.name, fetched.own, walk);
+    const reading = this.trusted(fetched.own, latest);
+    const prev = this.lookup(reading.id);
     const decision = decide(prev, reading, walk.mode);
     if (decision.publish) this.publish(this.name, decision.op, reading, prev?.u ?? null, walk);
   }
 
-  private publish(
-    stream: StreamName,
-    op: Op,
-    reading: Reading & { ok: true },
-    prevU: number | null,
-    walk: Walk,
-  ): void {
+  private publish(stream: StreamName, op: Op, reading: GoodReading, prevU: number | null, walk: Walk): void {
     if (this.events.publish(stream, op, reading, prevU) === 'published') walk.counts.published++;
     else walk.counts.deadLetters++;
   }
@@ -416,28 +397,14 @@ export class StreamCapture {
     walk.counts.deleted++;
   }
 
-  private reject(stream: StreamName, id: string, object: unknown, error: Error, walk: Walk): void {
-    this.events.reject(stream, id, object, error);
+  private reject(
+    stream: StreamName,
+    object: Parameters<StreamEvents['reject']>[1],
+    walk: Walk,
+    error?: Error,
+  ): void {
+    this.events.reject(stream, object, error);
     walk.counts.deadLetters++;
-  }
-
-  /** An item of a listing, or a child, that is an object with an id; else why not (a dead letter). */
-  private validItem(
-    def: StreamDef,
-    item: unknown,
-    where: () => string,
-  ): { ok: true; id: string; object: Obj } | { ok: false; id: string; error: Error } {
-    const object = isJsonObject(item) ? item : undefined;
-    const id = object ? idOf(def, object) : undefined;
-    if (object && id !== undefined) return { ok: true, id, object };
-    const what = object
-      ? 'an object without an id (a non-empty string or a number)'
-      : `${describe(item)}, not an object`;
-    const error = new CdcError(`${def.name}: ${where()} is ${what}`, {
-      code: 'invalid_item',
-      kind: 'system',
-    });
-    return { ok: false, id: '', error };
   }
 
   /**
@@ -446,10 +413,10 @@ export class StreamCapture {
    * change and make every later real version look older. Such an object is decided by its content, its
    * state keeps no `updated_at` (the next version is decided by content too), and it is told of.
    */
-  private trusted(reading: Reading, latest: number): Reading {
-    if (!reading.ok || reading.updatedAtMs === null || reading.updatedAtMs <= latest) return reading;
+  private trusted(reading: GoodReading, latest: number): GoodReading {
+    if (reading.updatedAtMs === null || reading.updatedAtMs <= latest) return reading;
     this.d.onFutureTimestamp?.(this.name, reading.id, reading.updatedAtMs);
-    return reading.untimed();
+    return untimed(reading);
   }
 
   /** The latest `updated_at` trusted now: the clock plus the skew bound (taken once per page or fetch). */
@@ -477,11 +444,4 @@ export class StreamCapture {
     const at = this.gone.get(id);
     if (at !== undefined && sequence > at) this.gone.delete(id);
   }
-}
-
-/** A short description of a value that is not an object, for a dead letter's message. */
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'string' ? 'a string' : `a ${typeof value}`;
 }

@@ -1,5 +1,6 @@
 import type { Page } from '../intercom/pagination';
 import type { Priority } from '../intercom/scheduler';
+import type { Reading } from '../normalize';
 import type { SearchDef } from '../streams/definitions';
 import { sleep } from '../sleep';
 import type { IntercomReader } from './contracts';
@@ -11,8 +12,6 @@ import type { PageSeen, StreamCapture, Walk } from './stream';
  * Walks: the one loop that diffs a source's pages into a stream's capture, and the sliced walk that runs
  * that loop over many slices of a searchable stream at once.
  */
-
-type Obj = Record<string, unknown>;
 
 /** A walk ended between pages because the process is stopping; what it had not committed is dropped. */
 export class StopRequested extends Error {
@@ -27,7 +26,7 @@ export interface WalkHooks {
    * Told of each page before it is diffed; returning false leaves the walk there without diffing it
    * (a sliced walk's probe that cuts its slice), and the walk resolves false.
    */
-  admit?: (page: Page<Obj>) => boolean;
+  admit?: (page: Page<Reading>) => boolean;
   /** Told of every page diffed: objects on it and the total the API reports. */
   onRead?: (objects: number, total?: number) => void;
   /** Called after each page is diffed; returning true ends the walk early. */
@@ -144,7 +143,7 @@ export async function walkSlices(sc: StreamCapture, walk: Walk, o: SlicedWalkOpt
   let target = o.objectsPerSlice;
 
   /** The probe: cuts the slice (and returns false) when its first page says it is too large to walk. */
-  const probe = (slice: Slice, page: Page<Obj>): boolean => {
+  const probe = (slice: Slice, page: Page<Reading>): boolean => {
     const total = page.totalCount;
     if (total === undefined) return true;
     progress.objectsTotal ??= total;
@@ -165,7 +164,7 @@ export async function walkSlices(sc: StreamCapture, walk: Walk, o: SlicedWalkOpt
     let first = true;
     const complete = await walkSource(
       sc,
-      sliceSource(o.client, o.search, slice, o.pagePriority),
+      sliceSource(o.client, sc.name, o.search, slice, o.pagePriority),
       walk.fork(),
       {
         signal: o.signal,

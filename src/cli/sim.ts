@@ -9,6 +9,7 @@ interface SimFlags {
   contacts: string;
   conversations?: string;
   companies?: string;
+  parts?: string;
   token?: string;
   changesPerSecond: string;
   rateLimit?: string;
@@ -75,6 +76,7 @@ export async function simCommand(flags: SimFlags): Promise<number> {
         contacts: int(flags.contacts),
         conversations: int(flags.conversations),
         companies: int(flags.companies),
+        partsPerConversation: int(flags.parts),
       }).filter(([, v]) => v !== undefined),
     ),
     token: flags.token,

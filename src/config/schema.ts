@@ -36,6 +36,7 @@ interface NamedFormats {
   'optional-url': string;
   'connector-name': string;
   'topic-prefix': string;
+  'auto-or-nat': number | 'auto';
 }
 
 /** A name made of letters, digits, `.`, `_` and `-`, 1 to 100 of them; `what` is the message otherwise. */
@@ -96,6 +97,13 @@ const FORMATS: {
   },
   'connector-name': { validate: nameFormat('letters, digits, . _ - only') },
   'topic-prefix': { validate: nameFormat('a valid Kafka topic name part') },
+  'auto-or-nat': {
+    validate(value) {
+      if (value !== 'auto' && (!Number.isInteger(value) || (value as number) < 0))
+        throw new Error('must be auto or an integer of 0 or more');
+    },
+    coerce: (value) => (value === 'auto' ? value : Number(value)),
+  },
 };
 convict.addFormats(FORMATS);
 
@@ -415,6 +423,12 @@ export const configSchema = {
       format: 'positive-int',
       default: 67108864,
       env: 'MAX_PENDING_BYTES',
+    },
+    workers: {
+      doc: "Worker threads that read what Intercom sends (JSON parsing, canonical JSON and hashing, the typed mapping and its Avro encoding) beside the main thread, which talks to Intercom and Kafka and diffs. auto: one fewer than the CPUs the container may use (its cgroup's cpu.max quota, else the CPUs the process may run on), so that the main thread has a CPU of its own; 0 on one CPU. 0: everything on the main thread.",
+      format: 'auto-or-nat',
+      default: 'auto' as number | 'auto',
+      env: 'CAPTURE_WORKERS',
     },
     maxClockSkewMs: {
       doc: "How far past the clock an object's updated_at may be and still order it, in ms. A later one (clock skew, a bad import) is decided by content, never moves a watermark, and is counted in future_timestamps_total.",

@@ -8,7 +8,9 @@
  *    for the limiter instead, a 401 is sent again once after a token refresh, a busy scroll after a
  *    fixed wait.
  * 2. auth (links.ts): the provider's current token on every attempt.
- * 3. parse (links.ts): the body of a success as a JSON object, else the attempt fails (EMALFORMED).
+ * 3. parse (links.ts): the body of a success as a JSON object, else the attempt fails (EMALFORMED);
+ *    for a request that says how (`prepare`), the preparer's body (the capture's readings, made on a
+ *    worker thread); such a request first waits for room in the preparer's backlog (`gated`).
  * 4. slot (links.ts): a place on the wire from the scheduler, by priority, within the bound on requests
  *    in flight and with the rate limiter's permit; the answer is fed back to the limiter.
  * 5. metrics (links.ts): every attempt counted with its status and duration.
@@ -22,6 +24,7 @@
  * `failureOf` (failure.ts), through the same table.
  */
 import axios, { type AxiosAdapter } from 'axios';
+import { CdcError } from '../errors';
 import type { Logger } from '../logger';
 import type { TokenProvider } from './auth/token';
 import { failureOf } from './failure';
@@ -46,6 +49,25 @@ export interface ChainOptions extends TransportOptions {
   observer: ClientObserver;
   /** The innermost link, the HTTP exchange; default axios's Node http adapter (tests pass a scripted one). */
   transport?: AxiosAdapter;
+  /** Prepares the bodies of requests that say how (`PageRequest.prepare`); see {@link BodyPreparer}. */
+  preparer?: BodyPreparer;
+}
+
+/**
+ * Turns the body of a success (its UTF-8 bytes, or its text) into the body the caller gets, for a request
+ * that names how (`PageRequest.prepare`, opaque here: the capture's preparation, done on its worker
+ * threads); resolves
+ * undefined when the text is not a JSON object (the attempt then fails as a malformed answer and is
+ * retried).
+ */
+export interface BodyPreparer {
+  prepare(body: string | Uint8Array, how: unknown): Promise<object | undefined>;
+  /**
+   * Resolves once the preparer has room for another body (its backlog in bytes is under its bound): a
+   * request to prepare waits for it before it takes a place on the wire, so that answers do not pile up
+   * faster than they are prepared.
+   */
+  room(): Promise<void>;
 }
 
 /** One request as the client asks for it. */
@@ -71,7 +93,13 @@ export function createChain(opts: ChainOptions): SendRequest {
     const budget = new RetryBudget(opts.limits, request.retryTransient ?? true, opts.random);
     const attempt = authorized(
       opts.auth,
-      parsed(slotted(opts.scheduler, opts.limiter, request.priority, opts.now, onWire)),
+      parsed(
+        gated(
+          request.prepare !== undefined ? opts.preparer : undefined,
+          slotted(opts.scheduler, opts.limiter, request.priority, opts.now, onWire),
+        ),
+        preparation(opts.preparer, request.prepare),
+      ),
     );
     // An instance per request (on the shared settings), so that axios-retry decides with this
     // request's budget and nothing of ours rides on the request config.
@@ -83,6 +111,8 @@ export function createChain(opts: ChainOptions): SendRequest {
         url: request.path,
         params: request.query,
         data: request.body,
+        // A body to prepare is handed over as its bytes (to a worker thread), never decoded here.
+        ...(request.prepare !== undefined ? { responseType: 'arraybuffer' as const } : {}),
       });
       return response.data;
     } catch (error) {
@@ -90,5 +120,28 @@ export function createChain(opts: ChainOptions): SendRequest {
       if (action === 'ignore' && request.allow404) return null;
       throw failure;
     }
+  };
+}
+
+/** The parse of one request's successes: the preparer's, when the request names a preparation. */
+function preparation(
+  preparer: BodyPreparer | undefined,
+  how: unknown,
+): ((body: string | Uint8Array) => Promise<object | undefined>) | undefined {
+  if (how === undefined) return undefined;
+  if (!preparer)
+    throw new CdcError('a request asks for a preparation, and the client has no preparer', {
+      code: 'internal',
+      kind: 'system',
+    });
+  return (body) => preparer.prepare(body, how);
+}
+
+/** A request whose body is to be prepared waits for the preparer's room before it takes a slot. */
+function gated(preparer: BodyPreparer | undefined, next: AxiosAdapter): AxiosAdapter {
+  if (!preparer) return next;
+  return async (config) => {
+    await preparer.room();
+    return next(config);
   };
 }

@@ -6,7 +6,13 @@ import type { AxiosAdapter } from 'axios';
 import { silentLogger, type Logger } from '../logger';
 import { sleep } from '../sleep';
 import type { TokenProvider } from './auth/token';
-import { createChain, type ClientObserver, type RequestSpec, type SendRequest } from './chain';
+import {
+  createChain,
+  type BodyPreparer,
+  type ClientObserver,
+  type RequestSpec,
+  type SendRequest,
+} from './chain';
 import {
   cursorListStyle,
   pageNumberStyle,
@@ -65,6 +71,8 @@ export interface IntercomClientOptions {
   clock?: () => number;
   /** The HTTP exchange at the end of the chain; default axios's Node http adapter (tests pass a scripted one). */
   transport?: AxiosAdapter;
+  /** Prepares bodies of reads that ask for it (the capture's worker threads); see BodyPreparer. */
+  preparer?: BodyPreparer;
 }
 
 /** `GET /me`: the admin the token belongs to and its workspace. */
@@ -80,17 +88,20 @@ export interface MeResponse {
 /** Options every read of a walk may carry. */
 export interface ReadOptions {
   priority?: Priority;
+  /** How the bodies are prepared (see BodyPreparer in chain.ts); default: parsed JSON. */
+  prepare?: unknown;
 }
 
 /** A page style whose requests all carry the walk's priority. */
-function withPriority(style: PageStyle, opts?: ReadOptions): PageStyle {
+function withRead(style: PageStyle, opts?: ReadOptions): PageStyle {
   const priority = opts?.priority;
-  if (!priority) return style;
+  const prepare = opts?.prepare;
+  if (!priority && prepare === undefined) return style;
   return {
-    first: { ...style.first, priority },
+    first: { ...style.first, priority, prepare },
     next: (body, current) => {
       const next = style.next(body, current);
-      return next && { token: next.token, request: { ...next.request, priority } };
+      return next && { token: next.token, request: { ...next.request, priority, prepare } };
     },
   };
 }
@@ -174,16 +185,20 @@ export class IntercomClient {
       logger,
       observer,
       transport: opts.transport,
+      preparer: opts.preparer,
     });
   }
 
   /** GET; resolves null only when `allow404` is set and the object is gone (a deleted child). */
-  get<T>(
-    path: string,
-    query?: Query,
-    opts: { allow404?: boolean; priority?: Priority } = {},
-  ): Promise<T | null> {
-    return this.request<T>({ method: 'GET', path, query, allow404: opts.allow404, priority: opts.priority });
+  get<T>(path: string, query?: Query, opts: { allow404?: boolean } & ReadOptions = {}): Promise<T | null> {
+    return this.request<T>({
+      method: 'GET',
+      path,
+      query,
+      allow404: opts.allow404,
+      priority: opts.priority,
+      prepare: opts.prepare,
+    });
   }
 
   /** POST of a read-only query (search, list); retried like a GET. */
@@ -229,7 +244,7 @@ export class IntercomClient {
   ): AsyncIterable<Page<T>> {
     return walkPages<T>(
       this.fetchJson,
-      withPriority(searchStyle(path, query, opts), opts),
+      withRead(searchStyle(path, query, opts), opts),
       listKey,
       this.opts.maxPages,
       this.listRetry,
@@ -243,7 +258,7 @@ export class IntercomClient {
   ): AsyncIterable<Page<T>> {
     return walkPages<T>(
       this.fetchJson,
-      withPriority(cursorListStyle(path, opts), opts),
+      withRead(cursorListStyle(path, opts), opts),
       listKey,
       this.opts.maxPages,
       this.listRetry,
@@ -257,7 +272,7 @@ export class IntercomClient {
   ): AsyncIterable<Page<T>> {
     return walkPages<T>(
       this.fetchJson,
-      withPriority(pageNumberStyle(path, opts), opts),
+      withRead(pageNumberStyle(path, opts), opts),
       listKey,
       this.opts.maxPages,
       this.listRetry,
@@ -267,7 +282,12 @@ export class IntercomClient {
   scrollPages<T>(path: string, listKey: string, opts?: ReadOptions): AsyncIterable<Page<T>> {
     const priority = opts?.priority;
     const fetch = (request: PageRequest): Promise<JsonObject> =>
-      this.send({ ...request, priority, opensScroll: opensScroll(request) }) as Promise<JsonObject>;
+      this.send({
+        ...request,
+        priority,
+        prepare: opts?.prepare,
+        opensScroll: opensScroll(request),
+      }) as Promise<JsonObject>;
     return walkScroll<T>(fetch, path, listKey, {
       maxRestarts: this.opts.scroll?.maxRestarts,
       maxPages: this.opts.maxPages,
@@ -281,6 +301,7 @@ export class IntercomClient {
       path,
       query,
       priority: opts?.priority,
+      prepare: opts?.prepare,
     })) as JsonObject;
     return pageOf<T>(body, listKey, path).items;
   }

@@ -55,8 +55,13 @@ export function safeCause(error: unknown, secrets: readonly (string | undefined)
   return cause;
 }
 
-/** A body as JSON; a string that is not JSON (a proxy's HTML page, a body cut off) gives undefined. */
+/**
+ * A body (text, or its UTF-8 bytes) as JSON; one that is not JSON (a proxy's HTML page, a body cut off)
+ * gives undefined.
+ */
 export function parseLenient(data: unknown): unknown {
+  if (data instanceof Uint8Array)
+    data = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString();
   if (typeof data !== 'string') return data;
   try {
     return JSON.parse(data);

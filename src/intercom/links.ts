@@ -47,12 +47,21 @@ export function authorized(auth: TokenProvider, next: AxiosAdapter): AxiosAdapte
 /**
  * parse: a successful attempt resolves with its body as a JSON object; any other body (cut off, not
  * JSON, not an object) fails the attempt with {@link MALFORMED_BODY}, which the table retries. Bodies
- * are parsed here, after the slot was given back, never by axios.
+ * are parsed here, after the slot was given back, never by axios; by `prepare` when the request names a
+ * preparation (see BodyPreparer in chain.ts).
  */
-export function parsed(next: AxiosAdapter): AxiosAdapter {
+export function parsed(
+  next: AxiosAdapter,
+  prepare?: (body: string | Uint8Array) => Promise<object | undefined>,
+): AxiosAdapter {
   return async (config) => {
     const response = await next(config);
-    const body = parseLenient(response.data);
+    const data: unknown = response.data;
+    const body = prepare
+      ? await prepare(
+          typeof data === 'string' || data instanceof Uint8Array ? data : (JSON.stringify(data) ?? ''),
+        )
+      : parseLenient(data);
     if (typeof body === 'object' && body !== null) return { ...response, data: body };
     throw new AxiosError(
       'the response body is not a JSON object',

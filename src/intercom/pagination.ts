@@ -77,6 +77,8 @@ export interface PageRequest {
   query?: Query;
   body?: unknown;
   retryTransient?: boolean;
+  /** How the body of a success is prepared (opaque here; see BodyPreparer in chain.ts); default: parsed. */
+  prepare?: unknown;
 }
 
 /** Sends one request and resolves with its JSON object body; the client's retries happen inside. */

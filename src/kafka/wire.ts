@@ -28,17 +28,12 @@ export class EventCodec {
     return this.w.finish();
   }
 
-  /**
-   * The value of an event, and `raw`: the UTF-8 bytes of its raw JSON (a view into the value, whose last
-   * bytes they are), or null without raw. Throws what EventWriter.write throws.
-   */
-  event(args: EventArgs): { value: Buffer; raw: Buffer | null } {
+  /** The value of an event. Throws what EventWriter.write throws. */
+  event(args: EventArgs): Buffer {
     const w = this.w;
     w.start(this.valueHeader);
     this.values.write(w, args);
-    const rawAt = w.lastStringOffset;
-    const value = w.finish();
-    return { value, raw: args.raw === null ? null : value.subarray(rawAt) };
+    return w.finish();
   }
 }
 

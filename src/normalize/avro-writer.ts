@@ -113,6 +113,13 @@ export class AvroWriter {
     this.pos += 4;
   }
 
+  /** Bytes already in Avro binary (a value encoded elsewhere, e.g. on a worker thread), copied as they are. */
+  append(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
   /**
    * A string: its UTF-8 length, then its UTF-8 bytes. Short strings of ASCII characters (most keys,
    * ids, names and enum-like values) are copied a character at a time; any other string goes through

@@ -32,6 +32,16 @@ export function deadLetterCopy(value: unknown): DeadLetterCopy {
 }
 
 /**
+ * The same copy (see deadLetterCopy) of a value whose JSON text is already written, as its UTF-8 bytes
+ * (the canonical JSON of a reading).
+ */
+export function copyOfJson(utf8: Uint8Array): DeadLetterCopy {
+  const text = Buffer.from(utf8.buffer, utf8.byteOffset, utf8.byteLength).toString('utf8');
+  if (utf8.byteLength <= DLQ_MAX_COPY_BYTES) return { json: text };
+  return { json: JSON.stringify(text.slice(0, DLQ_CUT_CHARS)), cutFrom: utf8.byteLength };
+}
+
+/**
  * JSON.stringify's text (values with toJSON, such as Dates, as it writes them) when the stack allows it;
  * for a value nested too deep for it, the same JSON written with an explicit stack. Trees only.
  */

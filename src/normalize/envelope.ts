@@ -1,7 +1,7 @@
 import { CdcError } from '../errors';
 import type { AvroWriter } from './avro-writer';
 import { SchemaError } from './errors';
-import { recordWriter, writeRecord } from './record-writer';
+import { recordWriter } from './record-writer';
 import type { StreamName } from './schemas';
 
 /** What happened to an object: `c` first sight, `u` a later change, `d` a delete, `r` a read during a
@@ -28,11 +28,14 @@ export interface EventArgs {
   /** When the connector publishes the event: the injected clock's now, epoch ms. */
   tsMs: number;
   source: SourceInfo;
-  /** The object as Intercom sent it, written as the stream's typed record (`after`); null exactly when
-   * op is `d`. */
-  object: Record<string, unknown> | null;
-  /** The object's JSON when raw capture is on, else null. */
-  raw: string | null;
+  /**
+   * The object as the stream's typed record (`after`), already in Avro binary (written by the record
+   * writer, see encodeRecord; on a worker thread when the capture has workers); null exactly when op is
+   * `d`.
+   */
+  after: Uint8Array | null;
+  /** The UTF-8 bytes of the object's JSON when raw capture is on, else null. */
+  raw: Uint8Array | null;
 }
 
 /** The envelope's fields and their types, in the order of schemas/envelope.avsc, which this writer
@@ -53,13 +56,12 @@ function shape(record: unknown): string {
 
 /**
  * Writes the value of one change event (record Envelope) as Avro binary: op, ts_ms, source, `after` (the
- * object mapped to the stream's record by the record writer, in the same pass) and raw. Only the
+ * object's record, encoded before by the record writer) and raw. Only the
  * documented source fields are written. The envelope schema is checked when the writer is built: its
  * fields must be those of schemas/envelope.avsc, in that order, with `raw` last (so that the raw JSON is
  * the last bytes of the value), else SchemaError.
  *
- * Errors: MappingError under the stream's name when the object does not fit its record (a dead letter);
- * CdcError `envelope_invalid` (a bug of the caller) when `object` is null for c/u/r or set for d, or a
+ * Errors: CdcError `envelope_invalid` (a bug of the caller) when `after` is null for c/u/r or set for d, or a
  * timestamp is not an integer of milliseconds.
  */
 export class EventWriter {
@@ -78,10 +80,15 @@ export class EventWriter {
     recordWriter(this.after); // a schema the record writer cannot handle fails here, at start
   }
 
+  /** The stream's record (the type of `after`): what encodeRecord takes to write an `after`. */
+  get record(): object {
+    return this.after;
+  }
+
   write(w: AvroWriter, e: EventArgs): void {
-    const { op, tsMs, source, object, raw } = e;
-    if ((object === null) !== (op === 'd'))
-      invalid(`op=${op} requires ${op === 'd' ? 'no object' : 'an object'}`);
+    const { op, tsMs, source, after, raw } = e;
+    if ((after === null) !== (op === 'd'))
+      invalid(`op=${op} requires ${op === 'd' ? 'no after' : 'an after'}`);
     millis('ts_ms', tsMs);
     millis('source.updated_at', source.updated_at);
     millis('source.prev_updated_at', source.prev_updated_at);
@@ -96,15 +103,16 @@ export class EventWriter {
     w.boolean(source.snapshot);
     nullableLong(w, source.updated_at);
     nullableLong(w, source.prev_updated_at);
-    if (object === null) w.byte(0);
+    if (after === null) w.byte(0);
     else {
       w.byte(2);
-      writeRecord(w, this.after, object, source.stream);
+      w.append(after);
     }
     if (raw === null) w.byte(0);
     else {
       w.byte(2);
-      w.string(raw);
+      w.long(raw.length);
+      w.append(raw);
     }
   }
 }

@@ -6,8 +6,19 @@ export { canonicalJson, contentHash, hashOfCanonical } from './hash';
 export { defaultSchemasDir, loadStreamSchemas, schemaNamespace } from './schemas';
 export type { StreamName, StreamSchemas } from './schemas';
 export { AvroWriter } from './avro-writer';
-export { recordWriter, writeRecord } from './record-writer';
+export { encodeRecord, recordWriter, writeRecord } from './record-writer';
 export { EventWriter, KeyWriter } from './envelope';
 export type { EventArgs, Op, SourceInfo } from './envelope';
 export { MAX_DEPTH, UnsafeObjectError, assertSafeJson, safeCanonicalJson, stringifyDeep } from './inspect';
-export { isJsonObject, read, type Reading, type ReadingRules } from './reading';
+export {
+  failed,
+  isJsonObject,
+  read,
+  untimed,
+  updatedAtOf,
+  type FailedReading,
+  type GoodReading,
+  type Problem,
+  type Reading,
+  type ReadingRules,
+} from './reading';

@@ -1,10 +1,16 @@
+import { AvroWriter } from './avro-writer';
+import { deadLetterCopy, type DeadLetterCopy } from './bounded-json';
 import { contentHash, hashOfCanonical } from './hash';
 import { safeCanonicalJson } from './inspect';
+import { writeRecord } from './record-writer';
 import { toEpochMillis } from './timestamp';
 
 /**
- * Reading an object as Intercom returned it: its canonical JSON, its `updated_at` in epoch ms and its
- * content hash, the three values the capture's diff and events need (pure).
+ * Reading an object as Intercom returned it: everything the capture's diff and events need of it, so
+ * that the object itself can be dropped once read (pure; this is the work the capture's worker threads
+ * do, src/capture/prepare.ts): its `updated_at` in epoch ms, its content hash, its canonical JSON as
+ * UTF-8 (the event's `raw`) and its typed record in Avro binary (the event's `after`). A reading is plain
+ * data (strings, numbers, byte views), so that it crosses threads by structured clone.
  */
 
 /** What a reading needs to know of the object's stream. */
@@ -21,73 +27,109 @@ export function isJsonObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** An object read from Intercom, with the two values the diff needs, or why they could not be read. */
-export type Reading =
-  | {
-      ok: true;
-      id: string;
-      object: Record<string, unknown>;
-      updatedAtMs: number | null;
-      hash: string;
-      /** The object's canonical JSON (keys sorted at every depth): the event's `raw`. */
-      json: string;
-      /** The hash, from the UTF-8 bytes of `json` when they were written already (the event's raw). */
-      hashOf(jsonBytes: Uint8Array | null): string;
-      /** The same reading without an `updated_at` to order it by (one that cannot be trusted). */
-      untimed(): Reading & { ok: true };
-    }
-  | { ok: false; id: string; object: unknown; error: Error };
+/** Why an object cannot be published as it is: what a dead letter says (message and code). */
+export interface Problem {
+  message: string;
+  code: string;
+}
+
+/** An object read: the values the diff needs and the bytes of its event. */
+export interface GoodReading {
+  ok: true;
+  id: string;
+  updatedAtMs: number | null;
+  /** The content hash (sha256 of the canonical JSON, base64url; see src/normalize/hash.ts). */
+  hash: string;
+  /** The object's canonical JSON (keys sorted at every depth), UTF-8: the event's `raw`. */
+  json: Uint8Array;
+  /** The object as the stream's record, in Avro binary (`after`); null when it does not fit the record. */
+  after: Uint8Array | null;
+  /** Why `after` is null: the object goes to the dead-letter topic when a decision publishes it. */
+  unmapped: Problem | null;
+}
+
+/** An object that could not be read (too deep, not valid Unicode, a bad `updated_at`, not an object). */
+export interface FailedReading {
+  ok: false;
+  /** The object's id, or '' when it has none that can be trusted. */
+  id: string;
+  error: Problem;
+  /** The dead letter's copy of the object as it came. */
+  copy: DeadLetterCopy;
+}
+
+/** An object read, or why it could not be. */
+export type Reading = GoodReading | FailedReading;
+
+/** Writes the readings of the thread that has no writer of its own to pass (see `read`). */
+const shared = new AvroWriter();
 
 /**
- * Reads the canonical JSON, `updated_at` and content hash of an object; an object too deep or not valid
- * Unicode, or a bad `updated_at`, makes a failed reading (a dead letter). The hash leaves out the fields
- * a stream names in `hashOmits`, so that every form the API returns one version in (list, search, GET)
- * hashes alike.
+ * Reads an object: its canonical JSON, `updated_at`, content hash and record. An object too deep or not
+ * valid Unicode, or a bad `updated_at`, makes a failed reading (a dead letter); an object that does not
+ * fit its record reads with `after` null and the mapping error in `unmapped`. The hash leaves out the
+ * fields a stream names in `hashOmits`, so that every form the API returns one version in (list,
+ * search, GET) hashes alike. The bytes are views of `w`'s slabs (never written over).
  */
-export function read(rules: ReadingRules, id: string, object: Record<string, unknown>): Reading {
+export function read(
+  rules: ReadingRules,
+  record: object,
+  id: string,
+  object: Record<string, unknown>,
+  w: AvroWriter = shared,
+): Reading {
+  let text: string;
+  let updatedAtMs: number | null;
   try {
     // First, before any other recursive step (mapping): too deep or not valid Unicode → dead letter.
-    const json = safeCanonicalJson(object, rules.name);
-    const updatedAtMs = rules.timestamped
-      ? toEpochMillis(object.updated_at, `${rules.name}.updated_at`)
-      : null;
-    return new GoodReading(id, object, updatedAtMs, json, rules.hashOmits);
+    text = safeCanonicalJson(object, rules.name);
+    updatedAtMs = rules.timestamped ? toEpochMillis(object.updated_at, `${rules.name}.updated_at`) : null;
   } catch (error) {
-    return { ok: false, id, object, error: error as Error };
+    return failed(id, error, object);
+  }
+  w.start();
+  w.string(text);
+  const at = w.lastStringOffset;
+  const json = w.finish().subarray(at);
+  const hash = rules.hashOmits ? contentHash(omit(object, rules.hashOmits)) : hashOfCanonical(json);
+  let after: Uint8Array | null = null;
+  let unmapped: Problem | null = null;
+  try {
+    w.start();
+    writeRecord(w, record, object, rules.name);
+    after = w.finish();
+  } catch (error) {
+    unmapped = problemOf(error);
+  }
+  return { ok: true, id, updatedAtMs, hash, json, after, unmapped };
+}
+
+/** A failed reading of `object` (kept as the dead letter's bounded copy). */
+export function failed(id: string, error: unknown, object: unknown): FailedReading {
+  return { ok: false, id, error: problemOf(error), copy: deadLetterCopy(object) };
+}
+
+/** The same reading without an `updated_at` to order it by (one that cannot be trusted). */
+export function untimed(reading: GoodReading): GoodReading {
+  return { ...reading, updatedAtMs: null };
+}
+
+/** The `updated_at` of an object in epoch ms, or null when it has none that reads. */
+export function updatedAtOf(rules: ReadingRules, object: Record<string, unknown>): number | null {
+  if (!rules.timestamped) return null;
+  try {
+    return toEpochMillis(object.updated_at, `${rules.name}.updated_at`);
+  } catch {
+    return null;
   }
 }
 
-/**
- * A reading whose hash is computed when first asked for: the diff needs it only when `updated_at`
- * cannot decide, and the state records it once the object is published, when the canonical JSON was
- * just written as the event's `raw`: the hash is then taken of those bytes (hashOf), not encoded to
- * UTF-8 a second time. The canonical JSON serves both, unless the stream's hash leaves fields out.
- */
-class GoodReading {
-  readonly ok = true as const;
-  private memo: string | undefined;
-
-  constructor(
-    readonly id: string,
-    readonly object: Record<string, unknown>,
-    readonly updatedAtMs: number | null,
-    readonly json: string,
-    private readonly omits: readonly string[] | undefined,
-  ) {}
-
-  get hash(): string {
-    this.memo ??= this.omits ? contentHash(omit(this.object, this.omits)) : hashOfCanonical(this.json);
-    return this.memo;
-  }
-
-  hashOf(jsonBytes: Uint8Array | null): string {
-    if (this.memo === undefined && jsonBytes !== null && !this.omits) this.memo = hashOfCanonical(jsonBytes);
-    return this.hash;
-  }
-
-  untimed(): GoodReading {
-    return new GoodReading(this.id, this.object, null, this.json, this.omits);
-  }
+function problemOf(error: unknown): Problem {
+  const e = error as { message?: unknown; code?: unknown };
+  return {
+    message: typeof e?.message === 'string' ? e.message : String(error),
+    code: typeof e?.code === 'string' ? e.code : 'unknown',
+  };
 }
 
 function omit(object: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {

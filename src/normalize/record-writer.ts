@@ -1,4 +1,4 @@
-import { MAX_LONG, type AvroWriter } from './avro-writer';
+import { AvroWriter, MAX_LONG } from './avro-writer';
 import { MappingError, SchemaError } from './errors';
 import { toEpochMillis } from './timestamp';
 
@@ -28,6 +28,18 @@ export function writeRecord(w: AvroWriter, recordSchema: object, raw: unknown, p
   } catch (error) {
     throw error instanceof MappingError ? error.under(path) : error;
   }
+}
+
+const scratch = new AvroWriter();
+
+/**
+ * The Avro binary of `raw` as the record `recordSchema` (see writeRecord), as a view of a slab of this
+ * module's writer that no later value writes over; throws MappingError under `path`.
+ */
+export function encodeRecord(recordSchema: object, raw: unknown, path: string): Buffer {
+  scratch.start();
+  writeRecord(scratch, recordSchema, raw, path);
+  return scratch.finish();
 }
 
 /** Writes one value of a compiled type; throws MappingError with the path relative to the value. */

@@ -6,7 +6,7 @@ import { StreamEvents, type EmitSettings } from '../../../src/capture/events';
 import { CdcError } from '../../../src/errors';
 import { StateStore } from '../../../src/kafka/state-store';
 import { EventCodec } from '../../../src/kafka/wire';
-import { loadStreamSchemas, read, type Reading } from '../../../src/normalize';
+import { EventWriter, loadStreamSchemas, read, type GoodReading } from '../../../src/normalize';
 import { STREAM_DEFS } from '../../../src/streams';
 import tag from '../../fixtures/intercom/tags.json';
 
@@ -60,8 +60,9 @@ function setUp(options: { tolerance?: 'all' | 'none'; maxEventBytes?: number } =
   return { store, committer, batch, events, cursor, progressSeen };
 }
 
+const record = new EventWriter(schemas.value).record;
 const reading = (object: Record<string, unknown>) =>
-  read(STREAM_DEFS.tags, String(object.id), object) as Reading & { ok: true };
+  read(STREAM_DEFS.tags, record, String(object.id), object) as GoodReading;
 
 const decode = (value: unknown) =>
   valueType.fromBuffer((value as Buffer).subarray(5)) as Record<string, unknown>;
@@ -118,8 +119,12 @@ describe('StreamEvents', () => {
 
   it('stops the stream on a bad object under errors.tolerance=none, adding nothing', async () => {
     const { events, batch, committer } = setUp({ tolerance: 'none' });
-    expect(() => events.reject('tags', '9', { id: 9 }, new Error('bad'))).toThrow(CdcError);
-    expect(() => events.reject('tags', '9', { id: 9 }, new Error('bad'))).toThrow(/errors.tolerance=none/);
+    expect(() => events.reject('tags', { id: '9', copy: { json: '{"id":9}' } }, new Error('bad'))).toThrow(
+      CdcError,
+    );
+    expect(() => events.reject('tags', { id: '9', copy: { json: '{"id":9}' } }, new Error('bad'))).toThrow(
+      /errors.tolerance=none/,
+    );
     await batch.flush();
     expect(committer.transactions).toHaveLength(0);
   });

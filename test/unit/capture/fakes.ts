@@ -5,7 +5,14 @@
  */
 import * as avro from 'avsc';
 import { ChangeBatch } from '../../../src/capture/batch';
-import type { Committer, IntercomReader, StreamCodec, TopicBatch } from '../../../src/capture/contracts';
+import type {
+  Committer,
+  IntercomReader,
+  Read,
+  StreamCodec,
+  TopicBatch,
+} from '../../../src/capture/contracts';
+import { prepare, type Preparation } from '../../../src/capture/prepare';
 import { StreamCursor } from '../../../src/capture/cursor';
 import { StreamEvents } from '../../../src/capture/events';
 import { StreamReads } from '../../../src/capture/reads';
@@ -15,7 +22,7 @@ import type { Priority } from '../../../src/intercom/scheduler';
 import { StateStore } from '../../../src/kafka/state-store';
 import { silentLogger } from '../../../src/logger';
 import { EventCodec } from '../../../src/kafka/wire';
-import { loadStreamSchemas } from '../../../src/normalize';
+import { loadStreamSchemas, type Reading } from '../../../src/normalize';
 import { STREAM_DEFS, type StreamDef } from '../../../src/streams/definitions';
 import { STREAMS, type StreamName } from '../../../src/streams/names';
 import ticket from '../../fixtures/intercom/tickets.json';
@@ -58,7 +65,8 @@ export interface Served {
  * An in-memory Intercom: objects by collection path (`/tickets`), GET of one object (null for 404),
  * searches with `>`/`<`/AND filters, optional `updated_at` sort and `total_count`, and listings, in
  * pages of `pageSize`. Each page carries the read sequence taken when its request was issued. `hold`
- * makes GETs wait until the test releases them.
+ * makes GETs wait until the test releases them. A read that asks for a preparation gets its answer
+ * prepared as the client would (inline, from the answer's JSON text).
  */
 export class FakeIntercom implements IntercomReader {
   readonly collections = new Map<string, Map<string, Obj>>();
@@ -105,7 +113,7 @@ export class FakeIntercom implements IntercomReader {
     return this.held?.length ?? 0;
   }
 
-  async get<T>(path: string, _query?: unknown, opts?: { priority?: Priority }): Promise<T | null> {
+  async get<T>(path: string, _query?: unknown, opts?: Read): Promise<T | null> {
     this.served.push({ kind: 'get', path, priority: opts?.priority });
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
@@ -116,7 +124,8 @@ export class FakeIntercom implements IntercomReader {
       if (failure) throw failure;
       const at = path.lastIndexOf('/');
       const object = this.collections.get(path.slice(0, at))?.get(decodeURIComponent(path.slice(at + 1)));
-      return (object ? structuredClone(object) : null) as T | null;
+      if (!object) return null;
+      return (opts?.prepare ? prepare(JSON.stringify(object), opts.prepare) : structuredClone(object)) as T;
     } finally {
       this.inFlight -= 1;
     }
@@ -126,7 +135,7 @@ export class FakeIntercom implements IntercomReader {
     path: string,
     _listKey: string,
     query: unknown,
-    opts?: { perPage?: number; sort?: { field: string; order: string }; priority?: Priority },
+    opts?: { perPage?: number; sort?: { field: string; order: string } } & Read,
   ): AsyncIterable<Page<T>> {
     this.served.push({ kind: 'search', path, priority: opts?.priority, query });
     this.throwIfFailing(path);
@@ -135,33 +144,38 @@ export class FakeIntercom implements IntercomReader {
     const byDay = path === '/contacts/search';
     const found = collection.filter((o) => matches(o, query as Filter, byDay));
     if (opts?.sort) found.sort((a, b) => (b[opts.sort!.field] as number) - (a[opts.sort!.field] as number));
-    yield* this.paged(found, opts?.perPage, sequence, this.lyingTotal) as AsyncIterable<Page<T>>;
+    yield* this.paged(found, opts?.perPage, sequence, this.lyingTotal, opts?.prepare) as AsyncIterable<
+      Page<T>
+    >;
   }
 
-  cursorListPages<T>(path: string, _listKey: string, opts?: { priority?: Priority }): AsyncIterable<Page<T>> {
-    return this.list(path, opts?.priority) as AsyncIterable<Page<T>>;
+  cursorListPages<T>(path: string, _listKey: string, opts?: Read): AsyncIterable<Page<T>> {
+    return this.list(path, opts) as AsyncIterable<Page<T>>;
   }
 
-  pagedListPages<T>(path: string, _listKey: string, opts?: { priority?: Priority }): AsyncIterable<Page<T>> {
-    return this.list(path, opts?.priority) as AsyncIterable<Page<T>>;
+  pagedListPages<T>(path: string, _listKey: string, opts?: Read): AsyncIterable<Page<T>> {
+    return this.list(path, opts) as AsyncIterable<Page<T>>;
   }
 
-  scrollPages<T>(path: string, _listKey: string, opts?: { priority?: Priority }): AsyncIterable<Page<T>> {
-    return this.list(path.replace(/\/scroll$/, ''), opts?.priority) as AsyncIterable<Page<T>>;
+  scrollPages<T>(path: string, _listKey: string, opts?: Read): AsyncIterable<Page<T>> {
+    return this.list(path.replace(/\/scroll$/, ''), opts) as AsyncIterable<Page<T>>;
   }
 
-  async unpaginated<T>(path: string, _listKey: string, _query?: unknown, opts?: { priority?: Priority }) {
+  async unpaginated<T>(path: string, _listKey: string, _query?: unknown, opts?: Read) {
     this.served.push({ kind: 'list', path, priority: opts?.priority });
     this.throwIfFailing(path);
     await Promise.resolve();
-    return this.listed(path).map((o) => structuredClone(o)) as T[];
+    return preparedItems(
+      this.listed(path).map((o) => structuredClone(o)),
+      opts?.prepare,
+    ) as T[];
   }
 
-  private async *list(path: string, priority?: Priority): AsyncIterable<Page<Obj>> {
-    this.served.push({ kind: 'list', path, priority });
+  private async *list(path: string, opts?: Read): AsyncIterable<Page<unknown>> {
+    this.served.push({ kind: 'list', path, priority: opts?.priority });
     this.throwIfFailing(path);
     const sequence = readSequence();
-    yield* this.paged(this.listed(path), undefined, sequence);
+    yield* this.paged(this.listed(path), undefined, sequence, undefined, opts?.prepare);
   }
 
   private listed(path: string): Obj[] {
@@ -175,22 +189,31 @@ export class FakeIntercom implements IntercomReader {
   }
 
   private async *paged(
-    items: Obj[],
+    items: unknown[],
     perPage: number | undefined,
     sequence: number,
     totalCount = items.length,
-  ): AsyncIterable<Page<Obj>> {
+    how?: Preparation,
+  ): AsyncIterable<Page<unknown>> {
     const size = perPage ?? this.pageSize;
     if (items.length === 0) yield { items: [], totalCount, sequence };
     for (let i = 0; i < items.length; i += size) {
       await Promise.resolve();
       yield {
-        items: items.slice(i, i + size).map((o) => structuredClone(o)),
+        items: preparedItems(items.slice(i, i + size), how),
         totalCount,
         sequence,
       };
     }
   }
+}
+
+/** A page's items as the client gives them: prepared when the read asks (from their JSON), else copies. */
+export function preparedItems(items: readonly unknown[], how?: Preparation): unknown[] {
+  if (!how) return items.map((o) => structuredClone(o));
+  if (how.kind !== 'page') throw new Error('a page is prepared as a page');
+  const body = prepare(JSON.stringify({ [how.listKey]: items }), how) as Record<string, unknown[]>;
+  return body[how.listKey]!;
 }
 
 /** Records every transaction; `hold()` makes commits wait for `finish`. */
@@ -310,4 +333,10 @@ export function readsOn(client: FakeIntercom, sliceWorkers = 4): StreamReads {
     sliceWorkers,
     signal: () => undefined,
   });
+}
+
+/** A page of `stream` as a read issued now would return it: its items read, as the client prepares them. */
+export function readPage(stream: StreamName, items: readonly unknown[]): Page<Reading> {
+  const how: Preparation = { kind: 'page', stream, listKey: 'data' };
+  return { items: preparedItems(items, how) as Reading[], sequence: readSequence() };
 }

@@ -7,10 +7,11 @@ import { Walk } from '../../../src/capture/stream';
 import { CdcError } from '../../../src/errors';
 import { IntercomError } from '../../../src/intercom/errors';
 import { readSequence, type Page } from '../../../src/intercom/pagination';
-import { CLOCK_MS, FakeIntercom, aTicket, captureOf, eventsOf, readsOn } from './fakes';
+import type { Reading } from '../../../src/normalize';
+import { CLOCK_MS, FakeIntercom, aTicket, captureOf, eventsOf, readPage, readsOn } from './fakes';
 
 const NOW_S = CLOCK_MS / 1000;
-const pageOf = (...items: unknown[]): Page<unknown> => ({ items, sequence: readSequence() });
+const pageOf = (...items: unknown[]) => readPage('tickets', items);
 const letters = (committer: { on(topic: string): { key: unknown; value: unknown }[] }) =>
   committer
     .on('cdc._dlq')
@@ -56,7 +57,7 @@ describe('bad values cost one object', () => {
       kind: 'system',
     });
     const request = { method: 'POST', path: '/tickets/search' };
-    const unread: Page<unknown> = {
+    const unread: Page<Reading> = {
       items: [],
       sequence: readSequence(),
       unread: { error, copy: { request, body } },

@@ -3,18 +3,19 @@
  * in-memory Intercom and committer.
  */
 import { Walk } from '../../../src/capture/stream';
-import { readSequence, type Page } from '../../../src/intercom/pagination';
+import type { Page } from '../../../src/intercom/pagination';
 import conversation from '../../fixtures/intercom/conversations.json';
 import part from '../../fixtures/intercom/conversation_parts.json';
-import { FakeIntercom, aTicket, captureOf, eventsOf } from './fakes';
+import type { Reading } from '../../../src/normalize';
+import { FakeIntercom, aTicket, captureOf, eventsOf, readPage } from './fakes';
 
 type Obj = Record<string, unknown>;
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 const gets = (client: FakeIntercom) => client.served.filter((s) => s.kind === 'get');
 const incremental = () => new Walk({ snapshot: false });
-/** A page as a request issued now would return it. */
-const pageOf = (...items: Obj[]): Page<Obj> => ({ items, sequence: readSequence() });
+/** A page of tickets as a request issued now would return it. */
+const pageOf = (...items: Obj[]): Page<Reading> => readPage('tickets', items);
 
 describe('StreamCapture', () => {
   it('keeps one read of an object in flight: a fetch asked for meanwhile runs after it, and serves every later ask', async () => {
@@ -103,7 +104,7 @@ describe('StreamCapture', () => {
     });
     const { capture, committer } = captureOf('conversations', client);
     const walk = incremental();
-    await capture.observePage(pageOf({ ...conversation }), true, walk);
+    await capture.observePage(readPage('conversations', [{ ...conversation }]), true, walk);
     await walk.tasks.drain();
     await capture.flush();
     expect(committer.transactions).toHaveLength(1);

@@ -16,7 +16,7 @@ const NOW_S = CLOCK_MS / 1000;
 
 /** Every ticket search of the fake, as a source of pages. */
 function ticketSearch(client: FakeIntercom): PageSource {
-  return listingSource(client, STREAM_DEFS.tickets.listings[0]!, 'poll');
+  return listingSource(client, 'tickets', STREAM_DEFS.tickets.listings[0]!, 'poll');
 }
 
 describe('walkSource', () => {
@@ -42,7 +42,12 @@ describe('walkSource', () => {
     const client = new FakeIntercom();
     for (let i = 1; i <= 9; i++) client.put('/tickets', aTicket(String(i), 100, 200));
     const { capture } = captureOf('tickets', client);
-    const listing = listingSource(client, { paging: 'cursor', path: '/tickets', listKey: 'tickets' }, 'poll');
+    const listing = listingSource(
+      client,
+      'tickets',
+      { paging: 'cursor', path: '/tickets', listKey: 'tickets' },
+      'poll',
+    );
     const early = new Walk({ snapshot: true });
     expect(await walkSource(capture, listing, early, { onPage: () => true })).toBe(true);
     expect(early.counts.read).toBe(3); // one page of three

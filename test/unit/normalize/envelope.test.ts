@@ -2,6 +2,7 @@ import * as avro from 'avsc';
 import { CdcError } from '../../../src/errors';
 import {
   AvroWriter,
+  encodeRecord,
   EventWriter,
   KeyWriter,
   loadStreamSchemas,
@@ -25,6 +26,8 @@ const source: SourceInfo = {
 const schemas = loadStreamSchemas('tags');
 const valueType = avro.Type.forSchema(schemas.value as avro.Schema);
 const writer = new EventWriter(schemas.value);
+/** The tag as the stream's record, in Avro binary: what a reading carries as `after`. */
+const after = encodeRecord(writer.record, tag, 'tags');
 
 /** The value the writer writes, and what avsc reads back from it. */
 function roundTrip(args: EventArgs) {
@@ -37,9 +40,15 @@ function roundTrip(args: EventArgs) {
 }
 
 describe('EventWriter', () => {
-  it('writes the documented envelope with the mapped record, as avsc encodes it', () => {
+  it('writes the documented envelope with the record written before, as avsc encodes it', () => {
     const raw = JSON.stringify(tag);
-    const { bytes, decoded } = roundTrip({ op: 'r', tsMs: 1734700000123, source, object: tag, raw });
+    const { bytes, decoded } = roundTrip({
+      op: 'r',
+      tsMs: 1734700000123,
+      source,
+      after,
+      raw: Buffer.from(raw),
+    });
     const expected = {
       op: 'r',
       ts_ms: 1734700000123,
@@ -56,7 +65,7 @@ describe('EventWriter', () => {
       op: 'd',
       tsMs: 1734700000123,
       source: { ...source, snapshot: false, updated_at: 1734537424000, prev_updated_at: 1734537000000 },
-      object: null,
+      after: null,
       raw: null,
     };
     const { bytes, decoded } = roundTrip(args);
@@ -67,27 +76,27 @@ describe('EventWriter', () => {
 
   it('writes only the documented source fields', () => {
     const noisy = { ...source, token: 'must-not-leak' } as SourceInfo;
-    const { bytes, decoded } = roundTrip({ op: 'c', tsMs: 1, source: noisy, object: tag, raw: null });
+    const { bytes, decoded } = roundTrip({ op: 'c', tsMs: 1, source: noisy, after, raw: null });
     expect(decoded.source).toEqual(source);
     expect(bytes.includes('must-not-leak')).toBe(false);
   });
 
   it('names the field of an object that does not fit the record, under the stream', () => {
     const bad = { ...tag, applied_at: 'someday' };
-    const run = () => roundTrip({ op: 'c', tsMs: 1, source, object: bad, raw: null });
+    const run = () => encodeRecord(writer.record, bad, 'tags');
     expect(run).toThrow(MappingError);
     expect(run).toThrow(/^tags\.applied_at: /);
   });
 
   it.each<[string, EventArgs]>([
-    ['a delete with an object', { op: 'd', tsMs: 1, source, object: tag, raw: null }],
-    ['a create without an object', { op: 'c', tsMs: 1, source, object: null, raw: null }],
-    ['an update without an object', { op: 'u', tsMs: 1, source, object: null, raw: null }],
-    ['a read without an object', { op: 'r', tsMs: 1, source, object: null, raw: null }],
-    ['seconds with a fraction as ts_ms', { op: 'c', tsMs: 1734700000.5, source, object: tag, raw: null }],
+    ['a delete with an object', { op: 'd', tsMs: 1, source, after, raw: null }],
+    ['a create without an object', { op: 'c', tsMs: 1, source, after: null, raw: null }],
+    ['an update without an object', { op: 'u', tsMs: 1, source, after: null, raw: null }],
+    ['a read without an object', { op: 'r', tsMs: 1, source, after: null, raw: null }],
+    ['seconds with a fraction as ts_ms', { op: 'c', tsMs: 1734700000.5, source, after, raw: null }],
     [
       'NaN as updated_at',
-      { op: 'c', tsMs: 1, source: { ...source, updated_at: Number.NaN }, object: tag, raw: null },
+      { op: 'c', tsMs: 1, source: { ...source, updated_at: Number.NaN }, after, raw: null },
     ],
   ])('refuses %s', (_label, args) => {
     expect(() => roundTrip(args)).toThrow(CdcError);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { read } from '../../../src/normalize';
+import { EventWriter, loadStreamSchemas, read } from '../../../src/normalize';
 import { canonicalJson, contentHash } from '../../../src/normalize';
 import { STREAM_DEFS } from '../../../src/streams/definitions';
 import type { StreamName } from '../../../src/normalize';
@@ -47,11 +47,14 @@ function fixture(stream: StreamName): Record<string, unknown> {
   return JSON.parse(readFileSync(join(FIXTURES, `${stream}.json`), 'utf8')) as Record<string, unknown>;
 }
 
+/** The stream's record (the type of `after`). */
+const recordOf = (stream: StreamName) => new EventWriter(loadStreamSchemas(stream).value).record;
+
 describe('content hash compatibility with release 0.1.0', () => {
   it.each(Object.keys(HASHES_0_1_0) as StreamName[])(
     '%s: the hash the diff reads equals 0.1.0 for the official example',
     (stream) => {
-      const reading = read(STREAM_DEFS[stream], 'x', fixture(stream));
+      const reading = read(STREAM_DEFS[stream], recordOf(stream), 'x', fixture(stream));
       expect(reading.ok && reading.hash).toBe(HASHES_0_1_0[stream]);
     },
   );
@@ -68,7 +71,7 @@ describe('content hash compatibility with release 0.1.0', () => {
       conversation_parts: [fixture('conversation_parts')],
       total_count: 1,
     };
-    const reading = read(STREAM_DEFS.conversations, 'x', conversation);
+    const reading = read(STREAM_DEFS.conversations, recordOf('conversations'), 'x', conversation);
     expect(reading.ok && reading.hash).toBe(HASHES_0_1_0.conversations);
   });
 

@@ -1,4 +1,5 @@
 import { deadLetter } from '../../../src/capture/events';
+import { deadLetterCopy } from '../../../src/normalize/bounded-json';
 import {
   UnsafeObjectError,
   assertSafeJson,
@@ -93,7 +94,7 @@ describe('stringifyDeep', () => {
 
 describe('deadLetter', () => {
   it('keeps a small raw object whole', () => {
-    const m = deadLetter('contacts', '1', { id: '1', x: [1] }, new Error('bad'), 5);
+    const m = deadLetter('contacts', '1', deadLetterCopy({ id: '1', x: [1] }), new Error('bad'), 5);
     expect(JSON.parse(String(m.value))).toEqual({
       stream: 'contacts',
       id: '1',
@@ -106,7 +107,7 @@ describe('deadLetter', () => {
 
   it('cuts a huge raw so that the record fits in a Kafka message, and says so', () => {
     const object = { id: '1', name: '"'.repeat(3_000_000) };
-    const m = deadLetter('contacts', '1', object, new Error('too big'), 5);
+    const m = deadLetter('contacts', '1', deadLetterCopy(object), new Error('too big'), 5);
     const value = JSON.parse(String(m.value)) as Record<string, unknown>;
     expect(Buffer.byteLength(String(m.value))).toBeLessThan(1_000_000);
     expect(value).toMatchObject({

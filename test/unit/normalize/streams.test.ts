@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as avro from 'avsc';
 import { EventCodec } from '../../../src/kafka/wire';
-import { loadStreamSchemas, toEpochMillis } from '../../../src/normalize';
+import { encodeRecord, EventWriter, loadStreamSchemas, toEpochMillis } from '../../../src/normalize';
 import { mapRecord } from '../../helpers/mapping';
 import { STREAMS, type StreamName } from '../../../src/streams';
 
@@ -60,12 +60,12 @@ describe.each(STREAMS.map((stream) => [stream]))('stream %s', (stream) => {
       prev_updated_at: null,
     };
     const codec = new EventCodec(schemas, { key: 1, value: 2 });
-    const { value } = codec.event({
+    const value = codec.event({
       op: 'c',
       tsMs: 1734700000123,
       source,
-      object: raw,
-      raw: JSON.stringify(raw),
+      after: encodeRecord(new EventWriter(schemas.value).record, raw, stream),
+      raw: Buffer.from(JSON.stringify(raw)),
     });
     const valueType = avro.Type.forSchema(schemas.value as avro.Schema);
     const keyType = avro.Type.forSchema(schemas.key as avro.Schema);
