@@ -68,6 +68,9 @@ async function main(): Promise<void> {
       snapshot: true,
       updated_at: 1,
       prev_updated_at: null,
+      version: '0.1.0',
+      ts_ms: 1,
+      snapshot_debezium: 'true' as const,
     };
     const steps: [string, (o: Obj) => unknown][] = [
       ['JSON.stringify (for scale)', (o) => JSON.stringify(o)],

@@ -1,7 +1,8 @@
 import { CdcError } from '../errors';
-import { type Op, type Reading } from '../normalize';
+import { type Op, type Reading, type SourceInfo } from '../normalize';
 import { deadLetterCopy } from '../normalize/bounded-json';
 import type { StreamName } from '../streams/names';
+import { packageVersion } from '../version';
 import type { ChangeBatch } from './batch';
 import type { Message, StreamCodec } from './contracts';
 
@@ -62,7 +63,7 @@ export function changeEvent(
     const { value, raw } = codec.wire.event({
       op: change.op,
       tsMs,
-      source: source(s, codec, change.op === 'r', change.updatedAtMs, change.prevUpdatedAtMs),
+      source: source(s, codec, change.op === 'r', change.updatedAtMs, change.prevUpdatedAtMs, tsMs),
       object: change.object,
       raw: s.includeRaw ? change.json : null,
     });
@@ -82,7 +83,8 @@ export function changeEvent(
   }
 }
 
-/** A delete: the `d` event, then the tombstone that lets compaction drop the object. */
+/** A delete: the `d` event (its `before` the object's key image), then the tombstone that lets
+ * compaction drop the object. */
 export function deleteEvents(
   s: EmitSettings,
   codec: StreamCodec,
@@ -94,9 +96,10 @@ export function deleteEvents(
   const { value } = codec.wire.event({
     op: 'd',
     tsMs,
-    source: source(s, codec, false, null, prevUpdatedAtMs),
+    source: source(s, codec, false, null, prevUpdatedAtMs, tsMs),
     object: null,
     raw: null,
+    before: { id, updatedAtMs: prevUpdatedAtMs },
   });
   return [
     { key, value },
@@ -110,7 +113,8 @@ function source(
   snapshot: boolean,
   updatedAt: number | null,
   prev: number | null,
-) {
+  tsMs: number,
+): SourceInfo {
   return {
     connector: s.connector,
     workspace_id: s.workspaceId,
@@ -119,6 +123,11 @@ function source(
     snapshot,
     updated_at: updatedAt,
     prev_updated_at: prev,
+    version: packageVersion(),
+    // When the change happened: Intercom's updated_at, else (no timestamps, or a delete found by
+    // reconciliation) when the connector saw it.
+    ts_ms: updatedAt ?? tsMs,
+    snapshot_debezium: snapshot ? 'true' : 'false',
   };
 }
 
