@@ -1,7 +1,8 @@
 import { CdcError } from '../errors';
-import { type FailedReading, type GoodReading, type Op } from '../normalize';
+import { type FailedReading, type GoodReading, type Op, type SourceInfo } from '../normalize';
 import { copyOfJson, type DeadLetterCopy } from '../normalize/bounded-json';
 import type { StreamName } from '../streams/names';
+import { packageVersion } from '../version';
 import type { ChangeBatch } from './batch';
 import type { Message, StreamCodec } from './contracts';
 
@@ -51,7 +52,7 @@ export function changeEvent(
     const value = codec.wire.event({
       op,
       tsMs,
-      source: source(s, codec, op === 'r', reading.updatedAtMs, prevUpdatedAtMs),
+      source: source(s, codec, op === 'r', reading.updatedAtMs, prevUpdatedAtMs, tsMs),
       after: reading.after,
       raw: s.includeRaw ? reading.json : null,
     });
@@ -71,7 +72,8 @@ export function changeEvent(
   }
 }
 
-/** A delete: the `d` event, then the tombstone that lets compaction drop the object. */
+/** A delete: the `d` event (its `before` the object's key image), then the tombstone that lets
+ * compaction drop the object. */
 export function deleteEvents(
   s: EmitSettings,
   codec: StreamCodec,
@@ -83,9 +85,10 @@ export function deleteEvents(
   const value = codec.wire.event({
     op: 'd',
     tsMs,
-    source: source(s, codec, false, null, prevUpdatedAtMs),
+    source: source(s, codec, false, null, prevUpdatedAtMs, tsMs),
     after: null,
     raw: null,
+    before: { id, updatedAtMs: prevUpdatedAtMs },
   });
   return [
     { key, value },
@@ -99,7 +102,8 @@ function source(
   snapshot: boolean,
   updatedAt: number | null,
   prev: number | null,
-) {
+  tsMs: number,
+): SourceInfo {
   return {
     connector: s.connector,
     workspace_id: s.workspaceId,
@@ -108,6 +112,11 @@ function source(
     snapshot,
     updated_at: updatedAt,
     prev_updated_at: prev,
+    version: packageVersion(),
+    // When the change happened: Intercom's updated_at, else (no timestamps, or a delete found by
+    // reconciliation) when the connector saw it.
+    ts_ms: updatedAt ?? tsMs,
+    snapshot_debezium: snapshot ? 'true' : 'false',
   };
 }
 

@@ -98,6 +98,61 @@ export async function kafkaLib(root: string, say: Say, version = KAFKA_VERSION):
   return path.join(dir, 'lib');
 }
 
+/** A Maven coordinate: group, artifact, version. */
+export type Gav = readonly [string, string, string];
+
+/**
+ * A folder of jars (`<root>/<name>/lib`): `deps` with their runtime dependencies, fetched with Maven on
+ * first use and kept. `managed` pins versions of transitive dependencies (dependencyManagement), e.g. a
+ * module whose own version Maven Central does not serve; `exclude` drops group ids (what the runtime
+ * that loads the folder already has).
+ */
+export async function mavenLib(
+  root: string,
+  name: string,
+  what: string,
+  deps: readonly Gav[],
+  say: Say,
+  options: { managed?: readonly Gav[]; excludeGroupIds?: readonly string[] } = {},
+): Promise<string> {
+  const xml = (list: readonly Gav[]): string =>
+    list
+      .map(
+        ([g, a, v]) =>
+          `<dependency><groupId>${g}</groupId><artifactId>${a}</artifactId><version>${v}</version></dependency>`,
+      )
+      .join('\n    ');
+  const pom = `<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>intercom-cdc.devstack</groupId><artifactId>${path.basename(name)}</artifactId><version>1</version><packaging>pom</packaging>
+  <dependencyManagement><dependencies>
+    ${xml(options.managed ?? [])}
+  </dependencies></dependencyManagement>
+  <dependencies>
+    ${xml(deps)}
+  </dependencies>
+</project>
+`;
+  const dir = await once(path.join(root, name), what, say, async (d) => {
+    writeFileSync(path.join(d, 'pom.xml'), pom);
+    const exclude = options.excludeGroupIds?.length
+      ? [`-DexcludeGroupIds=${options.excludeGroupIds.join(',')}`]
+      : [];
+    await maven(
+      [
+        '-f',
+        path.join(d, 'pom.xml'),
+        'dependency:copy-dependencies',
+        '-DincludeScope=runtime',
+        ...exclude,
+        `-DoutputDirectory=${path.join(d, 'lib')}`,
+      ],
+      what,
+    );
+  });
+  return path.join(dir, 'lib');
+}
+
 /** The unpacked Apicurio Registry (a Quarkus app), fetched with Maven on first use. */
 export async function apicurioHome(root: string, version: string, say: Say): Promise<string> {
   return once(path.join(root, `apicurio-${version}`), `Apicurio Registry ${version}`, say, async (d) => {

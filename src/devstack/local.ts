@@ -23,7 +23,8 @@ function statePath(root: string): string {
   return path.join(root, 'run', 'state.json');
 }
 
-function freePort(): Promise<number> {
+/** A TCP port free on the loopback interface now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();

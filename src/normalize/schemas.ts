@@ -19,7 +19,8 @@ export interface StreamSchemas {
   readonly record: object;
 }
 
-/** Placeholder in envelope.avsc for the stream's record (`after: ["null", "$record"]`). */
+/** Placeholder in envelope.avsc for the stream's record (`before` and `after: ["null", "$record"]`): the
+ * first use defines the record, the second refers to it by name. */
 const RECORD_PLACEHOLDER = '$record';
 const PRIMITIVES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
 const NAMED_KINDS = new Set(['record', 'enum', 'fixed']);
@@ -111,6 +112,10 @@ function inline(schema: unknown, pool: Pool, defined: Set<string>): unknown {
     if (PRIMITIVES.has(schema) || defined.has(schema)) return schema;
     const definition = pool.get(schema);
     if (definition === undefined) throw new SchemaError(`schemas: unknown type ${schema}`);
+    // A second use of the same pool entry (the envelope's "$record", in `before` and `after`) is a
+    // reference by name to the definition its first use inlined. `\0` keeps these marks apart from names.
+    if (defined.has(`\0${schema}`)) return String(definition.name);
+    defined.add(`\0${schema}`);
     return inline(definition, pool, defined);
   }
   if (Array.isArray(schema)) return schema.map((branch) => inline(branch, pool, defined));

@@ -14,6 +14,9 @@ const source = {
   snapshot: false,
   updated_at: null,
   prev_updated_at: null,
+  version: '0.1.0',
+  ts_ms: 1,
+  snapshot_debezium: 'false' as const,
 };
 const after = encodeRecord(new EventWriter(schemas.value).record, tag, 'tags');
 const event = (raw: string | null): EventArgs => ({

@@ -22,6 +22,9 @@ const source: SourceInfo = {
   snapshot: true,
   updated_at: null,
   prev_updated_at: null,
+  version: '0.1.0',
+  ts_ms: 1734700000000,
+  snapshot_debezium: 'true',
 };
 const schemas = loadStreamSchemas('tags');
 const valueType = avro.Type.forSchema(schemas.value as avro.Schema);
@@ -53,6 +56,7 @@ describe('EventWriter', () => {
       op: 'r',
       ts_ms: 1734700000123,
       source,
+      before: null,
       after: mapRecord(schemas.record, tag, 'tags'),
       raw,
     };
@@ -64,12 +68,20 @@ describe('EventWriter', () => {
     const args: EventArgs = {
       op: 'd',
       tsMs: 1734700000123,
-      source: { ...source, snapshot: false, updated_at: 1734537424000, prev_updated_at: 1734537000000 },
+      source: {
+        ...source,
+        snapshot: false,
+        updated_at: 1734537424000,
+        prev_updated_at: 1734537000000,
+        snapshot_debezium: 'false',
+      },
       after: null,
       raw: null,
+      before: { id: '17', updatedAtMs: 1734537000000 },
     };
     const { bytes, decoded } = roundTrip(args);
-    const expected = { op: 'd', ts_ms: args.tsMs, source: args.source, after: null, raw: null };
+    const before = { ...mapRecord(schemas.record, { id: '17' }, 'tags') };
+    const expected = { op: 'd', ts_ms: args.tsMs, source: args.source, before, after: null, raw: null };
     expect(decoded).toEqual(expected);
     expect(bytes.equals(valueType.toBuffer(expected))).toBe(true);
   });
@@ -101,6 +113,43 @@ describe('EventWriter', () => {
   ])('refuses %s', (_label, args) => {
     expect(() => roundTrip(args)).toThrow(CdcError);
     expect(() => roundTrip(args)).toThrow(/^event writer: /);
+  });
+
+  it.each<[string, EventArgs]>([
+    ['a delete without before', { op: 'd', tsMs: 1, source, after: null, raw: null }],
+    [
+      'an update with before',
+      { op: 'u', tsMs: 1, source, after, raw: null, before: { id: '17', updatedAtMs: null } },
+    ],
+    ['NaN as source.ts_ms', { op: 'c', tsMs: 1, source: { ...source, ts_ms: Number.NaN }, after, raw: null }],
+  ])('refuses %s (before and source.ts_ms)', (_label, args) => {
+    expect(() => roundTrip(args)).toThrow(CdcError);
+    expect(() => roundTrip(args)).toThrow(/^event writer: /);
+  });
+
+  it('writes the key image of a deleted contact as before: id and updated_at, the required created_at zero', () => {
+    const contacts = loadStreamSchemas('contacts');
+    const w = new AvroWriter(16);
+    w.start();
+    new EventWriter(contacts.value).write(w, {
+      op: 'd',
+      tsMs: 1734700000123,
+      source: { ...source, stream: 'contacts', snapshot: false, snapshot_debezium: 'false' },
+      after: null,
+      raw: null,
+      before: { id: '6657a1b2c3', updatedAtMs: 1734537000000 },
+    });
+    const decoded = avro.Type.forSchema(contacts.value as avro.Schema).fromBuffer(w.finish()) as {
+      before: Record<string, unknown>;
+      after: unknown;
+    };
+    expect(decoded.after).toBeNull();
+    expect(decoded.before).toMatchObject({ id: '6657a1b2c3', created_at: 0 });
+    expect(decoded.before.updated_at).toBe(1734537000000);
+    const others = Object.entries(decoded.before).filter(
+      ([name, value]) => !['id', 'created_at', 'updated_at'].includes(name) && value !== null,
+    );
+    expect(others).toEqual([]);
   });
 
   it('refuses an envelope schema other than the one it writes', () => {

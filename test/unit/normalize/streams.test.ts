@@ -58,6 +58,9 @@ describe.each(STREAMS.map((stream) => [stream]))('stream %s', (stream) => {
       snapshot: false,
       updated_at: updatedAt,
       prev_updated_at: null,
+      version: '0.1.0',
+      ts_ms: updatedAt ?? 1734700000123,
+      snapshot_debezium: 'false' as const,
     };
     const codec = new EventCodec(schemas, { key: 1, value: 2 });
     const value = codec.event({
@@ -70,7 +73,14 @@ describe.each(STREAMS.map((stream) => [stream]))('stream %s', (stream) => {
     const valueType = avro.Type.forSchema(schemas.value as avro.Schema);
     const keyType = avro.Type.forSchema(schemas.key as avro.Schema);
     const decoded = valueType.fromBuffer(value.subarray(5)) as { raw: string };
-    const expected = { op: 'c', ts_ms: 1734700000123, source, after, raw: JSON.stringify(raw) };
+    const expected = {
+      op: 'c',
+      ts_ms: 1734700000123,
+      source,
+      before: null,
+      after,
+      raw: JSON.stringify(raw),
+    };
     expect(decoded).toEqual(expected);
     expect(valueType.toBuffer(decoded).equals(value.subarray(5))).toBe(true);
     expect(JSON.parse(decoded.raw)).toEqual(raw);

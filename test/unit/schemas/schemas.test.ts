@@ -65,7 +65,7 @@ describe.each(STREAMS.map((stream) => [stream]))('schemas of %s', (stream) => {
 
   it('have the documented envelope and key', () => {
     const fields = (value as { fields: Field[] }).fields;
-    expect(fields.map((f) => f.name)).toEqual(['op', 'ts_ms', 'source', 'after', 'raw']);
+    expect(fields.map((f) => f.name)).toEqual(['op', 'ts_ms', 'source', 'before', 'after', 'raw']);
     expect(fields[0].type).toMatchObject({ type: 'enum', name: 'Op', symbols: ['c', 'u', 'd', 'r'] });
     expect(isTimestampMillis(fields[1].type)).toBe(true);
     const sourceFields = (fields[2].type as { fields: Field[] }).fields;
@@ -77,11 +77,15 @@ describe.each(STREAMS.map((stream) => [stream]))('schemas of %s', (stream) => {
       ['snapshot', 'boolean'],
       ['updated_at', 'ts'],
       ['prev_updated_at', 'ts'],
+      ['version', ['null', 'string']],
+      ['ts_ms', 'ts'],
+      ['snapshot_debezium', ['null', 'string']],
     ]);
     expect(sourceFields.slice(5).every((f) => Array.isArray(f.type) && f.type[0] === 'null')).toBe(true);
     expect((fields[3].type as unknown[])[0]).toBe('null');
     expect((fields[3].type as Json[])[1].name).toBe((record as Json).name);
-    expect(fields[4].type).toEqual(['null', 'string']);
+    expect(fields[4].type).toEqual(['null', (record as Json).name]);
+    expect(fields[5].type).toEqual(['null', 'string']);
     expect((key as { fields: Field[] }).fields.map((f) => [f.name, f.type])).toEqual([['id', 'string']]);
   });
 
