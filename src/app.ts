@@ -294,6 +294,7 @@ async function build(config: Config, logger: Logger, options: AppOptions, worker
     clock: Date.now,
     logger: logger.child({ module: 'capture' }),
     observer: options.engineObserver?.(store),
+    prepare: (text, how) => workers.prepare(text, how),
   });
   step('ready');
   const close = async () => {

@@ -31,6 +31,18 @@ export type Preparation =
       id: string;
       /** The stream's children are captured: read them, and the object without them. */
       children: boolean;
+    }
+  | {
+      /**
+       * An object whose embedded lists said `has_more`, with the rest fetched: the text is
+       * `{"object": <the object's JSON>, "lists": {<list>: [<every item>], …}}` (see completeLists); the
+       * reading keeps `hash`, the hash of the object as the API returned it (with its lists cut), so
+       * that every copy of one version hashes alike.
+       */
+      kind: 'complete';
+      stream: StreamName;
+      id: string;
+      hash: string;
     };
 
 /** A page's body as prepared: the body, with its list (`listKey`) made of readings. */
@@ -60,6 +72,12 @@ export function prepare(text: string | Uint8Array, how: Preparation, w?: AvroWri
   }
   if (!isJsonObject(body)) return undefined;
   const def = defOf(how.stream);
+  if (how.kind === 'complete') {
+    const { object, lists } = body;
+    if (!isJsonObject(object) || !isJsonObject(lists)) return undefined;
+    const own = read(def, recordOf(def.name), how.id, completeLists(object, lists), w);
+    return { own: own.ok ? { ...own, hash: how.hash } : own, children: [] } satisfies PreparedObject;
+  }
   if (how.kind === 'page') {
     const list = body[how.listKey];
     if (Array.isArray(list)) {
@@ -83,9 +101,45 @@ export function prepare(text: string | Uint8Array, how: Preparation, w?: AvroWri
   } satisfies PreparedObject;
 }
 
+/**
+ * The object with each of `lists` (its name → every item, as `GET <object>/<name>` lists them) in full
+ * in place of the embedded part: the embedded list keeps its fields (`type`, `url`), its `data` becomes
+ * one reference per item in the order of the full list (the embedded reference itself where it has one
+ * of that id, else `{type, id, url}` in the embedded references' form), `total_count` their number and
+ * `has_more` false. A list the object does not embed as an object is left as it is.
+ */
+export function completeLists(
+  object: Record<string, unknown>,
+  lists: Record<string, unknown>,
+): Record<string, unknown> {
+  const out = { ...object };
+  for (const [name, items] of Object.entries(lists)) {
+    const embedded = object[name];
+    if (!isJsonObject(embedded) || !Array.isArray(items)) continue;
+    const refs: unknown[] = Array.isArray(embedded.data) ? embedded.data : [];
+    const byId = new Map<string, unknown>();
+    let urlPrefix = `/${name}/`;
+    for (const ref of refs) {
+      if (!isJsonObject(ref) || (typeof ref.id !== 'string' && typeof ref.id !== 'number')) continue;
+      const id = String(ref.id);
+      byId.set(id, ref);
+      if (typeof ref.url === 'string' && ref.url.endsWith(`/${id}`)) urlPrefix = ref.url.slice(0, -id.length);
+    }
+    const data = items.map((item) => {
+      if (!isJsonObject(item) || (typeof item.id !== 'string' && typeof item.id !== 'number')) return item;
+      const id = String(item.id);
+      return (
+        byId.get(id) ?? { ...(item.type !== undefined && { type: item.type }), id, url: `${urlPrefix}${id}` }
+      );
+    });
+    out[name] = { ...embedded, data, total_count: data.length, has_more: false };
+  }
+  return out;
+}
+
 /** The readings a prepared answer holds (to pack their bytes for another thread). */
 export function readingsOf(prepared: object, how: Preparation): Reading[] {
-  if (how.kind === 'object') {
+  if (how.kind !== 'page') {
     const { own, children } = prepared as PreparedObject;
     return [own, ...children];
   }
