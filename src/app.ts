@@ -205,6 +205,8 @@ export interface AppOptions {
   onConcurrentTransactionRetry?: () => void;
   /** Told of each protocol error kafkajs retries itself (but CONCURRENT_TRANSACTIONS), with its type. */
   onRetriedKafkaError?: (type: string) => void;
+  /** Told of each state record the restore skipped because it cannot be read (a metric). */
+  onStateRecordSkipped?: () => void;
 }
 
 /**
@@ -259,7 +261,8 @@ async function build(config: Config, logger: Logger, options: AppOptions, worker
   step('producer');
   // A failure from here on (the state cannot be restored, or belongs to another workspace) must not
   // leave the producer connected.
-  const store = await loadState(config, kafka, topics.state, workspaceId, publisher, logger).catch(
+  const restore = { publisher, logger, onSkipped: options.onStateRecordSkipped };
+  const store = await loadState(config, kafka, topics.state, workspaceId, restore).catch(
     async (error: unknown) => {
       await publisher.disconnect();
       throw error;
@@ -327,17 +330,16 @@ async function claimState(
 }
 
 /**
- * The state restored from the state topic (unreadable records skipped and logged, unless
- * errors.tolerance=none), claimed for this workspace (claimState), with a warning when it and the
- * working memory come near the container's memory limit.
+ * The state restored from the state topic (unreadable records skipped, logged with their key and told
+ * to `onSkipped`, unless errors.tolerance=none), claimed for this workspace (claimState), with a warning
+ * when it and the working memory come near the container's memory limit.
  */
 async function loadState(
   config: Config,
   kafka: Kafka,
   stateTopic: string,
   workspaceId: string,
-  publisher: Committer,
-  logger: Logger,
+  { publisher, logger, onSkipped }: { publisher: Committer; logger: Logger; onSkipped?: () => void },
 ): Promise<StateStore> {
   const started = Date.now();
   const rssBeforeState = process.memoryUsage().rss;
@@ -346,6 +348,7 @@ async function loadState(
     tolerance: config.errors.tolerance,
     onSkipped: (key, reason) => {
       skipped += 1;
+      onSkipped?.();
       logger.warn(
         { key, reason },
         'state record skipped: it cannot be read (its object or stream is read again)',
