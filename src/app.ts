@@ -75,13 +75,20 @@ export function createIntercomClient(
 }
 
 /**
+ * Most worker threads `auto` starts: the main thread diffs and publishes 20,000–30,000 readings a second
+ * (34–50 µs each, bench/RESULTS.md "End-to-end throughput"), and one worker reads 40,000–60,000 contacts
+ * a second, so a third thread would wait; each costs 15–40 MB of RSS.
+ */
+export const AUTO_WORKERS_MAX = 2;
+
+/**
  * The capture's worker threads: `streams.workers`, or with `auto` one fewer than the CPUs the container
- * may use (the main thread needs one: with as many workers as CPUs, the first syncs measured slower,
- * bench/RESULTS.md "End-to-end throughput").
+ * may use (the main thread needs one: with as many workers as CPUs, first syncs measured slower), at
+ * most AUTO_WORKERS_MAX.
  */
 export function createCaptureWorkers(config: Config, logger: Logger): Preparer {
   const setting = config.streams.workers;
-  const threads = setting === 'auto' ? containerCpus() - 1 : setting;
+  const threads = setting === 'auto' ? Math.min(AUTO_WORKERS_MAX, containerCpus() - 1) : setting;
   logger.info({ workers: threads, setting }, 'capture worker threads');
   return createPreparer(threads, {
     workerFailed: (error) => logger.warn({ err: error.message }, 'a capture worker thread died; replaced'),
