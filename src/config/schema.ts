@@ -425,7 +425,7 @@ export const configSchema = {
       env: 'MAX_PENDING_BYTES',
     },
     workers: {
-      doc: "Worker threads that read what Intercom sends (JSON parsing, canonical JSON and hashing, the typed mapping and its Avro encoding) beside the main thread, which talks to Intercom and Kafka and diffs. auto: one fewer than the CPUs the container may use (its cgroup's cpu.max quota, else the CPUs the process may run on), so that the main thread has a CPU of its own, and at most 2 (the main thread cannot keep more busy); 0 on one CPU. 0: everything on the main thread. Each thread adds 15–40 MB of RSS.",
+      doc: "Worker threads that read what Intercom sends (JSON parsing, canonical JSON and hashing, the typed mapping and its Avro encoding) beside the main thread, which talks to Intercom and Kafka and diffs. auto: one fewer than the CPUs the container may use (its cgroup's cpu.max quota, else the CPUs the process may run on), so that the main thread has a CPU of its own, and at most 2 (the main thread cannot keep more busy); 0 on one CPU. 0: everything on the main thread. Each thread adds about 10–20 MB of RSS.",
       format: 'auto-or-nat',
       default: 'auto' as number | 'auto',
       env: 'CAPTURE_WORKERS',
