@@ -8,6 +8,9 @@ import { readFileSync } from 'node:fs';
 import zlib from 'node:zlib';
 import YAML from 'yaml';
 import { ConfigError } from '../errors';
+import { loadStreamSchemas } from '../normalize/schemas';
+import { fieldPolicyProblems } from '../normalize/policy';
+import { STREAMS } from '../streams/names';
 import { textWithoutCredentials, valueWithoutCredentials } from '../urls';
 import { closest } from './suggest';
 import { configSchema, streamOverrideProblems, type SensitiveKey, type ValuesOf } from './schema';
@@ -127,6 +130,15 @@ function crossChecks(c: ConfigValues): string[] {
   if (Array.isArray(c.streams.enabled) && c.streams.enabled.length === 0)
     problems.push('streams.enabled: no stream enabled (STREAMS)');
   problems.push(...streamOverrideProblems(c.streams.overrides));
+  problems.push(
+    ...fieldPolicyProblems(
+      c.fieldPolicy.streams,
+      c.fieldPolicy.secret,
+      STREAMS,
+      (stream) => loadStreamSchemas(stream).record,
+      (name) => closest(name, STREAMS),
+    ),
+  );
   if (c.sink.contacts.enabled && !c.sink.contacts.topic)
     problems.push(
       'sink.contacts.topic: SINK_CONTACTS_ENABLED=true needs the input topic (SINK_CONTACTS_TOPIC)',

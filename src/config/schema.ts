@@ -9,6 +9,7 @@
 import convict from 'convict';
 import { COMPRESSIONS, KAFKA_CLIENTS, SASL_MECHANISMS } from '../kafka/types';
 import { REGIONS } from '../intercom/region';
+import type { FieldPolicies } from '../normalize/policy';
 import { STREAMS, isStreamName, type StreamName } from '../streams/names';
 import { closest } from './suggest';
 
@@ -37,6 +38,7 @@ interface NamedFormats {
   'connector-name': string;
   'topic-prefix': string;
   'auto-or-nat': number | 'auto';
+  'field-policy': FieldPolicies;
 }
 
 /** A name made of letters, digits, `.`, `_` and `-`, 1 to 100 of them; `what` is the message otherwise. */
@@ -103,6 +105,21 @@ const FORMATS: {
         throw new Error('must be auto or an integer of 0 or more');
     },
     coerce: (value) => (value === 'auto' ? value : Number(value)),
+  },
+  'field-policy': {
+    // What each stream's policy says is checked after loading (fieldPolicyProblems), key by key.
+    validate(value) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        throw new Error('must be a JSON object of streams, e.g. {"contacts":{"drop":["phone"]}}');
+    },
+    // Not JSON: kept as the string, which validate then refuses with the key's name.
+    coerce: (value) => {
+      try {
+        return JSON.parse(value) as unknown;
+      } catch {
+        return value;
+      }
+    },
   },
 };
 convict.addFormats(FORMATS);
@@ -440,6 +457,21 @@ export const configSchema = {
       doc: 'Per-stream pollIntervalMs / reconcileIntervalMs (config file only), e.g. {"admins":{"pollIntervalMs":600000}}.',
       format: Object,
       default: {} as StreamOverrides,
+    },
+  },
+  fieldPolicy: {
+    streams: {
+      doc: 'Per stream, the fields to drop, mask or hash in every copy of an object (after, raw, dead letters) and in its content hash: dot paths, e.g. {"contacts":{"drop":["phone","custom_attributes.ssn"],"mask":["name"],"hash":["email"]}} (README "Field policy"). In the environment as JSON.',
+      format: 'field-policy',
+      default: {} as FieldPolicies,
+      env: 'FIELD_POLICY',
+    },
+    secret: {
+      doc: "Key of the field policy's hash (HMAC-SHA256), at least 16 characters; needed when a stream hashes a field. Keep it stable: hashed values change with it. Also FIELD_POLICY_SECRET_FILE.",
+      format: String,
+      default: '',
+      sensitive: true,
+      env: 'FIELD_POLICY_SECRET',
     },
   },
   includeRaw: {
