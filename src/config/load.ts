@@ -108,6 +108,31 @@ function resolveSecretFiles(
   return { env: out, files };
 }
 
+/**
+ * A key of format Object read from the environment is JSON there: a value that is not JSON (or not a JSON
+ * object) is a problem naming the key and the variable, and is left out (convict would throw on it).
+ */
+function jsonEnvProblems(env: NodeJS.ProcessEnv, problems: string[]): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const leaf of configLeaves().filter((l) => l.format === Object && l.env)) {
+    const text = env[leaf.env!];
+    if (text === undefined) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      problems.push(
+        `${leaf.key}: must be a JSON object; got ${leaf.env}=${JSON.stringify(text.slice(0, 200))} (environment)`,
+      );
+      delete out[leaf.env!];
+    }
+  }
+  return out;
+}
+
 /** Cross-key rules convict cannot express. */
 function crossChecks(c: ConfigValues): string[] {
   const problems: string[] = [];
@@ -263,7 +288,9 @@ function explainRaw(message: string, src: Sources): string {
 export function loadConfig(options: LoadOptions = {}): Config {
   const problems: string[] = [];
   const rawEnv = options.env ?? process.env;
-  const { env, files } = resolveSecretFiles(rawEnv, problems);
+  const secrets = resolveSecretFiles(rawEnv, problems);
+  const env = jsonEnvProblems(secrets.env, problems);
+  const files = secrets.files;
   const config = build(env);
   const file = options.configFile ?? env.CONFIG_FILE;
   const src: Sources = {

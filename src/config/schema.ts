@@ -38,7 +38,6 @@ interface NamedFormats {
   'connector-name': string;
   'topic-prefix': string;
   'auto-or-nat': number | 'auto';
-  'field-policy': FieldPolicies;
 }
 
 /** A name made of letters, digits, `.`, `_` and `-`, 1 to 100 of them; `what` is the message otherwise. */
@@ -105,21 +104,6 @@ const FORMATS: {
         throw new Error('must be auto or an integer of 0 or more');
     },
     coerce: (value) => (value === 'auto' ? value : Number(value)),
-  },
-  'field-policy': {
-    // What each stream's policy says is checked after loading (fieldPolicyProblems), key by key.
-    validate(value) {
-      if (typeof value !== 'object' || value === null || Array.isArray(value))
-        throw new Error('must be a JSON object of streams, e.g. {"contacts":{"drop":["phone"]}}');
-    },
-    // Not JSON: kept as the string, which validate then refuses with the key's name.
-    coerce: (value) => {
-      try {
-        return JSON.parse(value) as unknown;
-      } catch {
-        return value;
-      }
-    },
   },
 };
 convict.addFormats(FORMATS);
@@ -462,7 +446,7 @@ export const configSchema = {
   fieldPolicy: {
     streams: {
       doc: 'Per stream, the fields to drop, mask or hash in every copy of an object (after, raw, dead letters) and in its content hash: dot paths, e.g. {"contacts":{"drop":["phone","custom_attributes.ssn"],"mask":["name"],"hash":["email"]}} (README "Field policy"). In the environment as JSON.',
-      format: 'field-policy',
+      format: Object,
       default: {} as FieldPolicies,
       env: 'FIELD_POLICY',
     },
