@@ -459,7 +459,7 @@ export const configSchema = {
     },
   },
   includeRaw: {
-    doc: 'Put the JSON of each object, every field as the API returned it, into the event (`raw`; keys sorted).',
+    doc: 'Put the JSON of each object, every field as the API returned it (but what fieldPolicy drops, masks or hashes), into the event (`raw`; keys sorted).',
     format: Boolean,
     default: true,
     env: 'INCLUDE_RAW',

@@ -270,7 +270,7 @@ export function policyProblems(stream: StreamName, policy: unknown, record: obje
 function pathProblem(stream: StreamName, action: Action, path: string, record: object): string | undefined {
   const segments = path.split('.');
   // eslint-disable-next-line no-control-regex
-  if (segments.some((s) => s === '' || /[\u0000-\u001f]/.test(s)))
+  if (segments.some((s) => s === '' || s === '__proto__' || /[\u0000-\u001f]/.test(s)))
     return 'is not a path: names joined by single dots, e.g. custom_attributes.ssn';
   const head = segments[0]!;
   if (PROTECTED.includes(path) || head === 'id' || (PROTECTED_BY_STREAM[stream] ?? []).includes(head))

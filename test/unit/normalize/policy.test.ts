@@ -111,7 +111,7 @@ describe('fieldPolicyProblems', () => {
         contact: {},
         tags: { masks: ['name'], drop: 'name' },
         contacts: {
-          drop: ['created_at', 'a..b', 'id', 'updated_at'],
+          drop: ['created_at', 'a..b', 'id', 'updated_at', 'custom_attributes.__proto__'],
           hash: ['owner_id', 'email'],
           mask: ['location', 'email'],
         },
@@ -127,6 +127,9 @@ describe('fieldPolicyProblems', () => {
       expect.stringMatching(/^fieldPolicy\.streams\.contacts\.drop\[2\]: "id" is what keys or orders/),
       expect.stringMatching(
         /^fieldPolicy\.streams\.contacts\.drop\[3\]: "updated_at" is what keys or orders/,
+      ),
+      expect.stringMatching(
+        /^fieldPolicy\.streams\.contacts\.drop\[4\]: "custom_attributes\.__proto__" is not a path/,
       ),
       expect.stringMatching(/^fieldPolicy\.streams\.contacts\.hash\[0\]: "owner_id" is not a string/),
       expect.stringMatching(/^fieldPolicy\.streams\.contacts\.mask\[0\]: "location" is a record/),
