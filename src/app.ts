@@ -91,9 +91,14 @@ export function createCaptureWorkers(config: Config, logger: Logger): Preparer {
   const setting = config.streams.workers;
   const threads = setting === 'auto' ? Math.min(AUTO_WORKERS_MAX, containerCpus() - 1) : setting;
   logger.info({ workers: threads, setting }, 'capture worker threads');
-  return createPreparer(threads, {
-    workerFailed: (error) => logger.warn({ err: error.message }, 'a capture worker thread died; replaced'),
-  });
+  return createPreparer(
+    threads,
+    {
+      workerFailed: (error) => logger.warn({ err: error.message }, 'a capture worker thread died; replaced'),
+    },
+    undefined,
+    { streams: config.fieldPolicy.streams, secret: config.fieldPolicy.secret },
+  );
 }
 
 function tokenProvider(config: Config, logger: Logger): TokenProvider {
@@ -246,7 +251,8 @@ async function build(config: Config, logger: Logger, options: AppOptions, worker
         'schema registry unavailable; retrying',
       ),
     );
-  const codecs = options.codecs ?? (await registerCodecs(registry(), topics, streams));
+  const codecs =
+    options.codecs ?? (await registerCodecs(registry(), topics, streams, config.fieldPolicy.streams));
   step('registry');
 
   const kafka = createKafka(config.kafka, logger, {

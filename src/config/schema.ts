@@ -9,6 +9,7 @@
 import convict from 'convict';
 import { COMPRESSIONS, KAFKA_CLIENTS, SASL_MECHANISMS } from '../kafka/types';
 import { REGIONS } from '../intercom/region';
+import type { FieldPolicies } from '../normalize/policy';
 import { STREAMS, isStreamName, type StreamName } from '../streams/names';
 import { closest } from './suggest';
 
@@ -442,8 +443,23 @@ export const configSchema = {
       default: {} as StreamOverrides,
     },
   },
+  fieldPolicy: {
+    streams: {
+      doc: 'Per stream, the fields to drop, mask or hash in every copy of an object (after, raw, dead letters) and in its content hash: dot paths, e.g. {"contacts":{"drop":["phone","custom_attributes.ssn"],"mask":["name"],"hash":["email"]}} (README "Field policy"). In the environment as JSON.',
+      format: Object,
+      default: {} as FieldPolicies,
+      env: 'FIELD_POLICY',
+    },
+    secret: {
+      doc: "Key of the field policy's hash (HMAC-SHA256), at least 16 characters; needed when a stream hashes a field. Keep it stable: hashed values change with it. Also FIELD_POLICY_SECRET_FILE.",
+      format: String,
+      default: '',
+      sensitive: true,
+      env: 'FIELD_POLICY_SECRET',
+    },
+  },
   includeRaw: {
-    doc: 'Put the JSON of each object, every field as the API returned it, into the event (`raw`; keys sorted).',
+    doc: 'Put the JSON of each object, every field as the API returned it (but what fieldPolicy drops, masks or hashes), into the event (`raw`; keys sorted).',
     format: Boolean,
     default: true,
     env: 'INCLUDE_RAW',
