@@ -73,6 +73,7 @@ async function main(): Promise<void> {
       engineObserver: () => ({ embeddedListRequest: () => void (listRequests += 1) }),
     });
     const before = await sim.stats();
+    const simCpuBefore = sim.cpuUs();
     const progress = setInterval(() => {
       void sim
         .stats()
@@ -100,12 +101,17 @@ async function main(): Promise<void> {
     const cpu = process.cpuUsage(cpuBefore);
     clearInterval(progress);
     const after = await sim.stats();
+    const simCpu = sim.cpuUs();
     await app.close();
     const published = summaries.reduce((n, s) => n + s.published, 0);
     const requests = after.requests - before.requests;
     const minimum = (unavoidable + listRequests) / (rateLimit / 10);
     const rateLimited = after.rateLimited - before.rateLimited;
     const cpuUsPerEvent = (cpu.user + cpu.system) / Math.max(1, published);
+    const simUsPerEvent =
+      simCpu === undefined || simCpuBefore === undefined
+        ? undefined
+        : (simCpu - simCpuBefore) / Math.max(1, published);
     const latency =
       `${latencyMs} ms per answer` +
       (latencyP99Ms ? `, p99 ${latencyP99Ms} ms` : '') +
@@ -121,9 +127,9 @@ async function main(): Promise<void> {
           `${rateLimit !== INTERCOM_PER_10S ? ` --rate-limit ${rateLimit}` : ''}\` (${stack.info.description}). ` +
           `Simulator in its own process: \`${sim.command}\` (${rateLimit} requests per 10 s window).`,
         '',
-        '| streams | events published | wall time | least the rate limit allows | ratio | requests made (unavoidable) | of which embedded lists | 429s | most in flight at the simulator | connector CPU per event | connector peak RSS |',
-        '|---|---|---|---|---|---|---|---|---|---|---|',
-        `| all 12 | ${published} | ${seconds.toFixed(1)} s | ${minimum.toFixed(1)} s | ${(seconds / minimum).toFixed(2)} × | ${requests} (${unavoidable + listRequests}) | ${listRequests} | ${rateLimited} | ${after.maxInFlight} | ${cpuUsPerEvent.toFixed(0)} µs | ${peakRssMb()} MB |`,
+        '| streams | events published | wall time | least the rate limit allows | ratio | requests made (unavoidable) | of which embedded lists | 429s | most in flight at the simulator | connector CPU per event | simulator CPU per event | connector peak RSS |',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|',
+        `| all 12 | ${published} | ${seconds.toFixed(1)} s | ${minimum.toFixed(1)} s | ${(seconds / minimum).toFixed(2)} × | ${requests} (${unavoidable + listRequests}) | ${listRequests} | ${rateLimited} | ${after.maxInFlight} | ${cpuUsPerEvent.toFixed(0)} µs | ${simUsPerEvent === undefined ? '—' : `${simUsPerEvent.toFixed(0)} µs`} | ${peakRssMb()} MB |`,
         '',
         `The least time is the unavoidable requests / ${rateLimit / 10} per second: one page per ${PER_PAGE}`,
         'objects of each listing, one GET per conversation and one request per page of each embedded list of',

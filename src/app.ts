@@ -75,17 +75,30 @@ export function createIntercomClient(
 }
 
 /**
+ * Most worker threads `auto` starts: the main thread diffs and publishes 20,000–30,000 readings a second
+ * (34–50 µs each, bench/RESULTS.md "End-to-end throughput"), and one worker reads 40,000–60,000 contacts
+ * a second, so a third thread would wait; each costs about 10–20 MB of RSS (compiled: 18 MB for the
+ * first, 10 MB for the second, measured).
+ */
+export const AUTO_WORKERS_MAX = 2;
+
+/**
  * The capture's worker threads: `streams.workers`, or with `auto` one fewer than the CPUs the container
- * may use (the main thread needs one: with as many workers as CPUs, the first syncs measured slower,
- * bench/RESULTS.md "End-to-end throughput").
+ * may use (the main thread needs one: with as many workers as CPUs, first syncs measured slower), at
+ * most AUTO_WORKERS_MAX.
  */
 export function createCaptureWorkers(config: Config, logger: Logger): Preparer {
   const setting = config.streams.workers;
-  const threads = setting === 'auto' ? containerCpus() - 1 : setting;
+  const threads = setting === 'auto' ? Math.min(AUTO_WORKERS_MAX, containerCpus() - 1) : setting;
   logger.info({ workers: threads, setting }, 'capture worker threads');
-  return createPreparer(threads, {
-    workerFailed: (error) => logger.warn({ err: error.message }, 'a capture worker thread died; replaced'),
-  });
+  return createPreparer(
+    threads,
+    {
+      workerFailed: (error) => logger.warn({ err: error.message }, 'a capture worker thread died; replaced'),
+    },
+    undefined,
+    { streams: config.fieldPolicy.streams, secret: config.fieldPolicy.secret },
+  );
 }
 
 function tokenProvider(config: Config, logger: Logger): TokenProvider {
@@ -205,6 +218,8 @@ export interface AppOptions {
   onConcurrentTransactionRetry?: () => void;
   /** Told of each protocol error kafkajs retries itself (but CONCURRENT_TRANSACTIONS), with its type. */
   onRetriedKafkaError?: (type: string) => void;
+  /** Told of each state record the restore skipped because it cannot be read (a metric). */
+  onStateRecordSkipped?: () => void;
 }
 
 /**
@@ -236,7 +251,8 @@ async function build(config: Config, logger: Logger, options: AppOptions, worker
         'schema registry unavailable; retrying',
       ),
     );
-  const codecs = options.codecs ?? (await registerCodecs(registry(), topics, streams));
+  const codecs =
+    options.codecs ?? (await registerCodecs(registry(), topics, streams, config.fieldPolicy.streams));
   step('registry');
 
   const kafka = createKafka(config.kafka, logger, {
@@ -259,7 +275,8 @@ async function build(config: Config, logger: Logger, options: AppOptions, worker
   step('producer');
   // A failure from here on (the state cannot be restored, or belongs to another workspace) must not
   // leave the producer connected.
-  const store = await loadState(config, kafka, topics.state, workspaceId, publisher, logger).catch(
+  const restore = { publisher, logger, onSkipped: options.onStateRecordSkipped };
+  const store = await loadState(config, kafka, topics.state, workspaceId, restore).catch(
     async (error: unknown) => {
       await publisher.disconnect();
       throw error;
@@ -328,17 +345,16 @@ async function claimState(
 }
 
 /**
- * The state restored from the state topic (unreadable records skipped and logged, unless
- * errors.tolerance=none), claimed for this workspace (claimState), with a warning when it and the
- * working memory come near the container's memory limit.
+ * The state restored from the state topic (unreadable records skipped, logged with their key and told
+ * to `onSkipped`, unless errors.tolerance=none), claimed for this workspace (claimState), with a warning
+ * when it and the working memory come near the container's memory limit.
  */
 async function loadState(
   config: Config,
   kafka: Kafka,
   stateTopic: string,
   workspaceId: string,
-  publisher: Committer,
-  logger: Logger,
+  { publisher, logger, onSkipped }: { publisher: Committer; logger: Logger; onSkipped?: () => void },
 ): Promise<StateStore> {
   const started = Date.now();
   const rssBeforeState = process.memoryUsage().rss;
@@ -347,6 +363,7 @@ async function loadState(
     tolerance: config.errors.tolerance,
     onSkipped: (key, reason) => {
       skipped += 1;
+      onSkipped?.();
       logger.warn(
         { key, reason },
         'state record skipped: it cannot be read (its object or stream is read again)',

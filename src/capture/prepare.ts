@@ -9,6 +9,7 @@ import {
   type GoodReading,
   type Reading,
 } from '../normalize';
+import { applyPolicy, compilePolicy, type CompiledPolicy, type PolicySettings } from '../normalize/policy';
 import { STREAM_DEFS, idOf, type StreamDef } from '../streams/definitions';
 import type { StreamName } from '../streams/names';
 
@@ -20,7 +21,27 @@ import type { StreamName } from '../streams/names';
  *
  * How an answer is prepared travels with its request (`Read.prepare`, src/capture/contracts.ts): the
  * client hands the text of each success to the preparer with it, and resolves with what comes back.
+ *
+ * The field policy (src/normalize/policy.ts) is applied to each object as soon as it is parsed, before
+ * it is read: every reading (its `raw`, `after` and hash) and every failed reading's dead-letter copy is
+ * made of the policed object.
  */
+
+/** The field policy of each stream that has one, ready to apply (compilePolicies). */
+export type Policies = ReadonlyMap<StreamName, CompiledPolicy>;
+
+/** No field policy. */
+export const NO_POLICIES: Policies = new Map();
+
+/** The field policies of `settings` compiled against each stream's record (none without settings). */
+export function compilePolicies(settings: PolicySettings | undefined): Policies {
+  const out = new Map<StreamName, CompiledPolicy>();
+  for (const [stream, policy] of Object.entries(settings?.streams ?? {})) {
+    const compiled = compilePolicy(policy, settings!.secret, recordOf(defOf(stream as StreamName).name));
+    if (compiled) out.set(stream as StreamName, compiled);
+  }
+  return out;
+}
 
 /** How to prepare an answer: a page of a stream's listing, or one object fetched by id. */
 export type Preparation =
@@ -60,10 +81,15 @@ const utf8 = new TextDecoder();
  * Prepares the text of an answer (or its UTF-8 bytes; a sequence that is not UTF-8 reads as U+FFFD, as
  * Node's decoding of an HTTP body does), or returns undefined when it is not a JSON object (the client then
  * takes it for a cut-off or garbled answer and retries). A page whose list is missing or not an array
- * is returned as it came (the pagination says what is wrong with it). Throws only on a bug (an unknown
- * stream).
+ * is returned as it came (the pagination says what is wrong with it). Each object is policed by its
+ * stream's entry of `policies` before it is read. Throws only on a bug (an unknown stream).
  */
-export function prepare(text: string | Uint8Array, how: Preparation, w?: AvroWriter): object | undefined {
+export function prepare(
+  text: string | Uint8Array,
+  how: Preparation,
+  w?: AvroWriter,
+  policies: Policies = NO_POLICIES,
+): object | undefined {
   let body: unknown;
   try {
     body = JSON.parse(typeof text === 'string' ? text : utf8.decode(text));
@@ -75,7 +101,9 @@ export function prepare(text: string | Uint8Array, how: Preparation, w?: AvroWri
   if (how.kind === 'complete') {
     const { object, lists } = body;
     if (!isJsonObject(object) || !isJsonObject(lists)) return undefined;
-    const own = read(def, recordOf(def.name), how.id, completeLists(object, lists), w);
+    // The object was policed when it was first read; the items it did not embed are policed here.
+    const completed = completeLists(object, lists, (partial) => police(policies, def.name, partial));
+    const own = read(def, recordOf(def.name), how.id, completed, w);
     return { own: own.ok ? { ...own, hash: how.hash } : own, children: [] } satisfies PreparedObject;
   }
   if (how.kind === 'page') {
@@ -83,20 +111,21 @@ export function prepare(text: string | Uint8Array, how: Preparation, w?: AvroWri
     if (Array.isArray(list)) {
       const n = list.length;
       body[how.listKey] = list.map((item, i) =>
-        readItem(def, item, () => `item ${i + 1} of a page of ${n}`, w),
+        readItem(def, item, () => `item ${i + 1} of a page of ${n}`, w, policies),
       );
     }
     return body;
   }
   const children = how.children ? def.children : undefined;
-  const own = read(def, recordOf(def.name), how.id, children ? children.strip(body) : body, w);
+  const object = police(policies, def.name, children ? children.strip(body) : body);
+  const own = read(def, recordOf(def.name), how.id, object, w);
   if (!children) return { own, children: [] } satisfies PreparedObject;
   const childDef = defOf(children.stream);
   const parts = children.extract(body, how.id);
   return {
     own,
     children: parts.map((child, i) =>
-      readItem(childDef, child, () => `part ${i + 1} of ${def.name} ${how.id}`, w),
+      readItem(childDef, child, () => `part ${i + 1} of ${def.name} ${how.id}`, w, policies),
     ),
   } satisfies PreparedObject;
 }
@@ -106,11 +135,15 @@ export function prepare(text: string | Uint8Array, how: Preparation, w?: AvroWri
  * in place of the embedded part: the embedded list keeps its fields (`type`, `url`), its `data` becomes
  * one reference per item in the order of the full list (the embedded reference itself where it has one
  * of that id, else `{type, id, url}` in the embedded references' form), `total_count` their number and
- * `has_more` false. A list the object does not embed as an object is left as it is.
+ * `has_more` false. A list the object does not embed as an object is left as it is. `police` is given
+ * `{<name>: {data: [the references made here]}}` and returns them as the stream's field policy has them
+ * (the embedded ones were policed with the object); a list whose references it takes away is left as
+ * the object has it.
  */
 export function completeLists(
   object: Record<string, unknown>,
   lists: Record<string, unknown>,
+  police: (partial: Record<string, unknown>) => Record<string, unknown> = (partial) => partial,
 ): Record<string, unknown> {
   const out = { ...object };
   for (const [name, items] of Object.entries(lists)) {
@@ -125,13 +158,26 @@ export function completeLists(
       byId.set(id, ref);
       if (typeof ref.url === 'string' && ref.url.endsWith(`/${id}`)) urlPrefix = ref.url.slice(0, -id.length);
     }
+    const made: unknown[] = [];
     const data = items.map((item) => {
-      if (!isJsonObject(item) || (typeof item.id !== 'string' && typeof item.id !== 'number')) return item;
-      const id = String(item.id);
-      return (
-        byId.get(id) ?? { ...(item.type !== undefined && { type: item.type }), id, url: `${urlPrefix}${id}` }
+      const id = isJsonObject(item) && (typeof item.id === 'string' || typeof item.id === 'number');
+      const known = id ? byId.get(String(item.id)) : undefined;
+      if (known) return known;
+      made.push(
+        id
+          ? {
+              ...(item.type !== undefined && { type: item.type }),
+              id: String(item.id),
+              url: `${urlPrefix}${String(item.id)}`,
+            }
+          : item,
       );
+      return undefined; // filled in below, once the references made are policed
     });
+    const policed = police({ [name]: { data: made } })[name] as { data?: unknown } | undefined;
+    if (!Array.isArray(policed?.data) || policed.data.length !== made.length) continue;
+    let next = 0;
+    for (let i = 0; i < data.length; i++) if (data[i] === undefined) data[i] = policed.data[next++];
     out[name] = { ...embedded, data, total_count: data.length, has_more: false };
   }
   return out;
@@ -151,15 +197,33 @@ export function readingsOf(prepared: object, how: Preparation): Reading[] {
  * An item of a listing, or a child, read; an item that is not an object with an id is a failed reading
  * with id '' (`invalid_item`: a dead letter that says where it was).
  */
-function readItem(def: StreamDef, item: unknown, where: () => string, w?: AvroWriter): Reading {
-  const object = isJsonObject(item) ? item : undefined;
-  const id = object ? idOf(def, object) : undefined;
+function readItem(
+  def: StreamDef,
+  item: unknown,
+  where: () => string,
+  w: AvroWriter | undefined,
+  policies: Policies,
+): Reading {
+  const found = isJsonObject(item) ? item : undefined;
+  const id = found ? idOf(def, found) : undefined;
+  // The id is taken first: no policy may change what keys an object.
+  const object = found && police(policies, def.name, found);
   if (object && id !== undefined) return read(def, recordOf(def.name), id, object, w);
   const what = object
     ? 'an object without an id (a non-empty string or a number)'
     : `${describe(item)}, not an object`;
   const error = new CdcError(`${def.name}: ${where()} is ${what}`, { code: 'invalid_item', kind: 'system' });
-  return failed('', error, item);
+  return failed('', error, object ?? item);
+}
+
+/** The object with its stream's policy applied (the object itself when the stream has none). */
+function police(
+  policies: Policies,
+  stream: StreamName,
+  object: Record<string, unknown>,
+): Record<string, unknown> {
+  const policy = policies.get(stream);
+  return policy ? applyPolicy(policy, object) : object;
 }
 
 /** Whether a reading is one of an item that was not an object with an id (see readItem). */

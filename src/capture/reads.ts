@@ -131,7 +131,7 @@ export class StreamReads {
     const summary = summaryOf(sc.name, 'scan');
     const known = sc.liveIds();
     const listed = new Set<string>();
-    const walk = new Walk({ snapshot: false }, summary);
+    const walk = new Walk({ snapshot: false, retryUnreadable: true }, summary);
     const onPage = (seen: PageSeen): void => seen.ids.forEach((id) => listed.add(id));
     if (sc.def.search)
       await this.walkSliced(sc, walk, [WHOLE], 'reconcile', { onPage, priority: 'background' });

@@ -12,6 +12,7 @@ import {
   type KafkaAdmin,
 } from '../kafka/topics';
 import { loadStreamSchemas } from '../normalize';
+import { annotateSchemas } from '../normalize/policy';
 import { silentLogger } from '../logger';
 import { STREAM_DEFS } from '../streams/definitions';
 import { textWithoutCredentials, withoutCredentials } from '../urls';
@@ -231,7 +232,10 @@ async function registryProbes(config: Config, probe: Probe): Promise<void> {
       config.streams.enabled.map((stream) => {
         const subject = subjectsOf(topics.events(stream)).value;
         return probe(`registry: ${subject}`, async () => {
-          const problem = await registry.incompatibility(subject, loadStreamSchemas(stream).value);
+          const problem = await registry.incompatibility(
+            subject,
+            annotateSchemas(loadStreamSchemas(stream), config.fieldPolicy.streams[stream]).value,
+          );
           if (problem) throw new Error(`not BACKWARD compatible: ${problem}`);
           return 'compatible';
         });

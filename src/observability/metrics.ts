@@ -106,6 +106,11 @@ export class Metrics {
     labelNames: ['stream'],
     registers: [this.registry],
   });
+  readonly stateRecordsSkipped = new Counter({
+    name: `${this.p}state_records_skipped_total`,
+    help: 'State records a restore skipped because it cannot read them (not JSON, a wrong type, an unknown version), counted at each restore; their objects and streams are read again',
+    registers: [this.registry],
+  });
   readonly objectsRead = new Counter({
     name: `${this.p}objects_read_total`,
     help: 'Objects read from Intercom',

@@ -50,6 +50,7 @@ METRICS = {
     "intercom_cdc_stream_failed",
     "intercom_cdc_state_objects",
     "intercom_cdc_state_bytes",
+    "intercom_cdc_state_records_skipped_total",
     "intercom_cdc_api_request_duration_seconds",
     "intercom_cdc_build_info",
     "intercom_cdc_stream_seconds_since_last_event",
