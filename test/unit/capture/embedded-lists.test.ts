@@ -3,7 +3,8 @@
  * notes or segments say `has_more` is published with each list in full, read once per version.
  */
 import { Walk } from '../../../src/capture/stream';
-import { completeLists, prepare, type PreparedObject } from '../../../src/capture/prepare';
+import { compilePolicies, completeLists, prepare, type PreparedObject } from '../../../src/capture/prepare';
+import { hmac } from '../../../src/normalize/policy';
 import type { GoodReading } from '../../../src/normalize';
 import contact from '../../fixtures/intercom/contacts.json';
 import { CdcError } from '../../../src/errors';
@@ -101,6 +102,29 @@ describe('readings of objects with embedded lists', () => {
     const raw = JSON.parse(Buffer.from(own.json).toString()) as { tags: { data: unknown[] } };
     expect(raw.tags.data).toHaveLength(12);
     expect(own.after).not.toBeNull();
+  });
+});
+
+describe('completed lists under a field policy', () => {
+  it('polices the references a completed list adds, and the embedded ones (policed with the object) not twice', () => {
+    const secret = 'a-secret-of-sixteen-chars';
+    const policies = compilePolicies({ streams: { contacts: { hash: ['tags.data.url'] } }, secret });
+    const page = prepare(
+      JSON.stringify({ data: [aContact(12)] }),
+      { kind: 'page', stream: 'contacts', listKey: 'data' },
+      undefined,
+      policies,
+    ) as { data: GoodReading[] };
+    const copy = page.data[0]!;
+    const text = `{"object":${Buffer.from(copy.json).toString()},"lists":${JSON.stringify({
+      tags: Array.from({ length: 12 }, (_, i) => tagObject(i)),
+    })}}`;
+    const how = { kind: 'complete', stream: 'contacts', id: ID, hash: copy.hash } as const;
+    const own = (prepare(text, how, undefined, policies) as PreparedObject).own as GoodReading;
+    const raw = JSON.parse(Buffer.from(own.json).toString()) as { tags: { data: { url: string }[] } };
+    expect(raw.tags.data.map((t) => t.url)).toEqual(
+      Array.from({ length: 12 }, (_, i) => hmac(secret, `/tags/t${i}`)),
+    );
   });
 });
 
