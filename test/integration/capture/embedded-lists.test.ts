@@ -28,9 +28,23 @@ describe('embedded lists past ten items', () => {
     await app?.close();
   });
 
-  async function eventsOf(id: string): Promise<DecodedEvent[]> {
-    const events = await readTopics([app!.topics.events('contacts')]);
-    return byId(events).get(id) ?? [];
+  /**
+   * The events of the contacts' topic by id, once `ready` holds of them: a transaction's markers reach
+   * the partitions shortly after the commit returns, so a read right after it may not see it yet.
+   */
+  async function eventsUntil(ready: (events: Map<string, DecodedEvent[]>) => boolean) {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const events = byId(await readTopics([app!.topics.events('contacts')]));
+      if (ready(events) || Date.now() > deadline) return events;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  /** The events of one contact, once there are `count` of them (or the wait ran out). */
+  async function eventsOf(id: string, count: number): Promise<DecodedEvent[]> {
+    const events = await eventsUntil((e) => (e.get(id)?.length ?? 0) >= count);
+    return events.get(id) ?? [];
   }
 
   const tagsOf = (e: DecodedEvent): TagList => (JSON.parse(e.value!.raw!) as { tags: TagList }).tags;
@@ -62,12 +76,12 @@ describe('embedded lists past ten items', () => {
       engineObserver: () => ({ embeddedListRequest: (_stream, name) => listRequests.push(name) }),
     });
     await app.engine.poll('contacts'); // the first sync
-    const first = await eventsOf(id);
+    const first = await eventsOf(id, 1);
     expect(first.map((e) => e.value!.op)).toEqual(['r']);
     expect(tagsOf(first[0]!).data.map((t) => t.id)).toEqual(tagIds);
     expect(tagsOf(first[0]!)).toMatchObject({ total_count: 25, has_more: false });
     expect((first[0]!.value!.after!.tags as { data: unknown[] }).data).toHaveLength(25);
-    const events = byId(await readTopics([app.topics.events('contacts')]));
+    const events = await eventsUntil((e) => pastTen.every((c) => e.has(c)));
     for (const c of pastTen) {
       const raw = events.get(c)!.at(-1)!.value!.raw!;
       expect(JSON.parse(raw)).toEqual(sim.truth.get('contacts', c));
@@ -85,7 +99,7 @@ describe('embedded lists past ten items', () => {
     const left = tagIds.filter((_, i) => i !== 19);
     sim.mutate.update('contacts', id, { tags: list(left) });
     await app.engine.poll('contacts');
-    const after = await eventsOf(id);
+    const after = await eventsOf(id, 2);
     expect(after.map((e) => e.value!.op)).toEqual(['r', 'u']);
     expect(tagsOf(after[1]!).data.map((t) => t.id)).toEqual(left);
     expect(JSON.parse(after[1]!.value!.raw!)).toEqual(sim.truth.get('contacts', id));
