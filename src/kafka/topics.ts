@@ -14,10 +14,20 @@ export interface TopicNames {
   events(stream: string): string;
   state: string;
   dlq: string;
+  /** Heartbeats: compacted, keyed by workspace. */
+  heartbeat: string;
+  /** Notifications (first syncs, completeness). */
+  notifications: string;
 }
 
 export function topicNames(prefix: string): TopicNames {
-  return { events: (stream) => `${prefix}.${stream}`, state: `${prefix}._state`, dlq: `${prefix}._dlq` };
+  return {
+    events: (stream) => `${prefix}.${stream}`,
+    state: `${prefix}._state`,
+    dlq: `${prefix}._dlq`,
+    heartbeat: `${prefix}._heartbeat`,
+    notifications: `${prefix}._notifications`,
+  };
 }
 
 /** The topics of a sink. */
@@ -62,7 +72,10 @@ export interface TopicSettings {
   eventsCleanupPolicy: string;
 }
 
-/** What each topic must look like; the state topic is compacted and has one partition. */
+/**
+ * What each topic must look like; the state topic is compacted and has one partition, the heartbeat
+ * topic too (its latest record per workspace is what matters), the notifications are a log.
+ */
 export function topicSpecs(names: TopicNames, streams: readonly string[], s: TopicSettings): ITopicConfig[] {
   const rf = s.replicationFactor;
   return [
@@ -74,6 +87,8 @@ export function topicSpecs(names: TopicNames, streams: readonly string[], s: Top
     })),
     logTopic(names.state, 'compact', rf),
     logTopic(names.dlq, 'delete', rf),
+    logTopic(names.heartbeat, 'compact', rf),
+    logTopic(names.notifications, 'delete', rf),
   ];
 }
 
