@@ -132,3 +132,47 @@ export function completenessData(c: Completeness): Record<string, string> {
       : {}),
   };
 }
+
+/** The most parts `GET /conversations/{id}` carries: the latest 500. */
+export const PARTS_CAP = 500;
+
+/**
+ * The parents of a searchable stream with children (conversations) whose count of children is over what
+ * their GET carries (`cap`), from one walk of the stream's search (every page, at background priority):
+ * for each, the count and the `cap` parts a GET gives. Throws what the client throws.
+ */
+export async function partsOverCap(
+  client: IntercomReader,
+  def: StreamDef,
+  cap: number = PARTS_CAP,
+): Promise<PartsGap[]> {
+  if (!def.search || !def.children) return [];
+  const everything = { field: 'updated_at', operator: '>', value: 0 };
+  const gaps: PartsGap[] = [];
+  for await (const page of client.searchPages<Record<string, unknown>>(
+    def.search.path,
+    def.search.listKey,
+    everything,
+    { priority: 'background' },
+  )) {
+    for (const item of page.items) {
+      const stats = (item as { statistics?: { count_conversation_parts?: unknown } } | null)?.statistics;
+      const counted = stats?.count_conversation_parts;
+      if (typeof counted === 'number' && counted > cap)
+        gaps.push({ id: String((item as { id: unknown }).id), counted, captured: cap });
+    }
+  }
+  return gaps.sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+/** One line for a stream's completeness (check --completeness). */
+export function completenessLine(c: Completeness): string {
+  const counts =
+    c.reported === null
+      ? `Intercom reports no count; the state holds ${c.held}`
+      : `Intercom reports ${c.reported}, the state holds ${c.held}` +
+        (c.gap !== null && c.gap > 0 ? `: ${c.gap} missing` : '');
+  if (c.partsGaps.length === 0) return counts;
+  const named = c.partsGaps.map((g) => `${g.id} (${g.counted} parts, ${g.captured} read)`).join(', ');
+  return `${counts}; ${c.partsGaps.length} with parts missing (${c.partsMissing} parts): ${named}`;
+}

@@ -188,8 +188,10 @@ describe('CaptureEngine with an announcer', () => {
     const completedAt = committer.transactions.findIndex((t) =>
       t.some((b) => b.topic === 'cdc._notifications' && String(b.messages[0]?.value).includes('COMPLETED')),
     );
-    const lastEvents = committer.transactions.findLastIndex((t) =>
-      t.some((b) => b.topic === 'cdc.tickets' && b.messages.length > 0),
+    const lastEvents = Math.max(
+      ...committer.transactions.map((t, i) =>
+        t.some((b) => b.topic === 'cdc.tickets' && b.messages.length > 0) ? i : -1,
+      ),
     );
     expect(completedAt).toBeGreaterThanOrEqual(lastEvents);
   });
