@@ -31,6 +31,7 @@ import type { Registry } from './kafka/registry';
 import { createSinkKafka } from './kafka/sink-kafka';
 import { restoreState, type StateStore } from './kafka/state-store';
 import {
+  announcementTopicSpecs,
   ensureTopics,
   sinkTopicNames,
   topicNames,
@@ -252,7 +253,14 @@ async function build(config: Config, logger: Logger, options: AppOptions, worker
     onRetriedError: options.onRetriedKafkaError,
   });
   const created = await withAdmin(kafka, 'preparing topics', (admin) =>
-    ensureTopics(admin, topicSpecs(topics, streams, config.kafka), topics.state),
+    ensureTopics(
+      admin,
+      [
+        ...topicSpecs(topics, streams, config.kafka),
+        ...(records ? announcementTopicSpecs(topics, config.kafka.replicationFactor) : []),
+      ],
+      topics.state,
+    ),
   );
   if (created.length) logger.info({ topics: created }, 'created topics');
   step('topics');

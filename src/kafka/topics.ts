@@ -72,10 +72,7 @@ export interface TopicSettings {
   eventsCleanupPolicy: string;
 }
 
-/**
- * What each topic must look like; the state topic is compacted and has one partition, the heartbeat
- * topic too (its latest record per workspace is what matters), the notifications are a log.
- */
+/** What each topic of the capture must look like; the state topic is compacted and has one partition. */
 export function topicSpecs(names: TopicNames, streams: readonly string[], s: TopicSettings): ITopicConfig[] {
   const rf = s.replicationFactor;
   return [
@@ -87,8 +84,17 @@ export function topicSpecs(names: TopicNames, streams: readonly string[], s: Top
     })),
     logTopic(names.state, 'compact', rf),
     logTopic(names.dlq, 'delete', rf),
-    logTopic(names.heartbeat, 'compact', rf),
-    logTopic(names.notifications, 'delete', rf),
+  ];
+}
+
+/**
+ * The topics of what `run` tells operators: heartbeats (compacted, one partition: the latest record per
+ * workspace is what matters) and notifications (a log of one partition, in the order they happened).
+ */
+export function announcementTopicSpecs(names: TopicNames, replicationFactor: number): ITopicConfig[] {
+  return [
+    logTopic(names.heartbeat, 'compact', replicationFactor),
+    logTopic(names.notifications, 'delete', replicationFactor),
   ];
 }
 
