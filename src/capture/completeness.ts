@@ -84,12 +84,17 @@ export async function reportedCount(client: IntercomReader, def: StreamDef): Pro
       priority: 'background',
     });
   } else {
-    const listing = def.listings.length === 1 ? def.listings[0]! : undefined;
-    if (!listing || (listing.paging !== 'pages' && listing.paging !== 'cursor')) return null;
-    pages = listingPages(client, listing, 'background');
+    if (!countedByListing(def)) return null;
+    pages = listingPages(client, def.listings[0]!, 'background');
   }
   for await (const page of pages) return page.totalCount ?? null;
   return 0;
+}
+
+/** Whether an unsearchable stream's count is its one paged listing's `total_count`. */
+export function countedByListing(def: StreamDef): boolean {
+  const paging = def.listings.length === 1 ? def.listings[0]!.paging : undefined;
+  return paging === 'pages' || paging === 'cursor';
 }
 
 /** One stream's completeness from what Intercom reports, the state's count and the parts' gaps. */

@@ -21,6 +21,7 @@ import type { Announcer } from './announce';
 import {
   PartsLedger,
   completenessData,
+  countedByListing,
   completenessOf,
   countedParts,
   isComplete,
@@ -139,6 +140,10 @@ export class CaptureEngine {
     },
   };
 
+  /** The `total_count` the pages of a stream's one listing reported last (completeness, unsearchable streams). */
+  private readonly listed = new Map<StreamName, number>();
+  /** The transaction of the announcements made last (see announce). */
+  private announcing: Promise<void> = Promise.resolve();
   /** Per parent stream, the parents fetched with fewer children than Intercom counts (completeness.ts). */
   private readonly parts = new Map<StreamName, PartsLedger>();
 
@@ -178,18 +183,33 @@ export class CaptureEngine {
    * due (`run` reconciles in a task of its own instead).
    */
   async poll(stream: StreamName): Promise<PollSummary> {
-    const summary = await this.pollOnce(stream);
-    const def = STREAM_DEFS[stream];
-    if (summary.kind === 'incremental' && this.reconcileDue(def)) {
-      const reconciled = await this.reconcile(stream);
-      summary.deleted += reconciled.deleted;
-      summary.published += reconciled.published;
+    try {
+      const summary = await this.pollOnce(stream);
+      const def = STREAM_DEFS[stream];
+      if (summary.kind === 'incremental' && this.reconcileDue(def)) {
+        const reconciled = await this.reconcileOnce(stream);
+        summary.deleted += reconciled.deleted;
+        summary.published += reconciled.published;
+      }
+      return summary;
+    } finally {
+      await this.announcing;
     }
-    return summary;
   }
 
-  /** Reconciliation of a windowed stream (see StreamReads.reconcile); then its completeness, when measured. */
+  /**
+   * Reconciliation of a windowed stream (see StreamReads.reconcile); then its completeness, when
+   * measured. Resolves once what it announced is written too.
+   */
   async reconcile(stream: StreamName): Promise<PollSummary> {
+    try {
+      return await this.reconcileOnce(stream);
+    } finally {
+      await this.announcing;
+    }
+  }
+
+  private async reconcileOnce(stream: StreamName): Promise<PollSummary> {
     const summary = await this.withCapture(stream, (sc) => this.reads.reconcile(sc));
     if (this.d.settings.completeness) await this.measureCompleteness(stream);
     return summary;
@@ -201,7 +221,12 @@ export class CaptureEngine {
    */
   async completeness(stream: StreamName): Promise<Completeness> {
     const def = STREAM_DEFS[stream];
-    const reported = await reportedCount(this.d.client, def);
+    // A listing's count came with the pages the read just walked; a search is asked once.
+    const reported = def.search
+      ? await reportedCount(this.d.client, def)
+      : countedByListing(def)
+        ? (this.listed.get(stream) ?? null)
+        : null;
     let held = 0;
     for (const _ of this.d.store.ids(stream)) held++;
     const gaps = this.parts.get(stream)?.list((id) => this.d.store.object(stream, id) !== undefined) ?? [];
@@ -233,10 +258,14 @@ export class CaptureEngine {
   private readObserver(): ReadObserver {
     const o = this.d.observer;
     const a = this.d.announcer;
-    if (!a) return o ?? {};
+    const read = (stream: StreamName, objects: number, total?: number): void => {
+      o?.read?.(stream, objects, total);
+      if (total !== undefined && !STREAM_DEFS[stream].search) this.listed.set(stream, total);
+    };
+    if (!a) return { read, slices: o?.slices?.bind(o), snapshot: o?.snapshot?.bind(o) };
     const phase = { started: 'STARTED', completed: 'COMPLETED', aborted: 'ABORTED' } as const;
     return {
-      read: o?.read?.bind(o),
+      read,
       slices: (stream, kind, p) => {
         o?.slices?.(stream, kind, p);
         if (kind !== 'snapshot') return;
@@ -264,7 +293,7 @@ export class CaptureEngine {
     const announcer = this.d.announcer;
     if (!announcer) return;
     add(announcer);
-    this.sendAnnouncements();
+    this.announcing = this.sendAnnouncements();
   }
 
   /** A transaction of its own for what the announcer holds, when it still holds anything by then. */
