@@ -219,7 +219,7 @@ export class CaptureEngine {
    * A stream's completeness now (completeness.ts): Intercom's count against the committed state's, and
    * its parents with parts no read carried.
    */
-  async completeness(stream: StreamName): Promise<Completeness> {
+  private async completeness(stream: StreamName): Promise<Completeness> {
     const def = STREAM_DEFS[stream];
     // A listing's count came with the pages the read just walked; a search is asked once.
     const reported = def.search
@@ -306,9 +306,9 @@ export class CaptureEngine {
    * the commit chain, once every earlier transaction ended. A transaction with nothing in it is not sent.
    */
   private async commitWithAnnouncements(batches: TopicBatch[]): Promise<void> {
-    const all = this.d.announcer ? [...batches, ...this.d.announcer.take()] : batches;
-    if (all.every((b) => b.messages.length === 0) && batches.length === 0) return;
-    await this.d.committer.commit(all);
+    const announced = this.d.announcer?.take() ?? [];
+    if (batches.length === 0 && announced.length === 0) return;
+    await this.d.committer.commit([...batches, ...announced]);
   }
 
   /** Writes a heartbeat whenever one is due, until the signal aborts (run). */
