@@ -126,6 +126,8 @@ export interface StreamCaptureDeps {
   maxReadAttempts: number;
   /** Told of each object whose `updated_at` was too far in the future to be trusted. */
   onFutureTimestamp?: (stream: StreamName, id: string, updatedAtMs: number) => void;
+  /** Told of each object fetched with its children: the object as read, and how many children it carried. */
+  onParentRead?: (own: Reading, children: number) => void;
 }
 
 /**
@@ -396,6 +398,7 @@ export class StreamCapture {
     const latest = this.latestTrusted();
     const children = this.childrenEnabled() ? this.def.children : undefined;
     if (children) {
+      this.d.onParentRead?.(fetched.own, fetched.children.length);
       const childMode = { snapshot: walk.mode.snapshot, force: walk.mode.force };
       for (const child of fetched.children) {
         if (!child.ok) {
