@@ -4,7 +4,12 @@
  * clients, topics and codecs of src/kafka, the capture engine, the sink runner and its handler). It
  * makes no decision of its own beyond which piece goes where.
  */
+import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
+import { Announcer } from './capture/announce';
+import { registerConnectorRecords } from './kafka/connector-records';
+import { STREAM_DEFS } from './streams/definitions';
+import { packageVersion } from './version';
 import type { Logger } from 'pino';
 import { CaptureEngine, type EngineObserver } from './capture/engine';
 import type { Config } from './config';
@@ -26,6 +31,7 @@ import type { Registry } from './kafka/registry';
 import { createSinkKafka } from './kafka/sink-kafka';
 import { restoreState, type StateStore } from './kafka/state-store';
 import {
+  announcementTopicSpecs,
   ensureTopics,
   sinkTopicNames,
   topicNames,
@@ -253,6 +259,9 @@ async function build(config: Config, logger: Logger, options: AppOptions, worker
     );
   const codecs =
     options.codecs ?? (await registerCodecs(registry(), topics, streams, config.fieldPolicy.streams));
+  // A backfill writes no heartbeats or notifications: the running instance does.
+  const records =
+    options.role === 'backfill' ? undefined : await registerConnectorRecords(registry(), topics, workspaceId);
   step('registry');
 
   const kafka = createKafka(config.kafka, logger, {
@@ -260,7 +269,14 @@ async function build(config: Config, logger: Logger, options: AppOptions, worker
     onRetriedError: options.onRetriedKafkaError,
   });
   const created = await withAdmin(kafka, 'preparing topics', (admin) =>
-    ensureTopics(admin, topicSpecs(topics, streams, config.kafka), topics.state),
+    ensureTopics(
+      admin,
+      [
+        ...topicSpecs(topics, streams, config.kafka),
+        ...(records ? announcementTopicSpecs(topics, config.kafka.replicationFactor) : []),
+      ],
+      topics.state,
+    ),
   );
   if (created.length) logger.info({ topics: created }, 'created topics');
   step('topics');
@@ -285,6 +301,23 @@ async function build(config: Config, logger: Logger, options: AppOptions, worker
   step('state');
 
   const overrides = config.streams.overrides;
+  const clock = Date.now;
+  const announcer =
+    records &&
+    new Announcer({
+      encoder: records,
+      heartbeatTopic: topics.heartbeat,
+      notificationsTopic: topics.notifications,
+      heartbeatIntervalMs: config.heartbeat.intervalMs,
+      progressIntervalMs: config.notifications.progressIntervalMs,
+      connector: config.connector.name,
+      workspaceId,
+      version: packageVersion(),
+      streams: streams.filter((s) => STREAM_DEFS[s].parent === undefined),
+      store,
+      clock,
+      newId: randomUUID,
+    });
   const engine = new CaptureEngine({
     client,
     committer: publisher,
@@ -307,11 +340,13 @@ async function build(config: Config, logger: Logger, options: AppOptions, worker
       maxClockSkewMs: config.streams.maxClockSkewMs,
       maxPendingBytes: config.streams.maxPendingBytes,
       maxReadAttempts: config.errors.maxReadAttempts,
+      completeness: config.completeness.enabled && options.role !== 'backfill',
     },
-    clock: Date.now,
+    clock,
     logger: logger.child({ module: 'capture' }),
     observer: options.engineObserver?.(store),
     prepare: (text, how) => workers.prepare(text, how),
+    announcer,
   });
   step('ready');
   const close = async () => {

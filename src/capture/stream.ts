@@ -141,6 +141,8 @@ export interface StreamCaptureDeps {
   prepare?: (text: string, how: Preparation) => Promise<object | undefined>;
   /** Told of each request for the rest of an embedded list (one per page). */
   onEmbeddedListRequest?: (stream: StreamName, list: string) => void;
+  /** Told of each object fetched with its children: the object as read, and how many children it carried. */
+  onParentRead?: (own: Reading, children: number) => void;
 }
 
 const utf8 = new TextDecoder();
@@ -495,6 +497,7 @@ export class StreamCapture {
     const latest = this.latestTrusted();
     const children = this.childrenEnabled() ? this.def.children : undefined;
     if (children) {
+      this.d.onParentRead?.(fetched.own, fetched.children.length);
       const childMode = { snapshot: walk.mode.snapshot, force: walk.mode.force };
       for (const child of fetched.children) {
         if (!child.ok) {

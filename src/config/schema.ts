@@ -282,7 +282,7 @@ export const configSchema = {
       env: 'KAFKA_CLIENT_ID',
     },
     topicPrefix: {
-      doc: 'Prefix of every topic: <prefix>.<stream>, <prefix>._state, <prefix>._dlq.',
+      doc: 'Prefix of every topic: <prefix>.<stream>, <prefix>._state, <prefix>._dlq, <prefix>._heartbeat, <prefix>._notifications.',
       format: 'topic-prefix',
       default: 'intercom',
       env: 'TOPIC_PREFIX',
@@ -476,6 +476,30 @@ export const configSchema = {
       format: 'positive-int',
       default: 3,
       env: 'ERRORS_MAX_READ_ATTEMPTS',
+    },
+  },
+  heartbeat: {
+    intervalMs: {
+      doc: "A heartbeat on <prefix>._heartbeat at least this often, in ms, in the transactions of the state (each stream's committed watermark, the workspace, the connector and its version), in a small transaction of its own when nothing else commits. 0: none.",
+      format: 'nat',
+      default: 60000,
+      env: 'HEARTBEAT_INTERVAL_MS',
+    },
+  },
+  notifications: {
+    progressIntervalMs: {
+      doc: "Least time between two IN_PROGRESS notifications of one stream's first sync on <prefix>._notifications, in ms (one is sent as slices complete, at most this often).",
+      format: 'nat',
+      default: 60000,
+      env: 'NOTIFICATIONS_PROGRESS_INTERVAL_MS',
+    },
+  },
+  completeness: {
+    enabled: {
+      doc: "After each first sync and reconciliation, compare the count Intercom reports (total_count) with the state's, and each conversation's counted parts with those its GET carried; published as a notification and as metrics (one request per stream).",
+      format: Boolean,
+      default: true,
+      env: 'COMPLETENESS_ENABLED',
     },
   },
   sink: {

@@ -62,6 +62,9 @@ METRICS = {
     "intercom_cdc_snapshot_slices_total",
     "intercom_cdc_snapshot_objects_read",
     "intercom_cdc_snapshot_estimated_completion_seconds",
+    "intercom_cdc_completeness_gap",
+    "intercom_cdc_completeness_parts_missing",
+    "intercom_cdc_completeness_parents_missing_parts",
 }
 # kube-state-metrics' series the alerts on the pod use.
 KSM_METRICS = {
@@ -78,6 +81,7 @@ CHART_ALERTS = {
     "IntercomCdcFenced",
     "IntercomCdcNotReady",
     "IntercomCdcSnapshotStalled",
+    "IntercomCdcIncomplete",
 }
 KINDS = [
     "Deployment",
