@@ -345,6 +345,7 @@ async function build(config: Config, logger: Logger, options: AppOptions, worker
     clock,
     logger: logger.child({ module: 'capture' }),
     observer: options.engineObserver?.(store),
+    prepare: (text, how) => workers.prepare(text, how),
     announcer,
   });
   step('ready');

@@ -17,6 +17,7 @@ import type {
 import { StreamCursor } from './cursor';
 import { StreamEvents, type EmitSettings } from './events';
 import { StreamReads, type PollSummary, type ReadObserver } from './reads';
+import type { Preparation } from './prepare';
 import type { Announcer } from './announce';
 import {
   PartsLedger,
@@ -71,6 +72,8 @@ export interface EngineObserver extends ReadObserver {
   progress?(stream: StreamName, progress: StreamProgress): void;
   /** An object's `updated_at` was too far in the future to order it by (see StreamCapture). */
   futureTimestamp?(stream: StreamName): void;
+  /** A request for the rest of an embedded list of an object (one page of `list`; see StreamCapture). */
+  embeddedListRequest?(stream: StreamName, list: string): void;
   /** A stream stopped after a failure of its own; it is tried again with backoff. */
   streamFailed?(stream: StreamName, error: unknown): void;
   /** A stream that had failed read again. */
@@ -94,6 +97,11 @@ export interface EngineDeps {
   clock: () => number;
   logger: Logger;
   observer?: EngineObserver;
+  /**
+   * Prepares what the capture holds and must read again (an object with its embedded lists completed)
+   * on the threads that prepare the client's answers; default: inline.
+   */
+  prepare?: (text: string, how: Preparation) => Promise<object | undefined>;
   /**
    * Heartbeats and notifications (announce.ts): added to the transactions as they go, and written in
    * a small transaction of their own when none goes (`run` only).
@@ -576,6 +584,8 @@ export class CaptureEngine {
         );
         this.d.observer?.futureTimestamp?.(stream);
       },
+      prepare: this.d.prepare,
+      onEmbeddedListRequest: (stream, list) => this.d.observer?.embeddedListRequest?.(stream, list),
     });
   }
 }

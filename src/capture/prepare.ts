@@ -52,6 +52,18 @@ export type Preparation =
       id: string;
       /** The stream's children are captured: read them, and the object without them. */
       children: boolean;
+    }
+  | {
+      /**
+       * An object whose embedded lists said `has_more`, with the rest fetched: the text is
+       * `{"object": <the object's JSON>, "lists": {<list>: [<every item>], …}}` (see completeLists); the
+       * reading keeps `hash`, the hash of the object as the API returned it (with its lists cut), so
+       * that every copy of one version hashes alike.
+       */
+      kind: 'complete';
+      stream: StreamName;
+      id: string;
+      hash: string;
     };
 
 /** A page's body as prepared: the body, with its list (`listKey`) made of readings. */
@@ -86,6 +98,14 @@ export function prepare(
   }
   if (!isJsonObject(body)) return undefined;
   const def = defOf(how.stream);
+  if (how.kind === 'complete') {
+    const { object, lists } = body;
+    if (!isJsonObject(object) || !isJsonObject(lists)) return undefined;
+    // The object was policed when it was first read; the items it did not embed are policed here.
+    const completed = completeLists(object, lists, (partial) => police(policies, def.name, partial));
+    const own = read(def, recordOf(def.name), how.id, completed, w);
+    return { own: own.ok ? { ...own, hash: how.hash } : own, children: [] } satisfies PreparedObject;
+  }
   if (how.kind === 'page') {
     const list = body[how.listKey];
     if (Array.isArray(list)) {
@@ -110,9 +130,62 @@ export function prepare(
   } satisfies PreparedObject;
 }
 
+/**
+ * The object with each of `lists` (its name → every item, as `GET <object>/<name>` lists them) in full
+ * in place of the embedded part: the embedded list keeps its fields (`type`, `url`), its `data` becomes
+ * one reference per item in the order of the full list (the embedded reference itself where it has one
+ * of that id, else `{type, id, url}` in the embedded references' form), `total_count` their number and
+ * `has_more` false. A list the object does not embed as an object is left as it is. `police` is given
+ * `{<name>: {data: [the references made here]}}` and returns them as the stream's field policy has them
+ * (the embedded ones were policed with the object); a list whose references it takes away is left as
+ * the object has it.
+ */
+export function completeLists(
+  object: Record<string, unknown>,
+  lists: Record<string, unknown>,
+  police: (partial: Record<string, unknown>) => Record<string, unknown> = (partial) => partial,
+): Record<string, unknown> {
+  const out = { ...object };
+  for (const [name, items] of Object.entries(lists)) {
+    const embedded = object[name];
+    if (!isJsonObject(embedded) || !Array.isArray(items)) continue;
+    const refs: unknown[] = Array.isArray(embedded.data) ? embedded.data : [];
+    const byId = new Map<string, unknown>();
+    let urlPrefix = `/${name}/`;
+    for (const ref of refs) {
+      if (!isJsonObject(ref) || (typeof ref.id !== 'string' && typeof ref.id !== 'number')) continue;
+      const id = String(ref.id);
+      byId.set(id, ref);
+      if (typeof ref.url === 'string' && ref.url.endsWith(`/${id}`)) urlPrefix = ref.url.slice(0, -id.length);
+    }
+    const made: unknown[] = [];
+    const data = items.map((item) => {
+      const id = isJsonObject(item) && (typeof item.id === 'string' || typeof item.id === 'number');
+      const known = id ? byId.get(String(item.id)) : undefined;
+      if (known) return known;
+      made.push(
+        id
+          ? {
+              ...(item.type !== undefined && { type: item.type }),
+              id: String(item.id),
+              url: `${urlPrefix}${String(item.id)}`,
+            }
+          : item,
+      );
+      return undefined; // filled in below, once the references made are policed
+    });
+    const policed = police({ [name]: { data: made } })[name] as { data?: unknown } | undefined;
+    if (!Array.isArray(policed?.data) || policed.data.length !== made.length) continue;
+    let next = 0;
+    for (let i = 0; i < data.length; i++) if (data[i] === undefined) data[i] = policed.data[next++];
+    out[name] = { ...embedded, data, total_count: data.length, has_more: false };
+  }
+  return out;
+}
+
 /** The readings a prepared answer holds (to pack their bytes for another thread). */
 export function readingsOf(prepared: object, how: Preparation): Reading[] {
-  if (how.kind === 'object') {
+  if (how.kind !== 'page') {
     const { own, children } = prepared as PreparedObject;
     return [own, ...children];
   }

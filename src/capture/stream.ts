@@ -10,7 +10,7 @@ import type { IntercomReader, ObjectState } from './contracts';
 import type { StreamCursor } from './cursor';
 import { decide } from './diff';
 import type { StreamEvents } from './events';
-import type { PreparedObject } from './prepare';
+import { prepare, type Preparation, type PreparedObject } from './prepare';
 
 /**
  * One stream's capture: the decision on each object its walks read, the fetches a listing cannot
@@ -103,9 +103,17 @@ interface CopySource {
   sequence: number;
 }
 
+/** A copy from a listing to publish once its embedded lists are complete (instead of a GET). */
+interface Copy {
+  reading: GoodReading;
+  sequence: number;
+}
+
 interface Queued {
   walk: Walk;
   promise: Promise<void>;
+  /** Complete this copy; undefined: GET the object. */
+  copy?: Copy;
 }
 
 export interface StreamCaptureDeps {
@@ -126,8 +134,29 @@ export interface StreamCaptureDeps {
   maxReadAttempts: number;
   /** Told of each object whose `updated_at` was too far in the future to be trusted. */
   onFutureTimestamp?: (stream: StreamName, id: string, updatedAtMs: number) => void;
+  /**
+   * Prepares a text the capture holds (an object with its embedded lists completed) as the client
+   * prepares answers (src/capture/workers.ts); default: inline, on this thread.
+   */
+  prepare?: (text: string, how: Preparation) => Promise<object | undefined>;
+  /** Told of each request for the rest of an embedded list (one per page). */
+  onEmbeddedListRequest?: (stream: StreamName, list: string) => void;
   /** Told of each object fetched with its children: the object as read, and how many children it carried. */
   onParentRead?: (own: Reading, children: number) => void;
+}
+
+const utf8 = new TextDecoder();
+
+function prepareInline(text: string, how: Preparation): Promise<object | undefined> {
+  return Promise.resolve(prepare(text, how));
+}
+
+/** Of two copies of one object, the one to decide on: the later `updated_at`, else the later read. */
+function newer(a: Copy, b: Copy): Copy {
+  const ua = a.reading.updatedAtMs ?? -Infinity;
+  const ub = b.reading.updatedAtMs ?? -Infinity;
+  if (ua !== ub) return ua > ub ? a : b;
+  return a.sequence >= b.sequence ? a : b;
 }
 
 /**
@@ -147,6 +176,12 @@ export interface StreamCaptureDeps {
  *   transaction.
  * - At most `maxFetches` fetches run at once; a page waits for room before it starts another
  *   (back-pressure on walks).
+ * - An object whose embedded lists say `has_more` (the stream's `embeddedLists`) is published with each
+ *   of them in full: once the decision on it is to publish, the rest of each is read (at the fetches'
+ *   priority, inside the object's one read in flight) and the object is prepared again with them, then
+ *   decided again against the pending view. The state keeps the hash of the object as the API returned
+ *   it (lists cut), so a later copy of the same version is not taken for a change and its lists are
+ *   read once per version.
  */
 export class StreamCapture {
   readonly def: StreamDef;
@@ -237,8 +272,10 @@ export class StreamCapture {
       if (reading.updatedAtMs !== null)
         seen.maxUpdatedAt = Math.max(seen.maxUpdatedAt ?? reading.updatedAtMs, reading.updatedAtMs);
       if (sinceMs !== undefined && reading.updatedAtMs !== null && reading.updatedAtMs < sinceMs) continue;
-      if (this.observeCopy(reading, source, walk)) {
-        walk.tasks.add(this.fetch(reading.id, walk));
+      const next = this.observeCopy(reading, source, walk);
+      if (next) {
+        const copy = next === 'complete' ? { reading, sequence: source.sequence } : undefined;
+        walk.tasks.add(this.fetch(reading.id, walk, copy));
         await this.room();
       }
     }
@@ -248,21 +285,24 @@ export class StreamCapture {
   /**
    * Fetches one object by id and decides on it (a delete confirmation, a part of a changed parent, a
    * copy the listing could not settle). Resolves once a fetch issued after this call was decided on.
+   * With `copy`, the object is not fetched: the copy's embedded lists are completed and it is decided
+   * on (a queued GET of the object stands for it: it reads the object as it is then).
    */
-  fetch(id: string, walk: Walk): Promise<void> {
+  fetch(id: string, walk: Walk, copy?: Copy): Promise<void> {
     const queued = this.queued.get(id);
     if (queued) {
       queued.walk = walk;
+      queued.copy = copy && queued.copy && newer(copy, queued.copy);
       return queued.promise;
     }
     const running = this.running.get(id);
-    if (!running) return this.start(id, walk);
-    const next: Queued = { walk, promise: Promise.resolve() };
+    if (!running) return this.start(id, walk, copy);
+    const next: Queued = { walk, promise: Promise.resolve(), copy };
     next.promise = running
       .catch(() => undefined)
       .then(() => {
         this.queued.delete(id);
-        return this.start(id, next.walk);
+        return this.start(id, next.walk, next.copy);
       });
     this.queued.set(id, next);
     return next.promise;
@@ -292,8 +332,8 @@ export class StreamCapture {
     await this.flushIfFull();
   }
 
-  private start(id: string, walk: Walk): Promise<void> {
-    const run = this.fetchOnce(id, walk).finally(() => {
+  private start(id: string, walk: Walk, copy?: Copy): Promise<void> {
+    const run = this.fetchOnce(id, walk, copy).finally(() => {
       if (this.running.get(id) === run) this.running.delete(id);
     });
     this.running.set(id, run);
@@ -306,25 +346,31 @@ export class StreamCapture {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
-  /** Decides on a copy from a listing; returns true when only the object itself can settle it. */
-  private observeCopy(reading: GoodReading, source: CopySource, walk: Walk): boolean {
-    if (this.goneAfter(reading.id, source.sequence)) return false;
+  /**
+   * Decides on a copy from a listing; returns `get` when only the object itself can settle it, and
+   * `complete` when the copy is to be published once its embedded lists are complete.
+   */
+  private observeCopy(reading: GoodReading, source: CopySource, walk: Walk): 'get' | 'complete' | undefined {
+    if (this.goneAfter(reading.id, source.sequence)) return undefined;
     const prev = this.lookup(reading.id);
     const decision = decide(prev, reading, walk.mode);
-    if (!decision.publish) return false;
-    if (this.childrenEnabled()) return this.worthFetching(reading, walk);
+    if (!decision.publish) return undefined;
+    if (this.childrenEnabled()) return this.worthFetching(reading, walk) ? 'get' : undefined;
     const settled = walk.mode.snapshot || walk.mode.force || !source.search;
     if (!settled && this.def.objectPath && (!prev || prev.u === reading.updatedAtMs))
-      return this.worthFetching(reading, walk);
+      return this.worthFetching(reading, walk) ? 'get' : undefined;
+    if (reading.incomplete && this.def.objectPath)
+      return this.worthFetching(reading, walk) ? 'complete' : undefined;
     this.markSeen(reading.id, source.sequence);
     this.publish(this.name, decision.op, reading, prev?.u ?? null, walk);
-    return false;
+    return undefined;
   }
 
   /**
-   * Whether the object of a listing copy is to be fetched: not when that very version was dead-lettered
-   * as unreadable (see `unreadable`), unless the walk forces every object or retries those. Notes the copy's `updated_at`
-   * for an object whose reads fail, for the dead letter that may follow.
+   * Whether the object of a listing copy is to be read (fetched, or its embedded lists completed): not
+   * when that very version was dead-lettered as unreadable (see `unreadable`), unless the walk forces
+   * every object or retries those. Notes the copy's `updated_at` for an object whose reads fail, for the
+   * dead letter that may follow.
    */
   private worthFetching(reading: GoodReading, walk: Walk): boolean {
     if (!walk.mode.force && !walk.mode.retryUnreadable && this.unreadable.has(reading.id)) {
@@ -336,16 +382,27 @@ export class StreamCapture {
     return true;
   }
 
-  private async fetchOnce(id: string, walk: Walk): Promise<void> {
+  /**
+   * Reads the object (or takes `copy`), completes its embedded lists when it is to be published, and
+   * decides on it. Holds one of the `maxFetches` places throughout.
+   */
+  private async fetchOnce(id: string, walk: Walk, copy?: Copy): Promise<void> {
     this.fetching += 1;
     let object: PreparedObject | null;
-    const sequence = readSequence();
+    const sequence = copy?.sequence ?? readSequence();
     try {
-      object = await this.d.client.get<PreparedObject>(this.def.objectPath!(id), undefined, {
-        allow404: true,
-        priority: FETCH_PRIORITY,
-        prepare: { kind: 'object', stream: this.name, id, children: this.childrenEnabled() },
-      });
+      object = copy
+        ? { own: copy.reading, children: [] }
+        : await this.d.client.get<PreparedObject>(this.def.objectPath!(id), undefined, {
+            allow404: true,
+            priority: FETCH_PRIORITY,
+            prepare: { kind: 'object', stream: this.name, id, children: this.childrenEnabled() },
+          });
+      if (object !== null && !this.goneAfter(id, sequence)) {
+        const own = await this.completed(object.own, walk);
+        object = own === null ? null : { own, children: object.children };
+        if (object === null) return; // its lists are gone with it: a later read settles it
+      }
     } catch (error) {
       return this.readFailed(id, error, walk);
     } finally {
@@ -362,6 +419,48 @@ export class StreamCapture {
     if (this.goneAfter(id, sequence)) return;
     this.markSeen(id, sequence);
     this.decideFetched(object, walk);
+  }
+
+  /**
+   * The reading with its incomplete embedded lists read in full (see the class contract), or itself when
+   * it has none or is not to be published; null when a list answers 404 (the object is gone: nothing is
+   * published, and a later read, or a GET of a reconciliation, settles it).
+   */
+  private async completed(own: Reading, walk: Walk): Promise<Reading | null> {
+    if (!own.ok || !own.incomplete || !this.def.objectPath) return own;
+    const latest = this.latestTrusted();
+    const reading = own.updatedAtMs !== null && own.updatedAtMs > latest ? untimed(own) : own;
+    if (!decide(this.lookup(own.id), reading, walk.mode).publish) return own;
+    const lists: Record<string, unknown[]> = {};
+    try {
+      for (const list of own.incomplete) lists[list] = await this.readList(own.id, list);
+    } catch (error) {
+      if (error instanceof CdcError && error.code === 'not_found') return null;
+      throw error;
+    }
+    const text = `{"object":${utf8.decode(own.json)},"lists":${JSON.stringify(lists)}}`;
+    const how: Preparation = { kind: 'complete', stream: this.name, id: own.id, hash: own.hash };
+    const prepared = (await (this.d.prepare ?? prepareInline)(text, how)) as PreparedObject | undefined;
+    if (!prepared)
+      throw new CdcError(`${this.name} ${own.id}: the completed object could not be prepared`, {
+        code: 'internal',
+        kind: 'system',
+      });
+    return prepared.own;
+  }
+
+  /** Every item of one embedded list, page by page (`GET <object>/<list>`), each request told of. */
+  private async readList(id: string, list: string): Promise<unknown[]> {
+    const items: unknown[] = [];
+    const path = `${this.def.objectPath!(id)}/${list}`;
+    for await (const page of this.d.client.pagedListPages<unknown>(path, 'data', {
+      priority: FETCH_PRIORITY,
+    })) {
+      this.d.onEmbeddedListRequest?.(this.name, list);
+      if (page.unread) throw page.unread.error;
+      items.push(...page.items);
+    }
+    return items;
   }
 
   /**

@@ -22,6 +22,11 @@ export interface ReadingRules {
   timestamped: boolean;
   /** Fields left out of the content hash (present in one form of the object and not in another). */
   hashOmits?: readonly string[];
+  /**
+   * Lists the object embeds in part (a contact's `tags`, `companies`, `notes`, `segments`: at most ten
+   * items, with `has_more` and the URL of the rest); see `incomplete`.
+   */
+  embeddedLists?: readonly string[];
 }
 
 /** Whether a value is a JSON object (not null, not an array): what an API object must be. */
@@ -48,6 +53,11 @@ export interface GoodReading {
   after: Uint8Array | null;
   /** Why `after` is null: the object goes to the dead-letter topic when a decision publishes it. */
   unmapped: Problem | null;
+  /**
+   * The embedded lists (ReadingRules.embeddedLists) that say `has_more: true`: the capture fetches the
+   * rest before it publishes the object. Absent when none does.
+   */
+  incomplete?: string[];
 }
 
 /** An object that could not be read (too deep, not valid Unicode, a bad `updated_at`, not an object). */
@@ -103,7 +113,12 @@ export function read(
   } catch (error) {
     unmapped = problemOf(error);
   }
-  return { ok: true, id, updatedAtMs, hash, json, after, unmapped };
+  const incomplete = rules.embeddedLists?.filter(
+    (key) => (object[key] as { has_more?: unknown })?.has_more === true,
+  );
+  return incomplete?.length
+    ? { ok: true, id, updatedAtMs, hash, json, after, unmapped, incomplete }
+    : { ok: true, id, updatedAtMs, hash, json, after, unmapped };
 }
 
 /** A failed reading of `object` (kept as the dead letter's bounded copy). */

@@ -29,6 +29,12 @@ export class Metrics {
     labelNames: ['stream'],
     registers: [this.registry],
   });
+  readonly embeddedListRequests = new Counter({
+    name: `${this.p}embedded_list_requests_total`,
+    help: "Requests for the rest of an embedded list (a contact's tags, companies, notes, segments that say has_more), by list",
+    labelNames: ['list'],
+    registers: [this.registry],
+  });
   readonly transactions = new Counter({
     name: `${this.p}transactions_total`,
     help: 'Kafka transactions by result',
@@ -275,6 +281,7 @@ export class Metrics {
       },
       read: (stream, n) => this.objectsRead.inc({ stream }, n),
       futureTimestamp: (stream) => this.futureTimestamps.inc({ stream }),
+      embeddedListRequest: (_stream, list) => this.embeddedListRequests.inc({ list }),
       streamFailed: (stream) => this.streamFailed.set({ stream }, 1),
       streamRecovered: (stream) => this.streamFailed.set({ stream }, 0),
       completeness: (c) => {

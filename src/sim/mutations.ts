@@ -108,7 +108,7 @@ export class MutationEngine implements Mutations, GroundTruth {
     if (row !== undefined && table.live(row)) return;
     if (row === undefined || table.flags[row] !== FLAG_ARCHIVED)
       throw fail(`no archived contacts object with id ${contactId}`);
-    const frozen = this.ws.render('contacts', row);
+    const frozen = this.ws.renderComplete('contacts', row);
     table.flags[row] = 0;
     const { nowMs, nowSec } = this.now();
     table.version[row] = (table.version[row] as number) + 1;
@@ -195,7 +195,7 @@ export class MutationEngine implements Mutations, GroundTruth {
     if (row === undefined) return undefined;
     return stream === 'conversations'
       ? this.ws.renderConversationWithParts(row)
-      : this.ws.render(stream, row);
+      : this.ws.renderComplete(stream, row);
   }
 
   archived(stream: SimStream): string[] {

@@ -130,7 +130,11 @@ export interface GroundTruth {
   log(): readonly ChangeRecord[];
   /** Live ids now (not deleted, not merged). */
   ids(stream: SimStream): string[];
-  /** The object exactly as the API would return it now (conversations with their parts). */
+  /**
+   * The object exactly as the API would return it now (conversations with their parts), but a
+   * contact's embedded lists (tags, companies, notes) in full, with `has_more` false: what a capture
+   * that reads the rest of each list publishes.
+   */
   get(stream: SimStream, id: string): Record<string, unknown> | undefined;
   /** Archived ids now (contacts: `mutate.archive` or `POST /contacts/{id}/archive`); absent from `ids` and `get`. */
   archived(stream: SimStream): string[];

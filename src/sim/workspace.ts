@@ -4,7 +4,7 @@ import { renderDataAttribute } from './render/attributes';
 import { renderCompany } from './render/companies';
 import { renderArticle, renderCollection } from './render/content';
 import { type RenderContext, STREAM_CODE } from './render/context';
-import { renderContact } from './render/contacts';
+import { cutEmbedded, renderContact } from './render/contacts';
 import { renderConversation } from './render/conversations';
 import { renderAdmin, renderSegment, renderTag, renderTeam } from './render/directory';
 import { PartsStore } from './render/parts';
@@ -151,8 +151,17 @@ export class Workspace implements RenderContext {
     return row;
   }
 
-  /** The object as the API returns it now (conversations without parts; see renderConversation). */
+  /**
+   * The object as the API returns it now (conversations without parts; see renderConversation; a
+   * contact's embedded lists cut at ten items, see cutEmbedded).
+   */
   render(stream: TableStream, row: number): Record<string, unknown> {
+    const object = this.renderComplete(stream, row);
+    return stream === 'contacts' ? cutEmbedded(object) : object;
+  }
+
+  /** The object as it is: as `render`, but a contact's embedded lists in full (`has_more` false). */
+  renderComplete(stream: TableStream, row: number): Record<string, unknown> {
     return withPatch(RENDER[stream](this, row), this.patches[stream].get(row));
   }
 

@@ -62,6 +62,11 @@ interface CommonDef {
    * (a conversation's GET carries its parts, its search result does not; parts are their own stream).
    */
   hashOmits?: readonly string[];
+  /**
+   * Lists embedded in part (at most ten items, `has_more`, the rest at `<objectPath>/<list>`): the
+   * capture fetches the rest of each before it publishes the object (src/capture/stream.ts).
+   */
+  embeddedLists?: readonly string[];
   /** The object's id (undefined: none it can be told apart by); most objects have a string or integer `id`. */
   idOf?: (object: Record<string, unknown>) => string | undefined;
 }
@@ -121,6 +126,7 @@ export const STREAM_DEFS: Record<StreamName, StreamDef> = {
     search: { path: '/contacts/search', listKey: 'data', dayGranular: true },
     listings: [{ paging: 'cursor', path: '/contacts', listKey: 'data' }],
     objectPath: one('/contacts'),
+    embeddedLists: ['tags', 'companies', 'notes', 'segments'],
   },
   conversations: {
     name: 'conversations',

@@ -186,7 +186,8 @@ export function updateContact(ctx: ApiContext): Record<string, unknown> {
   const row = ws.liveRow('contacts', id);
   if (row === undefined) throw missing(id);
   const input = parseContactInput(ctx.body, 'update', contactRules(ws));
-  const before = ws.render('contacts', row);
+  // In full: the update's patch keeps every item of the contact's embedded lists.
+  const before = ws.renderComplete('contacts', row);
   const after = applyInput(before, input);
   const externalId = typeof after.external_id === 'string' ? after.external_id : null;
   const email = typeof after.email === 'string' ? after.email : null;

@@ -2,7 +2,7 @@ import { badRequest, notFound } from '../api-error';
 import { cursorPages, decodeCursor, numberedPages, pageNumber } from '../paging';
 import { type SearchStream } from '../search/fields';
 import { MAX_PER_PAGE, parseSearchRequest, perPage } from '../search/query';
-import { contactTagRows } from '../render/contacts';
+import { EMBEDDED_LISTS } from '../render/contacts';
 import { articleStatistics } from '../render/content';
 import { runSearch } from '../search/run';
 import type { TableStream } from '../types';
@@ -115,12 +115,12 @@ export const ROUTES: readonly Route[] = [
     pattern: /^\/contacts\/find_by_external_id\/([^/]+)$/,
     handle: findByExternalId,
   },
-  {
+  ...EMBEDDED_LISTS.map((list): Route => ({
     method: 'GET',
-    name: 'GET /contacts/{id}/tags',
-    pattern: /^\/contacts\/([^/]+)\/tags$/,
-    handle: contactTags,
-  },
+    name: `GET /contacts/{id}/${list}`,
+    pattern: new RegExp(`^\\/contacts\\/([^/]+)\\/${list}$`),
+    handle: (ctx) => contactList(ctx, list),
+  })),
   ...BY_ID.map((b): Route => ({
     method: 'GET',
     name: `GET ${b.path}/{id}`,
@@ -253,19 +253,37 @@ function byId(ctx: ApiContext, by: (typeof BY_ID)[number], id: string): Record<s
   return by.render ? by.render(ctx.ws, row) : ctx.ws.render(by.stream, row);
 }
 
+/** The stream of the objects each embedded list of a contact names (notes have none here). */
+const LIST_STREAM: Record<(typeof EMBEDDED_LISTS)[number], TableStream | undefined> = {
+  tags: 'tags',
+  companies: 'companies',
+  notes: undefined,
+  segments: 'segments',
+};
+
 /**
- * The tags of a contact (the URL its embedded `tags` list names) as Intercom's tag list: every tag,
- * also past the ten the embedded list shows. A contact created through the API has none.
+ * One embedded list of a contact in full (the URL the list names), also past the ten the contact shows,
+ * in the contact's order: each item the object it names (a reference to nothing the workspace holds, and
+ * a note, as it is). Tags and segments come as one list; companies and notes in pages (`page`,
+ * `per_page`, default 50), as Intercom serves them. 404 for no live contact.
  */
-function contactTags(ctx: ApiContext): Record<string, unknown> {
+function contactList(ctx: ApiContext, list: (typeof EMBEDDED_LISTS)[number]): Record<string, unknown> {
   const id = decodeURIComponent(ctx.params[0] as string);
   const row = ctx.ws.liveRow('contacts', id);
   if (row === undefined) throw notFound('User Not Found');
-  const embedded = ctx.ws.render('contacts', row).tags as { data: Array<{ id: string }>; has_more?: boolean };
-  const tagRows = embedded.has_more
-    ? contactTagRows(ctx.ws, row)
-    : embedded.data.map((tag) => ctx.ws.rowOf('tags', tag.id) as number);
-  return { type: 'list', data: tagRows.map((tagRow) => ctx.ws.render('tags', tagRow)) };
+  const embedded = ctx.ws.renderComplete('contacts', row)[list] as { data?: unknown } | undefined;
+  const refs: unknown[] = Array.isArray(embedded?.data) ? embedded.data : [];
+  const stream = LIST_STREAM[list];
+  const item = (ref: unknown): unknown => {
+    const refId = (ref as { id?: unknown } | null)?.id;
+    const itemRow = stream && typeof refId === 'string' ? ctx.ws.rowOf(stream, refId) : undefined;
+    return itemRow === undefined ? ref : ctx.ws.render(stream!, itemRow);
+  };
+  if (list === 'tags' || list === 'segments') return { type: 'list', data: refs.map(item) };
+  const size = perPage(ctx.query.get('per_page'), 50);
+  const page = pageNumber(ctx.query.get('page'));
+  const data = refs.slice((page - 1) * size, page * size).map(item);
+  return { type: 'list', data, total_count: refs.length, pages: numberedPages(page, size, refs.length) };
 }
 
 function companiesByLastRequest(ctx: ApiContext): Record<string, unknown> {

@@ -6,13 +6,36 @@ import { BROWSERS, DOMAINS, FIRST_NAMES, LANGUAGES, LAST_NAMES, OSES, PLACES, PL
 const DAY = 86_400;
 /** Embedded lists inside a contact stop at this many items and say `has_more`. */
 const EMBEDDED_LIMIT = 10;
+/** The lists a contact embeds (at most EMBEDDED_LIMIT items each), each served in full at `url`. */
+export const EMBEDDED_LISTS = ['tags', 'companies', 'notes', 'segments'] as const;
 
 /**
- * A contact as GET /contacts, search and GET /contacts/{id} return it. Identity (name, email, role)
- * depends on the row only; activity fields and custom attributes change with every version.
+ * A contact with its embedded lists in full (`has_more` false): the truth, which `cutEmbedded` turns
+ * into what GET /contacts, search and GET /contacts/{id} return. Identity (name, email, role) depends
+ * on the row only; activity fields and custom attributes change with every version.
  */
 export function renderContact(ctx: RenderContext, row: number): Record<string, unknown> {
   return buildContact(ctx, row).contact;
+}
+
+/**
+ * The contact as the API returns it: each embedded list of more than ten items cut to its first ten,
+ * with `total_count` the whole list's length and `has_more` true (the rest is at the list's `url`).
+ */
+export function cutEmbedded(contact: Record<string, unknown>): Record<string, unknown> {
+  let out = contact;
+  for (const key of EMBEDDED_LISTS) {
+    const list = contact[key] as { data?: unknown } | undefined;
+    if (!list || !Array.isArray(list.data) || list.data.length <= EMBEDDED_LIMIT) continue;
+    if (out === contact) out = { ...contact };
+    out[key] = {
+      ...list,
+      data: list.data.slice(0, EMBEDDED_LIMIT),
+      total_count: list.data.length,
+      has_more: true,
+    };
+  }
+  return out;
 }
 
 /**
@@ -159,9 +182,9 @@ function embeddedList(
 ): Record<string, unknown> {
   return {
     type: 'list',
-    data: items.slice(0, EMBEDDED_LIMIT),
+    data: items,
     url: `/contacts/${contactId}/${kind}`,
     total_count: items.length,
-    has_more: items.length > EMBEDDED_LIMIT,
+    has_more: false,
   };
 }

@@ -47,6 +47,7 @@ METRICS = {
     "intercom_cdc_transactions_total",
     "intercom_cdc_dlq_total",
     "intercom_cdc_future_timestamps_total",
+    "intercom_cdc_embedded_list_requests_total",
     "intercom_cdc_stream_failed",
     "intercom_cdc_state_objects",
     "intercom_cdc_state_bytes",

@@ -150,6 +150,42 @@ describe('simulator HTTP behaviour', () => {
     expect(missing.body.errors[0].code).toBe('not_found');
   });
 
+  it('a contact with more than ten companies and notes: ten of each embedded (has_more, url), all of them at the url, in pages', async () => {
+    sim = await startSimulator({ seed: 3, size: { contacts: 5, companies: 20 } });
+    const id = sim.truth.ids('contacts')[1]!;
+    const companies = sim.truth.ids('companies').slice(0, 12);
+    const notes = Array.from({ length: 60 }, (_, i) => ({ type: 'note', id: `n${i}`, url: `/notes/n${i}` }));
+    const list = (kind: string, data: unknown[]) => ({
+      type: 'list',
+      data,
+      url: `/contacts/${id}/${kind}`,
+      total_count: data.length,
+      has_more: false,
+    });
+    const refs = companies.map((c) => ({ type: 'company', id: c, url: `/companies/${c}` }));
+    sim.mutate.update('contacts', id, { companies: list('companies', refs), notes: list('notes', notes) });
+    const shown = (await call(sim, 'GET', `/contacts/${id}`)).body;
+    expect(shown.companies).toEqual({
+      ...list('companies', refs.slice(0, 10)),
+      total_count: 12,
+      has_more: true,
+    });
+    expect(shown.notes).toEqual({ ...list('notes', notes.slice(0, 10)), total_count: 60, has_more: true });
+    const all = (await call(sim, 'GET', shown.companies.url)).body;
+    expect(all.data.map((c: { id: string; type: string }) => [c.type, c.id])).toEqual(
+      companies.map((c) => ['company', c]),
+    );
+    expect(all.data[0]).toEqual(sim.truth.get('companies', companies[0]!));
+    expect(all.pages).toMatchObject({ page: 1, total_pages: 1 });
+    const first = (await call(sim, 'GET', `${shown.notes.url}`)).body;
+    const second = (await call(sim, 'GET', `${shown.notes.url}?page=2`)).body;
+    expect([first.total_count, first.pages.total_pages]).toEqual([60, 2]);
+    expect([...first.data, ...second.data]).toEqual(notes);
+    expect((await call(sim, 'GET', `/contacts/${id}/segments`)).body).toEqual({ type: 'list', data: [] });
+    // The ground truth holds the lists in full: what a capture that reads the rest publishes.
+    expect(sim.truth.get('contacts', id)!.notes).toEqual(list('notes', notes));
+  });
+
   it('faults: 5xx, reset, timeout, truncated and malformed bodies, bad timestamps, each `times` times', async () => {
     sim = await startSimulator({ seed: 1 });
     const match = { method: 'GET', path: '/teams' };

@@ -139,6 +139,14 @@ const spec = readOpenApi<Doc>('the OpenAPI validation tests of the simulator');
     }
     const noContact = call(sim, 'GET', '/contacts/000000000000000000000000/tags');
     expect((await expectValid('/contacts/{contact_id}/tags', 'GET', noContact)).status).toBe(404);
+    for (const list of ['companies', 'notes', 'segments']) {
+      for (const contact of sim.truth.ids('contacts').slice(0, 10)) {
+        const answer = call(sim, 'GET', `/contacts/${contact}/${list}`);
+        expect((await expectValid(`/contacts/{contact_id}/${list}`, 'GET', answer)).status).toBe(200);
+      }
+      const none = call(sim, 'GET', `/contacts/000000000000000000000000/${list}`);
+      expect((await expectValid(`/contacts/{contact_id}/${list}`, 'GET', none)).status).toBe(404);
+    }
     let next: string | undefined;
     do {
       const body = {
@@ -360,6 +368,9 @@ const spec = readOpenApi<Doc>('the OpenAPI validation tests of the simulator');
         'GET /contacts',
         'GET /contacts/{contact_id}',
         'GET /contacts/{contact_id}/tags',
+        'GET /contacts/{contact_id}/companies',
+        'GET /contacts/{contact_id}/notes',
+        'GET /contacts/{contact_id}/segments',
         'POST /contacts/search',
         'POST /contacts',
         'PUT /contacts/{contact_id}',

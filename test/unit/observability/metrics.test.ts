@@ -32,6 +32,17 @@ describe('Metrics', () => {
     expect(text).toContain('intercom_cdc_api_header_waits_capped_total{header="x-ratelimit-reset"} 1');
   });
 
+  it('counts the requests for the rest of embedded lists, by list', async () => {
+    const m = new Metrics(() => 0);
+    const o = m.engineObserver(() => 0);
+    o.embeddedListRequest?.('contacts', 'tags');
+    o.embeddedListRequest?.('contacts', 'tags');
+    o.embeddedListRequest?.('contacts', 'notes');
+    const text = await m.registry.metrics();
+    expect(text).toContain('intercom_cdc_embedded_list_requests_total{list="tags"} 2');
+    expect(text).toContain('intercom_cdc_embedded_list_requests_total{list="notes"} 1');
+  });
+
   it('adds up the time the rate limiter held requests back, by reason', async () => {
     const m = new Metrics(() => 0);
     const o = m.clientObserver();
