@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as avro from 'avsc';
-import { defaultSchemasDir, loadStreamSchemas } from '../../../src/normalize';
+import { defaultSchemasDir, loadConnectorSchemas, loadStreamSchemas } from '../../../src/normalize';
 import { STREAMS } from '../../../src/streams';
 
 const RELEASED = path.join(defaultSchemasDir(), 'released');
@@ -36,6 +36,21 @@ describe('schemas stay BACKWARD compatible with every released version', () => {
         key: undefined,
         value: undefined,
       });
+    });
+  }
+
+  // The connector's own topics (heartbeat, notifications) are frozen from the first release that has them.
+  for (const version of versions.filter((v) => existsSync(path.join(RELEASED, v, '_connector.json')))) {
+    it(`the heartbeat and notification records read what ${version} wrote`, () => {
+      const released = JSON.parse(
+        readFileSync(path.join(RELEASED, version, '_connector.json'), 'utf8'),
+      ) as Record<'key' | 'heartbeat' | 'notification', object>;
+      const current = loadConnectorSchemas();
+      expect({
+        key: readable(current.key, released.key),
+        heartbeat: readable(current.heartbeat, released.heartbeat),
+        notification: readable(current.notification, released.notification),
+      }).toEqual({ key: undefined, heartbeat: undefined, notification: undefined });
     });
   }
 
