@@ -27,6 +27,7 @@ import { simCommand } from './cli/sim';
 import { sinkContactsCommand, type SinkFlags } from './cli/sink';
 import { stateReset, stateShow } from './cli/state';
 import { tailCommand } from './cli/tail';
+import { webhooksCommand, type WebhooksFlags } from './cli/webhooks';
 import { CdcError, ConfigError, ExitCode, exitCodeFor } from './errors';
 import { packageVersion } from './version';
 
@@ -150,6 +151,21 @@ export function buildProgram(): Command {
       '\nExample:\n  INTERCOM_TOKEN_FILE=/secrets/token SINK_CONTACTS_ATTRIBUTES=plan,seats=team_size intercom-cdc sink contacts --topic crm.contacts --format json',
     )
     .action(action<SinkFlags>(sinkContactsCommand));
+
+  withFlags(
+    program
+      .command('webhooks')
+      .description("receive Intercom's signed webhooks and file them in Kafka (<prefix>._webhooks)"),
+    ['config', 'logLevel', 'kafkaBrokers', 'topicPrefix', 'httpPort'],
+  )
+    .addOption(
+      new Option('--port <port>', 'port notifications are posted to (WEBHOOKS_PORT)').argParser(portNumber),
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  WEBHOOKS_CLIENT_SECRET_FILE=/secrets/client-secret KAFKA_BROKERS=kafka:9092 intercom-cdc webhooks --port 8090',
+    )
+    .action(action<WebhooksFlags>(webhooksCommand));
 
   program
     .command('sim')

@@ -1,0 +1,78 @@
+/**
+ * The Kafka side of the webhook receiver: the webhooks topic `<prefix>._webhooks` (its name and shape)
+ * and the idempotent producer that files verified notifications in it with acks=all (README, "Webhooks").
+ * Not transactional: each notification is one record, acknowledged by every in-sync replica before the
+ * receiver answers 200.
+ */
+import type { Kafka, Producer } from 'kafkajs';
+import type { NotificationRecord, NotificationWriter } from '../webhooks/receiver';
+import { withAdmin } from './topics';
+
+/** The webhooks topic under a prefix, a contract: `<prefix>._webhooks`. */
+export function webhooksTopic(prefix: string): string {
+  return `${prefix}._webhooks`;
+}
+
+/**
+ * Creates the webhooks topic when it is missing: `partitions` partitions (every notification of one
+ * object in one of them, by key), cleanup.policy delete with a retention of 7 days (hints are worth
+ * nothing after the next reconciliation; a week covers a long outage of the connector).
+ */
+export async function ensureWebhooksTopic(
+  kafka: Kafka,
+  topic: string,
+  settings: { partitions: number; replicationFactor: number },
+): Promise<void> {
+  await withAdmin(kafka, 'preparing the webhooks topic', async (admin) => {
+    if ((await admin.listTopics()).includes(topic)) return;
+    const spec = {
+      topic,
+      numPartitions: settings.partitions,
+      replicationFactor: settings.replicationFactor,
+      configEntries: [
+        { name: 'cleanup.policy', value: 'delete' },
+        { name: 'retention.ms', value: String(7 * 24 * 3600 * 1000) },
+      ],
+    };
+    // Several replicas may start at once: the topic another one created first is as good.
+    await admin.createTopics({ topics: [spec], waitForLeaders: true }).catch((error: Error) => {
+      if (!/already exists/i.test(error.message)) throw error;
+    });
+  });
+}
+
+/**
+ * A NotificationWriter on an idempotent kafkajs producer (acks=all, so a record is acknowledged only
+ * once every in-sync replica has it). It connects on first use and again after a failure, so a receiver
+ * started while Kafka is away answers 503 until Kafka is back, then files again; kafkajs' own retries
+ * are short, the receiver's answer timeout bounds the wait anyway.
+ */
+export class KafkaNotificationWriter implements NotificationWriter {
+  private readonly producer: Producer;
+  private connected: Promise<void> | undefined;
+
+  constructor(
+    kafka: Kafka,
+    private readonly topic: string,
+  ) {
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 5,
+      allowAutoTopicCreation: false,
+      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
+    });
+  }
+
+  async write(record: NotificationRecord): Promise<void> {
+    this.connected ??= this.producer.connect().catch((error: unknown) => {
+      this.connected = undefined;
+      throw error;
+    });
+    await this.connected;
+    await this.producer.send({ topic: this.topic, acks: -1, messages: [record] });
+  }
+
+  async close(): Promise<void> {
+    await this.producer.disconnect().catch(() => undefined);
+  }
+}
