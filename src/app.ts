@@ -20,6 +20,7 @@ import {
   type TokenProvider,
 } from './intercom';
 import { createKafka, createPublisher, createRegistry } from './kafka/clients';
+import { kafkaError } from './kafka/errors';
 import type { Committer, StreamCodec } from './capture/contracts';
 import { registerCodecs } from './kafka/codecs';
 import type { Registry } from './kafka/registry';
@@ -198,8 +199,11 @@ export function webhookSecrets(config: Config): string[] {
 export interface WebhookReceiver {
   handler: RequestListener;
   topic: string;
-  /** Creates `<prefix>._webhooks` when missing; fails (retriably while Kafka is away) like any start. */
-  prepareTopic(): Promise<void>;
+  /**
+   * Creates `<prefix>._webhooks` when missing and connects the producer; fails (retriably while Kafka is
+   * away) like any start.
+   */
+  prepare(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -225,11 +229,15 @@ export function buildWebhookReceiver(
   return {
     handler,
     topic,
-    prepareTopic: () =>
-      ensureWebhooksTopic(kafka, topic, {
+    prepare: async () => {
+      await ensureWebhooksTopic(kafka, topic, {
         partitions: config.kafka.partitions,
         replicationFactor: config.kafka.replicationFactor,
-      }),
+      });
+      await writer.connect().catch((error: unknown) => {
+        throw kafkaError('connecting the webhooks producer', error);
+      });
+    },
     close: () => writer.close(),
   };
 }

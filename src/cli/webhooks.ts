@@ -40,7 +40,7 @@ export async function serveWebhooks(
   const receiver = buildWebhookReceiver(config, logger, metrics.receiverObserver());
   const listening = await startReceiver(config.webhooks, receiver.handler);
   let topicReady = false;
-  const preparing = retry(() => receiver.prepareTopic(), {
+  const preparing = retry(() => receiver.prepare(), {
     policy: PREPARE_AGAIN,
     signal,
     onRetry: ({ error, delayMs }) =>

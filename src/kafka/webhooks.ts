@@ -63,12 +63,17 @@ export class KafkaNotificationWriter implements NotificationWriter {
     });
   }
 
-  async write(record: NotificationRecord): Promise<void> {
+  /** Connects the producer now (else the first write does); a failure is thrown, the next call tries again. */
+  connect(): Promise<void> {
     this.connected ??= this.producer.connect().catch((error: unknown) => {
       this.connected = undefined;
       throw error;
     });
-    await this.connected;
+    return this.connected;
+  }
+
+  async write(record: NotificationRecord): Promise<void> {
+    await this.connect();
     await this.producer.send({ topic: this.topic, acks: -1, messages: [record] });
   }
 
