@@ -107,7 +107,7 @@ const FORMATS: {
   },
   'url-path': {
     validate(value) {
-      if (typeof value !== 'string' || !/^\/[A-Za-z0-9._~\/-]{0,200}$/.test(value))
+      if (typeof value !== 'string' || !/^\/[A-Za-z0-9._~/-]{0,200}$/.test(value))
         throw new Error('must be a path starting with / (letters, digits, . _ ~ - /)');
     },
   },
