@@ -217,7 +217,7 @@ export function buildWebhookReceiver(
   observer: ReceiverObserver,
 ): WebhookReceiver {
   const secrets = webhookSecrets(config);
-  const kafka = createKafka(config.kafka, logger.child({ module: 'webhooks' }));
+  const kafka = createKafka(config.kafka, logger);
   const topic = webhooksTopic(config.kafka.topicPrefix);
   const writer = new KafkaNotificationWriter(kafka, topic);
   const w = config.webhooks;

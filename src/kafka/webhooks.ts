@@ -1,11 +1,12 @@
 /**
  * The Kafka side of the webhook receiver: the webhooks topic `<prefix>._webhooks` (its name and shape)
- * and the idempotent producer that files verified notifications in it with acks=all (README, "Webhooks").
+ * and the producer that files verified notifications in it with acks=all (README, "Webhooks").
  * Not transactional: each notification is one record, acknowledged by every in-sync replica before the
  * receiver answers 200.
  */
 import type { Kafka, Producer } from 'kafkajs';
 import type { NotificationRecord, NotificationWriter } from '../webhooks/receiver';
+import { keyPartitioner } from './partitioner';
 import { withAdmin } from './topics';
 
 /** The webhooks topic under a prefix, a contract: `<prefix>._webhooks`. */
@@ -42,10 +43,13 @@ export async function ensureWebhooksTopic(
 }
 
 /**
- * A NotificationWriter on an idempotent kafkajs producer (acks=all, so a record is acknowledged only
- * once every in-sync replica has it). It connects on first use and again after a failure, so a receiver
- * started while Kafka is away answers 503 until Kafka is back, then files again; kafkajs' own retries
- * are short, the receiver's answer timeout bounds the wait anyway.
+ * A NotificationWriter on a kafkajs producer with acks=all (a record is acknowledged only once every
+ * in-sync replica has it), keys partitioned as every other topic of the connector (Kafka's default
+ * partitioner). Not idempotent: a retry may write a record twice, which the topic allows anyway (it is
+ * at least once, deduplicated by notification id downstream), and records of different requests need
+ * no order among themselves. It connects on first use and again after a failure, so a receiver started
+ * while Kafka is away answers 503 until Kafka is back; kafkajs' own retries are short, the receiver's
+ * answer timeout bounds the wait anyway.
  */
 export class KafkaNotificationWriter implements NotificationWriter {
   private readonly producer: Producer;
@@ -56,8 +60,7 @@ export class KafkaNotificationWriter implements NotificationWriter {
     private readonly topic: string,
   ) {
     this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 5,
+      createPartitioner: keyPartitioner,
       allowAutoTopicCreation: false,
       retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
     });
