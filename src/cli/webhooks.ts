@@ -22,6 +22,11 @@ const PREPARE_AGAIN = { minMs: 1_000, maxMs: 60_000 };
 /** A receiver being served: whether its topic is ready, and its stop. */
 export interface ServedWebhooks {
   ready(): boolean;
+  /**
+   * Settles with the error that ended the topic's preparation for good (not a Kafka outage: a refused
+   * authorization, say); stays pending otherwise. The receiver answers 503 from then on.
+   */
+  failed: Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -40,9 +45,14 @@ export async function serveWebhooks(
   const receiver = buildWebhookReceiver(config, logger, metrics.receiverObserver());
   const listening = await startReceiver(config.webhooks, receiver.handler);
   let topicReady = false;
+  let fail: (error: unknown) => void = () => undefined;
+  const failed = new Promise<unknown>((resolve) => (fail = resolve));
+  // Closing ends the preparation too, even without a stop request (`run` ending on a failure).
+  const closing = new AbortController();
+  const stopping = AbortSignal.any([signal, closing.signal]);
   const preparing = retry(() => receiver.prepare(), {
     policy: PREPARE_AGAIN,
-    signal,
+    signal: stopping,
     onRetry: ({ error, delayMs }) =>
       log.warn(
         { err: error, retryInMs: delayMs },
@@ -57,12 +67,16 @@ export async function serveWebhooks(
       );
     },
     (error: unknown) => {
-      if (!(signal.aborted && isRetriable(error))) log.error({ err: error }, 'webhooks topic failed');
+      if (stopping.aborted && isRetriable(error)) return;
+      log.error({ err: error }, 'webhooks topic failed: notifications are answered 503');
+      fail(error);
     },
   );
   return {
     ready: () => topicReady,
+    failed,
     close: async () => {
+      closing.abort();
       await listening.close();
       await preparing;
       await receiver.close();
@@ -73,7 +87,7 @@ export async function serveWebhooks(
 /**
  * `intercom-cdc webhooks`: receives notifications until SIGTERM/SIGINT, then stops taking requests, lets
  * the ones in flight finish and exits 0. Ready once the webhooks topic exists. Exit 2 without a client
- * secret.
+ * secret; a topic that cannot be prepared for another reason than an outage ends it with that error.
  */
 export async function webhooksCommand(flags: WebhooksFlags): Promise<number> {
   const config = loadFromFlags(flags, flags.port === undefined ? {} : { 'webhooks.port': flags.port }, {
@@ -93,8 +107,11 @@ export async function webhooksCommand(flags: WebhooksFlags): Promise<number> {
   );
   try {
     served = await serveWebhooks(config, logger, metrics, stop.signal);
-    await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve()));
+    const stopped = new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve()));
+    const failure = await Promise.race([stopped, served.failed.then((error) => ({ error }))]);
     await served.close();
+    // A topic that cannot be prepared (not a Kafka outage) ends the command with its error's exit code.
+    if (failure) throw failure.error;
     logger.info('stopped');
     return ExitCode.ok;
   } finally {
