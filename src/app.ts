@@ -44,6 +44,7 @@ import type { Preparation } from './capture/prepare';
 import { SinkRunner, type RunnerResult } from './sink';
 import { webhookHandler, type ReceiverObserver } from './webhooks/receiver';
 import { KafkaNotificationWriter, ensureWebhooksTopic, webhooksTopic } from './kafka/webhooks';
+import { consumeHints, type HintSettings } from './kafka/webhook-hints';
 import type { RequestListener } from 'node:http';
 import {
   ContactApplier,
@@ -240,6 +241,38 @@ export function buildWebhookReceiver(
     },
     close: () => writer.close(),
   };
+}
+
+/**
+ * Consumes `<prefix>._webhooks` as hints for `app`'s capture (WEBHOOKS_HINTS) until `signal` aborts, in
+ * the consumer group `<connector>-webhooks` (README, "Webhooks"); rejects with the first failure.
+ */
+export async function runWebhookHints(
+  config: Config,
+  logger: Logger,
+  app: Pick<App, 'engine' | 'workspaceId'>,
+  signal: AbortSignal,
+  onHints?: HintSettings['onHints'],
+): Promise<void> {
+  const kafka = createKafka(config.kafka, logger);
+  const topic = webhooksTopic(config.kafka.topicPrefix);
+  await ensureWebhooksTopic(kafka, topic, {
+    partitions: config.kafka.partitions,
+    replicationFactor: config.kafka.replicationFactor,
+  });
+  return consumeHints(
+    kafka,
+    {
+      topic,
+      groupId: `${config.connector.name}-webhooks`,
+      workspaceId: app.workspaceId,
+      gatherMs: 250,
+      logger: logger.child({ module: 'webhooks' }),
+      onHints,
+    },
+    app.engine,
+    signal,
+  );
 }
 
 export interface App {

@@ -10,7 +10,7 @@ import type { Committer, IntercomReader, StateStore, StreamCodec, StreamProgress
 import { StreamCursor } from './cursor';
 import { StreamEvents, type EmitSettings } from './events';
 import { StreamReads, type PollSummary, type ReadObserver } from './reads';
-import { StreamCapture } from './stream';
+import { StreamCapture, Walk } from './stream';
 import { StopRequested } from './walk';
 
 export { StopRequested } from './walk';
@@ -162,6 +162,28 @@ export class CaptureEngine {
   /** Reconciliation of a windowed stream (see StreamReads.reconcile). */
   async reconcile(stream: StreamName): Promise<PollSummary> {
     return this.withCapture(stream, (sc) => this.reads.reconcile(sc));
+  }
+
+  /**
+   * A hint that these objects of `stream` may have changed (webhook notifications, README "Webhooks"):
+   * each is fetched through the stream's capture, one read in flight per object, and decided like any
+   * fetch (a 404 of an object the state knows is a `d` and its tombstone); then everything decided is
+   * committed. The data published is always Intercom's answer, diffed against the state, so a
+   * duplicate, late or replayed hint publishes nothing wrong. Resolves once committed; returns how many
+   * events it caused. Ignored (0) for a stream that is not enabled, is read with its parent, has no GET by
+   * id, or has not finished its first snapshot (the snapshot will see the object).
+   */
+  async hint(stream: StreamName, ids: readonly string[]): Promise<number> {
+    const def = STREAM_DEFS[stream];
+    if (!this.d.settings.enabled.has(stream) || def.parent || !def.objectPath || ids.length === 0) return 0;
+    return this.withCapture(stream, async (sc) => {
+      if (!sc.cursor.progress.snapshotDone) return 0;
+      const walk = new Walk({ snapshot: false });
+      for (const id of ids) walk.tasks.add(sc.fetch(id, walk));
+      await walk.tasks.drain();
+      await sc.flush();
+      return walk.counts.published + walk.counts.deleted;
+    });
   }
 
   /** Re-reads a stream and publishes `r` events for what differs from the state (everything with force). */

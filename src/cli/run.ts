@@ -2,7 +2,7 @@
  * `run`: the service. Captures (and runs the contact sink beside it) until stopped, starting over while
  * Kafka is away.
  */
-import { buildApp, buildContactSink, type App } from '../app';
+import { buildApp, buildContactSink, runWebhookHints, type App } from '../app';
 import type { Config } from '../config';
 import { baseUrlFor } from '../intercom';
 import { packageVersion } from '../version';
@@ -149,6 +149,14 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
           onRecord: (result) => metrics.sinkRecords.inc({ result }),
         });
         tasks.push(sink.run(life));
+      }
+      if (config.webhooks.hints) {
+        tasks.push(
+          runWebhookHints(config, logger, app, life, (stream, objects, events) => {
+            metrics.webhookHintReads.inc({ stream }, objects);
+            metrics.webhookHintEvents.inc({ stream }, events);
+          }),
+        );
       }
       const results = await Promise.allSettled(
         tasks.map((t) =>

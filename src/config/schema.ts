@@ -590,6 +590,12 @@ export const configSchema = {
       default: 1048576,
       env: 'WEBHOOKS_MAX_BODY_BYTES',
     },
+    hints: {
+      doc: '`run` reads <prefix>._webhooks and reads each notified object of its workspace at once (contacts, conversations, companies, tickets), beside the polls; experimental. See "Webhooks".',
+      format: Boolean,
+      default: false,
+      env: 'WEBHOOKS_HINTS',
+    },
     ackTimeoutMs: {
       doc: 'How long Kafka has to acknowledge a notification (acks=all) before the answer is 503, in ms (Intercom gives up on an answer after 5 s and sends again).',
       format: 'positive-int',

@@ -148,6 +148,18 @@ export class Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
+  readonly webhookHintReads = new Counter({
+    name: `${this.p}webhook_hint_reads_total`,
+    help: 'Objects read because a webhook notification named them (WEBHOOKS_HINTS), by stream',
+    labelNames: ['stream'],
+    registers: [this.registry],
+  });
+  readonly webhookHintEvents = new Counter({
+    name: `${this.p}webhook_hint_events_total`,
+    help: 'Change events those reads caused (the rest were already published, or unchanged), by stream',
+    labelNames: ['stream'],
+    registers: [this.registry],
+  });
   readonly buildInfo = new Gauge({
     name: `${this.p}build_info`,
     help: 'Always 1; the labels say which build runs',
