@@ -8,6 +8,7 @@
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { StreamName } from '../streams/names';
+import { isRetriable } from '../retry';
 import { SeenNotifications, hintsOf } from '../webhooks/hints';
 import { kafkaError } from './errors';
 
@@ -32,7 +33,8 @@ export interface HintSettings {
 
 /**
  * Consumes the webhooks topic until `signal` aborts, then resolves; rejects with the first failure of
- * the capture or of the consumer (typed: a Kafka outage is retriable). A new group starts at the end of
+ * the consumer (typed: a Kafka outage is retriable) or the first failure of the capture that is not
+ * retriable (configuration, fencing, a bug); a retriable one drops that batch's hints of the stream. A new group starts at the end of
  * the topic: what was filed before it first ran is polling's to find.
  */
 export async function consumeHints(
@@ -71,8 +73,18 @@ export async function consumeHints(
           const hints = hintsOf(records, s.workspaceId, seen);
           await Promise.all(
             [...hints].map(async ([stream, ids]) => {
-              const events = await target.hint(stream, ids);
-              s.onHints?.(stream, ids.length, events);
+              try {
+                const events = await target.hint(stream, ids);
+                s.onHints?.(stream, ids.length, events);
+              } catch (error) {
+                // Intercom unavailable past the client's retries: these hints are dropped (the polls and
+                // reconciliation find the changes later). A Kafka outage fails the offsets' commit below.
+                if (!isRetriable(error)) throw error;
+                s.logger.warn(
+                  { stream, objects: ids.length, err: (error as Error).message },
+                  'webhook hints dropped: reading the objects failed; the polls will find the changes',
+                );
+              }
             }),
           );
           const next = (BigInt(batch.lastOffset()) + 1n).toString();
