@@ -167,7 +167,7 @@ export class CaptureEngine {
   /**
    * A hint that these objects of `stream` may have changed (webhook notifications, README "Webhooks"):
    * each is fetched through the stream's capture, one read in flight per object, and decided like any
-   * fetch (a 404 of an object the state knows is a `d` and its tombstone); then everything decided is
+   * fetch (a 404 of an object the state knows is a `d` and its tombstone), each id once; then everything decided is
    * committed. The data published is always Intercom's answer, diffed against the state, so a
    * duplicate, late or replayed hint publishes nothing wrong. Resolves once committed; returns how many
    * events it caused. Ignored (0) for a stream that is not enabled, is read with its parent, has no GET by
@@ -179,7 +179,8 @@ export class CaptureEngine {
     return this.withCapture(stream, async (sc) => {
       if (!sc.cursor.progress.snapshotDone) return 0;
       const walk = new Walk({ snapshot: false });
-      for (const id of ids) walk.tasks.add(sc.fetch(id, walk));
+      // Each id once: the capture would read an object again after a read in flight (see fetch).
+      for (const id of new Set(ids)) walk.tasks.add(sc.fetch(id, walk));
       await walk.tasks.drain();
       await sc.flush();
       return walk.counts.published + walk.counts.deleted;
