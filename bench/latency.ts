@@ -69,6 +69,7 @@ async function main(): Promise<void> {
   try {
     const app = await buildApp(config, silentLogger());
     const before = await sim.stats();
+    const simCpuBefore = sim.cpuUs();
     const progress = setInterval(() => {
       void sim
         .stats()
@@ -96,11 +97,16 @@ async function main(): Promise<void> {
     const cpu = process.cpuUsage(cpuBefore);
     clearInterval(progress);
     const after = await sim.stats();
+    const simCpu = sim.cpuUs();
     await app.close();
     const published = summaries.reduce((n, s) => n + s.published, 0);
     const requests = after.requests - before.requests;
     const rateLimited = after.rateLimited - before.rateLimited;
     const cpuUsPerEvent = (cpu.user + cpu.system) / Math.max(1, published);
+    const simUsPerEvent =
+      simCpu === undefined || simCpuBefore === undefined
+        ? undefined
+        : (simCpu - simCpuBefore) / Math.max(1, published);
     const latency =
       `${latencyMs} ms per answer` +
       (latencyP99Ms ? `, p99 ${latencyP99Ms} ms` : '') +
@@ -116,9 +122,9 @@ async function main(): Promise<void> {
           `${rateLimit !== INTERCOM_PER_10S ? ` --rate-limit ${rateLimit}` : ''}\` (${stack.info.description}). ` +
           `Simulator in its own process: \`${sim.command}\` (${rateLimit} requests per 10 s window).`,
         '',
-        '| streams | events published | wall time | least the rate limit allows | ratio | requests made (unavoidable) | 429s | most in flight at the simulator | connector CPU per event | connector peak RSS |',
-        '|---|---|---|---|---|---|---|---|---|---|',
-        `| all 12 | ${published} | ${seconds.toFixed(1)} s | ${minimum.toFixed(1)} s | ${(seconds / minimum).toFixed(2)} × | ${requests} (${unavoidable}) | ${rateLimited} | ${after.maxInFlight} | ${cpuUsPerEvent.toFixed(0)} µs | ${peakRssMb()} MB |`,
+        '| streams | events published | wall time | least the rate limit allows | ratio | requests made (unavoidable) | 429s | most in flight at the simulator | connector CPU per event | simulator CPU per event | connector peak RSS |',
+        '|---|---|---|---|---|---|---|---|---|---|---|',
+        `| all 12 | ${published} | ${seconds.toFixed(1)} s | ${minimum.toFixed(1)} s | ${(seconds / minimum).toFixed(2)} × | ${requests} (${unavoidable}) | ${rateLimited} | ${after.maxInFlight} | ${cpuUsPerEvent.toFixed(0)} µs | ${simUsPerEvent === undefined ? '—' : `${simUsPerEvent.toFixed(0)} µs`} | ${peakRssMb()} MB |`,
         '',
         `The least time is the unavoidable requests / ${rateLimit / 10} per second: one page per ${PER_PAGE}`,
         'objects of each listing and one GET per conversation. Requests made include the probes that size the',

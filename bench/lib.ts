@@ -110,10 +110,15 @@ export function peakRssMb(): number {
  * opposed to process.cpuUsage, which counts the worker threads too. Undefined where there is no /proc.
  */
 export function mainThreadCpuUs(): number | undefined {
+  return processCpuUs(`/proc/self/task/${process.pid}/stat`);
+}
+
+/** CPU time (user + system, µs) in a Linux `stat` file (stat(5)) of a process or thread, or undefined. */
+export function processCpuUs(statFile: string): number | undefined {
   try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const stat = readFileSync(statFile, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of stat(5); fields[0] here is field 3 (state).
+    // utime and stime are fields 14 and 15 of stat(5), in ticks of 10 ms; fields[0] here is field 3.
     return (Number(fields[11]) + Number(fields[12])) * 10_000;
   } catch {
     return undefined;

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SimStats } from '../src/sim';
+import { processCpuUs } from './lib';
 
 export interface SimProcessOptions {
   contacts: number;
@@ -35,6 +36,8 @@ export interface SimProcess {
   stats(): Promise<SimStats & { nowMs: number }>;
   /** Peak RSS of the child so far (VmHWM), MB; undefined where /proc is missing. */
   peakRssMb(): number | undefined;
+  /** CPU time (user + system) the child has used so far, µs; undefined where /proc is missing. */
+  cpuUs(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -83,6 +86,7 @@ export async function startSimProcess(options: SimProcessOptions): Promise<SimPr
     command: `npx tsx src/main.ts ${args.join(' ')}`,
     startupMs,
     stats: () => admin('stats'),
+    cpuUs: () => processCpuUs(`/proc/${child.pid}/stat`),
     peakRssMb: () => {
       try {
         const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');

@@ -11,7 +11,7 @@
  * the simulator runs apart, and of it the main thread's (Linux /proc).
  */
 import { execFileSync } from 'node:child_process';
-import { buildApp } from '../src/app';
+import { AUTO_WORKERS_MAX, buildApp } from '../src/app';
 import { resolveStack } from '../src/devstack/resolve';
 import { KAFKA_CLIENTS, type KafkaClientName } from '../src/kafka/types';
 import { containerCpus } from '../src/observability/cpus';
@@ -50,7 +50,7 @@ async function measure(
       KAFKA_CLIENT: client,
       CAPTURE_WORKERS: workers,
     });
-    const threads = workers === 'auto' ? containerCpus() - 1 : Number(workers);
+    const threads = workers === 'auto' ? Math.min(AUTO_WORKERS_MAX, containerCpus() - 1) : Number(workers);
     const app = await buildApp(config, silentLogger());
     const started = process.hrtime.bigint();
     const cpuBefore = process.cpuUsage();

@@ -4,7 +4,12 @@
  * clients, topics and codecs of src/kafka, the capture engine, the sink runner and its handler). It
  * makes no decision of its own beyond which piece goes where.
  */
+import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
+import { Announcer } from './capture/announce';
+import { registerConnectorRecords } from './kafka/connector-records';
+import { STREAM_DEFS } from './streams/definitions';
+import { packageVersion } from './version';
 import type { Logger } from 'pino';
 import { CaptureEngine, type EngineObserver } from './capture/engine';
 import type { Config } from './config';
@@ -27,6 +32,7 @@ import type { Registry } from './kafka/registry';
 import { createSinkKafka } from './kafka/sink-kafka';
 import { restoreState, type StateStore } from './kafka/state-store';
 import {
+  announcementTopicSpecs,
   ensureTopics,
   sinkTopicNames,
   topicNames,
@@ -80,17 +86,30 @@ export function createIntercomClient(
 }
 
 /**
+ * Most worker threads `auto` starts: the main thread diffs and publishes 20,000–30,000 readings a second
+ * (34–50 µs each, bench/RESULTS.md "End-to-end throughput"), and one worker reads 40,000–60,000 contacts
+ * a second, so a third thread would wait; each costs about 10–20 MB of RSS (compiled: 18 MB for the
+ * first, 10 MB for the second, measured).
+ */
+export const AUTO_WORKERS_MAX = 2;
+
+/**
  * The capture's worker threads: `streams.workers`, or with `auto` one fewer than the CPUs the container
- * may use (the main thread needs one: with as many workers as CPUs, the first syncs measured slower,
- * bench/RESULTS.md "End-to-end throughput").
+ * may use (the main thread needs one: with as many workers as CPUs, first syncs measured slower), at
+ * most AUTO_WORKERS_MAX.
  */
 export function createCaptureWorkers(config: Config, logger: Logger): Preparer {
   const setting = config.streams.workers;
-  const threads = setting === 'auto' ? containerCpus() - 1 : setting;
+  const threads = setting === 'auto' ? Math.min(AUTO_WORKERS_MAX, containerCpus() - 1) : setting;
   logger.info({ workers: threads, setting }, 'capture worker threads');
-  return createPreparer(threads, {
-    workerFailed: (error) => logger.warn({ err: error.message }, 'a capture worker thread died; replaced'),
-  });
+  return createPreparer(
+    threads,
+    {
+      workerFailed: (error) => logger.warn({ err: error.message }, 'a capture worker thread died; replaced'),
+    },
+    undefined,
+    { streams: config.fieldPolicy.streams, secret: config.fieldPolicy.secret },
+  );
 }
 
 function tokenProvider(config: Config, logger: Logger): TokenProvider {
@@ -304,6 +323,8 @@ export interface AppOptions {
   onConcurrentTransactionRetry?: () => void;
   /** Told of each protocol error kafkajs retries itself (but CONCURRENT_TRANSACTIONS), with its type. */
   onRetriedKafkaError?: (type: string) => void;
+  /** Told of each state record the restore skipped because it cannot be read (a metric). */
+  onStateRecordSkipped?: () => void;
 }
 
 /**
@@ -335,7 +356,11 @@ async function build(config: Config, logger: Logger, options: AppOptions, worker
         'schema registry unavailable; retrying',
       ),
     );
-  const codecs = options.codecs ?? (await registerCodecs(registry(), topics, streams));
+  const codecs =
+    options.codecs ?? (await registerCodecs(registry(), topics, streams, config.fieldPolicy.streams));
+  // A backfill writes no heartbeats or notifications: the running instance does.
+  const records =
+    options.role === 'backfill' ? undefined : await registerConnectorRecords(registry(), topics, workspaceId);
   step('registry');
 
   const kafka = createKafka(config.kafka, logger, {
@@ -343,7 +368,14 @@ async function build(config: Config, logger: Logger, options: AppOptions, worker
     onRetriedError: options.onRetriedKafkaError,
   });
   const created = await withAdmin(kafka, 'preparing topics', (admin) =>
-    ensureTopics(admin, topicSpecs(topics, streams, config.kafka), topics.state),
+    ensureTopics(
+      admin,
+      [
+        ...topicSpecs(topics, streams, config.kafka),
+        ...(records ? announcementTopicSpecs(topics, config.kafka.replicationFactor) : []),
+      ],
+      topics.state,
+    ),
   );
   if (created.length) logger.info({ topics: created }, 'created topics');
   step('topics');
@@ -358,7 +390,8 @@ async function build(config: Config, logger: Logger, options: AppOptions, worker
   step('producer');
   // A failure from here on (the state cannot be restored, or belongs to another workspace) must not
   // leave the producer connected.
-  const store = await loadState(config, kafka, topics.state, workspaceId, publisher, logger).catch(
+  const restore = { publisher, logger, onSkipped: options.onStateRecordSkipped };
+  const store = await loadState(config, kafka, topics.state, workspaceId, restore).catch(
     async (error: unknown) => {
       await publisher.disconnect();
       throw error;
@@ -367,6 +400,23 @@ async function build(config: Config, logger: Logger, options: AppOptions, worker
   step('state');
 
   const overrides = config.streams.overrides;
+  const clock = Date.now;
+  const announcer =
+    records &&
+    new Announcer({
+      encoder: records,
+      heartbeatTopic: topics.heartbeat,
+      notificationsTopic: topics.notifications,
+      heartbeatIntervalMs: config.heartbeat.intervalMs,
+      progressIntervalMs: config.notifications.progressIntervalMs,
+      connector: config.connector.name,
+      workspaceId,
+      version: packageVersion(),
+      streams: streams.filter((s) => STREAM_DEFS[s].parent === undefined),
+      store,
+      clock,
+      newId: randomUUID,
+    });
   const engine = new CaptureEngine({
     client,
     committer: publisher,
@@ -389,10 +439,12 @@ async function build(config: Config, logger: Logger, options: AppOptions, worker
       maxClockSkewMs: config.streams.maxClockSkewMs,
       maxPendingBytes: config.streams.maxPendingBytes,
       maxReadAttempts: config.errors.maxReadAttempts,
+      completeness: config.completeness.enabled && options.role !== 'backfill',
     },
-    clock: Date.now,
+    clock,
     logger: logger.child({ module: 'capture' }),
     observer: options.engineObserver?.(store),
+    announcer,
   });
   step('ready');
   const close = async () => {
@@ -426,17 +478,16 @@ async function claimState(
 }
 
 /**
- * The state restored from the state topic (unreadable records skipped and logged, unless
- * errors.tolerance=none), claimed for this workspace (claimState), with a warning when it and the
- * working memory come near the container's memory limit.
+ * The state restored from the state topic (unreadable records skipped, logged with their key and told
+ * to `onSkipped`, unless errors.tolerance=none), claimed for this workspace (claimState), with a warning
+ * when it and the working memory come near the container's memory limit.
  */
 async function loadState(
   config: Config,
   kafka: Kafka,
   stateTopic: string,
   workspaceId: string,
-  publisher: Committer,
-  logger: Logger,
+  { publisher, logger, onSkipped }: { publisher: Committer; logger: Logger; onSkipped?: () => void },
 ): Promise<StateStore> {
   const started = Date.now();
   const rssBeforeState = process.memoryUsage().rss;
@@ -445,6 +496,7 @@ async function loadState(
     tolerance: config.errors.tolerance,
     onSkipped: (key, reason) => {
       skipped += 1;
+      onSkipped?.();
       logger.warn(
         { key, reason },
         'state record skipped: it cannot be read (its object or stream is read again)',

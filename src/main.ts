@@ -107,7 +107,14 @@ export function buildProgram(): Command {
     CAPTURE_FLAGS,
   )
     .option('--json', 'one JSON object per check, as each finishes')
-    .addHelpText('after', '\nExample:\n  intercom-cdc check\n  intercom-cdc check --json')
+    .option(
+      '--completeness',
+      "also compare, per stream, the count Intercom reports with the state's, and name the conversations over the 500-part cap",
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  intercom-cdc check\n  intercom-cdc check --json\n  intercom-cdc check --completeness',
+    )
     .action(action(checkCommand));
 
   const schemas = program.command('schemas').description('the Avro schemas of the streams');

@@ -6,10 +6,28 @@ import { STREAM_DEFS, isWindowed, type StreamDef } from '../streams/definitions'
 import { backoffDelay, isRetriable } from '../retry';
 import { sleep } from '../sleep';
 import { ByteBudget, ChangeBatch, DEFAULT_PENDING_BYTES, type BatchCounts } from './batch';
-import type { Committer, IntercomReader, StateStore, StreamCodec, StreamProgress } from './contracts';
+import type {
+  Committer,
+  IntercomReader,
+  StateStore,
+  StreamCodec,
+  StreamProgress,
+  TopicBatch,
+} from './contracts';
 import { StreamCursor } from './cursor';
 import { StreamEvents, type EmitSettings } from './events';
 import { StreamReads, type PollSummary, type ReadObserver } from './reads';
+import type { Announcer } from './announce';
+import {
+  PartsLedger,
+  completenessData,
+  countedByListing,
+  completenessOf,
+  countedParts,
+  isComplete,
+  reportedCount,
+  type Completeness,
+} from './completeness';
 import { StreamCapture, Walk } from './stream';
 import { StopRequested } from './walk';
 
@@ -42,6 +60,8 @@ export interface EngineSettings {
   maxClockSkewMs?: number;
   /** Failed reads of one object in a row before it goes to the dead-letter topic (default 3). */
   maxReadAttempts?: number;
+  /** Compare what Intercom reports with the state after each first sync and reconciliation (default false). */
+  completeness?: boolean;
 }
 
 /** Hooks for metrics; all optional. */
@@ -55,6 +75,8 @@ export interface EngineObserver extends ReadObserver {
   streamFailed?(stream: StreamName, error: unknown): void;
   /** A stream that had failed read again. */
   streamRecovered?(stream: StreamName): void;
+  /** A stream's completeness was measured (after a first sync or a reconciliation). */
+  completeness?(report: Completeness): void;
 }
 
 /** Waits before a stream that failed on its own is tried again: from 10 s, doubling, at most 10 minutes. */
@@ -72,6 +94,11 @@ export interface EngineDeps {
   clock: () => number;
   logger: Logger;
   observer?: EngineObserver;
+  /**
+   * Heartbeats and notifications (announce.ts): added to the transactions as they go, and written in
+   * a small transaction of their own when none goes (`run` only).
+   */
+  announcer?: Announcer;
 }
 
 /**
@@ -107,11 +134,18 @@ export class CaptureEngine {
   /** Transactions of all streams go through the one producer, one after the other. */
   private readonly committer: Committer = {
     commit: (batches) => {
-      const run = this.commitChain.then(() => this.d.committer.commit(batches));
+      const run = this.commitChain.then(() => this.commitWithAnnouncements(batches));
       this.commitChain = run.catch((error: unknown) => (this.commitFailure ??= error));
       return run;
     },
   };
+
+  /** The `total_count` the pages of a stream's one listing reported last (completeness, unsearchable streams). */
+  private readonly listed = new Map<StreamName, number>();
+  /** The transaction of the announcements made last (see announce). */
+  private announcing: Promise<void> = Promise.resolve();
+  /** Per parent stream, the parents fetched with fewer children than Intercom counts (completeness.ts). */
+  private readonly parts = new Map<StreamName, PartsLedger>();
 
   constructor(private readonly d: EngineDeps) {
     this.maxBatch = d.settings.maxBatch ?? 2000;
@@ -120,7 +154,7 @@ export class CaptureEngine {
       client: d.client,
       clock: d.clock,
       logger: d.logger,
-      observer: d.observer,
+      observer: this.readObserver(),
       overlapMs: d.settings.overlapMs,
       sliceWorkers: this.sliceWorkers,
       signal: () => this.signal,
@@ -149,19 +183,142 @@ export class CaptureEngine {
    * due (`run` reconciles in a task of its own instead).
    */
   async poll(stream: StreamName): Promise<PollSummary> {
-    const summary = await this.pollOnce(stream);
-    const def = STREAM_DEFS[stream];
-    if (summary.kind === 'incremental' && this.reconcileDue(def)) {
-      const reconciled = await this.reconcile(stream);
-      summary.deleted += reconciled.deleted;
-      summary.published += reconciled.published;
+    try {
+      const summary = await this.pollOnce(stream);
+      const def = STREAM_DEFS[stream];
+      if (summary.kind === 'incremental' && this.reconcileDue(def)) {
+        const reconciled = await this.reconcileOnce(stream);
+        summary.deleted += reconciled.deleted;
+        summary.published += reconciled.published;
+      }
+      return summary;
+    } finally {
+      await this.announcing;
     }
+  }
+
+  /**
+   * Reconciliation of a windowed stream (see StreamReads.reconcile); then its completeness, when
+   * measured. Resolves once what it announced is written too.
+   */
+  async reconcile(stream: StreamName): Promise<PollSummary> {
+    try {
+      return await this.reconcileOnce(stream);
+    } finally {
+      await this.announcing;
+    }
+  }
+
+  private async reconcileOnce(stream: StreamName): Promise<PollSummary> {
+    const summary = await this.withCapture(stream, (sc) => this.reads.reconcile(sc));
+    if (this.d.settings.completeness) await this.measureCompleteness(stream);
     return summary;
   }
 
-  /** Reconciliation of a windowed stream (see StreamReads.reconcile). */
-  async reconcile(stream: StreamName): Promise<PollSummary> {
-    return this.withCapture(stream, (sc) => this.reads.reconcile(sc));
+  /**
+   * A stream's completeness now (completeness.ts): Intercom's count against the committed state's, and
+   * its parents with parts no read carried.
+   */
+  private async completeness(stream: StreamName): Promise<Completeness> {
+    const def = STREAM_DEFS[stream];
+    // A listing's count came with the pages the read just walked; a search is asked once.
+    const reported = def.search
+      ? await reportedCount(this.d.client, def)
+      : countedByListing(def)
+        ? (this.listed.get(stream) ?? null)
+        : null;
+    let held = 0;
+    for (const _ of this.d.store.ids(stream)) held++;
+    const gaps = this.parts.get(stream)?.list((id) => this.d.store.object(stream, id) !== undefined) ?? [];
+    return completenessOf(stream, reported, held, gaps);
+  }
+
+  /**
+   * Measures a stream's completeness and tells it (observer, a notification, a log line at warn when
+   * something is missing). A failure to measure is logged and ends nothing: the capture goes on.
+   */
+  private async measureCompleteness(stream: StreamName): Promise<void> {
+    let report: Completeness;
+    try {
+      report = await this.completeness(stream);
+    } catch (error) {
+      if (!this.survivable(error) && this.endsRun(error)) throw error;
+      this.d.logger.warn({ stream, err: (error as Error).message }, 'completeness could not be measured');
+      return;
+    }
+    const complete = isComplete(report);
+    this.d.observer?.completeness?.(report);
+    const data = completenessData(report);
+    if (complete) this.d.logger.info(data, 'completeness: nothing missing');
+    else this.d.logger.warn(data, 'completeness: Intercom holds more than was captured');
+    this.announce((a) => a.notify('Completeness', complete ? 'COMPLETE' : 'GAP', data));
+  }
+
+  /** The reads' observer: the engine's observer, and the first syncs' notifications. */
+  private readObserver(): ReadObserver {
+    const o = this.d.observer;
+    const a = this.d.announcer;
+    const read = (stream: StreamName, objects: number, total?: number): void => {
+      o?.read?.(stream, objects, total);
+      if (total !== undefined && !STREAM_DEFS[stream].search) this.listed.set(stream, total);
+    };
+    if (!a) return { read, slices: o?.slices?.bind(o), snapshot: o?.snapshot?.bind(o) };
+    const phase = { started: 'STARTED', completed: 'COMPLETED', aborted: 'ABORTED' } as const;
+    return {
+      read,
+      slices: (stream, kind, p) => {
+        o?.slices?.(stream, kind, p);
+        if (kind !== 'snapshot') return;
+        this.announce((an) =>
+          an.snapshot(stream, 'IN_PROGRESS', {
+            slices_done: p.slicesDone,
+            slices_total: p.slicesTotal,
+            objects_read: p.objectsRead,
+            objects_total: p.objectsTotal,
+          }),
+        );
+      },
+      snapshot: (stream, which, details) => {
+        o?.snapshot?.(stream, which, details);
+        this.announce((an) => an.snapshot(stream, phase[which], details));
+      },
+    };
+  }
+
+  /**
+   * Queues an announcement and has it written soon: with the next transaction of any stream, or in one of
+   * its own (which nothing else waits for; a failure of it ends `run` as any failed transaction does).
+   */
+  private announce(add: (announcer: Announcer) => void): void {
+    const announcer = this.d.announcer;
+    if (!announcer) return;
+    add(announcer);
+    this.announcing = this.sendAnnouncements();
+  }
+
+  /** A transaction of its own for what the announcer holds, when it still holds anything by then. */
+  private sendAnnouncements(): Promise<void> {
+    return this.committer.commit([]).catch(() => undefined);
+  }
+
+  /**
+   * One transaction: `batches` with the announcer's heartbeat and notifications (announce.ts); called in
+   * the commit chain, once every earlier transaction ended. A transaction with nothing in it is not sent.
+   */
+  private async commitWithAnnouncements(batches: TopicBatch[]): Promise<void> {
+    const announced = this.d.announcer?.take() ?? [];
+    if (batches.length === 0 && announced.length === 0) return;
+    await this.d.committer.commit([...batches, ...announced]);
+  }
+
+  /** Writes a heartbeat whenever one is due, until the signal aborts (run). */
+  private async heartbeatLoop(signal: AbortSignal): Promise<void> {
+    const announcer = this.d.announcer;
+    if (!announcer || announcer.heartbeatInMs() === Infinity) return;
+    while (!signal.aborted) {
+      if (announcer.pending) await this.committer.commit([]);
+      await sleep(announcer.heartbeatInMs(), signal);
+    }
   }
 
   /**
@@ -224,6 +381,7 @@ export class CaptureEngine {
       if (isWindowed(STREAM_DEFS[stream])) tasks.push(this.reconcileLoop(stream, both));
       return tasks;
     });
+    loops.push(this.heartbeatLoop(both));
     const results = await Promise.allSettled(
       loops.map((task) =>
         task.catch((error: unknown) => {
@@ -257,6 +415,7 @@ export class CaptureEngine {
     try {
       const summary = await this.withCapture(stream, (sc) => this.pollInner(sc));
       this.d.observer?.polled?.(stream, this.d.clock() - started, true);
+      if (summary.kind === 'snapshot' && this.d.settings.completeness) await this.measureCompleteness(stream);
       return summary;
     } catch (error) {
       this.d.observer?.polled?.(stream, this.d.clock() - started, false);
@@ -427,6 +586,12 @@ export class CaptureEngine {
       clock: this.d.clock,
       maxClockSkewMs: this.d.settings.maxClockSkewMs ?? 600_000,
       maxReadAttempts: this.d.settings.maxReadAttempts ?? 3,
+      onParentRead: (own, children) => {
+        if (!own.ok) return;
+        let ledger = this.parts.get(def.name);
+        if (ledger === undefined) this.parts.set(def.name, (ledger = new PartsLedger()));
+        ledger.seen(own.id, countedParts(own.json), children);
+      },
       onFutureTimestamp: (stream, id, updatedAtMs) => {
         this.d.logger.warn(
           { stream, id, updatedAt: new Date(updatedAtMs).toISOString() },

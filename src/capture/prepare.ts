@@ -9,6 +9,7 @@ import {
   type GoodReading,
   type Reading,
 } from '../normalize';
+import { applyPolicy, compilePolicy, type CompiledPolicy, type PolicySettings } from '../normalize/policy';
 import { STREAM_DEFS, idOf, type StreamDef } from '../streams/definitions';
 import type { StreamName } from '../streams/names';
 
@@ -20,7 +21,27 @@ import type { StreamName } from '../streams/names';
  *
  * How an answer is prepared travels with its request (`Read.prepare`, src/capture/contracts.ts): the
  * client hands the text of each success to the preparer with it, and resolves with what comes back.
+ *
+ * The field policy (src/normalize/policy.ts) is applied to each object as soon as it is parsed, before
+ * it is read: every reading (its `raw`, `after` and hash) and every failed reading's dead-letter copy is
+ * made of the policed object.
  */
+
+/** The field policy of each stream that has one, ready to apply (compilePolicies). */
+export type Policies = ReadonlyMap<StreamName, CompiledPolicy>;
+
+/** No field policy. */
+export const NO_POLICIES: Policies = new Map();
+
+/** The field policies of `settings` compiled against each stream's record (none without settings). */
+export function compilePolicies(settings: PolicySettings | undefined): Policies {
+  const out = new Map<StreamName, CompiledPolicy>();
+  for (const [stream, policy] of Object.entries(settings?.streams ?? {})) {
+    const compiled = compilePolicy(policy, settings!.secret, recordOf(defOf(stream as StreamName).name));
+    if (compiled) out.set(stream as StreamName, compiled);
+  }
+  return out;
+}
 
 /** How to prepare an answer: a page of a stream's listing, or one object fetched by id. */
 export type Preparation =
@@ -48,10 +69,15 @@ const utf8 = new TextDecoder();
  * Prepares the text of an answer (or its UTF-8 bytes; a sequence that is not UTF-8 reads as U+FFFD, as
  * Node's decoding of an HTTP body does), or returns undefined when it is not a JSON object (the client then
  * takes it for a cut-off or garbled answer and retries). A page whose list is missing or not an array
- * is returned as it came (the pagination says what is wrong with it). Throws only on a bug (an unknown
- * stream).
+ * is returned as it came (the pagination says what is wrong with it). Each object is policed by its
+ * stream's entry of `policies` before it is read. Throws only on a bug (an unknown stream).
  */
-export function prepare(text: string | Uint8Array, how: Preparation, w?: AvroWriter): object | undefined {
+export function prepare(
+  text: string | Uint8Array,
+  how: Preparation,
+  w?: AvroWriter,
+  policies: Policies = NO_POLICIES,
+): object | undefined {
   let body: unknown;
   try {
     body = JSON.parse(typeof text === 'string' ? text : utf8.decode(text));
@@ -65,20 +91,21 @@ export function prepare(text: string | Uint8Array, how: Preparation, w?: AvroWri
     if (Array.isArray(list)) {
       const n = list.length;
       body[how.listKey] = list.map((item, i) =>
-        readItem(def, item, () => `item ${i + 1} of a page of ${n}`, w),
+        readItem(def, item, () => `item ${i + 1} of a page of ${n}`, w, policies),
       );
     }
     return body;
   }
   const children = how.children ? def.children : undefined;
-  const own = read(def, recordOf(def.name), how.id, children ? children.strip(body) : body, w);
+  const object = police(policies, def.name, children ? children.strip(body) : body);
+  const own = read(def, recordOf(def.name), how.id, object, w);
   if (!children) return { own, children: [] } satisfies PreparedObject;
   const childDef = defOf(children.stream);
   const parts = children.extract(body, how.id);
   return {
     own,
     children: parts.map((child, i) =>
-      readItem(childDef, child, () => `part ${i + 1} of ${def.name} ${how.id}`, w),
+      readItem(childDef, child, () => `part ${i + 1} of ${def.name} ${how.id}`, w, policies),
     ),
   } satisfies PreparedObject;
 }
@@ -97,15 +124,33 @@ export function readingsOf(prepared: object, how: Preparation): Reading[] {
  * An item of a listing, or a child, read; an item that is not an object with an id is a failed reading
  * with id '' (`invalid_item`: a dead letter that says where it was).
  */
-function readItem(def: StreamDef, item: unknown, where: () => string, w?: AvroWriter): Reading {
-  const object = isJsonObject(item) ? item : undefined;
-  const id = object ? idOf(def, object) : undefined;
+function readItem(
+  def: StreamDef,
+  item: unknown,
+  where: () => string,
+  w: AvroWriter | undefined,
+  policies: Policies,
+): Reading {
+  const found = isJsonObject(item) ? item : undefined;
+  const id = found ? idOf(def, found) : undefined;
+  // The id is taken first: no policy may change what keys an object.
+  const object = found && police(policies, def.name, found);
   if (object && id !== undefined) return read(def, recordOf(def.name), id, object, w);
   const what = object
     ? 'an object without an id (a non-empty string or a number)'
     : `${describe(item)}, not an object`;
   const error = new CdcError(`${def.name}: ${where()} is ${what}`, { code: 'invalid_item', kind: 'system' });
-  return failed('', error, item);
+  return failed('', error, object ?? item);
+}
+
+/** The object with its stream's policy applied (the object itself when the stream has none). */
+function police(
+  policies: Policies,
+  stream: StreamName,
+  object: Record<string, unknown>,
+): Record<string, unknown> {
+  const policy = policies.get(stream);
+  return policy ? applyPolicy(policy, object) : object;
 }
 
 /** Whether a reading is one of an item that was not an object with an id (see readItem). */

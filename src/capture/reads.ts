@@ -7,7 +7,7 @@ import { windowStart } from './diff';
 import { WHOLE, remaining, type Slice } from './slices';
 import { listingSource, mayMissObjects, newestObject, windowSource, sliceUnit } from './sources';
 import { Walk, newCounts, type PageSeen, type StreamCapture, type WalkCounts, type WalkMode } from './stream';
-import { DescendingWalk, walkSlices, walkSource, type SliceProgress } from './walk';
+import { DescendingWalk, StopRequested, walkSlices, walkSource, type SliceProgress } from './walk';
 
 /**
  * The reads of one stream, each made of walks over sources: its first sync (Debezium's snapshot), an
@@ -31,7 +31,18 @@ export interface ReadObserver {
   read?(stream: StreamName, objects: number, total?: number): void;
   /** A sliced walk (snapshot, reconciliation, backfill) moved on. */
   slices?(stream: StreamName, kind: 'snapshot' | 'reconcile' | 'backfill', progress: SliceProgress): void;
+  /**
+   * A first sync (a snapshot, or a stream's first full scan) started, ended once committed, or was
+   * aborted by a failure or a stop (then `details.reason` says why).
+   */
+  snapshot?(
+    stream: StreamName,
+    phase: SnapshotPhase,
+    details: Record<string, string | number | undefined>,
+  ): void;
 }
+
+export type SnapshotPhase = 'started' | 'completed' | 'aborted';
 
 export interface ReadsEnv {
   client: IntercomReader;
@@ -60,6 +71,37 @@ export class StreamReads {
    * after its last events, so a restart resumes the slices not yet done (from the first watermark).
    */
   async snapshot(sc: StreamCapture): Promise<PollSummary> {
+    return this.told(sc.name, sc.cursor.progress.snapshot?.done.length ?? 0, () => this.snapshotInner(sc));
+  }
+
+  /**
+   * Runs a first sync, telling the observer that it started, and that it completed (with its counts)
+   * or was aborted (with the reason); throws what the read throws.
+   */
+  private async told(
+    stream: StreamName,
+    resumedSlices: number,
+    read: () => Promise<PollSummary>,
+  ): Promise<PollSummary> {
+    this.env.observer?.snapshot?.(stream, 'started', { resumed_slices: resumedSlices });
+    try {
+      const summary = await read();
+      const { read: objects, published, deleted, deadLetters } = summary;
+      this.env.observer?.snapshot?.(stream, 'completed', {
+        read: objects,
+        published,
+        deleted,
+        dead_letters: deadLetters,
+      });
+      return summary;
+    } catch (error) {
+      const reason = error instanceof StopRequested ? 'stopped' : (error as Error).message;
+      this.env.observer?.snapshot?.(stream, 'aborted', { reason });
+      throw error;
+    }
+  }
+
+  private async snapshotInner(sc: StreamCapture): Promise<PollSummary> {
     const def = sc.def;
     const summary = summaryOf(def.name, 'snapshot');
     const walk = new Walk({ snapshot: true }, summary);
@@ -102,6 +144,11 @@ export class StreamReads {
 
   /** Full scans (small or unsearchable streams): everything, every poll; deletes found every poll. */
   async scan(sc: StreamCapture): Promise<PollSummary> {
+    if (sc.cursor.progress.snapshotDone) return this.scanInner(sc);
+    return this.told(sc.name, 0, () => this.scanInner(sc));
+  }
+
+  private async scanInner(sc: StreamCapture): Promise<PollSummary> {
     const def = sc.def;
     const first = !sc.cursor.progress.snapshotDone;
     const summary = summaryOf(def.name, first ? 'snapshot' : 'scan');
@@ -131,7 +178,7 @@ export class StreamReads {
     const summary = summaryOf(sc.name, 'scan');
     const known = sc.liveIds();
     const listed = new Set<string>();
-    const walk = new Walk({ snapshot: false }, summary);
+    const walk = new Walk({ snapshot: false, retryUnreadable: true }, summary);
     const onPage = (seen: PageSeen): void => seen.ids.forEach((id) => listed.add(id));
     if (sc.def.search)
       await this.walkSliced(sc, walk, [WHOLE], 'reconcile', { onPage, priority: 'background' });

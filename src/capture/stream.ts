@@ -25,11 +25,15 @@ import type { PreparedObject } from './prepare';
  */
 const FETCH_PRIORITY: Priority = 'child';
 
-/** How a walk reads: `snapshot` publishes `r`; `force` republishes everything; `sinceMs` skips older objects. */
+/**
+ * How a walk reads: `snapshot` publishes `r`; `force` republishes everything; `sinceMs` skips older
+ * objects; `retryUnreadable` (reconciliation) reads once more the objects dead-lettered as unreadable.
+ */
 export interface WalkMode {
   snapshot: boolean;
   force?: boolean;
   sinceMs?: number;
+  retryUnreadable?: boolean;
 }
 
 /** What one walk did, for logs and the poll summary. */
@@ -122,6 +126,8 @@ export interface StreamCaptureDeps {
   maxReadAttempts: number;
   /** Told of each object whose `updated_at` was too far in the future to be trusted. */
   onFutureTimestamp?: (stream: StreamName, id: string, updatedAtMs: number) => void;
+  /** Told of each object fetched with its children: the object as read, and how many children it carried. */
+  onParentRead?: (own: Reading, children: number) => void;
 }
 
 /**
@@ -154,7 +160,14 @@ export class StreamCapture {
   /** Object id → read sequence of the read that found it gone (404). */
   private readonly gone = new Map<string, number>();
   /** Object id → reads of it that failed in a row (see maxReadAttempts). */
-  private readonly failedReads = new Map<string, number>();
+  private readonly failedReads = new Map<string, { failures: number; listedAt?: number | null }>();
+  /**
+   * Object id → the `updated_at` of the listing copy whose object was dead-lettered as unreadable: that
+   * version is not fetched again (each window that still lists it would otherwise fail its walk and
+   * dead-letter it anew every `maxReadAttempts` polls); a later version, a forced walk or a successful
+   * read clears it.
+   */
+  private readonly unreadable = new Map<string, number | null | undefined>();
   private fetching = 0;
   private readonly waiters: (() => void)[] = [];
 
@@ -299,12 +312,28 @@ export class StreamCapture {
     const prev = this.lookup(reading.id);
     const decision = decide(prev, reading, walk.mode);
     if (!decision.publish) return false;
-    if (this.childrenEnabled()) return true;
+    if (this.childrenEnabled()) return this.worthFetching(reading, walk);
     const settled = walk.mode.snapshot || walk.mode.force || !source.search;
-    if (!settled && this.def.objectPath && (!prev || prev.u === reading.updatedAtMs)) return true;
+    if (!settled && this.def.objectPath && (!prev || prev.u === reading.updatedAtMs))
+      return this.worthFetching(reading, walk);
     this.markSeen(reading.id, source.sequence);
     this.publish(this.name, decision.op, reading, prev?.u ?? null, walk);
     return false;
+  }
+
+  /**
+   * Whether the object of a listing copy is to be fetched: not when that very version was dead-lettered
+   * as unreadable (see `unreadable`), unless the walk forces every object or retries those. Notes the copy's `updated_at`
+   * for an object whose reads fail, for the dead letter that may follow.
+   */
+  private worthFetching(reading: GoodReading, walk: Walk): boolean {
+    if (!walk.mode.force && !walk.mode.retryUnreadable && this.unreadable.has(reading.id)) {
+      if (this.unreadable.get(reading.id) === reading.updatedAtMs) return false;
+      this.unreadable.delete(reading.id);
+    }
+    const failing = this.failedReads.get(reading.id);
+    if (failing) failing.listedAt = reading.updatedAtMs;
+    return true;
   }
 
   private async fetchOnce(id: string, walk: Walk): Promise<void> {
@@ -324,6 +353,7 @@ export class StreamCapture {
       this.waiters.shift()?.();
     }
     this.failedReads.delete(id);
+    this.unreadable.delete(id);
     if (object === null) {
       this.markGone(id, sequence);
       this.remove(id, walk);
@@ -343,12 +373,15 @@ export class StreamCapture {
    */
   private readFailed(id: string, error: unknown, walk: Walk): void {
     if (!(error instanceof CdcError) || error.kind === 'config' || error.kind === 'fenced') throw error;
-    const failures = (this.failedReads.get(id) ?? 0) + 1;
+    const failing = this.failedReads.get(id) ?? { failures: 0, listedAt: this.unreadable.get(id) };
+    // An object dead-lettered before has had its attempts: one more failure dead-letters it again at once.
+    const failures = this.unreadable.has(id) ? this.d.maxReadAttempts : failing.failures + 1;
     if (failures < this.d.maxReadAttempts) {
-      this.failedReads.set(id, failures);
+      this.failedReads.set(id, { ...failing, failures });
       throw error;
     }
     this.failedReads.delete(id);
+    this.unreadable.set(id, failing.listedAt);
     const letter = new CdcError(
       `${this.name} ${id}: read failed ${failures} times in a row: ${error.message}`,
       {
@@ -365,6 +398,7 @@ export class StreamCapture {
     const latest = this.latestTrusted();
     const children = this.childrenEnabled() ? this.def.children : undefined;
     if (children) {
+      this.d.onParentRead?.(fetched.own, fetched.children.length);
       const childMode = { snapshot: walk.mode.snapshot, force: walk.mode.force };
       for (const child of fetched.children) {
         if (!child.ok) {

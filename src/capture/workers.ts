@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CdcError } from '../errors';
 import type { Problem } from '../normalize';
-import { prepare, type Preparation } from './prepare';
+import type { PolicySettings } from '../normalize/policy';
+import { compilePolicies, prepare, type Preparation } from './prepare';
 
 /**
  * Where the capture's CPU work runs: the preparation of what Intercom sends (prepare.ts: JSON parsing,
@@ -49,13 +50,18 @@ export type WorkerReply =
  */
 export const MAX_BACKLOG_BYTES = 16 * 2 ** 20;
 
-/** A preparer with `threads` worker threads, or inline (on the calling thread) when `threads` is 0. */
+/**
+ * A preparer with `threads` worker threads, or inline (on the calling thread) when `threads` is 0.
+ * `policy` is the field policy every answer is prepared under; each thread is given it when it starts
+ * (as its workerData, never in a message or a log), secret included.
+ */
 export function createPreparer(
   threads: number,
   observer: PoolObserver = {},
   maxBacklogBytes = MAX_BACKLOG_BYTES,
+  policy?: PolicySettings,
 ): Preparer {
-  return threads > 0 ? new WorkerPool(threads, observer, maxBacklogBytes) : INLINE;
+  return threads > 0 ? new WorkerPool(threads, observer, maxBacklogBytes, policy) : inline(policy);
 }
 
 /** What the pool tells of its threads. */
@@ -64,18 +70,22 @@ export interface PoolObserver {
   workerFailed?(error: Error): void;
 }
 
-const INLINE: Preparer = {
-  threads: 0,
-  prepare: (body, how) => {
-    try {
-      return Promise.resolve(prepare(body, how));
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
-  },
-  room: () => Promise.resolve(),
-  close: () => Promise.resolve(),
-};
+/** Preparation on the calling thread. */
+function inline(policy: PolicySettings | undefined): Preparer {
+  const policies = compilePolicies(policy);
+  return {
+    threads: 0,
+    prepare: (body, how) => {
+      try {
+        return Promise.resolve(prepare(body, how, undefined, policies));
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    },
+    room: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+}
 
 interface Held {
   resolve(body: object | undefined): void;
@@ -105,6 +115,7 @@ class WorkerPool implements Preparer {
     readonly threads: number,
     private readonly observer: PoolObserver,
     private readonly maxBacklogBytes: number,
+    private readonly policy: PolicySettings | undefined,
   ) {
     for (let i = 0; i < threads; i++) this.pool.push(this.spawn());
   }
@@ -142,7 +153,7 @@ class WorkerPool implements Preparer {
   }
 
   private spawn(): Thread {
-    const thread: Thread = { worker: startWorker(), held: new Map() };
+    const thread: Thread = { worker: startWorker(this.policy), held: new Map() };
     thread.worker.unref();
     thread.worker.on('message', (reply: WorkerReply) => {
       const held = thread.held.get(reply.id);
@@ -211,16 +222,28 @@ function closedError(): CdcError {
   return new CdcError('the capture workers were closed', { code: 'closed', kind: 'system' });
 }
 
+/** What a worker thread is started with (its workerData). */
+export interface WorkerStart {
+  /** The field policy it prepares under (prepare-worker.ts compiles it once). */
+  policy?: PolicySettings;
+  /** Set when the project runs from source: the worker's TypeScript file and tsx's loader. */
+  file?: string;
+  tsx?: string;
+}
+
 /**
  * Starts a worker on prepare-worker: its compiled JavaScript in a build, or its TypeScript source
  * through tsx's loader when the project runs from source (tsx, jest).
  */
-function startWorker(): Worker {
+function startWorker(policy: PolicySettings | undefined): Worker {
   const ext = path.extname(__filename);
   const file = path.join(__dirname, `prepare-worker${ext}`);
-  if (ext !== '.ts') return new Worker(file);
+  if (ext !== '.ts') return new Worker(file, { workerData: { policy } satisfies WorkerStart });
   return new Worker(
     `require(require('node:worker_threads').workerData.tsx).register(); require(require('node:worker_threads').workerData.file);`,
-    { eval: true, workerData: { file, tsx: require.resolve('tsx/cjs/api') } },
+    {
+      eval: true,
+      workerData: { file, tsx: require.resolve('tsx/cjs/api'), policy } satisfies WorkerStart,
+    },
   );
 }

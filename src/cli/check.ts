@@ -12,14 +12,25 @@ import {
   type KafkaAdmin,
 } from '../kafka/topics';
 import { loadStreamSchemas } from '../normalize';
+import { annotateSchemas } from '../normalize/policy';
 import { silentLogger } from '../logger';
 import { STREAM_DEFS } from '../streams/definitions';
 import { textWithoutCredentials, withoutCredentials } from '../urls';
 import { listingPages } from '../capture/sources';
+import {
+  completenessLine,
+  completenessOf,
+  isComplete,
+  partsOverCap,
+  reportedCount,
+} from '../capture/completeness';
+import { restoreState, type StateStore } from '../kafka/state-store';
 import { loadFromFlags, loggerFor, print, type CommonFlags } from './context';
 
 /** How long one probe may take before its row says it got no answer. */
 const PROBE_TIMEOUT_MS = 6_000;
+/** How long one stream's completeness may take (a walk of conversations' search pages, at most). */
+const COMPLETENESS_TIMEOUT_MS = 600_000;
 
 type Status = 'ok' | 'warn' | 'fail';
 
@@ -35,6 +46,8 @@ type Outcome = string | { warn: string };
 
 export interface CheckFlags extends CommonFlags {
   json?: boolean;
+  /** Also measure completeness: per stream, Intercom's count against the state's, and parts past the cap. */
+  completeness?: boolean;
 }
 
 /**
@@ -61,6 +74,11 @@ export async function checkCommand(flags: CheckFlags): Promise<number> {
     kafkaProbes(config, logger, probe, workspace.promise),
     registryProbes(config, probe),
   ]);
+  if (flags.completeness) {
+    const slow = (check: string, fn: () => Promise<Outcome>) =>
+      runProbe(check, fn, emit, COMPLETENESS_TIMEOUT_MS);
+    await completenessProbes(config, logger, slow);
+  }
   const failed = rows.filter((r) => r.status === 'fail').length;
   const warnings = rows.filter((r) => r.status === 'warn').length;
   if (flags.json) print(JSON.stringify({ summary: { checks: rows.length, failed, warnings } }));
@@ -80,14 +98,12 @@ async function runProbe(
   check: string,
   fn: () => Promise<Outcome>,
   emit: (row: Row) => void,
+  timeoutMs = PROBE_TIMEOUT_MS,
 ): Promise<boolean> {
   const started = Date.now();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS / 1000} s`)),
-      PROBE_TIMEOUT_MS,
-    );
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
   });
   try {
     const outcome = await Promise.race([fn(), timeout]);
@@ -156,7 +172,13 @@ async function kafkaProbes(
   });
   const admin = kafka.admin();
   const topics = topicNames(config.kafka.topicPrefix);
-  const wanted = [...config.streams.enabled.map((s) => topics.events(s)), topics.state, topics.dlq];
+  const wanted = [
+    ...config.streams.enabled.map((s) => topics.events(s)),
+    topics.state,
+    topics.dlq,
+    topics.heartbeat,
+    topics.notifications,
+  ];
   let brokers = 0;
   try {
     const up = await probe('kafka: cluster', async () => {
@@ -196,6 +218,44 @@ async function kafkaProbes(
   }
 }
 
+/**
+ * Completeness (README, "Operations"), one row per stream polled on its own: the count Intercom reports
+ * against the objects the committed state holds (restored from the state topic), and for conversations
+ * every one whose parts are over the API's 500-part cap (from their search's statistics). A gap is a
+ * warning (the row names it), not a failure.
+ */
+async function completenessProbes(
+  config: Config,
+  logger: ReturnType<typeof silentLogger>,
+  probe: Probe,
+): Promise<void> {
+  let client: IntercomClient | undefined;
+  let store: StateStore | undefined;
+  const ready = await probe('completeness: state', async () => {
+    client = createIntercomClient(config, logger);
+    const kafka = createKafka(config.kafka, logger);
+    store = await restoreState(kafka, topicNames(config.kafka.topicPrefix).state, config.connector.name);
+    return `${store.size()} object(s) in the state`;
+  });
+  if (!ready || !client || !store) return;
+  const [c, s] = [client, store];
+  for (const stream of config.streams.enabled.filter((name) => STREAM_DEFS[name].parent === undefined)) {
+    await probe(`completeness: ${stream}`, async () => {
+      const def = STREAM_DEFS[stream];
+      const reported = await reportedCount(c, def);
+      let held = 0;
+      for (const _ of s.ids(stream)) held++;
+      const gaps =
+        def.children && config.streams.enabled.includes(def.children.stream)
+          ? await partsOverCap(c, def)
+          : [];
+      const report = completenessOf(stream, reported, held, gaps);
+      const line = completenessLine(report);
+      return isComplete(report) ? line : { warn: line };
+    });
+  }
+}
+
 /** Whether topics created with the configured factor fit the cluster (-1: the brokers' own default). */
 async function replicationOutcome(
   admin: KafkaAdmin,
@@ -231,7 +291,10 @@ async function registryProbes(config: Config, probe: Probe): Promise<void> {
       config.streams.enabled.map((stream) => {
         const subject = subjectsOf(topics.events(stream)).value;
         return probe(`registry: ${subject}`, async () => {
-          const problem = await registry.incompatibility(subject, loadStreamSchemas(stream).value);
+          const problem = await registry.incompatibility(
+            subject,
+            annotateSchemas(loadStreamSchemas(stream), config.fieldPolicy.streams[stream]).value,
+          );
           if (problem) throw new Error(`not BACKWARD compatible: ${problem}`);
           return 'compatible';
         });

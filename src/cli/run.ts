@@ -115,6 +115,7 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
         transactions: metrics.transactionObserver(),
         onConcurrentTransactionRetry: () => metrics.concurrentTransactionRetries.inc(),
         onRetriedKafkaError: (error) => metrics.kafkaRetriedErrors.inc({ error }),
+        onStateRecordSkipped: () => metrics.stateRecordsSkipped.inc(),
         engineObserver: (store) => {
           const observer = metrics.engineObserver(
             (s) => store.size(s),

@@ -2,6 +2,7 @@
 import { createRegistry } from '../kafka/clients';
 import { subjectsOf, topicNames } from '../kafka/topics';
 import { loadStreamSchemas } from '../normalize';
+import { annotateSchemas } from '../normalize/policy';
 import { loadFromFlags, print, type CommonFlags } from './context';
 
 type Action = 'print' | 'register' | 'check';
@@ -18,7 +19,7 @@ export async function schemasCommand(
   const topics = topicNames(config.kafka.topicPrefix);
   if (action === 'print') {
     for (const stream of streams) {
-      const s = loadStreamSchemas(stream);
+      const s = annotateSchemas(loadStreamSchemas(stream), config.fieldPolicy.streams[stream]);
       print(
         JSON.stringify(
           { stream, subject: subjectsOf(topics.events(stream)).value, key: s.key, value: s.value },
@@ -32,7 +33,7 @@ export async function schemasCommand(
   const registry = createRegistry(config.schemaRegistry);
   let failures = 0;
   for (const stream of streams) {
-    const s = loadStreamSchemas(stream);
+    const s = annotateSchemas(loadStreamSchemas(stream), config.fieldPolicy.streams[stream]);
     for (const [suffix, schema] of [
       ['key', s.key],
       ['value', s.value],

@@ -8,6 +8,9 @@ import { readFileSync } from 'node:fs';
 import zlib from 'node:zlib';
 import YAML from 'yaml';
 import { ConfigError } from '../errors';
+import { loadStreamSchemas } from '../normalize/schemas';
+import { fieldPolicyProblems } from '../normalize/policy';
+import { STREAMS } from '../streams/names';
 import { textWithoutCredentials, valueWithoutCredentials } from '../urls';
 import { closest } from './suggest';
 import { configSchema, streamOverrideProblems, type SensitiveKey, type ValuesOf } from './schema';
@@ -105,6 +108,31 @@ function resolveSecretFiles(
   return { env: out, files };
 }
 
+/**
+ * A key of format Object read from the environment is JSON there: a value that is not JSON (or not a JSON
+ * object) is a problem naming the key and the variable, and is left out (convict would throw on it).
+ */
+function jsonEnvProblems(env: NodeJS.ProcessEnv, problems: string[]): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const leaf of configLeaves().filter((l) => l.format === Object && l.env)) {
+    const text = env[leaf.env!];
+    if (text === undefined) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      problems.push(
+        `${leaf.key}: must be a JSON object; got ${leaf.env}=${JSON.stringify(text.slice(0, 200))} (environment)`,
+      );
+      delete out[leaf.env!];
+    }
+  }
+  return out;
+}
+
 /** Cross-key rules convict cannot express. */
 function crossChecks(c: ConfigValues): string[] {
   const problems: string[] = [];
@@ -127,6 +155,15 @@ function crossChecks(c: ConfigValues): string[] {
   if (Array.isArray(c.streams.enabled) && c.streams.enabled.length === 0)
     problems.push('streams.enabled: no stream enabled (STREAMS)');
   problems.push(...streamOverrideProblems(c.streams.overrides));
+  problems.push(
+    ...fieldPolicyProblems(
+      c.fieldPolicy.streams,
+      c.fieldPolicy.secret,
+      STREAMS,
+      (stream) => loadStreamSchemas(stream).record,
+      (name) => closest(name, STREAMS),
+    ),
+  );
   if (c.sink.contacts.enabled && !c.sink.contacts.topic)
     problems.push(
       'sink.contacts.topic: SINK_CONTACTS_ENABLED=true needs the input topic (SINK_CONTACTS_TOPIC)',
@@ -251,7 +288,9 @@ function explainRaw(message: string, src: Sources): string {
 export function loadConfig(options: LoadOptions = {}): Config {
   const problems: string[] = [];
   const rawEnv = options.env ?? process.env;
-  const { env, files } = resolveSecretFiles(rawEnv, problems);
+  const secrets = resolveSecretFiles(rawEnv, problems);
+  const env = jsonEnvProblems(secrets.env, problems);
+  const files = secrets.files;
   const config = build(env);
   const file = options.configFile ?? env.CONFIG_FILE;
   const src: Sources = {

@@ -9,6 +9,7 @@
 import convict from 'convict';
 import { COMPRESSIONS, KAFKA_CLIENTS, SASL_MECHANISMS } from '../kafka/types';
 import { REGIONS } from '../intercom/region';
+import type { FieldPolicies } from '../normalize/policy';
 import { STREAMS, isStreamName, type StreamName } from '../streams/names';
 import { closest } from './suggest';
 
@@ -288,7 +289,7 @@ export const configSchema = {
       env: 'KAFKA_CLIENT_ID',
     },
     topicPrefix: {
-      doc: 'Prefix of every topic: <prefix>.<stream>, <prefix>._state, <prefix>._dlq.',
+      doc: 'Prefix of every topic: <prefix>.<stream>, <prefix>._state, <prefix>._dlq, <prefix>._heartbeat, <prefix>._notifications.',
       format: 'topic-prefix',
       default: 'intercom',
       env: 'TOPIC_PREFIX',
@@ -432,7 +433,7 @@ export const configSchema = {
       env: 'MAX_PENDING_BYTES',
     },
     workers: {
-      doc: "Worker threads that read what Intercom sends (JSON parsing, canonical JSON and hashing, the typed mapping and its Avro encoding) beside the main thread, which talks to Intercom and Kafka and diffs. auto: one fewer than the CPUs the container may use (its cgroup's cpu.max quota, else the CPUs the process may run on), so that the main thread has a CPU of its own; 0 on one CPU. 0: everything on the main thread.",
+      doc: "Worker threads that read what Intercom sends (JSON parsing, canonical JSON and hashing, the typed mapping and its Avro encoding) beside the main thread, which talks to Intercom and Kafka and diffs. auto: one fewer than the CPUs the container may use (its cgroup's cpu.max quota, else the CPUs the process may run on), so that the main thread has a CPU of its own, and at most 2 (the main thread cannot keep more busy); 0 on one CPU. 0: everything on the main thread. Each thread adds about 10–20 MB of RSS.",
       format: 'auto-or-nat',
       default: 'auto' as number | 'auto',
       env: 'CAPTURE_WORKERS',
@@ -449,8 +450,23 @@ export const configSchema = {
       default: {} as StreamOverrides,
     },
   },
+  fieldPolicy: {
+    streams: {
+      doc: 'Per stream, the fields to drop, mask or hash in every copy of an object (after, raw, dead letters) and in its content hash: dot paths, e.g. {"contacts":{"drop":["phone","custom_attributes.ssn"],"mask":["name"],"hash":["email"]}} (README "Field policy"). In the environment as JSON.',
+      format: Object,
+      default: {} as FieldPolicies,
+      env: 'FIELD_POLICY',
+    },
+    secret: {
+      doc: "Key of the field policy's hash (HMAC-SHA256), at least 16 characters; needed when a stream hashes a field. Keep it stable: hashed values change with it. Also FIELD_POLICY_SECRET_FILE.",
+      format: String,
+      default: '',
+      sensitive: true,
+      env: 'FIELD_POLICY_SECRET',
+    },
+  },
   includeRaw: {
-    doc: 'Put the JSON of each object, every field as the API returned it, into the event (`raw`; keys sorted).',
+    doc: 'Put the JSON of each object, every field as the API returned it (but what fieldPolicy drops, masks or hashes), into the event (`raw`; keys sorted).',
     format: Boolean,
     default: true,
     env: 'INCLUDE_RAW',
@@ -467,6 +483,30 @@ export const configSchema = {
       format: 'positive-int',
       default: 3,
       env: 'ERRORS_MAX_READ_ATTEMPTS',
+    },
+  },
+  heartbeat: {
+    intervalMs: {
+      doc: "A heartbeat on <prefix>._heartbeat at least this often, in ms, in the transactions of the state (each stream's committed watermark, the workspace, the connector and its version), in a small transaction of its own when nothing else commits. 0: none.",
+      format: 'nat',
+      default: 60000,
+      env: 'HEARTBEAT_INTERVAL_MS',
+    },
+  },
+  notifications: {
+    progressIntervalMs: {
+      doc: "Least time between two IN_PROGRESS notifications of one stream's first sync on <prefix>._notifications, in ms (one is sent as slices complete, at most this often).",
+      format: 'nat',
+      default: 60000,
+      env: 'NOTIFICATIONS_PROGRESS_INTERVAL_MS',
+    },
+  },
+  completeness: {
+    enabled: {
+      doc: "After each first sync and reconciliation, compare the count Intercom reports (total_count) with the state's, and each conversation's counted parts with those its GET carried; published as a notification and as metrics (one request per stream).",
+      format: Boolean,
+      default: true,
+      env: 'COMPLETENESS_ENABLED',
     },
   },
   sink: {

@@ -14,10 +14,20 @@ export interface TopicNames {
   events(stream: string): string;
   state: string;
   dlq: string;
+  /** Heartbeats: compacted, keyed by workspace. */
+  heartbeat: string;
+  /** Notifications (first syncs, completeness). */
+  notifications: string;
 }
 
 export function topicNames(prefix: string): TopicNames {
-  return { events: (stream) => `${prefix}.${stream}`, state: `${prefix}._state`, dlq: `${prefix}._dlq` };
+  return {
+    events: (stream) => `${prefix}.${stream}`,
+    state: `${prefix}._state`,
+    dlq: `${prefix}._dlq`,
+    heartbeat: `${prefix}._heartbeat`,
+    notifications: `${prefix}._notifications`,
+  };
 }
 
 /** The topics of a sink. */
@@ -62,7 +72,7 @@ export interface TopicSettings {
   eventsCleanupPolicy: string;
 }
 
-/** What each topic must look like; the state topic is compacted and has one partition. */
+/** What each topic of the capture must look like; the state topic is compacted and has one partition. */
 export function topicSpecs(names: TopicNames, streams: readonly string[], s: TopicSettings): ITopicConfig[] {
   const rf = s.replicationFactor;
   return [
@@ -74,6 +84,17 @@ export function topicSpecs(names: TopicNames, streams: readonly string[], s: Top
     })),
     logTopic(names.state, 'compact', rf),
     logTopic(names.dlq, 'delete', rf),
+  ];
+}
+
+/**
+ * The topics of what `run` tells operators: heartbeats (compacted, one partition: the latest record per
+ * workspace is what matters) and notifications (a log of one partition, in the order they happened).
+ */
+export function announcementTopicSpecs(names: TopicNames, replicationFactor: number): ITopicConfig[] {
+  return [
+    logTopic(names.heartbeat, 'compact', replicationFactor),
+    logTopic(names.notifications, 'delete', replicationFactor),
   ];
 }
 

@@ -3,8 +3,8 @@
 export { MappingError, SchemaError } from './errors';
 export { MILLIS_THRESHOLD, toEpochMillis } from './timestamp';
 export { canonicalJson, contentHash, hashOfCanonical } from './hash';
-export { defaultSchemasDir, loadStreamSchemas, schemaNamespace } from './schemas';
-export type { StreamName, StreamSchemas } from './schemas';
+export { defaultSchemasDir, loadConnectorSchemas, loadStreamSchemas, schemaNamespace } from './schemas';
+export type { ConnectorSchemas, StreamName, StreamSchemas } from './schemas';
 export { AvroWriter } from './avro-writer';
 export { encodeRecord, recordWriter, writeRecord } from './record-writer';
 export { EventWriter, KeyWriter } from './envelope';

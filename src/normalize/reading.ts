@@ -10,7 +10,9 @@ import { toEpochMillis } from './timestamp';
  * that the object itself can be dropped once read (pure; this is the work the capture's worker threads
  * do, src/capture/prepare.ts): its `updated_at` in epoch ms, its content hash, its canonical JSON as
  * UTF-8 (the event's `raw`) and its typed record in Avro binary (the event's `after`). A reading is plain
- * data (strings, numbers, byte views), so that it crosses threads by structured clone.
+ * data (strings, numbers, byte views), so that it crosses threads by structured clone. The object given
+ * is already under its stream's field policy (src/normalize/policy.ts; prepare.ts applies it first), so
+ * that every copy made here, the dead letter's too, is of the policed object.
  */
 
 /** What a reading needs to know of the object's stream. */

@@ -150,3 +150,23 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+/** The schemas of the connector's own topics (`schemas/connector/`): their key, heartbeat and notification. */
+export interface ConnectorSchemas {
+  readonly key: object;
+  readonly heartbeat: object;
+  readonly notification: object;
+}
+
+/**
+ * Loads `connector/key.avsc`, `connector/heartbeat.avsc` and `connector/notification.avsc` from `dir`
+ * (default: the repository's `schemas/`), deeply frozen. Throws SchemaError when a file is missing or
+ * is not a JSON object.
+ */
+export function loadConnectorSchemas(dir: string = defaultSchemasDir()): ConnectorSchemas {
+  return deepFreeze({
+    key: readSchema(dir, path.join('connector', 'key.avsc')),
+    heartbeat: readSchema(dir, path.join('connector', 'heartbeat.avsc')),
+    notification: readSchema(dir, path.join('connector', 'notification.avsc')),
+  });
+}

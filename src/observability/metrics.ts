@@ -101,6 +101,11 @@ export class Metrics {
     labelNames: ['stream'],
     registers: [this.registry],
   });
+  readonly stateRecordsSkipped = new Counter({
+    name: `${this.p}state_records_skipped_total`,
+    help: 'State records a restore skipped because it cannot read them (not JSON, a wrong type, an unknown version), counted at each restore; their objects and streams are read again',
+    registers: [this.registry],
+  });
   readonly objectsRead = new Counter({
     name: `${this.p}objects_read_total`,
     help: 'Objects read from Intercom',
@@ -214,6 +219,26 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // Completeness (src/capture/completeness.ts), set after each first sync and reconciliation.
+  readonly completenessGap = new Gauge({
+    name: `${this.p}completeness_gap`,
+    help: 'Objects Intercom reports (total_count) less those the state holds, at the last measure',
+    labelNames: ['stream'],
+    registers: [this.registry],
+  });
+  readonly completenessPartsMissing = new Gauge({
+    name: `${this.p}completeness_parts_missing`,
+    help: "Parts Intercom counts that no GET of their conversation carried (over the API's 500-part cap)",
+    labelNames: ['stream'],
+    registers: [this.registry],
+  });
+  readonly completenessParents = new Gauge({
+    name: `${this.p}completeness_parents_missing_parts`,
+    help: 'Conversations with parts Intercom counts that no GET carried',
+    labelNames: ['stream'],
+    registers: [this.registry],
+  });
+
   private readonly watermarks = new Map<string, number>();
 
   constructor(private readonly clock: () => number = Date.now) {
@@ -278,6 +303,11 @@ export class Metrics {
       futureTimestamp: (stream) => this.futureTimestamps.inc({ stream }),
       streamFailed: (stream) => this.streamFailed.set({ stream }, 1),
       streamRecovered: (stream) => this.streamFailed.set({ stream }, 0),
+      completeness: (c) => {
+        if (c.gap !== null) this.completenessGap.set({ stream: c.stream }, c.gap);
+        this.completenessPartsMissing.set({ stream: c.stream }, c.partsMissing);
+        this.completenessParents.set({ stream: c.stream }, c.partsGaps.length);
+      },
       slices: (stream, kind, p) => {
         if (kind !== 'snapshot') return;
         const elapsedS = (this.clock() - p.startedAtMs) / 1000;

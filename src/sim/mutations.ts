@@ -119,6 +119,27 @@ export class MutationEngine implements Mutations, GroundTruth {
     this.record('contacts', contactId, 'c', nowSec);
   }
 
+  hideFromSearch(stream: SearchableStream, id: string): void {
+    if (!['contacts', 'conversations', 'tickets'].includes(stream))
+      throw fail(`hideFromSearch: ${stream} has no search endpoint`);
+    this.ws.searchFreezes.hidden[stream].add(this.requireRow(stream, id));
+  }
+
+  addParts(conversationId: string, count: number): string[] {
+    if (!Number.isInteger(count) || count < 1)
+      throw fail(`addParts: count must be a positive integer, got ${count}`);
+    const row = this.requireRow('conversations', conversationId);
+    const { nowSec } = this.now();
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const id = partId(row, this.ws.parts.add(row, nowSec));
+      this.record('conversation_parts', id, 'c', nowSec, conversationId);
+      ids.push(id);
+    }
+    this.touch('conversations', row, {});
+    return ids;
+  }
+
   freezeSearch(stream: SearchableStream, id: string, forMs: number): void {
     if (!Number.isFinite(forMs) || forMs < 0)
       throw fail(`freezeSearch: forMs must be a non-negative number, got ${forMs}`);

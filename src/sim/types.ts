@@ -169,6 +169,18 @@ export interface Mutations {
    * deleted while search keeps listing it: freezeSearch, then remove.
    */
   freezeSearch(stream: SearchableStream, id: string, forMs: number): void;
+  /**
+   * A gap in the search index on demand: from now on the search endpoint of `stream` counts the object
+   * in `total_count` but never returns it in a page (lists, GET by id and the ground truth still show
+   * it). Logs no change. The object must be live.
+   */
+  hideFromSearch(stream: SearchableStream, id: string): void;
+  /**
+   * Adds `count` parts to a conversation at once (one `u` of the conversation, a `c` per part): with more
+   * than `maxParts` in all, GET returns only the latest `maxParts` while
+   * `statistics.count_conversation_parts` counts them all. Returns the new parts' ids.
+   */
+  addParts(conversationId: string, count: number): string[];
   /** `count` random mutations at clock.now() (same-second bursts when called without advancing). */
   random(count: number, opts?: { streams?: SimStream[] }): void;
   /** Advances the clock in steps of `stepMs`, doing `perStep` random mutations after each step. */

@@ -207,7 +207,7 @@ function search(ctx: ApiContext, stream: SearchStream, type: string, key: string
     type,
     total_count: result.total,
     [key]: page,
-    pages: cursorPages(offset, request.perPage, result.total),
+    pages: cursorPages(offset, request.perPage, result.rows.length),
   };
 }
 

@@ -15,6 +15,13 @@ export interface FrozenCopy {
  * only (match, sort, result), including after the row is deleted, until its `untilMs`.
  */
 export class SearchFreezes {
+  /** Rows search counts and never returns (Mutations.hideFromSearch), per stream. */
+  readonly hidden: Record<SearchableStream, Set<number>> = {
+    contacts: new Set(),
+    conversations: new Set(),
+    tickets: new Set(),
+  };
+
   private readonly byStream: Record<SearchableStream, Map<number, FrozenCopy>> = {
     contacts: new Map(),
     conversations: new Map(),

@@ -39,7 +39,10 @@ export function runSearch(
     return copy ? structuredClone(copy.object) : ws.render(stream, row);
   };
   const matched = matchRows(ws, stream, predicate, ctx, frozen, createdAtBounds(request.query));
-  const rows = request.sort ? sortRows(ws, stream, matched, request.sort, frozen) : matched;
+  const sorted = request.sort ? sortRows(ws, stream, matched, request.sort, frozen) : matched;
+  // Hidden rows (Mutations.hideFromSearch) are counted in total_count and never shown.
+  const hidden = ws.searchFreezes.hidden[stream];
+  const rows = hidden.size > 0 ? Uint32Array.from(sorted).filter((row) => !hidden.has(row)) : sorted;
   return { rows, total: matched.length, render };
 }
 

@@ -50,6 +50,7 @@ METRICS = {
     "intercom_cdc_stream_failed",
     "intercom_cdc_state_objects",
     "intercom_cdc_state_bytes",
+    "intercom_cdc_state_records_skipped_total",
     "intercom_cdc_api_request_duration_seconds",
     "intercom_cdc_build_info",
     "intercom_cdc_stream_seconds_since_last_event",
@@ -60,6 +61,9 @@ METRICS = {
     "intercom_cdc_snapshot_slices_total",
     "intercom_cdc_snapshot_objects_read",
     "intercom_cdc_snapshot_estimated_completion_seconds",
+    "intercom_cdc_completeness_gap",
+    "intercom_cdc_completeness_parts_missing",
+    "intercom_cdc_completeness_parents_missing_parts",
 }
 # kube-state-metrics' series the alerts on the pod use.
 KSM_METRICS = {
@@ -76,6 +80,7 @@ CHART_ALERTS = {
     "IntercomCdcFenced",
     "IntercomCdcNotReady",
     "IntercomCdcSnapshotStalled",
+    "IntercomCdcIncomplete",
 }
 KINDS = [
     "Deployment",

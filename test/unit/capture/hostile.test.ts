@@ -127,7 +127,7 @@ describe('bad values cost one object', () => {
     expect(store.object('tickets', '3')!.u).toBe((NOW_S + 60) * 1000);
   });
 
-  it('fails the walk while an object cannot be read, and after maxReadAttempts reads dead-letters it and goes on', async () => {
+  it('fails the walk while an object cannot be read, after maxReadAttempts reads dead-letters it and goes on, and fetches that version no more', async () => {
     const client = new FakeIntercom();
     const { capture, store, committer } = captureOf('tickets', client, { maxReadAttempts: 3 });
     store.setProgress('tickets', { watermark: (NOW_S - 60) * 1000, lastReconcile: null, snapshotDone: true });
@@ -147,6 +147,23 @@ describe('bad values cost one object', () => {
     expect(letters(committer).map((d) => [d.key, d.code])).toEqual([['bad', 'read_failed']]);
     expect(store.streamProgress('tickets').watermark).toBe((NOW_S - 20) * 1000);
     expect(store.object('tickets', 'bad')).toBeUndefined(); // read again by a later walk or reconciliation
+    // The same version, listed again by the next windows, is not fetched (nor dead-lettered) again.
+    const getsOfBad = () => client.served.filter((r) => r.kind === 'get' && r.path === '/tickets/bad').length;
+    const before = getsOfBad();
+    await readsOn(client).incremental(capture);
+    await readsOn(client).incremental(capture);
+    expect(getsOfBad()).toBe(before);
+    expect(letters(committer)).toHaveLength(1);
+    // A reconciliation tries it once: one more failure dead-letters it again, and the walk goes on.
+    await readsOn(client).reconcile(capture);
+    expect(getsOfBad()).toBe(before + 1);
+    expect(letters(committer).map((d) => d.code)).toEqual(['read_failed', 'read_failed']);
+    // A later version is tried again, and published once it reads.
+    client.failingGets.delete('/tickets/bad');
+    client.put('/tickets', aTicket('bad', 100, NOW_S - 5));
+    await readsOn(client).incremental(capture);
+    expect(getsOfBad()).toBe(before + 2);
+    expect(store.object('tickets', 'bad')!.u).toBe((NOW_S - 5) * 1000);
   });
 
   it('never dead-letters an object for a configuration failure: the walk fails every time', async () => {

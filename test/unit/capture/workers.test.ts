@@ -3,7 +3,7 @@
  * preparation gives inline, byte for byte; a worker that dies fails what it held (transient) and is
  * replaced; a closed pool refuses work.
  */
-import { prepare, type Preparation } from '../../../src/capture/prepare';
+import { compilePolicies, prepare, type Preparation } from '../../../src/capture/prepare';
 import { createPreparer, type Preparer } from '../../../src/capture/workers';
 import type { Reading } from '../../../src/normalize';
 import conversation from '../../fixtures/intercom/conversations.json';
@@ -147,5 +147,32 @@ describe('capture workers', () => {
     expect(inline.threads).toBe(0);
     const body = (await inline.prepare(text, page)) as { data: Reading[] };
     expect(body.data).toHaveLength(5);
+  });
+
+  it('prepare under the field policy they were started with, as inline, on every copy', async () => {
+    const settings = {
+      streams: { contacts: { mask: ['email'], hash: ['name'], drop: ['custom_attributes'] } },
+      secret: 'a-secret-for-the-workers-test',
+    };
+    const inline = prepare(text, page, undefined, compilePolicies(settings)) as { data: Reading[] };
+    for (const threads of [1, 0]) {
+      const own = createPreparer(threads, {}, undefined, settings);
+      try {
+        const threaded = (await own.prepare(text, page)) as { data: Reading[] };
+        expect(threaded.data.map(plain)).toEqual(inline.data.map(plain));
+        const copies = threaded.data.map((r) => (r.ok ? Buffer.from(r.json).toString() : r.copy.json));
+        for (const copy of [copies[0], copies[1], copies[3]]) {
+          expect(copy).toContain('"email":"****"');
+          expect(copy).not.toContain('custom_attributes');
+        }
+      } finally {
+        await own.close();
+      }
+    }
+    // Without a policy the same page keeps the email.
+    const plainPage = (await pool.prepare(text, page)) as { data: Reading[] };
+    expect(Buffer.from((plainPage.data[1] as { json: Uint8Array }).json).toString()).toContain(
+      'ü@example.com',
+    );
   });
 });

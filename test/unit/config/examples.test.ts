@@ -46,6 +46,7 @@ describe('config/examples', () => {
         'apicurio.yaml',
         'confluent-cloud.yaml',
         'contact-sink.yaml',
+        'field-policy.yaml',
         'minimal.yaml',
         'redpanda.yaml',
         'stream-overrides.yaml',

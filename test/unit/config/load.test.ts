@@ -257,3 +257,52 @@ describe('messages a user can act on', () => {
     );
   });
 });
+
+describe('fieldPolicy', () => {
+  const policy = { contacts: { drop: ['phone', 'custom_attributes.ssn'], hash: ['email'], mask: ['name'] } };
+  const secret = 'a-field-policy-secret-0123';
+
+  it('reads the policy from the config file (YAML) or FIELD_POLICY (JSON), and the secret from a file', () => {
+    const cfg = file('policy.yaml', 'fieldPolicy:\n  streams:\n    contacts:\n      drop: [phone]\n');
+    expect(loadConfig({ env: { CONFIG_FILE: cfg } }).fieldPolicy.streams).toEqual({
+      contacts: { drop: ['phone'] },
+    });
+    const secretFile = file('policy-secret', `${secret}\n`);
+    const c = loadConfig({
+      env: { FIELD_POLICY: JSON.stringify(policy), FIELD_POLICY_SECRET_FILE: secretFile },
+    });
+    expect(c.fieldPolicy.streams).toEqual(policy);
+    expect(c.fieldPolicy.secret).toBe(secret);
+    const printed = JSON.stringify(maskedConfig(c));
+    expect(printed).toContain('"secret":"[redacted]"');
+    expect(printed).toContain('custom_attributes.ssn');
+    expect(printed).not.toContain(secret);
+  });
+
+  it('refuses a policy that is not JSON, an unknown stream, a bad path, and a hash without its secret, naming each key', () => {
+    const notJson = problemsOf(() => loadConfig({ env: { FIELD_POLICY: '{contacts' } }));
+    expect(notJson).toEqual([
+      expect.stringMatching(/^fieldPolicy\.streams: must be a JSON object; got FIELD_POLICY=/),
+    ]);
+    const problems = problemsOf(() =>
+      loadConfig({
+        env: {
+          FIELD_POLICY: JSON.stringify({
+            contact: { drop: ['x'] },
+            contacts: { drop: ['a..b'], hash: ['email'] },
+          }),
+        },
+      }),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/^fieldPolicy\.streams\.contact: unknown stream; did you mean contacts\?/),
+      expect.stringMatching(/^fieldPolicy\.streams\.contacts\.drop\[0\]: "a\.\.b" is not a path/),
+      expect.stringMatching(/^fieldPolicy\.secret: .*FIELD_POLICY_SECRET/),
+    ]);
+    const short = problemsOf(() =>
+      loadConfig({ env: { FIELD_POLICY: JSON.stringify(policy), FIELD_POLICY_SECRET: 'too-short' } }),
+    );
+    expect(short).toEqual([expect.stringMatching(/^fieldPolicy\.secret: must be at least 16 characters/)]);
+    expect(short.join()).not.toContain('too-short');
+  });
+});

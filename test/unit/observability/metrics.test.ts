@@ -121,6 +121,33 @@ describe('Metrics', () => {
     expect(text).not.toMatch(/snapshot_slices_done\{stream="tickets"\}/); // a reconciliation is not a snapshot
   });
 
+  it("sets each stream's completeness gauges at the engine's measure; no count, no gap series", async () => {
+    const m = new Metrics(() => 0);
+    const observer = m.engineObserver(() => 0);
+    observer.completeness?.({
+      stream: 'conversations',
+      reported: 12,
+      held: 10,
+      gap: 2,
+      partsGaps: [{ id: '7', counted: 640, captured: 500 }],
+      partsMissing: 140,
+    });
+    observer.completeness?.({
+      stream: 'admins',
+      reported: null,
+      held: 3,
+      gap: null,
+      partsGaps: [],
+      partsMissing: 0,
+    });
+    const text = await m.registry.metrics();
+    expect(text).toContain('intercom_cdc_completeness_gap{stream="conversations"} 2');
+    expect(text).not.toContain('intercom_cdc_completeness_gap{stream="admins"}');
+    expect(text).toContain('intercom_cdc_completeness_parts_missing{stream="conversations"} 140');
+    expect(text).toContain('intercom_cdc_completeness_parents_missing_parts{stream="conversations"} 1');
+    expect(text).toContain('intercom_cdc_completeness_parts_missing{stream="admins"} 0');
+  });
+
   it('classes statuses with few label values', () => {
     expect([200, 201, 404, 429, 503, 'error' as const].map(statusClass)).toEqual([
       '2xx',
