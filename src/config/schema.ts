@@ -289,7 +289,7 @@ export const configSchema = {
       env: 'KAFKA_CLIENT_ID',
     },
     topicPrefix: {
-      doc: 'Prefix of every topic: <prefix>.<stream>, <prefix>._state, <prefix>._dlq, <prefix>._heartbeat, <prefix>._notifications.',
+      doc: 'Prefix of every topic: <prefix>.<stream>, <prefix>._state, <prefix>._dlq, <prefix>._heartbeat, <prefix>._notifications, <prefix>._webhooks.',
       format: 'topic-prefix',
       default: 'intercom',
       env: 'TOPIC_PREFIX',
