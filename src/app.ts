@@ -25,6 +25,7 @@ import {
   type TokenProvider,
 } from './intercom';
 import { createKafka, createPublisher, createRegistry } from './kafka/clients';
+import { kafkaError } from './kafka/errors';
 import type { Committer, StreamCodec } from './capture/contracts';
 import { registerCodecs } from './kafka/codecs';
 import type { Registry } from './kafka/registry';
@@ -47,6 +48,10 @@ import { containerCpus } from './observability/cpus';
 import { createPreparer, type Preparer } from './capture/workers';
 import type { Preparation } from './capture/prepare';
 import { SinkRunner, type RunnerResult } from './sink';
+import { webhookHandler, type ReceiverObserver } from './webhooks/receiver';
+import { KafkaNotificationWriter, ensureWebhooksTopic, webhooksTopic } from './kafka/webhooks';
+import { consumeHints, type HintSettings } from './kafka/webhook-hints';
+import type { RequestListener } from 'node:http';
 import {
   ContactApplier,
   ContactHandler,
@@ -193,6 +198,100 @@ export function buildContactSink(
     maxRetryMs: s.maxRetryMs,
     maxRetrySetting: 'SINK_CONTACTS_MAX_RETRY_MS',
   });
+}
+
+/**
+ * The secrets webhook signatures are checked against: the client secret (WEBHOOKS_CLIENT_SECRET, else
+ * the OAuth client secret, the same secret of the same app), then the previous one when set. A config
+ * error naming the settings when there is none.
+ */
+export function webhookSecrets(config: Config): string[] {
+  const current = config.webhooks.clientSecret || config.intercom.oauth.clientSecret;
+  if (!current)
+    throw new ConfigError(
+      "webhooks: no client secret to check signatures with: set WEBHOOKS_CLIENT_SECRET (or WEBHOOKS_CLIENT_SECRET_FILE), the Intercom app's client secret",
+      ['webhooks.clientSecret'],
+    );
+  return [current, config.webhooks.previousClientSecret].filter(Boolean);
+}
+
+/** The webhook receiver's request handler on Kafka, its topic, and the close of its producer. */
+export interface WebhookReceiver {
+  handler: RequestListener;
+  topic: string;
+  /**
+   * Creates `<prefix>._webhooks` when missing and connects the producer; fails (retriably while Kafka is
+   * away) like any start.
+   */
+  prepare(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The webhook receiver from configuration: the handler filing into `<prefix>._webhooks` (until that topic
+ * exists, every notification is answered 503). Secrets go to the handler only.
+ */
+export function buildWebhookReceiver(
+  config: Config,
+  logger: Logger,
+  observer: ReceiverObserver,
+): WebhookReceiver {
+  const secrets = webhookSecrets(config);
+  const kafka = createKafka(config.kafka, logger);
+  const topic = webhooksTopic(config.kafka.topicPrefix);
+  const writer = new KafkaNotificationWriter(kafka, topic);
+  const w = config.webhooks;
+  const handler = webhookHandler(
+    { path: w.path, secrets, maxBodyBytes: w.maxBodyBytes, ackTimeoutMs: w.ackTimeoutMs },
+    writer,
+    observer,
+  );
+  return {
+    handler,
+    topic,
+    prepare: async () => {
+      await ensureWebhooksTopic(kafka, topic, {
+        partitions: config.kafka.partitions,
+        replicationFactor: config.kafka.replicationFactor,
+      });
+      await writer.connect().catch((error: unknown) => {
+        throw kafkaError('connecting the webhooks producer', error);
+      });
+    },
+    close: () => writer.close(),
+  };
+}
+
+/**
+ * Consumes `<prefix>._webhooks` as hints for `app`'s capture (WEBHOOKS_HINTS) until `signal` aborts, in
+ * the consumer group `<connector>-webhooks` (README, "Webhooks"); rejects with the first failure.
+ */
+export async function runWebhookHints(
+  config: Config,
+  logger: Logger,
+  app: Pick<App, 'engine' | 'workspaceId'>,
+  signal: AbortSignal,
+  onHints?: HintSettings['onHints'],
+): Promise<void> {
+  const kafka = createKafka(config.kafka, logger);
+  const topic = webhooksTopic(config.kafka.topicPrefix);
+  await ensureWebhooksTopic(kafka, topic, {
+    partitions: config.kafka.partitions,
+    replicationFactor: config.kafka.replicationFactor,
+  });
+  return consumeHints(
+    kafka,
+    {
+      topic,
+      groupId: `${config.connector.name}-webhooks`,
+      workspaceId: app.workspaceId,
+      gatherMs: 250,
+      logger: logger.child({ module: 'webhooks' }),
+      onHints,
+    },
+    app.engine,
+    signal,
+  );
 }
 
 export interface App {

@@ -27,6 +27,7 @@ import { simCommand } from './cli/sim';
 import { sinkContactsCommand, type SinkFlags } from './cli/sink';
 import { stateReset, stateShow } from './cli/state';
 import { tailCommand } from './cli/tail';
+import { webhooksCommand, type WebhooksFlags } from './cli/webhooks';
 import { CdcError, ConfigError, ExitCode, exitCodeFor } from './errors';
 import { packageVersion } from './version';
 
@@ -158,6 +159,21 @@ export function buildProgram(): Command {
     )
     .action(action<SinkFlags>(sinkContactsCommand));
 
+  withFlags(
+    program
+      .command('webhooks')
+      .description("receive Intercom's signed webhooks and file them in Kafka (<prefix>._webhooks)"),
+    ['config', 'logLevel', 'kafkaBrokers', 'topicPrefix', 'httpPort'],
+  )
+    .addOption(
+      new Option('--port <port>', 'port notifications are posted to (WEBHOOKS_PORT)').argParser(portNumber),
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  WEBHOOKS_CLIENT_SECRET_FILE=/secrets/client-secret KAFKA_BROKERS=kafka:9092 intercom-cdc webhooks --port 8090',
+    )
+    .action(action<WebhooksFlags>(webhooksCommand));
+
   program
     .command('sim')
     .description('start the Intercom API simulator')
@@ -177,9 +193,34 @@ export function buildProgram(): Command {
     .option('--latency-p99-ms <ms>', '99th percentile of that delay, log-normal tail (0: no tail)', '0')
     .option('--search-latency-ms <ms>', 'median delay of search pages (0: as --latency-ms)', '0')
     .option('--search-latency-p99-ms <ms>', '99th percentile for search pages (0: the GET tail shape)', '0')
+    .option('--webhook-url <url>', 'post a signed webhook notification of each change to this URL')
+    .option(
+      '--webhook-secret <secret>',
+      'the client secret that signs them (default: env SIM_WEBHOOK_SECRET)',
+    )
+    .addOption(
+      new Option('--webhook-delay-ms <ms>', 'every delivery waits this long')
+        .argParser(nonNegative)
+        .default(0),
+    )
+    .addOption(
+      new Option('--webhook-jitter-ms <ms>', 'plus a random 0..ms each (reorders deliveries)')
+        .argParser(nonNegative)
+        .default(0),
+    )
+    .addOption(
+      new Option('--webhook-duplicate-rate <r>', 'share of notifications delivered twice (0 to 1)')
+        .argParser(nonNegative)
+        .default(0),
+    )
+    .addOption(
+      new Option('--webhook-forged-rate <r>', 'share followed by a forged notification (0 to 1)')
+        .argParser(nonNegative)
+        .default(0),
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  intercom-cdc sim --seed 1 --contacts 100000 --changes-per-second 5\n  intercom-cdc sim --latency-ms 300 --latency-p99-ms 1500 --search-latency-ms 900',
+      '\nExamples:\n  intercom-cdc sim --seed 1 --contacts 100000 --changes-per-second 5\n  intercom-cdc sim --latency-ms 300 --latency-p99-ms 1500 --search-latency-ms 900\n  SIM_WEBHOOK_SECRET=s3cret intercom-cdc sim --changes-per-second 5 --webhook-url http://127.0.0.1:8090/webhooks --webhook-jitter-ms 2000 --webhook-duplicate-rate 0.1',
     )
     .action(action(simCommand));
 

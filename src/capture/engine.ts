@@ -29,7 +29,7 @@ import {
   reportedCount,
   type Completeness,
 } from './completeness';
-import { StreamCapture } from './stream';
+import { StreamCapture, Walk } from './stream';
 import { StopRequested } from './walk';
 
 export { StopRequested } from './walk';
@@ -327,6 +327,29 @@ export class CaptureEngine {
       if (announcer.pending) await this.committer.commit([]);
       await sleep(announcer.heartbeatInMs(), signal);
     }
+  }
+
+  /**
+   * A hint that these objects of `stream` may have changed (webhook notifications, README "Webhooks"):
+   * each is fetched through the stream's capture, one read in flight per object, and decided like any
+   * fetch (a 404 of an object the state knows is a `d` and its tombstone), each id once; then everything decided is
+   * committed. The data published is always Intercom's answer, diffed against the state, so a
+   * duplicate, late or replayed hint publishes nothing wrong. Resolves once committed; returns how many
+   * events it caused. Ignored (0) for a stream that is not enabled, is read with its parent, has no GET by
+   * id, or has not finished its first snapshot (the snapshot will see the object).
+   */
+  async hint(stream: StreamName, ids: readonly string[]): Promise<number> {
+    const def = STREAM_DEFS[stream];
+    if (!this.d.settings.enabled.has(stream) || def.parent || !def.objectPath || ids.length === 0) return 0;
+    return this.withCapture(stream, async (sc) => {
+      if (!sc.cursor.progress.snapshotDone) return 0;
+      const walk = new Walk({ snapshot: false });
+      // Each id once: the capture would read an object again after a read in flight (see fetch).
+      for (const id of new Set(ids)) walk.tasks.add(sc.fetch(id, walk));
+      await walk.tasks.drain();
+      await sc.flush();
+      return walk.counts.published + walk.counts.deleted;
+    });
   }
 
   /** Re-reads a stream and publishes `r` events for what differs from the state (everything with force). */

@@ -2,7 +2,7 @@
  * `run`: the service. Captures (and runs the contact sink beside it) until stopped, starting over while
  * Kafka is away.
  */
-import { buildApp, buildContactSink, type App } from '../app';
+import { buildApp, buildContactSink, runWebhookHints, type App } from '../app';
 import type { Config } from '../config';
 import { baseUrlFor } from '../intercom';
 import { packageVersion } from '../version';
@@ -12,6 +12,7 @@ import { Metrics } from '../observability/metrics';
 import { loadFromFlags, loggerFor, serveHealth, stopOnSignals, type CommonFlags } from './context';
 import { isRetriable, retry } from '../retry';
 import { withoutCredentials } from '../urls';
+import { serveWebhooks } from './webhooks';
 
 /** What /readyz says the connector waits for, after each start-up step. */
 const WAITING_FOR: Record<string, string> = {
@@ -51,7 +52,7 @@ const START_OVER = { minMs: 1_000, maxMs: 60_000 };
 
 /**
  * `intercom-cdc run`: captures until SIGTERM/SIGINT (and runs the contact sink beside it when
- * SINK_CONTACTS_ENABLED). A stop request ends the current walk between two pages (what it had not
+ * SINK_CONTACTS_ENABLED, and the webhook receiver when WEBHOOKS_ENABLED). A stop request ends the current walk between two pages (what it had not
  * committed is dropped, so nothing is half-published) and exits 0. When a life fails for a retriable
  * reason (Kafka away: a broker restart, a network cut) the connector does not exit: it drops what it had
  * not committed, waits with backoff (not ready, still alive) and starts over like a restarted process,
@@ -73,6 +74,10 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
     return { ok: false, reason: `streams stopped after a failure, tried again with backoff: ${streams}` };
   };
   const http = await serveHealth(config, { alive: () => alive, ready }, metrics);
+  // The receiver outlives the capture's lives: Kafka away answers 503 there, whatever the capture does.
+  const webhooks = config.webhooks.enabled
+    ? await serveWebhooks(config, logger, metrics, stop.signal)
+    : undefined;
   /** Schemas registered by the first life; later lives do not need the registry. */
   let codecs: App['codecs'] | undefined;
 
@@ -96,6 +101,7 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
     throw error;
   } finally {
     alive = false;
+    await webhooks?.close();
     await http?.close();
   }
 
@@ -144,6 +150,14 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
           onRecord: (result) => metrics.sinkRecords.inc({ result }),
         });
         tasks.push(sink.run(life));
+      }
+      if (config.webhooks.hints) {
+        tasks.push(
+          runWebhookHints(config, logger, app, life, (stream, objects, events) => {
+            metrics.webhookHintReads.inc({ stream }, objects);
+            metrics.webhookHintEvents.inc({ stream }, events);
+          }),
+        );
       }
       const results = await Promise.allSettled(
         tasks.map((t) =>

@@ -1,6 +1,6 @@
 /** `sim`: the Intercom API simulator as a process of its own, from its flags. */
 import { ConfigError } from '../errors';
-import { type LatencyOptions, startLiveMutations, startSimulator } from '../sim';
+import { type LatencyOptions, type WebhookOptions, startLiveMutations, startSimulator } from '../sim';
 
 interface SimFlags {
   port: string;
@@ -19,6 +19,12 @@ interface SimFlags {
   latencyP99Ms: string;
   searchLatencyMs: string;
   searchLatencyP99Ms: string;
+  webhookUrl?: string;
+  webhookSecret?: string;
+  webhookDelayMs: number;
+  webhookJitterMs: number;
+  webhookDuplicateRate: number;
+  webhookForgedRate: number;
 }
 
 const int = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -64,9 +70,49 @@ export function latencyFromFlags(
   };
 }
 
+/**
+ * The webhook flags as simulator options: none without --webhook-url; a URL needs a secret
+ * (--webhook-secret or SIM_WEBHOOK_SECRET) and rates within 0 to 1, else a ConfigError (exit 2).
+ */
+export function webhooksFromFlags(
+  flags: Pick<
+    SimFlags,
+    | 'webhookUrl'
+    | 'webhookSecret'
+    | 'webhookDelayMs'
+    | 'webhookJitterMs'
+    | 'webhookDuplicateRate'
+    | 'webhookForgedRate'
+  >,
+  env: NodeJS.ProcessEnv = process.env,
+): WebhookOptions | undefined {
+  if (!flags.webhookUrl) return undefined;
+  const secret = flags.webhookSecret ?? env.SIM_WEBHOOK_SECRET ?? '';
+  const problems: string[] = [];
+  if (!/^https?:\/\/\S+$/.test(flags.webhookUrl)) problems.push('--webhook-url must be an http(s) URL');
+  if (!secret) problems.push('--webhook-url needs a secret: --webhook-secret or SIM_WEBHOOK_SECRET');
+  for (const [flag, rate] of [
+    ['--webhook-duplicate-rate', flags.webhookDuplicateRate],
+    ['--webhook-forged-rate', flags.webhookForgedRate],
+  ] as const)
+    if (rate > 1) problems.push(`${flag} must be between 0 and 1 (got ${rate})`);
+  if (problems.length > 0) throw new ConfigError(`sim: ${problems.join('; ')}`, problems);
+  return {
+    url: flags.webhookUrl,
+    secret,
+    faults: {
+      delayMs: flags.webhookDelayMs,
+      jitterMs: flags.webhookJitterMs,
+      duplicateRate: flags.webhookDuplicateRate,
+      forgedRate: flags.webhookForgedRate,
+    },
+  };
+}
+
 /** `sim`: the Intercom API simulator on real time, until Ctrl-C. */
 export async function simCommand(flags: SimFlags): Promise<number> {
   const latency = latencyFromFlags(flags);
+  const webhooks = webhooksFromFlags(flags);
   const sim = await startSimulator({
     port: Number(flags.port),
     host: flags.host,
@@ -85,12 +131,14 @@ export async function simCommand(flags: SimFlags): Promise<number> {
     searchLagMs: Number(flags.searchLagMs),
     timezone: flags.timezone,
     latency,
+    ...(webhooks ? { webhooks } : {}),
   });
   const perSecond = Number(flags.changesPerSecond);
   const stopLive = perSecond > 0 ? startLiveMutations(sim, { perSecond }) : () => undefined;
   process.stderr.write(
     `simulator listening on ${sim.url} (seed ${flags.seed}, ${flags.contacts} contacts${latency ? `, latency ${describe(latency)}` : ''})\n`,
   );
+  if (webhooks) process.stderr.write(`posting signed webhooks of its changes to ${webhooks.url}\n`);
   process.stderr.write(
     `try: curl -H 'Authorization: Bearer any' -H 'Intercom-Version: 2.14' ${sim.url}/me\n`,
   );

@@ -38,6 +38,7 @@ interface NamedFormats {
   'connector-name': string;
   'topic-prefix': string;
   'auto-or-nat': number | 'auto';
+  'url-path': string;
 }
 
 /** A name made of letters, digits, `.`, `_` and `-`, 1 to 100 of them; `what` is the message otherwise. */
@@ -104,6 +105,12 @@ const FORMATS: {
         throw new Error('must be auto or an integer of 0 or more');
     },
     coerce: (value) => (value === 'auto' ? value : Number(value)),
+  },
+  'url-path': {
+    validate(value) {
+      if (typeof value !== 'string' || !/^\/[A-Za-z0-9._~/-]{0,200}$/.test(value))
+        throw new Error('must be a path starting with / (letters, digits, . _ ~ - /)');
+    },
   },
 };
 convict.addFormats(FORMATS);
@@ -282,7 +289,7 @@ export const configSchema = {
       env: 'KAFKA_CLIENT_ID',
     },
     topicPrefix: {
-      doc: 'Prefix of every topic: <prefix>.<stream>, <prefix>._state, <prefix>._dlq, <prefix>._heartbeat, <prefix>._notifications.',
+      doc: 'Prefix of every topic: <prefix>.<stream>, <prefix>._state, <prefix>._dlq, <prefix>._heartbeat, <prefix>._notifications, <prefix>._webhooks.',
       format: 'topic-prefix',
       default: 'intercom',
       env: 'TOPIC_PREFIX',
@@ -576,6 +583,64 @@ export const configSchema = {
         default: 1000,
         env: 'SINK_CONTACTS_MAX_ARCHIVES_PER_HOUR',
       },
+    },
+  },
+  webhooks: {
+    enabled: {
+      doc: 'Also run the webhook receiver inside `run` (one workspace; `intercom-cdc webhooks` runs it on its own, for several replicas behind one URL). See "Webhooks".',
+      format: Boolean,
+      default: false,
+      env: 'WEBHOOKS_ENABLED',
+    },
+    port: {
+      doc: "Port the webhook receiver listens on (HTTPS is the ingress's business).",
+      format: 'port',
+      default: 8090,
+      env: 'WEBHOOKS_PORT',
+    },
+    host: {
+      doc: 'Address the webhook receiver listens on.',
+      format: String,
+      default: '0.0.0.0',
+      env: 'WEBHOOKS_HOST',
+    },
+    path: {
+      doc: "Path Intercom posts notifications to (the subscription's URL ends with it); HEAD on it answers 200.",
+      format: 'url-path',
+      default: '/webhooks',
+      env: 'WEBHOOKS_PATH',
+    },
+    clientSecret: {
+      doc: "The Intercom app's client secret, which signs every notification (X-Hub-Signature). Empty: INTERCOM_OAUTH_CLIENT_SECRET. Also WEBHOOKS_CLIENT_SECRET_FILE.",
+      format: String,
+      default: '',
+      sensitive: true,
+      env: 'WEBHOOKS_CLIENT_SECRET',
+    },
+    previousClientSecret: {
+      doc: 'The client secret before a rotation, also accepted until removed. Also WEBHOOKS_PREVIOUS_CLIENT_SECRET_FILE.',
+      format: String,
+      default: '',
+      sensitive: true,
+      env: 'WEBHOOKS_PREVIOUS_CLIENT_SECRET',
+    },
+    maxBodyBytes: {
+      doc: 'Largest notification body accepted, in bytes; a longer one is answered 413.',
+      format: 'positive-int',
+      default: 1048576,
+      env: 'WEBHOOKS_MAX_BODY_BYTES',
+    },
+    hints: {
+      doc: '`run` reads <prefix>._webhooks and reads each notified object of its workspace at once (contacts, conversations, companies, tickets), beside the polls; experimental. See "Webhooks".',
+      format: Boolean,
+      default: false,
+      env: 'WEBHOOKS_HINTS',
+    },
+    ackTimeoutMs: {
+      doc: 'How long Kafka has to acknowledge a notification (acks=all) before the answer is 503, in ms (Intercom gives up on an answer after 5 s and sends again).',
+      format: 'positive-int',
+      default: 3000,
+      env: 'WEBHOOKS_ACK_TIMEOUT_MS',
     },
   },
   http: {

@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { packageVersion } from '../version';
 import type { EngineObserver } from '../capture/engine';
 import type { ClientObserver } from '../intercom';
+import type { ReceiverObserver } from '../webhooks/receiver';
 
 /**
  * The Prometheus series (prefix `intercom_cdc_`, listed in the README's "Operations"): one registry per process, fed by the
@@ -143,6 +144,31 @@ export class Metrics {
     help: 'Duration of one Intercom API attempt, by method, route and status class (2xx, 4xx, 429, 5xx, error)',
     labelNames: ['method', 'route', 'status_class'],
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly webhooksReceived = new Counter({
+    name: `${this.p}webhooks_received_total`,
+    help: 'Requests to the webhook receiver by notification topic (none when the body was not verified) and result (filed, ping, head, unsigned, malformed_signature, forged, oversized, malformed, kafka_unavailable, not_found, method_not_allowed, aborted, error)',
+    labelNames: ['topic', 'result'],
+    registers: [this.registry],
+  });
+  readonly webhookAnswerDuration = new Histogram({
+    name: `${this.p}webhook_answer_duration_seconds`,
+    help: "Time from a request's arrival at the webhook receiver to its answer, by result",
+    labelNames: ['result'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly webhookHintReads = new Counter({
+    name: `${this.p}webhook_hint_reads_total`,
+    help: 'Objects read because a webhook notification named them (WEBHOOKS_HINTS), by stream',
+    labelNames: ['stream'],
+    registers: [this.registry],
+  });
+  readonly webhookHintEvents = new Counter({
+    name: `${this.p}webhook_hint_events_total`,
+    help: 'Change events those reads caused (the rest were already published, or unchanged), by stream',
+    labelNames: ['stream'],
     registers: [this.registry],
   });
   readonly buildInfo = new Gauge({
@@ -315,6 +341,16 @@ export class Metrics {
   /** Counts each transaction the publisher ends, by how it ended. */
   transactionObserver(): (result: 'committed' | 'aborted') => void {
     return (result) => this.transactions.inc({ result });
+  }
+
+  /** The webhook receiver's observer: every answer counted by topic and result, and timed. */
+  receiverObserver(): ReceiverObserver {
+    return {
+      answered: (result, topic, seconds) => {
+        this.webhooksReceived.inc({ topic: topic ?? 'none', result });
+        this.webhookAnswerDuration.observe({ result }, seconds);
+      },
+    };
   }
 
   clientObserver(): ClientObserver {

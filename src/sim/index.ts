@@ -18,6 +18,7 @@ import { CompanyScroll } from './http/scroll';
 import { createSimServer } from './http/server';
 import { MutationEngine } from './mutations';
 import { assertTimezone } from './timezone';
+import { WebhookSender } from './webhooks';
 import type { RunningSimulator, SimStream, SimulatorOptions, WorkspaceSize } from './types';
 import { DEFAULT_SIZE, Workspace } from './workspace';
 
@@ -48,6 +49,10 @@ export async function startSimulator(
     ...(options.workspaceId !== undefined ? { workspaceId: options.workspaceId } : {}),
   });
   const engine = new MutationEngine(ws, clock);
+  const webhooks = options.webhooks
+    ? new WebhookSender(options.webhooks, ws.workspaceId, engine, seed, () => clock.now())
+    : undefined;
+  webhooks?.attach(engine);
   const faults = new FaultQueue();
   const limiter = new RateLimiter(wall, options.rateLimit);
   const { server, stats, setRateLimit, setLatency } = createSimServer({
@@ -82,8 +87,10 @@ export async function startSimulator(
     setRateLimit,
     setLatency,
     stats,
+    ...(webhooks ? { webhooks } : {}),
     close: () =>
       new Promise<void>((resolve) => {
+        webhooks?.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -42,6 +42,7 @@ const fail = (message: string): CdcError =>
  */
 export class MutationEngine implements Mutations, GroundTruth {
   private readonly changes: ChangeRecord[] = [];
+  private readonly listeners: ((change: ChangeRecord) => void)[] = [];
   private readonly rng: Rand;
 
   constructor(
@@ -317,6 +318,15 @@ export class MutationEngine implements Mutations, GroundTruth {
     };
     if (parentId !== undefined) change.parentId = parentId;
     this.changes.push(change);
+    for (const listener of this.listeners) listener(change);
+  }
+
+  /**
+   * Calls `listener` with every change from now on, synchronously, once the object is in its new state
+   * (the webhook sender renders it there). A listener must not mutate the workspace.
+   */
+  onChange(listener: (change: ChangeRecord) => void): void {
+    this.listeners.push(listener);
   }
 }
 

@@ -109,6 +109,8 @@ export interface SimulatorOptions {
   workspaceId?: string;
   /** Default none. Per-answer delay, see LatencyOptions; `RunningSimulator.setLatency` changes it at runtime. */
   latency?: LatencyOptions | null;
+  /** Default none: no webhooks. Posts a signed notification of each change to a URL (see WebhookOptions). */
+  webhooks?: WebhookOptions;
   /** The wall clock for rate-limit windows, token and code expiry, scroll expiry; default Date.now (tests inject one). */
   wallClock?: () => number;
 }
@@ -255,6 +257,52 @@ export interface SimStats {
   maxInFlight: number;
 }
 
+/** Where the simulator posts its webhook notifications, signed with which secret, with which faults. */
+export interface WebhookOptions {
+  /** The subscription's endpoint, e.g. http://127.0.0.1:8090/webhooks. */
+  url: string;
+  /** The app's client secret: the key of X-Hub-Signature. */
+  secret: string;
+  /** Deliveries of one notification before it is abandoned (non-2xx or no answer in 5 s); default 3. */
+  maxAttempts?: number;
+  /** Real ms before a notification is delivered again; default 1000. */
+  retryDelayMs?: number;
+  faults?: WebhookFaults;
+}
+
+/** Webhook faults, each off by default. Delays are real ms. */
+export interface WebhookFaults {
+  /** Every delivery waits this long (late notifications). */
+  delayMs?: number;
+  /** Plus a random 0..jitterMs each: deliveries arrive out of order within that span. */
+  jitterMs?: number;
+  /** Share of notifications delivered twice (same id, same body), 0 to 1. */
+  duplicateRate?: number;
+  /** Share of notifications followed by a forged one (another item, signed with a key not the app's), 0 to 1. */
+  forgedRate?: number;
+}
+
+/** What the webhook sender did. */
+export interface WebhookStats {
+  /** Notifications made (one per change Intercom notifies). */
+  notifications: number;
+  /** Requests sent, retries, duplicates and forgeries included. */
+  deliveries: number;
+  duplicates: number;
+  forged: number;
+  /** Notifications given up after maxAttempts. */
+  abandoned: number;
+  /** Answers by HTTP status (`error`: none within 5 s, or no connection). */
+  byStatus: Record<string, number>;
+}
+
+/** The webhook sender of a running simulator. */
+export interface SimWebhooks {
+  stats(): WebhookStats;
+  /** Resolves once nothing is waiting to be delivered or in flight. */
+  idle(): Promise<void>;
+}
+
 export interface RunningSimulator {
   /** http://127.0.0.1:<port> */
   readonly url: string;
@@ -267,5 +315,7 @@ export interface RunningSimulator {
   /** Replaces the per-answer latency (null: none) for requests arriving from now; ConfigError when invalid. */
   setLatency(latency: LatencyOptions | null): void;
   stats(): SimStats;
+  /** Present when started with `webhooks`. */
+  readonly webhooks?: SimWebhooks;
   close(): Promise<void>;
 }

@@ -1,0 +1,84 @@
+/**
+ * CaptureEngine.hint (README, "Webhooks"): a hint is a read of the object through the capture, never
+ * data; on the in-memory Intercom and committer of the capture's unit tests.
+ */
+import { CaptureEngine } from '../../../src/capture/engine';
+import { StateStore } from '../../../src/kafka/state-store';
+import { silentLogger } from '../../../src/logger';
+import type { StreamName } from '../../../src/streams/names';
+import { CLOCK_MS, FakeIntercom, MemoryCommitter, aTicket, allCodecs, eventsOf } from '../capture/fakes';
+
+const NOW_S = CLOCK_MS / 1000;
+
+function engineOn(client: FakeIntercom, streams: StreamName[]) {
+  const committer = new MemoryCommitter();
+  const engine = new CaptureEngine({
+    client,
+    committer,
+    store: new StateStore('cdc'),
+    codecs: allCodecs(),
+    emit: { connector: 'cdc', workspaceId: 'ws', apiVersion: '2.14', includeRaw: true, dlqTopic: 'cdc._dlq' },
+    stateTopic: 'cdc._state',
+    settings: {
+      enabled: new Set(streams),
+      overlapMs: 600_000,
+      pollIntervalMs: () => 5,
+      reconcileIntervalMs: () => 3_600_000,
+      tolerance: 'all',
+    },
+    clock: () => CLOCK_MS,
+    logger: silentLogger(),
+  });
+  return { engine, committer };
+}
+
+const gets = (client: FakeIntercom) => client.served.filter((s) => s.kind === 'get').map((s) => s.path);
+
+describe('a webhook hint', () => {
+  it('is ignored until the stream has its first snapshot (the snapshot reads the object)', async () => {
+    const client = new FakeIntercom();
+    client.put('/tickets', aTicket('1', 100, NOW_S - 10));
+    const { engine, committer } = engineOn(client, ['tickets']);
+    expect(await engine.hint('tickets', ['1'])).toBe(0);
+    expect(gets(client)).toEqual([]);
+    expect(committer.transactions).toEqual([]);
+  });
+
+  it("reads the object once and publishes Intercom's answer, once, however often it is hinted", async () => {
+    const client = new FakeIntercom();
+    client.put('/tickets', aTicket('1', 100, NOW_S - 10));
+    client.put('/tickets', aTicket('2', 100, NOW_S - 10));
+    const { engine, committer } = engineOn(client, ['tickets']);
+    await engine.poll('tickets');
+    client.served.length = 0;
+    client.put('/tickets', aTicket('1', 100, NOW_S - 5, { title: 'changed' }));
+    expect(await engine.hint('tickets', ['1', '1'])).toBe(1);
+    expect(gets(client)).toEqual(['/tickets/1']);
+    // A duplicate or replayed hint: read again, nothing new to publish.
+    expect(await engine.hint('tickets', ['1'])).toBe(0);
+    // A hint of an unchanged object publishes nothing either.
+    expect(await engine.hint('tickets', ['2'])).toBe(0);
+    expect(eventsOf(committer, 'tickets').filter((e) => e.op !== 'r')).toEqual([{ op: 'u', id: '1' }]);
+  });
+
+  it('of a deleted object finds the 404: a d and its tombstone; of an unknown one, nothing', async () => {
+    const client = new FakeIntercom();
+    client.put('/tickets', aTicket('1', 100, NOW_S - 10));
+    const { engine, committer } = engineOn(client, ['tickets']);
+    await engine.poll('tickets');
+    client.delete('/tickets', '1');
+    expect(await engine.hint('tickets', ['1', 'never-existed'])).toBe(1);
+    expect(eventsOf(committer, 'tickets').filter((e) => e.op !== 'r')).toEqual([
+      { op: 'd', id: '1' },
+      { op: 'tombstone', id: '1' },
+    ]);
+  });
+
+  it('is ignored for a stream not captured, or read with its parent', async () => {
+    const client = new FakeIntercom();
+    const { engine } = engineOn(client, ['conversations', 'conversation_parts']);
+    expect(await engine.hint('tickets', ['1'])).toBe(0);
+    expect(await engine.hint('conversation_parts', ['1'])).toBe(0);
+    expect(gets(client)).toEqual([]);
+  });
+});
