@@ -116,7 +116,8 @@ async function main(): Promise<void> {
       `${latencyMs} ms per answer` +
       (latencyP99Ms ? `, p99 ${latencyP99Ms} ms` : '') +
       (searchLatencyMs ? `, search pages ${searchLatencyMs} ms` : '');
-    const section = clientSection(`latency-${contacts}${parts ? `-parts${parts}` : ''}`);
+    const listsOff = process.env.COMPLETE_EMBEDDED_LISTS === 'false' ? '-lists-off' : '';
+    const section = clientSection(`latency-${contacts}${parts ? `-parts${parts}` : ''}${listsOff}`);
     record(
       section.name,
       [

@@ -150,7 +150,12 @@ export function benchConfig(
 }
 
 /** Connector settings a benchmark takes from its environment (the Kafka client, compression, workers). */
-const PASSED_SETTINGS = ['KAFKA_CLIENT', 'KAFKA_COMPRESSION', 'CAPTURE_WORKERS'] as const;
+const PASSED_SETTINGS = [
+  'KAFKA_CLIENT',
+  'KAFKA_COMPRESSION',
+  'CAPTURE_WORKERS',
+  'COMPLETE_EMBEDDED_LISTS',
+] as const;
 
 /** The settings of PASSED_SETTINGS this run's environment sets. */
 export function connectorSettings(): Record<string, string> {

@@ -439,6 +439,7 @@ async function build(config: Config, logger: Logger, options: AppOptions, worker
       maxClockSkewMs: config.streams.maxClockSkewMs,
       maxPendingBytes: config.streams.maxPendingBytes,
       maxReadAttempts: config.errors.maxReadAttempts,
+      completeLists: config.streams.completeEmbeddedLists,
       completeness: config.completeness.enabled && options.role !== 'backfill',
     },
     clock,

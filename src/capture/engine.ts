@@ -63,6 +63,8 @@ export interface EngineSettings {
   maxReadAttempts?: number;
   /** Compare what Intercom reports with the state after each first sync and reconciliation (default false). */
   completeness?: boolean;
+  /** Read in full the embedded lists that say `has_more` (default true). */
+  completeLists?: boolean;
 }
 
 /** Hooks for metrics; all optional. */
@@ -594,6 +596,7 @@ export class CaptureEngine {
       clock: this.d.clock,
       maxClockSkewMs: this.d.settings.maxClockSkewMs ?? 600_000,
       maxReadAttempts: this.d.settings.maxReadAttempts ?? 3,
+      completeLists: this.d.settings.completeLists ?? true,
       onParentRead: (own, children) => {
         if (!own.ok) return;
         let ledger = this.parts.get(def.name);

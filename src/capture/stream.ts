@@ -132,6 +132,11 @@ export interface StreamCaptureDeps {
   maxClockSkewMs: number;
   /** Failed reads of one object (each after the client's own retries) before it is a dead letter. */
   maxReadAttempts: number;
+  /**
+   * Whether an embedded list that says `has_more` is read in full (default true); false publishes the
+   * items Intercom embeds, as it sends them.
+   */
+  completeLists?: boolean;
   /** Told of each object whose `updated_at` was too far in the future to be trusted. */
   onFutureTimestamp?: (stream: StreamName, id: string, updatedAtMs: number) => void;
   /**
@@ -359,7 +364,7 @@ export class StreamCapture {
     const settled = walk.mode.snapshot || walk.mode.force || !source.search;
     if (!settled && this.def.objectPath && (!prev || prev.u === reading.updatedAtMs))
       return this.worthFetching(reading, walk) ? 'get' : undefined;
-    if (reading.incomplete && this.def.objectPath)
+    if (reading.incomplete && this.def.objectPath && this.d.completeLists !== false)
       return this.worthFetching(reading, walk) ? 'complete' : undefined;
     this.markSeen(reading.id, source.sequence);
     this.publish(this.name, decision.op, reading, prev?.u ?? null, walk);
@@ -427,7 +432,7 @@ export class StreamCapture {
    * published, and a later read, or a GET of a reconciliation, settles it).
    */
   private async completed(own: Reading, walk: Walk): Promise<Reading | null> {
-    if (!own.ok || !own.incomplete || !this.def.objectPath) return own;
+    if (!own.ok || !own.incomplete || !this.def.objectPath || this.d.completeLists === false) return own;
     const latest = this.latestTrusted();
     const reading = own.updatedAtMs !== null && own.updatedAtMs > latest ? untimed(own) : own;
     if (!decide(this.lookup(own.id), reading, walk.mode).publish) return own;

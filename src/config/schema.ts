@@ -438,6 +438,12 @@ export const configSchema = {
       default: 'auto' as number | 'auto',
       env: 'CAPTURE_WORKERS',
     },
+    completeEmbeddedLists: {
+      doc: "Read the rest of a contact's tags, companies, notes and segments where Intercom embeds ten and says has_more (a request per list page, at child priority, once per version: about 50,000 more requests in a first sync of 1,000,000 simulated contacts, bench/RESULTS.md). false: events carry the items Intercom embeds.",
+      format: Boolean,
+      default: true,
+      env: 'COMPLETE_EMBEDDED_LISTS',
+    },
     maxClockSkewMs: {
       doc: "How far past the clock an object's updated_at may be and still order it, in ms. A later one (clock skew, a bad import) is decided by content, never moves a watermark, and is counted in future_timestamps_total.",
       format: 'nat',

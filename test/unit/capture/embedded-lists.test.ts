@@ -146,6 +146,18 @@ describe('StreamCapture and embedded lists', () => {
     expect(store.object('contacts', ID)!.h).toBe(good(page).hash);
   });
 
+  it('reads no list with COMPLETE_EMBEDDED_LISTS=false: the event carries the items Intercom embeds', async () => {
+    const client = new FakeIntercom();
+    tagsOn(client, 25);
+    const { capture, committer } = captureOf('contacts', client, { completeLists: false });
+    const walk = new Walk({ snapshot: true });
+    await capture.observePage(readPage('contacts', [aContact(25)]), false, walk);
+    await walk.tasks.drain();
+    await capture.flush();
+    expect(listReads(client)).toEqual([]);
+    expect(rawOf(committer).tags.data).toHaveLength(10);
+  });
+
   it('reads the lists once per version: a copy of the published version reads none, a new version reads them again', async () => {
     const client = new FakeIntercom();
     tagsOn(client, 25);

@@ -294,6 +294,7 @@ export function captureOf(
     maxFetches?: number;
     maxBatch?: number;
     maxReadAttempts?: number;
+    completeLists?: boolean;
   } = {},
 ) {
   const def: StreamDef = STREAM_DEFS[stream];
@@ -318,6 +319,7 @@ export function captureOf(
     maxFetches: o.maxFetches ?? 8,
     clock: () => CLOCK_MS,
     maxClockSkewMs: 600_000,
+    completeLists: o.completeLists,
     maxReadAttempts: o.maxReadAttempts ?? 3,
   });
   return { capture, store, committer };
