@@ -11,11 +11,10 @@ import {
 } from '../../../src/capture/announce';
 import type { Completeness } from '../../../src/capture/completeness';
 import type { TopicBatch } from '../../../src/capture/contracts';
-import { CaptureEngine, type EngineSettings } from '../../../src/capture/engine';
+import type { EngineSettings } from '../../../src/capture/engine';
 import { StateStore } from '../../../src/kafka/state-store';
-import { silentLogger } from '../../../src/logger';
 import type { StreamName } from '../../../src/streams/names';
-import { CLOCK_MS, FakeIntercom, MemoryCommitter, aTicket, allCodecs } from './fakes';
+import { CLOCK_MS, FakeIntercom, MemoryCommitter, aTicket, engineOf } from './fakes';
 
 const NOW_S = CLOCK_MS / 1000;
 
@@ -59,26 +58,11 @@ function setUp(
     clock,
     newId: () => `n${++ids}`,
   });
-  const engine = new CaptureEngine({
-    client,
-    committer,
+  const { engine } = engineOf(client, streams, {
     store,
-    codecs: allCodecs(),
-    emit: { connector: 'cdc', workspaceId: 'ws', apiVersion: '2.14', includeRaw: true, dlqTopic: 'cdc._dlq' },
-    stateTopic: 'cdc._state',
-    settings: {
-      enabled: new Set(streams),
-      overlapMs: 600_000,
-      pollIntervalMs: () => 60_000,
-      reconcileIntervalMs: () => 3_600_000,
-      tolerance: 'all',
-      maxBatch: 2,
-      ...o.settings,
-    },
-    clock,
-    logger: silentLogger(),
-    announcer,
-    observer: { completeness: (c) => completeness.push(c) },
+    committer,
+    settings: { pollIntervalMs: () => 60_000, maxBatch: 2, ...o.settings },
+    deps: { clock, announcer, observer: { completeness: (c) => completeness.push(c) } },
   });
   return { engine, store, committer, announcer, completeness };
 }

@@ -2,17 +2,10 @@
  * The engine's tasks and scheduling (README, "How it captures": Concurrency, Reconciliation, Exactly
  * once; "Running it": what ends `run`), on an in-memory Intercom and committer.
  */
-import {
-  CaptureEngine,
-  STREAM_RETRY,
-  type EngineObserver,
-  type EngineSettings,
-} from '../../../src/capture/engine';
+import { STREAM_RETRY, type EngineObserver, type EngineSettings } from '../../../src/capture/engine';
 import { CdcError } from '../../../src/errors';
-import { StateStore } from '../../../src/kafka/state-store';
-import { silentLogger } from '../../../src/logger';
 import type { StreamName } from '../../../src/streams/names';
-import { CLOCK_MS, FakeIntercom, MemoryCommitter, aTicket, allCodecs, eventsOf } from './fakes';
+import { CLOCK_MS, FakeIntercom, aTicket, engineOf, eventsOf } from './fakes';
 
 const NOW_S = CLOCK_MS / 1000;
 
@@ -22,29 +15,9 @@ function engineOn(
   settings: Partial<EngineSettings> = {},
   observer: EngineObserver = {},
 ) {
-  const store = new StateStore('cdc');
-  const committer = new MemoryCommitter();
   let now = CLOCK_MS;
-  const engine = new CaptureEngine({
-    client,
-    committer,
-    store,
-    codecs: allCodecs(),
-    emit: { connector: 'cdc', workspaceId: 'ws', apiVersion: '2.14', includeRaw: true, dlqTopic: 'cdc._dlq' },
-    stateTopic: 'cdc._state',
-    settings: {
-      enabled: new Set(streams),
-      overlapMs: 600_000,
-      pollIntervalMs: () => 5,
-      reconcileIntervalMs: () => 3_600_000,
-      tolerance: 'all',
-      ...settings,
-    },
-    clock: () => now,
-    logger: silentLogger(),
-    observer,
-  });
-  return { engine, store, committer, advance: (ms: number) => (now += ms) };
+  const made = engineOf(client, streams, { settings, deps: { clock: () => now, observer } });
+  return { ...made, advance: (ms: number) => (now += ms) };
 }
 
 /** Resolves once `check` holds, polling every few ms (at most 5 s). */

@@ -16,6 +16,7 @@ import { prepare, type Preparation } from '../../../src/capture/prepare';
 import { StreamCursor } from '../../../src/capture/cursor';
 import { StreamEvents } from '../../../src/capture/events';
 import { StreamReads } from '../../../src/capture/reads';
+import { CaptureEngine, type EngineDeps } from '../../../src/capture/engine';
 import { StreamCapture } from '../../../src/capture/stream';
 import { readSequence, type Page } from '../../../src/intercom/pagination';
 import type { Priority } from '../../../src/intercom/scheduler';
@@ -341,4 +342,43 @@ export function readsOn(client: FakeIntercom, sliceWorkers = 4): StreamReads {
 export function readPage(stream: StreamName, items: readonly unknown[]): Page<Reading> {
   const how: Preparation = { kind: 'page', stream, listKey: 'data' };
   return { items: preparedItems(items, how) as Reading[], sequence: readSequence() };
+}
+
+/**
+ * A CaptureEngine of `streams` on the fake, over an in-memory store and committer (each may be given),
+ * polling every 5 ms and reconciling hourly unless `settings` says otherwise; `deps` adds the rest
+ * (an observer, an announcer, a clock).
+ */
+export function engineOf(
+  client: FakeIntercom,
+  streams: StreamName[],
+  o: {
+    store?: StateStore;
+    committer?: MemoryCommitter;
+    settings?: Partial<EngineDeps['settings']>;
+    deps?: Partial<Omit<EngineDeps, 'settings'>>;
+  } = {},
+) {
+  const store = o.store ?? new StateStore('cdc');
+  const committer = o.committer ?? new MemoryCommitter();
+  const engine = new CaptureEngine({
+    client,
+    committer,
+    store,
+    codecs: allCodecs(),
+    emit: { connector: 'cdc', workspaceId: 'ws', apiVersion: '2.14', includeRaw: true, dlqTopic: 'cdc._dlq' },
+    stateTopic: 'cdc._state',
+    settings: {
+      enabled: new Set(streams),
+      overlapMs: 600_000,
+      pollIntervalMs: () => 5,
+      reconcileIntervalMs: () => 3_600_000,
+      tolerance: 'all',
+      ...o.settings,
+    },
+    clock: () => CLOCK_MS,
+    logger: silentLogger(),
+    ...o.deps,
+  });
+  return { engine, store, committer };
 }

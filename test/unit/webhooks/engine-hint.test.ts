@@ -2,33 +2,13 @@
  * CaptureEngine.hint (README, "Webhooks"): a hint is a read of the object through the capture, never
  * data; on the in-memory Intercom and committer of the capture's unit tests.
  */
-import { CaptureEngine } from '../../../src/capture/engine';
-import { StateStore } from '../../../src/kafka/state-store';
-import { silentLogger } from '../../../src/logger';
 import type { StreamName } from '../../../src/streams/names';
-import { CLOCK_MS, FakeIntercom, MemoryCommitter, aTicket, allCodecs, eventsOf } from '../capture/fakes';
+import { CLOCK_MS, FakeIntercom, aTicket, engineOf, eventsOf } from '../capture/fakes';
 
 const NOW_S = CLOCK_MS / 1000;
 
 function engineOn(client: FakeIntercom, streams: StreamName[]) {
-  const committer = new MemoryCommitter();
-  const engine = new CaptureEngine({
-    client,
-    committer,
-    store: new StateStore('cdc'),
-    codecs: allCodecs(),
-    emit: { connector: 'cdc', workspaceId: 'ws', apiVersion: '2.14', includeRaw: true, dlqTopic: 'cdc._dlq' },
-    stateTopic: 'cdc._state',
-    settings: {
-      enabled: new Set(streams),
-      overlapMs: 600_000,
-      pollIntervalMs: () => 5,
-      reconcileIntervalMs: () => 3_600_000,
-      tolerance: 'all',
-    },
-    clock: () => CLOCK_MS,
-    logger: silentLogger(),
-  });
+  const { engine, committer } = engineOf(client, streams);
   return { engine, committer };
 }
 
