@@ -85,6 +85,9 @@ CHART_ALERTS = {
     "IntercomCdcSnapshotStalled",
     "IntercomCdcIncomplete",
 }
+# The webhook receiver's series (not on the dashboard) and its alert, rendered only with webhooks.enabled.
+RECEIVER_METRICS = {"intercom_cdc_webhooks_received_total"}
+WEBHOOK_ALERTS = {"IntercomCdcWebhooksSilent"}
 KINDS = [
     "Deployment",
     "Service",
@@ -252,7 +255,11 @@ EXPECT = {
         },
     },
     "webhooks": {
-        "counts": counts(1, 1, 1, 0, 1, 0),
+        "counts": counts(1, 1, 1, 0, 1, 0, 1),
+        "alerts": CHART_ALERTS | WEBHOOK_ALERTS,
+        "alert_exprs": {
+            "IntercomCdcWebhooksSilent": 'service="rel-intercom-cdc-webhooks", result="filed"}[30m]',
+        },
         "workspaces": {
             "default": {
                 "env": {"TOPIC_PREFIX": "crm.intercom"},
@@ -506,7 +513,7 @@ def balanced(expr):
     return not depth
 
 
-def check_rules(c, name, rules, expect, deployments, services):
+def check_rules(c, name, rules, expect, deployments, services, receiver_services=()):
     """The PrometheusRule: the expected alerts, on contract metrics, scoped to exactly this release."""
     for doc in rules:
         groups = doc["spec"]["groups"]
@@ -514,21 +521,26 @@ def check_rules(c, name, rules, expect, deployments, services):
         alerts = {r["alert"]: r for g in groups for r in g["rules"] if "alert" in r}
         c.check(set(alerts) == expect.get("alerts", set()), f"{name}: alerts {sorted(alerts)}")
         pods = [f"{d['metadata']['name']}-5d9f8b7c4-x2x7k" for d in deployments]
-        for alert in sorted(set(alerts) & CHART_ALERTS):
+        for alert in sorted(set(alerts) & (CHART_ALERTS | WEBHOOK_ALERTS)):
             rule, where = alerts[alert], f"{name}/{alert}"
             expr = rule["expr"]
             names = re.findall(r"\b(?:intercom_cdc|kube)_\w+", expr)
             used = {re.sub(r"_(bucket|sum|count)$", "", m) for m in names}
-            c.check(used and used <= METRICS | KSM_METRICS, f"{where}: known metrics only ({sorted(used)})")
+            known = METRICS | KSM_METRICS | RECEIVER_METRICS
+            c.check(used and used <= known, f"{where}: known metrics only ({sorted(used)})")
             c.check(balanced(expr), f"{where}: brackets balanced")
             for selector in re.findall(r"\{([^}]*)\}", expr):
                 matchers = dict(re.findall(r'(\w+)=~?"([^"]*)"', selector))
                 c.check(matchers.get("namespace") == "default", f"{where}: scoped to the release namespace")
                 if "service" in matchers:
+                    # The receiver's series: exactly its Service; every other: exactly the connectors'.
+                    mine = receiver_services if "webhooks_received" in selector_metric(expr, selector) else services
+                    others = [s for s in services + list(receiver_services) if s not in mine]
                     c.check(
-                        all(re.fullmatch(matchers["service"], s["metadata"]["name"]) for s in services)
+                        all(re.fullmatch(matchers["service"], s["metadata"]["name"]) for s in mine)
+                        and not any(re.fullmatch(matchers["service"], s["metadata"]["name"]) for s in others)
                         and not re.fullmatch(matchers["service"], "other-intercom-cdc"),
-                        f"{where}: service=~ matches exactly the release's Services",
+                        f"{where}: service=~ matches exactly the release's Services of that metric",
                     )
                 elif "pod" in matchers:
                     c.check(
@@ -553,6 +565,13 @@ def check_rules(c, name, rules, expect, deployments, services):
         for alert, fragment in expect.get("alert_exprs", {}).items():
             expr = alerts.get(alert, {}).get("expr", "")
             c.check(fragment in expr, f"{name}/{alert}: threshold '{fragment}'")
+
+
+def selector_metric(expr, selector):
+    """The metric name right before the first occurrence of {selector} in expr."""
+    before = expr[: expr.index("{" + selector + "}")]
+    names = re.findall(r"\w+$", before)
+    return names[0] if names else ""
 
 
 def check_no_fixed_ids(c, where, pod):
@@ -750,7 +769,7 @@ def check_set(c, name, docs, expect):
             )
     check_rules(
         c, name, by_kind.get("PrometheusRule", []), expect, by_kind.get("Deployment", []),
-        by_kind.get("Service", []),
+        by_kind.get("Service", []), [s for s in receiver if s["kind"] == "Service"],
     )
     check_network_policy(c, name, by_kind.get("NetworkPolicy", []), by_kind.get("Deployment", []))
     names = [d["metadata"]["name"] for d in by_kind.get("Deployment", [])]
