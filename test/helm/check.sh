@@ -6,7 +6,8 @@
 #      offline) or, for the ServiceMonitor and PrometheusRule CRDs, test/helm/schemas/, and facts about them
 #      (lib/manifests.py), among them that a change of `config` (and only that) changes the pod's checksum;
 #   3. with PROMTOOL set (a promtool binary): promtool check rules and the alert unit tests of
-#      test/helm/promtool/ on the rendered PrometheusRule;
+#      test/helm/promtool/, each on the PrometheusRule rendered from its value set (alerts-test.yaml:
+#      multi-workspace, webhooks-alerts-test.yaml: webhooks);
 #   4. per bad value set (test/helm/values/bad/*.yaml): helm lint and helm template must both fail with a
 #      schema error containing the file's "# expect:" text (files marked "# rejected-by: template": helm
 #      template fails with that text; helm lint only logs template `fail`s, so it is not asked).
@@ -123,16 +124,22 @@ fi
 
 step "alert rules: promtool check rules, promtool test rules (when PROMTOOL is set)"
 if [[ -n "${PROMTOOL:-}" ]]; then
-  mkdir -p "$WORK/promtool"
-  cp "$HERE/promtool/alerts-test.yaml" "$WORK/promtool/"
-  "$VENV/bin/python" -c 'import sys, yaml
+  # Each test file with the value set whose rendered PrometheusRule it tests.
+  for pair in alerts-test:multi-workspace webhooks-alerts-test:webhooks; do
+    test_name="${pair%%:*}"
+    set_name="${pair#*:}"
+    dir="$WORK/promtool/$test_name"
+    mkdir -p "$dir"
+    cp "$HERE/promtool/$test_name.yaml" "$dir/"
+    "$VENV/bin/python" -c 'import sys, yaml
 rules = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "PrometheusRule"]
-yaml.safe_dump(rules[0]["spec"], open(sys.argv[2], "w"))' "$WORK/multi-workspace.yaml" "$WORK/promtool/rules.yaml"
-  if "$PROMTOOL" check rules "$WORK/promtool/rules.yaml" && (cd "$WORK/promtool" && "$PROMTOOL" test rules alerts-test.yaml); then
-    pass "promtool: rules valid, alerts fire as test/helm/promtool/alerts-test.yaml expects"
-  else
-    fail "promtool check/test rules"
-  fi
+yaml.safe_dump(rules[0]["spec"], open(sys.argv[2], "w"))' "$WORK/$set_name.yaml" "$dir/rules.yaml"
+    if "$PROMTOOL" check rules "$dir/rules.yaml" && (cd "$dir" && "$PROMTOOL" test rules "$test_name.yaml"); then
+      pass "promtool ($set_name): rules valid, alerts fire as test/helm/promtool/$test_name.yaml expects"
+    else
+      fail "promtool check/test rules ($set_name)"
+    fi
+  done
 else
   echo "  skip PROMTOOL not set (go install github.com/prometheus/prometheus/cmd/promtool@latest; ~15 min)"
 fi

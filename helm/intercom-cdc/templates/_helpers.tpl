@@ -334,3 +334,47 @@ tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
+
+{{/*
+The webhook receiver (values `webhooks`): one Deployment for the release, whatever `workspaces` says.
+webhooksSelectorLabels selects its pods only (the connectors' carry app.kubernetes.io/component: connector).
+*/}}
+{{- define "intercom-cdc.webhooksName" -}}
+{{- printf "%s-webhooks" (include "intercom-cdc.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "intercom-cdc.webhooksSelectorLabels" -}}
+{{ include "intercom-cdc.selectorLabels" . }}
+app.kubernetes.io/component: webhooks
+{{- end -}}
+
+{{- define "intercom-cdc.webhooksLabels" -}}
+{{ include "intercom-cdc.labels" . }}
+app.kubernetes.io/component: webhooks
+{{- end -}}
+
+{{/*
+webhooksSecretFiles: the receiver's secret references in use, as secretFiles gives them (Kafka's and the
+app's client secrets; it reads neither Intercom nor the registry). Argument: the top-level values.
+*/}}
+{{- define "intercom-cdc.webhooksSecretFiles" -}}
+{{- $v := . -}}
+{{- $tls := $v.kafka.tls.enabled -}}
+{{- $sasl := ne $v.kafka.sasl.mechanism "none" -}}
+{{- $table := list
+  (list "webhooks-client-secret" "WEBHOOKS_CLIENT_SECRET_FILE" $v.webhooks.clientSecret true)
+  (list "webhooks-previous-client-secret" "WEBHOOKS_PREVIOUS_CLIENT_SECRET_FILE" $v.webhooks.previousClientSecret true)
+  (list "kafka-ca" "KAFKA_SSL_CA_FILE" $v.kafka.tls.ca $tls)
+  (list "kafka-cert" "KAFKA_SSL_CERT_FILE" $v.kafka.tls.cert $tls)
+  (list "kafka-key" "KAFKA_SSL_KEY_FILE" $v.kafka.tls.key $tls)
+  (list "kafka-sasl-password" "KAFKA_SASL_PASSWORD_FILE" $v.kafka.sasl.passwordSecret $sasl)
+-}}
+{{- $items := list -}}
+{{- range $table -}}
+{{- $ref := index . 2 -}}
+{{- if and (index . 3) $ref.name -}}
+{{- $items = append $items (dict "id" (index . 0) "env" (index . 1) "secret" $ref.name "key" $ref.key) -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml (dict "items" $items) -}}
+{{- end -}}

@@ -31,6 +31,8 @@ CONFIG_FILE = "/etc/intercom-cdc/config/config.json"
 SECRET_VALUE_ENV = {
     "INTERCOM_TOKEN",
     "INTERCOM_OAUTH_CLIENT_SECRET",
+    "WEBHOOKS_CLIENT_SECRET",
+    "WEBHOOKS_PREVIOUS_CLIENT_SECRET",
     "KAFKA_SASL_PASSWORD",
     "SCHEMA_REGISTRY_PASSWORD",
 }
@@ -83,6 +85,9 @@ CHART_ALERTS = {
     "IntercomCdcSnapshotStalled",
     "IntercomCdcIncomplete",
 }
+# The webhook receiver's series (not on the dashboard) and its alert, rendered only with webhooks.enabled.
+RECEIVER_METRICS = {"intercom_cdc_webhooks_received_total"}
+WEBHOOK_ALERTS = {"IntercomCdcWebhooksSilent"}
 KINDS = [
     "Deployment",
     "Service",
@@ -93,12 +98,16 @@ KINDS = [
     "ConfigMap",
     "PrometheusRule",
     "Pod",
+    "Ingress",
 ]
+# The component label of the webhook receiver's objects (templates/webhooks.yaml); everything else is the
+# connectors' (one Deployment per workspace) or the release's.
+WEBHOOKS = "webhooks"
 
 
 def counts(deployment, service, monitor, pdb, netpol, configmaps, rules=0):
     """ConfigMaps: the dashboard's and one per instance with `config`. Pods: one `helm test` pod each."""
-    values = [deployment, service, 1, monitor, pdb, netpol, configmaps, rules, deployment]
+    values = [deployment, service, 1, monitor, pdb, netpol, configmaps, rules, deployment, 0]
     return dict(zip(KINDS, values, strict=True))
 
 
@@ -245,6 +254,46 @@ EXPECT = {
             },
         },
     },
+    "webhooks": {
+        "counts": counts(1, 1, 1, 0, 1, 0, 1),
+        "alerts": CHART_ALERTS | WEBHOOK_ALERTS,
+        "alert_exprs": {
+            "IntercomCdcWebhooksSilent": 'service="rel-intercom-cdc-webhooks", result="filed"}[30m]',
+        },
+        "workspaces": {
+            "default": {
+                "env": {"TOPIC_PREFIX": "crm.intercom"},
+                "secrets": {"intercom-token", "kafka-ca", "kafka-sasl"},
+            }
+        },
+        # The receiver's objects, checked by check_webhooks (absent: none may be rendered).
+        "webhooks": {
+            "replicas": 3,
+            "env": {
+                "WEBHOOKS_PORT": "8090",
+                "WEBHOOKS_PATH": "/intercom/webhooks",
+                "WEBHOOKS_CLIENT_SECRET_FILE": SECRET_ROOT + "webhooks-client-secret/client-secret",
+                "WEBHOOKS_PREVIOUS_CLIENT_SECRET_FILE": SECRET_ROOT
+                + "webhooks-previous-client-secret/previous-client-secret",
+                "KAFKA_BROKERS": "kafka-0.kafka:9093,kafka-1.kafka:9093",
+                "KAFKA_SSL": "true",
+                "KAFKA_SSL_CA_FILE": SECRET_ROOT + "kafka-ca/ca.crt",
+                "KAFKA_SASL_MECHANISM": "scram-sha-512",
+                "KAFKA_SASL_PASSWORD_FILE": SECRET_ROOT + "kafka-sasl-password/password",
+                "TOPIC_PREFIX": "crm.intercom",
+                "INTERCOM_TOKEN_FILE": None,
+                "SCHEMA_REGISTRY_URL": None,
+            },
+            "secrets": {"intercom-app", "kafka-ca", "kafka-sasl"},
+            "ingress": {
+                "host": "hooks.example.com",
+                "tls_secret": "intercom-cdc-webhooks-tls",
+                "annotation": ("cert-manager.io/cluster-issuer", "letsencrypt"),
+            },
+            "network_policy": True,
+            "pdb": True,
+        },
+    },
     "openshift": {
         "counts": counts(1, 1, 0, 0, 0, 1),
         "no_fixed_ids": True,
@@ -315,13 +364,25 @@ def env_of(container):
     return {e["name"]: e.get("value") for e in container.get("env", [])}
 
 
-def check_deployment(c, dep, where):
+def check_deployment(c, dep, where, replicas=None):
+    """A connector's Deployment (replicas None: one replica, Recreate, never two at once) or the webhook
+    receiver's (replicas: that many, rolled with none unavailable). Both: the pod's security, probes and
+    secrets as files."""
     spec = dep["spec"]
     pod = spec["template"]["spec"]
     ctr = pod["containers"][0]
     sc = ctr.get("securityContext", {})
-    c.check(spec.get("replicas") == 1, f"{where}: replicas is 1")
-    c.check(spec.get("strategy", {}).get("type") == "Recreate", f"{where}: strategy Recreate")
+    if replicas is None:
+        c.check(spec.get("replicas") == 1, f"{where}: replicas is 1")
+        c.check(spec.get("strategy", {}).get("type") == "Recreate", f"{where}: strategy Recreate")
+    else:
+        strategy = spec.get("strategy", {})
+        c.check(spec.get("replicas") == replicas, f"{where}: replicas is {replicas}")
+        c.check(
+            strategy.get("type") == "RollingUpdate"
+            and strategy.get("rollingUpdate", {}).get("maxUnavailable") == 0,
+            f"{where}: strategy RollingUpdate, maxUnavailable 0",
+        )
     c.check(sc.get("readOnlyRootFilesystem") is True, f"{where}: readOnlyRootFilesystem true")
     c.check(sc.get("allowPrivilegeEscalation") is False, f"{where}: allowPrivilegeEscalation false")
     c.check(sc.get("capabilities", {}).get("drop") == ["ALL"], f"{where}: capabilities drop ALL")
@@ -452,7 +513,7 @@ def balanced(expr):
     return not depth
 
 
-def check_rules(c, name, rules, expect, deployments, services):
+def check_rules(c, name, rules, expect, deployments, services, receiver_services=()):
     """The PrometheusRule: the expected alerts, on contract metrics, scoped to exactly this release."""
     for doc in rules:
         groups = doc["spec"]["groups"]
@@ -460,21 +521,26 @@ def check_rules(c, name, rules, expect, deployments, services):
         alerts = {r["alert"]: r for g in groups for r in g["rules"] if "alert" in r}
         c.check(set(alerts) == expect.get("alerts", set()), f"{name}: alerts {sorted(alerts)}")
         pods = [f"{d['metadata']['name']}-5d9f8b7c4-x2x7k" for d in deployments]
-        for alert in sorted(set(alerts) & CHART_ALERTS):
+        for alert in sorted(set(alerts) & (CHART_ALERTS | WEBHOOK_ALERTS)):
             rule, where = alerts[alert], f"{name}/{alert}"
             expr = rule["expr"]
             names = re.findall(r"\b(?:intercom_cdc|kube)_\w+", expr)
             used = {re.sub(r"_(bucket|sum|count)$", "", m) for m in names}
-            c.check(used and used <= METRICS | KSM_METRICS, f"{where}: known metrics only ({sorted(used)})")
+            known = METRICS | KSM_METRICS | RECEIVER_METRICS
+            c.check(used and used <= known, f"{where}: known metrics only ({sorted(used)})")
             c.check(balanced(expr), f"{where}: brackets balanced")
             for selector in re.findall(r"\{([^}]*)\}", expr):
                 matchers = dict(re.findall(r'(\w+)=~?"([^"]*)"', selector))
                 c.check(matchers.get("namespace") == "default", f"{where}: scoped to the release namespace")
                 if "service" in matchers:
+                    # The receiver's series: exactly its Service; every other: exactly the connectors'.
+                    mine = receiver_services if "webhooks_received" in selector_metric(expr, selector) else services
+                    others = [s for s in services + list(receiver_services) if s not in mine]
                     c.check(
-                        all(re.fullmatch(matchers["service"], s["metadata"]["name"]) for s in services)
+                        all(re.fullmatch(matchers["service"], s["metadata"]["name"]) for s in mine)
+                        and not any(re.fullmatch(matchers["service"], s["metadata"]["name"]) for s in others)
                         and not re.fullmatch(matchers["service"], "other-intercom-cdc"),
-                        f"{where}: service=~ matches exactly the release's Services",
+                        f"{where}: service=~ matches exactly the release's Services of that metric",
                     )
                 elif "pod" in matchers:
                     c.check(
@@ -499,6 +565,13 @@ def check_rules(c, name, rules, expect, deployments, services):
         for alert, fragment in expect.get("alert_exprs", {}).items():
             expr = alerts.get(alert, {}).get("expr", "")
             c.check(fragment in expr, f"{name}/{alert}: threshold '{fragment}'")
+
+
+def selector_metric(expr, selector):
+    """The metric name right before the first occurrence of {selector} in expr."""
+    before = expr[: expr.index("{" + selector + "}")]
+    names = re.findall(r"\w+$", before)
+    return names[0] if names else ""
 
 
 def check_no_fixed_ids(c, where, pod):
@@ -535,7 +608,133 @@ def check_checksum_variants(c, name, docs, changed, unchanged):
         c.check(after_other.get(dep) == value, f"{name}/{dep}: a change outside config keeps checksum/config")
 
 
+def selects(selector, labels):
+    """Whether a LabelSelector (matchLabels, matchExpressions In/NotIn/Exists/DoesNotExist) selects labels."""
+    if not selector.get("matchLabels", {}).items() <= labels.items():
+        return False
+    for e in selector.get("matchExpressions", []):
+        key, op, values = e["key"], e["operator"], e.get("values", [])
+        ok = {
+            "In": key in labels and labels[key] in values,
+            "NotIn": labels.get(key) not in values,
+            "Exists": key in labels,
+            "DoesNotExist": key not in labels,
+        }[op]
+        if not ok:
+            return False
+    return True
+
+
+def is_webhooks(doc):
+    return doc["metadata"].get("labels", {}).get("app.kubernetes.io/component") == WEBHOOKS
+
+
+def check_webhooks(c, name, docs, connectors, want):
+    """The webhook receiver's objects (templates/webhooks.yaml): several replicas of `intercom-cdc webhooks`
+    with only Kafka's and the app's secrets, a Service and PodDisruptionBudget selecting exactly its pods,
+    the Ingress to its port, and a NetworkPolicy admitting its port and letting out DNS and Kafka only.
+    `connectors`: the other objects, none of which may select the receiver's pods."""
+    by_kind = {k: [d for d in docs if d["kind"] == k] for k in {d["kind"] for d in docs}}
+    if want is None:
+        c.check(not docs, f"{name}: no webhook receiver objects ({sorted(by_kind)})")
+        return
+    where = f"{name}/webhooks"
+    if not c.check(len(by_kind.get("Deployment", [])) == 1, f"{where}: one Deployment"):
+        return
+    dep = by_kind["Deployment"][0]
+    env, secrets = check_deployment(c, dep, where, replicas=want["replicas"])
+    pod_labels = dep["spec"]["template"]["metadata"]["labels"]
+    ctr = dep["spec"]["template"]["spec"]["containers"][0]
+    c.check(
+        ctr.get("args") == ["webhooks"], f"{where}: runs `intercom-cdc webhooks` (args {ctr.get('args')})"
+    )
+    ports = {p["name"]: p["containerPort"] for p in ctr.get("ports", [])}
+    c.check(
+        str(ports.get("webhooks")) == env.get("WEBHOOKS_PORT"), f"{where}: port webhooks is WEBHOOKS_PORT"
+    )
+    c.check(str(ports.get("http")) == env.get("HTTP_PORT"), f"{where}: port http is HTTP_PORT")
+    for var, value in want["env"].items():
+        c.check(env.get(var) == value, f"{where}: {var}={env.get(var)!r}, expected {value!r}")
+    c.check(secrets == want["secrets"], f"{where}: mounted secrets {sorted(secrets)}")
+    services = by_kind.get("Service", [])
+    c.check(
+        len(services) == 1 and selects({"matchLabels": services[0]["spec"]["selector"]}, pod_labels),
+        f"{where}: one Service, selecting the receiver's pods",
+    )
+    for svc in services:
+        c.check(
+            {"webhooks", "http"} <= {p["name"] for p in svc["spec"]["ports"]},
+            f"{where}: Service ports webhooks, http",
+        )
+    for other in connectors:
+        spec = other.get("spec", {})
+        selector = {
+            "Service": {"matchLabels": spec.get("selector", {})},
+            "Deployment": spec.get("selector"),
+            "PodDisruptionBudget": spec.get("selector"),
+            "NetworkPolicy": spec.get("podSelector"),
+        }.get(other["kind"])
+        if selector is not None:
+            c.check(
+                not selects(selector, pod_labels),
+                f"{where}: {other['kind']}/{other['metadata']['name']} does not select the receiver's pods",
+            )
+    pdbs = by_kind.get("PodDisruptionBudget", [])
+    if want.get("pdb"):
+        c.check(
+            len(pdbs) == 1
+            and selects(pdbs[0]["spec"]["selector"], pod_labels)
+            and 0 < pdbs[0]["spec"].get("maxUnavailable", 0) < want["replicas"],
+            f"{where}: a PodDisruptionBudget of its pods, 0 < maxUnavailable < replicas",
+        )
+    ingresses = by_kind.get("Ingress", [])
+    if want.get("ingress"):
+        wi = want["ingress"]
+        ok = len(ingresses) == 1
+        if ok:
+            ing = ingresses[0]["spec"]
+            rule = ing["rules"][0]
+            path = rule["http"]["paths"][0]
+            backend = path["backend"]["service"]
+            ok = (
+                rule["host"] == wi["host"]
+                and path["path"] == env.get("WEBHOOKS_PATH")
+                and backend["name"] == services[0]["metadata"]["name"]
+                and backend["port"].get("name") == "webhooks"
+                and any(t.get("secretName") == wi["tls_secret"] for t in ing.get("tls", []))
+                and ingresses[0]["metadata"].get("annotations", {}).get(wi["annotation"][0])
+                == wi["annotation"][1]
+            )
+        c.check(
+            ok, f"{where}: Ingress with TLS: host, WEBHOOKS_PATH to the webhooks port, annotations"
+        )
+    else:
+        c.check(not ingresses, f"{where}: no Ingress")
+    policies = by_kind.get("NetworkPolicy", [])
+    if want.get("network_policy"):
+        if c.check(
+            len(policies) == 1 and selects(policies[0]["spec"]["podSelector"], pod_labels),
+            f"{where}: a NetworkPolicy of its pods",
+        ):
+            np = policies[0]["spec"]
+            admitted = {p["port"] for r in np.get("ingress", []) for p in r.get("ports", [])}
+            c.check(
+                admitted == {"webhooks", "http"}, f"{where}: NetworkPolicy admits ports {sorted(admitted)}"
+            )
+            got = {(p["port"], p["protocol"]) for r in np.get("egress", []) for p in r.get("ports", [])}
+            brokers = {int(b.rsplit(":", 1)[1]) for b in env["KAFKA_BROKERS"].split(",")}
+            want_ports = {(53, "UDP"), (53, "TCP")} | {(p, "TCP") for p in brokers}
+            c.check(
+                got == want_ports, f"{where}: NetworkPolicy egress {sorted(got)}, expected DNS and brokers"
+            )
+    else:
+        c.check(not policies, f"{where}: no NetworkPolicy")
+
+
 def check_set(c, name, docs, expect):
+    receiver = [d for d in docs if is_webhooks(d)]
+    docs = [d for d in docs if not is_webhooks(d)]
+    check_webhooks(c, name, receiver, docs, expect.get("webhooks"))
     by_kind = {k: [d for d in docs if d["kind"] == k] for k in {d["kind"] for d in docs}}
     actual = {k: len(by_kind.get(k, [])) for k in KINDS}
     c.check(actual == expect["counts"] and set(by_kind) <= set(KINDS), f"{name}: objects {actual}")
@@ -570,17 +769,16 @@ def check_set(c, name, docs, expect):
             )
     check_rules(
         c, name, by_kind.get("PrometheusRule", []), expect, by_kind.get("Deployment", []),
-        by_kind.get("Service", []),
+        by_kind.get("Service", []), [s for s in receiver if s["kind"] == "Service"],
     )
     check_network_policy(c, name, by_kind.get("NetworkPolicy", []), by_kind.get("Deployment", []))
     names = [d["metadata"]["name"] for d in by_kind.get("Deployment", [])]
     c.check(len(set(names)) == len(names), f"{name}: distinct Deployment names")
     for monitor in by_kind.get("ServiceMonitor", []):
         selector = monitor["spec"]["selector"]["matchLabels"]
-        selected = [
-            s for s in by_kind.get("Service", []) if selector.items() <= s["metadata"]["labels"].items()
-        ]
-        c.check(len(selected) == len(by_kind["Service"]) > 0, f"{name}: ServiceMonitor selects every Service")
+        services = by_kind.get("Service", []) + [s for s in receiver if s["kind"] == "Service"]
+        selected = [s for s in services if selector.items() <= s["metadata"]["labels"].items()]
+        c.check(len(selected) == len(services) > 0, f"{name}: ServiceMonitor selects every Service")
         port = monitor["spec"]["endpoints"][0]["port"]
         c.check(
             all(port in [p["name"] for p in s["spec"]["ports"]] for s in selected), f"{name}: port {port}"
@@ -609,7 +807,9 @@ def check_notes(c, name, path, docs):
     """NOTES.txt tells, for every Deployment, how to read its logs, reach /readyz and /metrics, run check."""
     with open(path) as f:
         text = yaml.safe_load(f)["text"]
-    for dep in [d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"]:
+    for dep in [d["metadata"]["name"] for d in docs if d["kind"] == "Deployment" and is_webhooks(d)]:
+        c.check(f"logs deployment/{dep}" in text, f"{name}: NOTES.txt has 'logs deployment/{dep}'")
+    for dep in [d["metadata"]["name"] for d in docs if d["kind"] == "Deployment" and not is_webhooks(d)]:
         for hint in [
             f"logs deployment/{dep}",
             f"port-forward service/{dep}",
