@@ -11,10 +11,9 @@
  * the simulator runs apart, and of it the main thread's (Linux /proc).
  */
 import { execFileSync } from 'node:child_process';
-import { AUTO_WORKERS_MAX, buildApp } from '../src/app';
+import { buildApp, workerThreads } from '../src/app';
 import { resolveStack } from '../src/devstack/resolve';
 import { KAFKA_CLIENTS, type KafkaClientName } from '../src/kafka/types';
-import { containerCpus } from '../src/observability/cpus';
 import { silentLogger } from '../src/logger';
 import { startSimulator } from '../src/sim';
 import { benchConfig, flag, mainThreadCpuUs, numberArg, record, runMain, stringArg } from './lib';
@@ -50,7 +49,7 @@ async function measure(
       KAFKA_CLIENT: client,
       CAPTURE_WORKERS: workers,
     });
-    const threads = workers === 'auto' ? Math.min(AUTO_WORKERS_MAX, containerCpus() - 1) : Number(workers);
+    const threads = workerThreads(workers === 'auto' ? 'auto' : Number(workers));
     const app = await buildApp(config, silentLogger());
     const started = process.hrtime.bigint();
     const cpuBefore = process.cpuUsage();

@@ -93,6 +93,11 @@ export function createIntercomClient(
  */
 export const AUTO_WORKERS_MAX = 2;
 
+/** The threads a `streams.workers` setting stands for (see createCaptureWorkers). */
+export function workerThreads(setting: number | 'auto'): number {
+  return setting === 'auto' ? Math.min(AUTO_WORKERS_MAX, containerCpus() - 1) : setting;
+}
+
 /**
  * The capture's worker threads: `streams.workers`, or with `auto` one fewer than the CPUs the container
  * may use (the main thread needs one: with as many workers as CPUs, first syncs measured slower), at
@@ -100,7 +105,7 @@ export const AUTO_WORKERS_MAX = 2;
  */
 export function createCaptureWorkers(config: Config, logger: Logger): Preparer {
   const setting = config.streams.workers;
-  const threads = setting === 'auto' ? Math.min(AUTO_WORKERS_MAX, containerCpus() - 1) : setting;
+  const threads = workerThreads(setting);
   logger.info({ workers: threads, setting }, 'capture worker threads');
   return createPreparer(
     threads,

@@ -1,5 +1,5 @@
 import { CdcError } from '../errors';
-import { type FailedReading, type GoodReading, type Op, type SourceInfo } from '../normalize';
+import { type FailedReading, type GoodReading, type Op, type Problem, type SourceInfo } from '../normalize';
 import { copyOfJson, type DeadLetterCopy } from '../normalize/bounded-json';
 import type { StreamName } from '../streams/names';
 import { packageVersion } from '../version';
@@ -46,7 +46,7 @@ export function changeEvent(
 ): { ok: true; message: Message } | { ok: false; error: Error } {
   if (reading.after === null) {
     const unmapped = reading.unmapped ?? { message: 'no record', code: 'mapping_failed' };
-    return { ok: false, error: new CdcError(unmapped.message, { code: unmapped.code, kind: 'system' }) };
+    return { ok: false, error: errorOf(unmapped) };
   }
   try {
     const value = codec.wire.event({
@@ -208,7 +208,7 @@ export class StreamEvents {
     object: FailedReading | GoodReading | { id: string; copy: DeadLetterCopy },
     error?: Error,
   ): void {
-    const why = error ?? errorOf(object as FailedReading);
+    const why = error ?? errorOf((object as FailedReading).error);
     if (this.d.tolerance === 'none') {
       throw new CdcError(`${stream} ${object.id}: ${why.message} (errors.tolerance=none stops the stream)`, {
         code: 'bad_object',
@@ -230,7 +230,7 @@ export class StreamEvents {
   }
 }
 
-/** The error of a failed reading (its message and code, as the thread that read it saw them). */
-function errorOf(reading: FailedReading): CdcError {
-  return new CdcError(reading.error.message, { code: reading.error.code, kind: 'system' });
+/** The error a reading's problem stands for (its message and code, as the thread that read it saw them). */
+function errorOf(problem: Problem): CdcError {
+  return new CdcError(problem.message, { code: problem.code, kind: 'system' });
 }

@@ -4,7 +4,7 @@
  * prepared body, its bytes moved into one transferred buffer.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { AvroWriter } from '../normalize';
+import { AvroWriter, problemOf } from '../normalize';
 import { compilePolicies, packReadings, prepare, readingsOf } from './prepare';
 import type { WorkerReply, WorkerRequest, WorkerStart } from './workers';
 
@@ -21,14 +21,7 @@ port.on('message', (request: WorkerRequest) => {
     if (body !== undefined) transfer = [packReadings(readingsOf(body, request.how))];
     reply = { id: request.id, body };
   } catch (error) {
-    const e = error as { message?: unknown; code?: unknown };
-    reply = {
-      id: request.id,
-      error: {
-        message: String(e?.message ?? error),
-        code: typeof e?.code === 'string' ? e.code : 'internal',
-      },
-    };
+    reply = { id: request.id, error: problemOf(error, 'internal') };
   }
   port.postMessage(reply, transfer);
 });

@@ -126,10 +126,7 @@ class WorkerPool implements Preparer {
   }
 
   prepare(body: string | Uint8Array, how: Preparation): Promise<object | undefined> {
-    if (this.closed)
-      return Promise.reject(
-        new CdcError('the capture workers are closed', { code: 'closed', kind: 'system' }),
-      );
+    if (this.closed) return Promise.reject(closedError());
     let thread = this.pool[0]!;
     for (const t of this.pool) if (t.held.size < thread.held.size) thread = t;
     const id = this.nextId++;

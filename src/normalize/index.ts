@@ -13,6 +13,7 @@ export { MAX_DEPTH, UnsafeObjectError, assertSafeJson, safeCanonicalJson, string
 export {
   failed,
   isJsonObject,
+  problemOf,
   read,
   untimed,
   updatedAtOf,

@@ -141,11 +141,12 @@ export function updatedAtOf(rules: ReadingRules, object: Record<string, unknown>
   }
 }
 
-function problemOf(error: unknown): Problem {
+/** The message and code of any thrown value (`fallbackCode` when it has no string code). */
+export function problemOf(error: unknown, fallbackCode = 'unknown'): Problem {
   const e = error as { message?: unknown; code?: unknown };
   return {
     message: typeof e?.message === 'string' ? e.message : String(error),
-    code: typeof e?.code === 'string' ? e.code : 'unknown',
+    code: typeof e?.code === 'string' ? e.code : fallbackCode,
   };
 }
 
