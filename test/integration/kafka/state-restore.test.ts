@@ -68,6 +68,54 @@ describe.each(KAFKA_CLIENTS)('restoreState (state written with KAFKA_CLIENT=%s)'
       snapshotDone: true,
     });
   });
+
+  it('restores a state topic the previous release wrote (its records as JSON.stringify made them), and writes on it', async () => {
+    const kafka = testKafka('restore-test');
+    const topic = await createCompactedTopic(kafka, 'state');
+    const h = 'AAECAwQFBgcICQoLDA0ODxAREhM'; // a 27-character hash of the released shape
+    const released = (key: string, value: object | null): Message => ({
+      key,
+      value: value === null ? null : JSON.stringify(value),
+    });
+    await openPublisher();
+    await publisher.commit([
+      {
+        topic,
+        messages: [
+          released('c1/contacts/5f1e2d3c4b5a69788796a5b4', { v: 1, u: 1734537424000, h }),
+          released('c1/contacts/not-hex id', { v: 1, u: null, h }),
+          released('c1/conversation_parts/215472738291/9999', { v: 1, u: 1734537424000, h }),
+          released('c1/tags/17', { v: 1, u: 3, h }),
+          released('c1/contacts', {
+            v: 1,
+            watermark: 1734537424000,
+            lastReconcile: null,
+            snapshotDone: true,
+          }),
+        ],
+      },
+    ]);
+    await publisher.commit([{ topic, messages: [released('c1/tags/17', null)] }]);
+
+    const store = await restoreState(kafka, topic, 'c1');
+    expect(store.object('contacts', '5f1e2d3c4b5a69788796a5b4')).toEqual({ u: 1734537424000, h });
+    expect(store.object('contacts', 'not-hex id')).toEqual({ u: null, h });
+    expect(store.object('conversation_parts', '215472738291/9999')).toEqual({ u: 1734537424000, h });
+    expect(store.object('tags', '17')).toBeUndefined();
+    expect(store.size()).toBe(3);
+    expect(store.streamProgress('contacts')).toMatchObject({ watermark: 1734537424000, snapshotDone: true });
+
+    // This release writes on top of it, and a restore reads both as one state.
+    await publisher.commit([
+      {
+        topic,
+        messages: [store.objectRecord('contacts', '5f1e2d3c4b5a69788796a5b4', { u: 1734537425000, h })],
+      },
+    ]);
+    const again = await restoreState(kafka, topic, 'c1');
+    expect(again.object('contacts', '5f1e2d3c4b5a69788796a5b4')).toEqual({ u: 1734537425000, h });
+    expect(again.size()).toBe(3);
+  });
 });
 
 /**
