@@ -22,6 +22,7 @@ import {
   benchConfig,
   clientSection,
   numberArg,
+  memorySampler,
   peakRssMb,
   record,
   runMain,
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
         );
     }, 10_000);
     const startedMs = Date.now();
+    const memory = memorySampler();
     const cpuBefore = process.cpuUsage();
     const started = process.hrtime.bigint();
     // Each stream's end is logged: which one finishes last says what bounds the sync.
@@ -100,6 +102,7 @@ async function main(): Promise<void> {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const cpu = process.cpuUsage(cpuBefore);
     clearInterval(progress);
+    const atPeak = memory.stop();
     const after = await sim.stats();
     const simCpu = sim.cpuUs();
     await app.close();
@@ -137,6 +140,8 @@ async function main(): Promise<void> {
         'a contact that says `has_more` (the rest of its tags, companies, notes or segments: "of which',
         'embedded lists", intercom_cdc_embedded_list_requests_total). Requests made include the probes that',
         'size the slices and the newest-object lookup that sets each watermark. Target (bench/README.md): ≤ 1.5 ×.',
+        '',
+        `At the highest RSS sampled during the sync: ${atPeak}.`,
       ].join('\n'),
     );
   } finally {

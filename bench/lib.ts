@@ -95,6 +95,27 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[rank - 1];
 }
 
+/**
+ * Samples this process's memory every `everyMs` until stopped, and keeps the sample of highest RSS: what
+ * the peak was made of (V8's heap in use and reserved, memory outside it, array buffers: Kafka batches,
+ * HTTP bodies), in MB. Worker threads' heaps are in the RSS, not in these figures.
+ */
+export function memorySampler(everyMs = 250): { stop(): string } {
+  let peak = process.memoryUsage();
+  const timer = setInterval(() => {
+    const now = process.memoryUsage();
+    if (now.rss > peak.rss) peak = now;
+  }, everyMs);
+  timer.unref();
+  const mb = (n: number) => Math.round(n / 2 ** 20);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return `${mb(peak.rss)} MB sampled: heap ${mb(peak.heapUsed)} MB used of ${mb(peak.heapTotal)} MB, external ${mb(peak.external)} MB, of which array buffers ${mb(peak.arrayBuffers)} MB`;
+    },
+  };
+}
+
 /** Peak resident set size of this process so far, in MB. */
 export function peakRssMb(): number {
   return Math.round((process.resourceUsage().maxRSS * 1024) / 2 ** 20);

@@ -45,8 +45,8 @@ import {
 import type { StreamName } from './streams';
 import { warnIfNearMemoryLimit } from './observability/memory';
 import { containerCpus } from './observability/cpus';
+import { budgetedPreparer, ReadBudget } from './capture/read-budget';
 import { createPreparer, type Preparer } from './capture/workers';
-import type { Preparation } from './capture/prepare';
 import { SinkRunner, type RunnerResult } from './sink';
 import { webhookHandler, type ReceiverObserver } from './webhooks/receiver';
 import { KafkaNotificationWriter, ensureWebhooksTopic, webhooksTopic } from './kafka/webhooks';
@@ -78,10 +78,7 @@ export function createIntercomClient(
     // The client names its own module: a child here would write the key twice.
     logger,
     observer,
-    preparer: preparer && {
-      prepare: (body, how) => preparer.prepare(body, how as Preparation),
-      room: () => preparer.room(),
-    },
+    preparer: preparer && budgetedPreparer(preparer, new ReadBudget(config.streams.maxReadBytes)),
   });
 }
 
@@ -112,7 +109,6 @@ export function createCaptureWorkers(config: Config, logger: Logger): Preparer {
     {
       workerFailed: (error) => logger.warn({ err: error.message }, 'a capture worker thread died; replaced'),
     },
-    undefined,
     { streams: config.fieldPolicy.streams, secret: config.fieldPolicy.secret },
   );
 }

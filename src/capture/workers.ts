@@ -23,11 +23,6 @@ export interface Preparer {
    * request is then retried like any failed read), or `closed` after close().
    */
   prepare(body: string | Uint8Array, how: Preparation): Promise<object | undefined>;
-  /**
-   * Resolves once the bodies sent to the threads and not yet prepared come to less than the backlog
-   * bound (`maxBacklogBytes`); at once inline.
-   */
-  room(): Promise<void>;
   /** Stops the worker threads; answers still held reject. */
   close(): Promise<void>;
 }
@@ -45,12 +40,6 @@ export type WorkerReply =
   { id: number; body: object | undefined; error?: undefined } | { id: number; error: Problem };
 
 /**
- * Default bound of the backlog: bytes of answers handed to the threads and not yet prepared. 16 MiB:
- * about 64 pages of 150 contacts.
- */
-export const MAX_BACKLOG_BYTES = 16 * 2 ** 20;
-
-/**
  * A preparer with `threads` worker threads, or inline (on the calling thread) when `threads` is 0.
  * `policy` is the field policy every answer is prepared under; each thread is given it when it starts
  * (as its workerData, never in a message or a log), secret included.
@@ -58,10 +47,9 @@ export const MAX_BACKLOG_BYTES = 16 * 2 ** 20;
 export function createPreparer(
   threads: number,
   observer: PoolObserver = {},
-  maxBacklogBytes = MAX_BACKLOG_BYTES,
   policy?: PolicySettings,
 ): Preparer {
-  return threads > 0 ? new WorkerPool(threads, observer, maxBacklogBytes, policy) : inline(policy);
+  return threads > 0 ? new WorkerPool(threads, observer, policy) : inline(policy);
 }
 
 /** What the pool tells of its threads. */
@@ -82,7 +70,6 @@ function inline(policy: PolicySettings | undefined): Preparer {
         return Promise.reject(error as Error);
       }
     },
-    room: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
 }
@@ -90,8 +77,6 @@ function inline(policy: PolicySettings | undefined): Preparer {
 interface Held {
   resolve(body: object | undefined): void;
   reject(error: Error): void;
-  /** Bytes of the body it was sent (counted in the backlog until it is answered). */
-  bytes: number;
 }
 
 interface Thread {
@@ -107,22 +92,13 @@ class WorkerPool implements Preparer {
   private readonly pool: Thread[] = [];
   private nextId = 1;
   private closed = false;
-  /** Bytes of bodies sent and not yet answered, and who waits for room. */
-  private backlog = 0;
-  private readonly waiting: (() => void)[] = [];
 
   constructor(
     readonly threads: number,
     private readonly observer: PoolObserver,
-    private readonly maxBacklogBytes: number,
     private readonly policy: PolicySettings | undefined,
   ) {
     for (let i = 0; i < threads; i++) this.pool.push(this.spawn());
-  }
-
-  room(): Promise<void> {
-    if (this.backlog < this.maxBacklogBytes || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   prepare(body: string | Uint8Array, how: Preparation): Promise<object | undefined> {
@@ -132,9 +108,7 @@ class WorkerPool implements Preparer {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       if (thread.held.size === 0) thread.worker.ref();
-      const bytes = typeof body === 'string' ? body.length : body.byteLength;
-      thread.held.set(id, { resolve, reject, bytes });
-      this.backlog += bytes;
+      thread.held.set(id, { resolve, reject });
       const text = typeof body === 'string' ? body : movable(body);
       const transfer = typeof text === 'string' ? [] : [text.buffer as ArrayBuffer];
       thread.worker.postMessage({ id, text, how } satisfies WorkerRequest, transfer);
@@ -143,7 +117,6 @@ class WorkerPool implements Preparer {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const go of this.waiting.splice(0)) go();
     const threads = this.pool.splice(0);
     for (const t of threads) this.release(t, closedError());
     await Promise.all(threads.map((t) => t.worker.terminate()));
@@ -156,7 +129,6 @@ class WorkerPool implements Preparer {
       const held = thread.held.get(reply.id);
       if (!held) return;
       thread.held.delete(reply.id);
-      this.answered(held.bytes);
       if (thread.held.size === 0) thread.worker.unref();
       if (reply.error)
         held.reject(
@@ -188,17 +160,7 @@ class WorkerPool implements Preparer {
   private release(thread: Thread, error: Error): void {
     const held = [...thread.held.values()];
     thread.held.clear();
-    for (const h of held) {
-      this.answered(h.bytes);
-      h.reject(error);
-    }
-  }
-
-  /** A body left the backlog: whoever waits for room goes on while there is room. */
-  private answered(bytes: number): void {
-    this.backlog -= bytes;
-    while ((this.backlog < this.maxBacklogBytes || this.closed) && this.waiting.length > 0)
-      this.waiting.shift()!();
+    for (const h of held) h.reject(error);
   }
 }
 

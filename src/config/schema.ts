@@ -432,6 +432,12 @@ export const configSchema = {
       default: 67108864,
       env: 'MAX_PENDING_BYTES',
     },
+    maxReadBytes: {
+      doc: 'Bytes of page answers held, all streams together: pages on the wire (an average page each), prepared and waiting, and being diffed, prefetched pages included. A page request waits while the budget is spent, so larger objects mean fewer pages in flight rather than more memory; the readings made of the pages hold about twice these bytes. Answers of objects read by id are bounded by the fetches each stream runs at once.',
+      format: 'positive-int',
+      default: 33554432,
+      env: 'MAX_READ_BYTES',
+    },
     workers: {
       doc: "Worker threads that read what Intercom sends (JSON parsing, canonical JSON and hashing, the typed mapping and its Avro encoding) beside the main thread, which talks to Intercom and Kafka and diffs. auto: one fewer than the CPUs the container may use (its cgroup's cpu.max quota, else the CPUs the process may run on), so that the main thread has a CPU of its own, and at most 2 (the main thread cannot keep more busy); 0 on one CPU. 0: everything on the main thread. Each thread adds about 10–20 MB of RSS.",
       format: 'auto-or-nat',

@@ -10,7 +10,8 @@
  * 2. auth (links.ts): the provider's current token on every attempt.
  * 3. parse (links.ts): the body of a success as a JSON object, else the attempt fails (EMALFORMED);
  *    for a request that says how (`prepare`), the preparer's body (the capture's readings, made on a
- *    worker thread); such a request first waits for room in the preparer's backlog (`gated`).
+ *    worker thread); such a request first waits for the preparer's admission (`gated`: its budget of
+ *    answers held).
  * 4. slot (links.ts): a place on the wire from the scheduler, by priority, within the bound on requests
  *    in flight and with the rate limiter's permit; the answer is fed back to the limiter.
  * 5. metrics (links.ts): every attempt counted with its status and duration.
@@ -61,13 +62,22 @@ export interface ChainOptions extends TransportOptions {
  * retried).
  */
 export interface BodyPreparer {
-  prepare(body: string | Uint8Array, how: unknown): Promise<object | undefined>;
   /**
-   * Resolves once the preparer has room for another body (its backlog in bytes is under its bound): a
-   * request to prepare waits for it before it takes a place on the wire, so that answers do not pile up
-   * faster than they are prepared.
+   * Prepares one answer; `admission` is what `admit` gave this request's attempt (the preparer takes it
+   * over: from here on the answer's bytes are its to account for).
    */
-  room(): Promise<void>;
+  prepare(body: string | Uint8Array, how: unknown, admission?: Admission): Promise<object | undefined>;
+  /**
+   * Resolves once the preparer has room for the answer of a request to prepare with `how` (its budget of
+   * answers held is not spent), with the admission `prepare` takes; a request waits for it before it
+   * takes a place on the wire, so that answers do not pile up faster than they are used.
+   */
+  admit(how: unknown): Promise<Admission | undefined>;
+}
+
+/** A request's place in the preparer's budget, given back by `cancel` when no answer is prepared. */
+export interface Admission {
+  cancel(): void;
 }
 
 /** One request as the client asks for it. */
@@ -91,14 +101,17 @@ export function createChain(opts: ChainOptions): SendRequest {
   const onWire = metered(opts.observer, opts.now, opts.transport ?? httpTransport());
   return async (request) => {
     const budget = new RetryBudget(opts.limits, request.retryTransient ?? true, opts.random);
+    const admitted: Admitted = {};
     const attempt = authorized(
       opts.auth,
       parsed(
         gated(
           request.prepare !== undefined ? opts.preparer : undefined,
+          request.prepare,
+          admitted,
           slotted(opts.scheduler, opts.limiter, request.priority, opts.now, onWire),
         ),
-        preparation(opts.preparer, request.prepare),
+        preparation(opts.preparer, request.prepare, admitted),
       ),
     );
     // An instance per request (on the shared settings), so that axios-retry decides with this
@@ -123,10 +136,16 @@ export function createChain(opts: ChainOptions): SendRequest {
   };
 }
 
+/** The admission of a request's current attempt, from its gate to its preparation (attempts never overlap). */
+interface Admitted {
+  admission?: Admission;
+}
+
 /** The parse of one request's successes: the preparer's, when the request names a preparation. */
 function preparation(
   preparer: BodyPreparer | undefined,
   how: unknown,
+  admitted: Admitted,
 ): ((body: string | Uint8Array) => Promise<object | undefined>) | undefined {
   if (how === undefined) return undefined;
   if (!preparer)
@@ -134,14 +153,32 @@ function preparation(
       code: 'internal',
       kind: 'system',
     });
-  return (body) => preparer.prepare(body, how);
+  return (body) => {
+    const admission = admitted.admission;
+    admitted.admission = undefined;
+    return preparer.prepare(body, how, admission);
+  };
 }
 
-/** A request whose body is to be prepared waits for the preparer's room before it takes a slot. */
-function gated(preparer: BodyPreparer | undefined, next: AxiosAdapter): AxiosAdapter {
+/**
+ * A request whose body is to be prepared waits for the preparer's admission before it takes a slot; an
+ * attempt that ends without a body to prepare (an error, a retry) gives its admission back.
+ */
+function gated(
+  preparer: BodyPreparer | undefined,
+  how: unknown,
+  admitted: Admitted,
+  next: AxiosAdapter,
+): AxiosAdapter {
   if (!preparer) return next;
   return async (config) => {
-    await preparer.room();
-    return next(config);
+    admitted.admission = await preparer.admit(how);
+    try {
+      return await next(config);
+    } catch (error) {
+      admitted.admission?.cancel();
+      admitted.admission = undefined;
+      throw error;
+    }
   };
 }

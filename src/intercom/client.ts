@@ -17,6 +17,7 @@ import {
   cursorListStyle,
   pageNumberStyle,
   pageOf,
+  releaseAnswer,
   searchStyle,
   walkPages,
   type JsonObject,
@@ -303,7 +304,11 @@ export class IntercomClient {
       priority: opts?.priority,
       prepare: opts?.prepare,
     })) as JsonObject;
-    return pageOf<T>(body, listKey, path).items;
+    try {
+      return pageOf<T>(body, listKey, path).items;
+    } finally {
+      releaseAnswer(body); // a short list, diffed at once: what its answer held is given back here
+    }
   }
 
   /** One request through the chain (see {@link SendRequest}). */

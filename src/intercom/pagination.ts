@@ -65,6 +65,19 @@ export function readSequence(): number {
   return sequence;
 }
 
+/**
+ * Where a prepared answer may carry its release (see BodyPreparer in chain.ts): a function that gives
+ * back the budget the answer holds. walkPages calls it once its caller is done with the page, and for
+ * every answer it drops; calling it twice does nothing.
+ */
+export const RELEASE = Symbol('intercom-cdc.release');
+
+/** Gives back what `body` holds, if it carries a release. */
+export function releaseAnswer(body: unknown): void {
+  const release = (body as { [RELEASE]?: unknown } | null | undefined)?.[RELEASE];
+  if (typeof release === 'function') (release as () => void)();
+}
+
 export type Query = Record<string, string | number | undefined>;
 export type JsonObject = Record<string, unknown>;
 
@@ -197,6 +210,7 @@ async function fetchListed(
     const body = await fetch(request);
     if (Array.isArray(body[listKey])) return { body, listed: true };
     if (attempt >= retry.attempts) return { body, listed: false };
+    releaseAnswer(body);
     await retry.sleep(backoffDelay(attempt, retry.backoff, retry.random));
   }
 }
@@ -275,30 +289,46 @@ export async function* walkPages<T>(
     return answer;
   };
   let request: PageRequest | undefined = style.first;
-  let pending = issue(request);
-  for (let n = 1; request; n++) {
-    const { body, listed, seq } = await pending;
-    const next = style.next(body, request);
-    const page: Page<T> =
-      listed || !next
-        ? { ...pageOf<T>(body, listKey, request.path), sequence: seq }
-        : { items: [], sequence: seq, unread: unreadPage(body, request, listKey, retry.attempts) };
-    guard.onPage(page);
-    if (page.items.length === 0 && !page.unread) return;
-    let loop: unknown;
-    if (next) {
-      try {
-        guard.onToken(next.token);
-      } catch (error) {
-        loop = error; // the page arrived: the caller gets it before the walk ends
+  let pending: ReturnType<typeof issue> | undefined = issue(request);
+  let current: JsonObject | undefined;
+  try {
+    for (let n = 1; request; n++) {
+      const { body, listed, seq } = await pending!;
+      pending = undefined;
+      current = body;
+      const next = style.next(body, request);
+      const page: Page<T> =
+        listed || !next
+          ? { ...pageOf<T>(body, listKey, request.path), sequence: seq }
+          : { items: [], sequence: seq, unread: unreadPage(body, request, listKey, retry.attempts) };
+      guard.onPage(page);
+      if (page.items.length === 0 && !page.unread) return;
+      let loop: unknown;
+      if (next) {
+        try {
+          guard.onToken(next.token);
+        } catch (error) {
+          loop = error; // the page arrived: the caller gets it before the walk ends
+        }
       }
+      // The second page is asked for once the caller wants it (a first page is often all a walk needs,
+      // or its probe); from then on each next page goes out as soon as the one before arrived.
+      if (next && !loop && n > 1) pending = issue(next.request);
+      yield page;
+      // The caller asked for the next page: it is done with this one.
+      releaseAnswer(body);
+      current = undefined;
+      if (loop) throw loop;
+      if (next && n === 1) pending = issue(next.request);
+      request = next?.request;
     }
-    // The second page is asked for once the caller wants it (a first page is often all a walk needs, or
-    // its probe); from then on each next page goes out as soon as the one before arrived.
-    if (next && !loop && n > 1) pending = issue(next.request);
-    yield page;
-    if (loop) throw loop;
-    if (next && n === 1) pending = issue(next.request);
-    request = next?.request;
+  } finally {
+    // The walk ends (complete, failed, or left by its caller): what it holds is given back, and the
+    // prefetched page once it arrives.
+    releaseAnswer(current);
+    pending?.then(
+      (a) => releaseAnswer(a.body),
+      () => undefined,
+    );
   }
 }

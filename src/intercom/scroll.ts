@@ -5,7 +5,7 @@
  * client's retry's (the table's `busy` row), applied to the requests {@link opensScroll} names.
  */
 import { IntercomError } from './errors';
-import { PageGuard, pageOf, type FetchJson, type Page, type PageRequest } from './pagination';
+import { PageGuard, pageOf, releaseAnswer, type FetchJson, type Page, type PageRequest } from './pagination';
 import { routeOf } from './route';
 
 /** Scroll settings of the client. */
@@ -61,13 +61,17 @@ export async function* walkScroll<T>(
           param === undefined
             ? await fetch({ method: 'GET', path })
             : await fetch({ method: 'GET', path, query: { scroll_param: param }, retryTransient: false });
-        const page = pageOf<T>(body, listKey, path);
-        if (page.items.length === 0) return;
-        guard.onPage(page);
-        yield param === undefined && restarts > 0 ? { ...page, restarted: true } : page;
-        param =
-          typeof body.scroll_param === 'string' && body.scroll_param !== '' ? body.scroll_param : undefined;
-        if (param === undefined) return;
+        try {
+          const page = pageOf<T>(body, listKey, path);
+          if (page.items.length === 0) return;
+          guard.onPage(page);
+          yield param === undefined && restarts > 0 ? { ...page, restarted: true } : page;
+          param =
+            typeof body.scroll_param === 'string' && body.scroll_param !== '' ? body.scroll_param : undefined;
+          if (param === undefined) return;
+        } finally {
+          releaseAnswer(body); // the caller is done with the page, or the walk ends (see RELEASE)
+        }
       }
     } catch (error) {
       if (param === undefined || !isScrollLost(error) || restarts >= (opts.maxRestarts ?? 5)) throw error;

@@ -119,23 +119,6 @@ describe('capture workers', () => {
     }
   });
 
-  it('have room while the bodies not yet prepared are under the backlog bound, and again once they are', async () => {
-    const own = createPreparer(1, {}, text.length);
-    try {
-      await own.room(); // empty: room
-      const held = own.prepare(text, page);
-      let roomy = false;
-      const room = own.room().then(() => (roomy = true));
-      await Promise.resolve(); // a room at once would have run its callback by now
-      expect(roomy).toBe(false); // the one body fills the backlog
-      await held;
-      await room;
-      expect(roomy).toBe(true);
-    } finally {
-      await own.close();
-    }
-  });
-
   it('refuse work once closed', async () => {
     const own = createPreparer(1);
     await own.close();
@@ -156,7 +139,7 @@ describe('capture workers', () => {
     };
     const inline = prepare(text, page, undefined, compilePolicies(settings)) as { data: Reading[] };
     for (const threads of [1, 0]) {
-      const own = createPreparer(threads, {}, undefined, settings);
+      const own = createPreparer(threads, {}, settings);
       try {
         const threaded = (await own.prepare(text, page)) as { data: Reading[] };
         expect(threaded.data.map(plain)).toEqual(inline.data.map(plain));
