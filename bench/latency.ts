@@ -28,9 +28,11 @@ import {
   runMain,
   settingsPrefix,
 } from './lib';
+import { memoryLimitNote, underMemoryLimit } from './memory-limit';
 import { startSimProcess } from './sim-process';
 
 async function main(): Promise<void> {
+  const memoryLimitMb = await underMemoryLimit();
   const contacts = numberArg('contacts', 20_000);
   const conversations = numberArg('conversations', 2_000);
   const companies = numberArg('companies', 500);
@@ -120,7 +122,8 @@ async function main(): Promise<void> {
       (latencyP99Ms ? `, p99 ${latencyP99Ms} ms` : '') +
       (searchLatencyMs ? `, search pages ${searchLatencyMs} ms` : '');
     const listsOff = process.env.COMPLETE_EMBEDDED_LISTS === 'false' ? '-lists-off' : '';
-    const section = clientSection(`latency-${contacts}${parts ? `-parts${parts}` : ''}${listsOff}`);
+    const limited = memoryLimitMb ? `-mem${memoryLimitMb}` : '';
+    const section = clientSection(`latency-${contacts}${parts ? `-parts${parts}` : ''}${listsOff}${limited}`);
     record(
       section.name,
       [
@@ -128,8 +131,9 @@ async function main(): Promise<void> {
         '',
         `Command: \`${settingsPrefix()}npx tsx bench/latency.ts --contacts ${contacts} --conversations ${conversations} --companies ${companies}${parts ? ` --parts ${parts}` : ''}` +
           ` --latency-ms ${latencyMs}${latencyP99Ms ? ` --latency-p99-ms ${latencyP99Ms}` : ''}${searchLatencyMs ? ` --search-latency-ms ${searchLatencyMs}` : ''}` +
-          `${rateLimit !== INTERCOM_PER_10S ? ` --rate-limit ${rateLimit}` : ''}\` (${stack.info.description}). ` +
-          `Simulator in its own process: \`${sim.command}\` (${rateLimit} requests per 10 s window).`,
+          `${rateLimit !== INTERCOM_PER_10S ? ` --rate-limit ${rateLimit}` : ''}${memoryLimitMb ? ` --memory-limit-mb ${memoryLimitMb}` : ''}\` (${stack.info.description}). ` +
+          `Simulator in its own process: \`${sim.command}\` (${rateLimit} requests per 10 s window).` +
+          memoryLimitNote(memoryLimitMb),
         '',
         '| streams | events published | wall time | least the rate limit allows | ratio | requests made (unavoidable) | of which embedded lists | 429s | most in flight at the simulator | connector CPU per event | simulator CPU per event | connector peak RSS |',
         '|---|---|---|---|---|---|---|---|---|---|---|---|',

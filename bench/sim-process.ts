@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SimStats } from '../src/sim';
 import { processCpuUs } from './lib';
+import { outsideMemoryLimit } from './memory-limit';
 
 export interface SimProcessOptions {
   contacts: number;
@@ -68,7 +69,8 @@ export async function startSimProcess(options: SimProcessOptions): Promise<SimPr
     ...(options.searchLatencyMs ? ['--search-latency-ms', String(options.searchLatencyMs)] : []),
   ];
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+  const run = outsideMemoryLimit(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args]);
+  const child = spawn(run.command, run.args, {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
