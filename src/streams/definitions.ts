@@ -114,9 +114,36 @@ const CONVERSATION_PARTS: ChildrenDef = {
   strip: (conversation) => {
     const container = (conversation.conversation_parts ?? {}) as Obj;
     const { conversation_parts: _parts, ...rest } = conversation;
-    return { ...rest, conversation_parts: { type: container.type, total_count: container.total_count } };
+    const stripped: Obj = {
+      ...rest,
+      conversation_parts: { type: container.type, total_count: container.total_count },
+    };
+    const missing = partsNotReturned(conversation);
+    if (missing > 0) stripped[PARTS_NOT_RETURNED] = missing;
+    return stripped;
   },
 };
+
+/**
+ * The field that flags a conversation over the API's cap on parts (the 500 most recent): set by the
+ * capture, not by Intercom, on the conversation read by id, and left out of its content hash (a search
+ * page never carries it).
+ */
+export const PARTS_NOT_RETURNED = 'parts_not_returned';
+
+/**
+ * Parts `statistics.count_conversation_parts` counts beyond those the answer carries; 0 when it carries
+ * them all or does not say.
+ */
+function partsNotReturned(conversation: Obj): number {
+  const counted = (conversation.statistics as { count_conversation_parts?: unknown } | null | undefined)
+    ?.count_conversation_parts;
+  const container = conversation.conversation_parts as Obj | null | undefined;
+  const carried = Array.isArray(container?.conversation_parts) ? container.conversation_parts.length : 0;
+  return typeof counted === 'number' && Number.isSafeInteger(counted) && counted > carried
+    ? counted - carried
+    : 0;
+}
 
 export const STREAM_DEFS: Record<StreamName, StreamDef> = {
   contacts: {
@@ -133,7 +160,7 @@ export const STREAM_DEFS: Record<StreamName, StreamDef> = {
     strategy: 'search',
     timestamped: true,
     search: { path: '/conversations/search', listKey: 'conversations', dayGranular: false },
-    hashOmits: ['conversation_parts'],
+    hashOmits: ['conversation_parts', PARTS_NOT_RETURNED],
     listings: [{ paging: 'cursor', path: '/conversations', listKey: 'conversations' }],
     objectPath: one('/conversations'),
     children: CONVERSATION_PARTS,

@@ -33,7 +33,7 @@ async function decoded<T>(topic: string): Promise<T[]> {
   const registry = testRegistry();
   const out: T[] = [];
   await readToEnd(testKafka('operations'), [topic], 'operations', async (_topic, messages) => {
-    for (const m of messages) out.push((await registry.decode(m.value!)) as T);
+    for (const m of messages) if (m.value) out.push((await registry.decode(m.value)) as T);
   });
   return out;
 }
@@ -222,6 +222,18 @@ describe('heartbeats, notifications and completeness', () => {
       parts_missing: '100',
       parents: `${long}:600/500`,
     });
+    // The conversation over the cap says so on its event; no other one does.
+    const events = (
+      await decoded<{ after: { id: string; parts_not_returned: number | null } | null }>(
+        `${prefix}.conversations`,
+      )
+    ).filter((e) => e.after);
+    const flagged = events.filter((e) => e.after!.parts_not_returned !== null);
+    expect(flagged.length).toBeGreaterThan(0);
+    expect(new Set(flagged.map((e) => `${e.after!.id}:${e.after!.parts_not_returned}`))).toEqual(
+      new Set([`${long}:100`]),
+    );
+    expect(events.some((e) => e.after!.id === long && e.after!.parts_not_returned === null)).toBe(false);
 
     const check = startCli(['check', '--completeness', '--json'], env);
     expect(await check.exited).toBe(0);

@@ -30,7 +30,7 @@ const OPENAPI_OBJECT: Record<StreamName, string> = {
   data_attributes: 'data_attribute',
 };
 /** Fields the connector adds, which the API object does not carry. */
-const CONNECTOR_FIELDS = new Set(['conversation_parts.conversation_id']);
+const CONNECTOR_FIELDS = new Set(['conversation_parts.conversation_id', 'conversations.parts_not_returned']);
 
 const spec = readOpenApi<{ components: { schemas: Record<string, Json> } }>(
   'the OpenAPI conformance tests of the schemas',
