@@ -8,6 +8,7 @@ import { sleep } from '../sleep';
 import { ByteBudget, ChangeBatch, DEFAULT_PENDING_BYTES, type BatchCounts } from './batch';
 import type {
   Committer,
+  ConsumedOffsets,
   IntercomReader,
   StateStore,
   StreamCodec,
@@ -143,8 +144,8 @@ export class CaptureEngine {
   private readonly failing = new Map<StreamName, { failures: number; error: unknown }>();
   /** Transactions of all streams go through the one producer, one after the other. */
   private readonly committer: Committer = {
-    commit: (batches) => {
-      const run = this.commitChain.then(() => this.commitWithAnnouncements(batches));
+    commit: (batches, offsets) => {
+      const run = this.commitChain.then(() => this.commitWithAnnouncements(batches, offsets));
       this.commitChain = run.catch((error: unknown) => (this.commitFailure ??= error));
       return run;
     },
@@ -315,10 +316,10 @@ export class CaptureEngine {
    * One transaction: `batches` with the announcer's heartbeat and notifications (announce.ts); called in
    * the commit chain, once every earlier transaction ended. A transaction with nothing in it is not sent.
    */
-  private async commitWithAnnouncements(batches: TopicBatch[]): Promise<void> {
+  private async commitWithAnnouncements(batches: TopicBatch[], offsets?: ConsumedOffsets): Promise<void> {
     const announced = this.d.announcer?.take() ?? [];
-    if (batches.length === 0 && announced.length === 0) return;
-    await this.d.committer.commit([...batches, ...announced]);
+    if (batches.length === 0 && announced.length === 0 && offsets === undefined) return;
+    await this.d.committer.commit([...batches, ...announced], offsets);
   }
 
   /** Writes a heartbeat whenever one is due, until the signal aborts (run). */
@@ -339,8 +340,16 @@ export class CaptureEngine {
    * duplicate, late or replayed hint publishes nothing wrong. Resolves once committed; returns how many
    * events it caused. Ignored (0) for a stream that is not enabled, is read with its parent, has no GET by
    * id, or has not finished its first snapshot (the snapshot will see the object).
+   *
+   * `offsets`, when given, is called once every read is decided and before the commit (not when the hint
+   * is ignored or a read failed): the consumed offsets it resolves to commit in the transaction that
+   * holds the last of the hint's events, or in one of their own when it caused none.
    */
-  async hint(stream: StreamName, ids: readonly string[]): Promise<number> {
+  async hint(
+    stream: StreamName,
+    ids: readonly string[],
+    offsets?: () => Promise<ConsumedOffsets | undefined>,
+  ): Promise<number> {
     const def = STREAM_DEFS[stream];
     if (!this.d.settings.enabled.has(stream) || def.parent || !def.objectPath || ids.length === 0) return 0;
     return this.withCapture(stream, async (sc) => {
@@ -348,10 +357,25 @@ export class CaptureEngine {
       const walk = new Walk({ snapshot: false });
       // Each id once: the capture would read an object again after a read in flight (see fetch).
       for (const id of new Set(ids)) walk.tasks.add(sc.fetch(id, walk));
-      await walk.tasks.drain();
+      // A read that failed fails the hint, once what the others decided committed: no offset that a
+      // later transaction commits is ever ahead of those events.
+      await walk.tasks.drain().catch(async (error: unknown) => {
+        await sc.flush();
+        throw error;
+      });
+      const consumed = await offsets?.();
+      if (consumed) sc.addOffsets(consumed);
       await sc.flush();
       return walk.counts.published + walk.counts.deleted;
     });
+  }
+
+  /**
+   * Commits consumed offsets whose records caused no event (a transaction of their own, after every
+   * transaction queued before it). Resolves once committed.
+   */
+  async commitOffsets(offsets: ConsumedOffsets): Promise<void> {
+    await this.committer.commit([], offsets);
   }
 
   /** Re-reads a stream and publishes `r` events for what differs from the state (everything with force). */
