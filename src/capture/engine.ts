@@ -83,6 +83,8 @@ export interface EngineObserver extends ReadObserver {
   streamRecovered?(stream: StreamName): void;
   /** A stream's completeness was measured (after a first sync or a reconciliation). */
   completeness?(report: Completeness): void;
+  /** Deletes committed, by what found them: a webhook hint, a reconciliation, or a poll. */
+  deletesSeen?(stream: StreamName, by: 'webhook' | 'reconciliation' | 'poll', count: number): void;
 }
 
 /** Waits before a stream that failed on its own is tried again: from 10 s, doubling, at most 10 minutes. */
@@ -222,6 +224,7 @@ export class CaptureEngine {
 
   private async reconcileOnce(stream: StreamName): Promise<PollSummary> {
     const summary = await this.withCapture(stream, (sc) => this.reads.reconcile(sc));
+    if (summary.deleted > 0) this.d.observer?.deletesSeen?.(stream, 'reconciliation', summary.deleted);
     if (this.d.settings.completeness) await this.measureCompleteness(stream);
     return summary;
   }
@@ -366,6 +369,7 @@ export class CaptureEngine {
       const consumed = await offsets?.();
       if (consumed) sc.addOffsets(consumed);
       await sc.flush();
+      if (walk.counts.deleted > 0) this.d.observer?.deletesSeen?.(stream, 'webhook', walk.counts.deleted);
       return walk.counts.published + walk.counts.deleted;
     });
   }
@@ -449,6 +453,7 @@ export class CaptureEngine {
     try {
       const summary = await this.withCapture(stream, (sc) => this.pollInner(sc));
       this.d.observer?.polled?.(stream, this.d.clock() - started, true);
+      if (summary.deleted > 0) this.d.observer?.deletesSeen?.(stream, 'poll', summary.deleted);
       if (summary.kind === 'snapshot' && this.d.settings.completeness) await this.measureCompleteness(stream);
       return summary;
     } catch (error) {

@@ -153,9 +153,14 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
       }
       if (config.webhooks.hints) {
         tasks.push(
-          runWebhookHints(config, logger, app, life, (stream, objects, events) => {
+          runWebhookHints(config, logger, app, life, (stream, objects, events, filedAtMs) => {
             metrics.webhookHintReads.inc({ stream }, objects);
             metrics.webhookHintEvents.inc({ stream }, events);
+            if (events > 0 && filedAtMs !== undefined)
+              metrics.webhookNotificationToEvent.observe(
+                { stream },
+                Math.max(0, Date.now() - filedAtMs) / 1000,
+              );
           }),
         );
       }
