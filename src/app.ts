@@ -49,7 +49,12 @@ import { createPreparer, type Preparer } from './capture/workers';
 import type { Preparation } from './capture/prepare';
 import { SinkRunner, type RunnerResult } from './sink';
 import { webhookHandler, type ReceiverObserver } from './webhooks/receiver';
-import { KafkaNotificationWriter, ensureWebhooksTopic, webhooksTopic } from './kafka/webhooks';
+import {
+  KafkaNotificationWriter,
+  ensureWebhooksTopic,
+  probeWebhooksTopic,
+  webhooksTopic,
+} from './kafka/webhooks';
 import { consumeHints, type HintSettings } from './kafka/webhook-hints';
 import type { RequestListener } from 'node:http';
 import {
@@ -229,6 +234,8 @@ export interface WebhookReceiver {
    * away) like any start.
    */
   prepare(): Promise<void>;
+  /** Resolves once Kafka answers for the topic again (after notifications were answered 503). */
+  probe(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -263,6 +270,7 @@ export function buildWebhookReceiver(
         throw kafkaError('connecting the webhooks producer', error);
       });
     },
+    probe: () => probeWebhooksTopic(kafka, topic),
     close: () => writer.close(),
   };
 }

@@ -43,6 +43,19 @@ export async function ensureWebhooksTopic(
 }
 
 /**
+ * Resolves when Kafka answers for the webhooks topic again: its metadata, with a leader for every
+ * partition; rejects otherwise (the receiver is not ready meanwhile).
+ */
+export async function probeWebhooksTopic(kafka: Kafka, topic: string): Promise<void> {
+  await withAdmin(kafka, 'probing the webhooks topic', async (admin) => {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    const partitions = topics[0]?.partitions ?? [];
+    if (partitions.length === 0 || partitions.some((p) => p.leader < 0))
+      throw new Error(`the webhooks topic ${topic} has a partition without a leader`);
+  });
+}
+
+/**
  * A NotificationWriter on a kafkajs producer with acks=all (a record is acknowledged only once every
  * in-sync replica has it), keys partitioned as every other topic of the connector (Kafka's default
  * partitioner). Not idempotent: a retry may write a record twice, which the topic allows anyway (it is
