@@ -230,7 +230,7 @@ export interface WebhookReceiver {
   handler: RequestListener;
   topic: string;
   /**
-   * Creates `<prefix>._webhooks` when missing and connects the producer; fails (retriably while Kafka is
+   * Creates the webhooks topic when missing and connects the producer; fails (retriably while Kafka is
    * away) like any start.
    */
   prepare(): Promise<void>;
@@ -240,8 +240,9 @@ export interface WebhookReceiver {
 }
 
 /**
- * The webhook receiver from configuration: the handler filing into `<prefix>._webhooks` (until that topic
- * exists, every notification is answered 503). Secrets go to the handler only.
+ * The webhook receiver from configuration: the handler filing into the webhooks topic (WEBHOOKS_TOPIC,
+ * else `<prefix>._webhooks`; until that topic exists, every notification is answered 503). Secrets go to
+ * the handler only.
  */
 export function buildWebhookReceiver(
   config: Config,
@@ -250,7 +251,7 @@ export function buildWebhookReceiver(
 ): WebhookReceiver {
   const secrets = webhookSecrets(config);
   const kafka = createKafka(config.kafka, logger);
-  const topic = webhooksTopic(config.kafka.topicPrefix);
+  const topic = webhooksTopic(config.kafka.topicPrefix, config.webhooks.topic);
   const writer = new KafkaNotificationWriter(kafka, topic);
   const w = config.webhooks;
   const handler = webhookHandler(
@@ -276,8 +277,9 @@ export function buildWebhookReceiver(
 }
 
 /**
- * Consumes `<prefix>._webhooks` as hints for `app`'s capture (WEBHOOKS_HINTS) until `signal` aborts, in
- * the consumer group `<connector>-webhooks` (README, "Webhooks"); rejects with the first failure.
+ * Consumes the webhooks topic (WEBHOOKS_TOPIC, else `<prefix>._webhooks`) as hints for `app`'s capture
+ * (WEBHOOKS_HINTS) until `signal` aborts, in the consumer group `<connector>-webhooks` (README,
+ * "Webhooks"); rejects with the first failure.
  */
 export async function runWebhookHints(
   config: Config,
@@ -287,7 +289,7 @@ export async function runWebhookHints(
   onHints?: HintSettings['onHints'],
 ): Promise<void> {
   const kafka = createKafka(config.kafka, logger);
-  const topic = webhooksTopic(config.kafka.topicPrefix);
+  const topic = webhooksTopic(config.kafka.topicPrefix, config.webhooks.topic);
   await ensureWebhooksTopic(kafka, topic, {
     partitions: config.kafka.partitions,
     replicationFactor: config.kafka.replicationFactor,

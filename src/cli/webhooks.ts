@@ -1,7 +1,8 @@
 /**
  * `webhooks`: the webhook receiver as a service of its own (README, "Webhooks"): stateless, any number of
- * replicas behind one URL, each filing verified notifications into `<prefix>._webhooks`. `run` serves the
- * same receiver beside the capture when WEBHOOKS_ENABLED (serveWebhooks).
+ * replicas behind one URL, each filing verified notifications into the webhooks topic (WEBHOOKS_TOPIC,
+ * else `<prefix>._webhooks`). `run` serves the same receiver beside the capture when WEBHOOKS_ENABLED
+ * (serveWebhooks).
  */
 import type { Logger } from 'pino';
 import { buildWebhookReceiver, type WebhookReceiver } from '../app';
