@@ -42,7 +42,8 @@ export interface HintSettings {
   gatherMs: number;
   /**
    * Offsets of records that caused no event (other workspaces', duplicates, ignored hints) wait for the
-   * next transaction of hints; at most this long (ms), then they commit in one of their own (default 5 s).
+   * next transaction of hints; once none carried them for this long (ms), they commit in one of their own
+   * (default 5 s).
    */
   idleCommitMs?: number;
   logger: Logger;
@@ -71,7 +72,7 @@ function isKafkaFailure(error: unknown): boolean {
  * Per fetched batch (one partition), the hints of each stream are read at once; the last stream's
  * transaction carries the consumed offsets (of this batch and of earlier ones that caused nothing), once
  * every other stream's transaction committed. When the batch caused no read, or a hint was dropped or
- * ignored, its offsets wait for the next carrier, or `idleCommitMs`.
+ * ignored, its offsets wait for the next carrier, or commit alone once idle for `idleCommitMs`.
  */
 export async function consumeHints(
   kafka: Kafka,
@@ -91,6 +92,9 @@ export async function consumeHints(
   /** Offsets consumed and not yet committed (batches are handled one at a time). */
   let pending: ConsumedOffsets | undefined;
   let lastCommit = clock();
+  /** A batch is being handled; the commit of idle offsets under way (a batch waits for it). */
+  let busy = false;
+  let idleCommit: Promise<void> = Promise.resolve();
   let fail: (error: unknown) => void = () => undefined;
   const ended = new Promise<void>((resolve, reject) => {
     fail = reject;
@@ -121,6 +125,27 @@ export async function consumeHints(
     }
   };
 
+  // Offsets that no transaction of hints carried commit on their own once idle: never while a batch is
+  // handled, so that the positions committed only move forward.
+  const idleTimer = setInterval(
+    () => {
+      const offsets = pending;
+      if (busy || offsets === undefined || clock() - lastCommit < idleCommitMs) return;
+      pending = undefined;
+      idleCommit = target.commitOffsets(offsets).then(
+        () => {
+          lastCommit = clock();
+        },
+        (error: unknown) => {
+          pending = mergeOffsets(offsets, pending ?? offsets);
+          fail(error);
+        },
+      );
+    },
+    Math.max(10, Math.floor(idleCommitMs / 4)),
+  );
+  idleTimer.unref();
+
   try {
     await consumer.connect();
     await consumer.subscribe({ topic: s.topic, fromBeginning: false });
@@ -130,7 +155,9 @@ export async function consumeHints(
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, isRunning, isStale }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
+        busy = true;
         try {
+          await idleCommit;
           const next = (BigInt(batch.lastOffset()) + 1n).toString();
           pending = mergeOffsets(pending, {
             groupId: s.groupId,
@@ -169,14 +196,11 @@ export async function consumeHints(
           }
           // The consumer reads on from here; its group's position is what the transactions committed.
           resolveOffset(batch.lastOffset());
-          if (pending && clock() - lastCommit >= idleCommitMs) {
-            await target.commitOffsets(pending);
-            pending = undefined;
-            lastCommit = clock();
-          }
         } catch (error) {
           fail(error);
           throw error;
+        } finally {
+          busy = false;
         }
       },
     });
@@ -184,6 +208,8 @@ export async function consumeHints(
   } catch (error) {
     throw kafkaError('consuming webhook hints', error);
   } finally {
+    clearInterval(idleTimer);
+    await idleCommit;
     await consumer.disconnect().catch(() => undefined);
   }
 }

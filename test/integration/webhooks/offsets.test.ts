@@ -1,7 +1,7 @@
 /**
  * The hints' consumed offsets commit in the capture's transaction (README, "Webhooks"), on each
  * KAFKA_CLIENT against the real broker: once the events a notification caused are committed, the consumer
- * group's position is past it; a transaction that aborts (the instance fenced while it committed) takes
+ * group's position is past it (and past another workspace's notification, which caused nothing); a transaction that aborts (the instance fenced while it committed) takes
  * the offsets with it, so the group is never ahead of the committed events, and the instance that took
  * over replays the notification and publishes its change once.
  */
@@ -101,6 +101,7 @@ describe.each(KAFKA_CLIENTS)('webhook hints: offsets in the transaction (KAFKA_C
       groupId,
       workspaceId: first.workspaceId,
       gatherMs: 100,
+      idleCommitMs: 500,
       logger: silentLogger(),
     };
     const [a, b] = sim.truth.ids('contacts') as [string, string];
@@ -138,6 +139,17 @@ describe.each(KAFKA_CLIENTS)('webhook hints: offsets in the transaction (KAFKA_C
       await waitFor(async () => {
         const at = await position(groupId, topic);
         return [...filedFirst].every(([p, end]) => (at.get(p) ?? -1n) >= end || end === 0n);
+      }, 30_000),
+    ).toBe(true);
+    expect(await updates(config, a)).toBe(1);
+
+    // Another workspace's notification causes no read: its offset commits alone, once idle.
+    await file(topic, 'another-workspace', [a]);
+    const filedOther = await ends(topic);
+    expect(
+      await waitFor(async () => {
+        const at = await position(groupId, topic);
+        return [...filedOther].every(([p, end]) => (at.get(p) ?? -1n) >= end || end === 0n);
       }, 30_000),
     ).toBe(true);
     expect(await updates(config, a)).toBe(1);
