@@ -49,7 +49,12 @@ import { budgetedPreparer, ReadBudget } from './capture/read-budget';
 import { createPreparer, type Preparer } from './capture/workers';
 import { SinkRunner, type RunnerResult } from './sink';
 import { webhookHandler, type ReceiverObserver } from './webhooks/receiver';
-import { KafkaNotificationWriter, ensureWebhooksTopic, webhooksTopic } from './kafka/webhooks';
+import {
+  KafkaNotificationWriter,
+  ensureWebhooksTopic,
+  probeWebhooksTopic,
+  webhooksTopic,
+} from './kafka/webhooks';
 import { consumeHints, type HintSettings } from './kafka/webhook-hints';
 import type { RequestListener } from 'node:http';
 import {
@@ -221,16 +226,19 @@ export interface WebhookReceiver {
   handler: RequestListener;
   topic: string;
   /**
-   * Creates `<prefix>._webhooks` when missing and connects the producer; fails (retriably while Kafka is
+   * Creates the webhooks topic when missing and connects the producer; fails (retriably while Kafka is
    * away) like any start.
    */
   prepare(): Promise<void>;
+  /** Resolves once Kafka answers for the topic again (after notifications were answered 503). */
+  probe(): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
- * The webhook receiver from configuration: the handler filing into `<prefix>._webhooks` (until that topic
- * exists, every notification is answered 503). Secrets go to the handler only.
+ * The webhook receiver from configuration: the handler filing into the webhooks topic (WEBHOOKS_TOPIC,
+ * else `<prefix>._webhooks`; until that topic exists, every notification is answered 503). Secrets go to
+ * the handler only.
  */
 export function buildWebhookReceiver(
   config: Config,
@@ -239,7 +247,7 @@ export function buildWebhookReceiver(
 ): WebhookReceiver {
   const secrets = webhookSecrets(config);
   const kafka = createKafka(config.kafka, logger);
-  const topic = webhooksTopic(config.kafka.topicPrefix);
+  const topic = webhooksTopic(config.kafka.topicPrefix, config.webhooks.topic);
   const writer = new KafkaNotificationWriter(kafka, topic);
   const w = config.webhooks;
   const handler = webhookHandler(
@@ -259,13 +267,15 @@ export function buildWebhookReceiver(
         throw kafkaError('connecting the webhooks producer', error);
       });
     },
+    probe: () => probeWebhooksTopic(kafka, topic),
     close: () => writer.close(),
   };
 }
 
 /**
- * Consumes `<prefix>._webhooks` as hints for `app`'s capture (WEBHOOKS_HINTS) until `signal` aborts, in
- * the consumer group `<connector>-webhooks` (README, "Webhooks"); rejects with the first failure.
+ * Consumes the webhooks topic (WEBHOOKS_TOPIC, else `<prefix>._webhooks`) as hints for `app`'s capture
+ * (WEBHOOKS_HINTS) until `signal` aborts, in the consumer group `<connector>-webhooks` (README,
+ * "Webhooks"); rejects with the first failure.
  */
 export async function runWebhookHints(
   config: Config,
@@ -275,7 +285,7 @@ export async function runWebhookHints(
   onHints?: HintSettings['onHints'],
 ): Promise<void> {
   const kafka = createKafka(config.kafka, logger);
-  const topic = webhooksTopic(config.kafka.topicPrefix);
+  const topic = webhooksTopic(config.kafka.topicPrefix, config.webhooks.topic);
   await ensureWebhooksTopic(kafka, topic, {
     partitions: config.kafka.partitions,
     replicationFactor: config.kafka.replicationFactor,

@@ -1,5 +1,13 @@
 import type { Op } from '../normalize';
-import type { Committer, Message, ObjectState, StateStore, StreamProgress, TopicBatch } from './contracts';
+import type {
+  Committer,
+  ConsumedOffsets,
+  Message,
+  ObjectState,
+  StateStore,
+  StreamProgress,
+  TopicBatch,
+} from './contracts';
 
 /**
  * The batch: what one stream has decided and not yet committed, cut into parts of one transaction each,
@@ -78,6 +86,8 @@ class Part {
   readonly progress = new Map<string, StreamProgress>();
   readonly dlq: Message[] = [];
   readonly counts: BatchCounts = { events: {}, dlq: {} };
+  /** Consumed offsets committed in this part's transaction (addOffsets). */
+  offsets: ConsumedOffsets | undefined;
   messages = 0;
   /** Bytes of its messages (what seals it), and those taken from the budget until its commit ended. */
   bytes = 0;
@@ -170,6 +180,15 @@ export class ChangeBatch {
     this.count(record);
   }
 
+  /**
+   * Consumed offsets to commit in the transaction of the part being filled, so with everything added
+   * before them (the events a hint caused); merged with offsets added earlier to the part, the later
+   * position of each partition kept. A part with offsets and no message still commits (flush).
+   */
+  addOffsets(offsets: ConsumedOffsets): void {
+    this.part.offsets = mergeOffsets(this.part.offsets, offsets);
+  }
+
   deadLetter(stream: string, message: Message): void {
     this.part.dlq.push(message);
     this.part.counts.dlq[stream] = (this.part.counts.dlq[stream] ?? 0) + 1;
@@ -237,7 +256,7 @@ export class ChangeBatch {
   private seal(): Promise<void> {
     const part = this.part;
     this.part = new Part();
-    if (part.messages === 0) return this.tail.then(() => this.throwIfFailed());
+    if (part.messages === 0 && part.offsets === undefined) return this.tail.then(() => this.throwIfFailed());
     this.sealed.push(part);
     const run = this.tail.then(() => this.commitPart(part));
     this.tail = run.catch((error: unknown) => {
@@ -258,7 +277,7 @@ export class ChangeBatch {
         { topic: this.dlqTopic, messages: part.dlq },
         { topic: this.stateTopic, messages: part.state },
       );
-      await this.committer.commit(batches);
+      await this.committer.commit(batches, part.offsets);
       for (const [stream, table] of part.pending)
         for (const [id, state] of table) this.store.setObject(stream, id, state);
       for (const [stream, progress] of part.progress) this.store.setProgress(stream, progress);
@@ -269,4 +288,18 @@ export class ChangeBatch {
     }
     this.onCommitted?.(part.counts);
   }
+}
+
+/**
+ * `a` and `b` as one set of offsets to commit: per partition the later position (they are positions
+ * of one group, and a commit never moves a group back). `b`'s group when both are given.
+ */
+export function mergeOffsets(a: ConsumedOffsets | undefined, b: ConsumedOffsets): ConsumedOffsets {
+  const next = new Map<string, ConsumedOffsets['offsets'][number]>();
+  for (const o of [...(a?.offsets ?? []), ...b.offsets]) {
+    const key = `${o.partition}:${o.topic}`;
+    const known = next.get(key);
+    if (known === undefined || BigInt(o.offset) > BigInt(known.offset)) next.set(key, o);
+  }
+  return { groupId: b.groupId, offsets: [...next.values()] };
 }

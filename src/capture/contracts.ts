@@ -58,9 +58,23 @@ export interface TopicBatch {
   messages: Message[];
 }
 
-/** Where committed batches go: one transaction per call (events and the state records that cover them). */
+/**
+ * Positions a consumer group has consumed up to, to commit in a transaction (TxnOffsetCommit): for each
+ * partition, the offset of the next record to read. The webhook hints' consumer hands them to the
+ * capture so that they commit in the transaction of the events their records caused (README, "Webhooks").
+ */
+export interface ConsumedOffsets {
+  groupId: string;
+  offsets: { topic: string; partition: number; offset: string }[];
+}
+
+/**
+ * Where committed batches go: one transaction per call (events and the state records that cover them,
+ * and `offsets` when given: committed with them or not at all). A call with offsets and no message is a
+ * transaction of the offsets alone.
+ */
 export interface Committer {
-  commit(batches: TopicBatch[]): Promise<void>;
+  commit(batches: TopicBatch[], offsets?: ConsumedOffsets): Promise<void>;
 }
 
 /**

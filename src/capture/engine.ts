@@ -8,6 +8,7 @@ import { sleep } from '../sleep';
 import { ByteBudget, ChangeBatch, DEFAULT_PENDING_BYTES, type BatchCounts } from './batch';
 import type {
   Committer,
+  ConsumedOffsets,
   IntercomReader,
   StateStore,
   StreamCodec,
@@ -82,6 +83,8 @@ export interface EngineObserver extends ReadObserver {
   streamRecovered?(stream: StreamName): void;
   /** A stream's completeness was measured (after a first sync or a reconciliation). */
   completeness?(report: Completeness): void;
+  /** Deletes committed, by what found them: a webhook hint, a reconciliation, or a poll. */
+  deletesSeen?(stream: StreamName, by: 'webhook' | 'reconciliation' | 'poll', count: number): void;
 }
 
 /** Waits before a stream that failed on its own is tried again: from 10 s, doubling, at most 10 minutes. */
@@ -143,8 +146,8 @@ export class CaptureEngine {
   private readonly failing = new Map<StreamName, { failures: number; error: unknown }>();
   /** Transactions of all streams go through the one producer, one after the other. */
   private readonly committer: Committer = {
-    commit: (batches) => {
-      const run = this.commitChain.then(() => this.commitWithAnnouncements(batches));
+    commit: (batches, offsets) => {
+      const run = this.commitChain.then(() => this.commitWithAnnouncements(batches, offsets));
       this.commitChain = run.catch((error: unknown) => (this.commitFailure ??= error));
       return run;
     },
@@ -221,6 +224,7 @@ export class CaptureEngine {
 
   private async reconcileOnce(stream: StreamName): Promise<PollSummary> {
     const summary = await this.withCapture(stream, (sc) => this.reads.reconcile(sc));
+    if (summary.deleted > 0) this.d.observer?.deletesSeen?.(stream, 'reconciliation', summary.deleted);
     if (this.d.settings.completeness) await this.measureCompleteness(stream);
     return summary;
   }
@@ -315,10 +319,10 @@ export class CaptureEngine {
    * One transaction: `batches` with the announcer's heartbeat and notifications (announce.ts); called in
    * the commit chain, once every earlier transaction ended. A transaction with nothing in it is not sent.
    */
-  private async commitWithAnnouncements(batches: TopicBatch[]): Promise<void> {
+  private async commitWithAnnouncements(batches: TopicBatch[], offsets?: ConsumedOffsets): Promise<void> {
     const announced = this.d.announcer?.take() ?? [];
-    if (batches.length === 0 && announced.length === 0) return;
-    await this.d.committer.commit([...batches, ...announced]);
+    if (batches.length === 0 && announced.length === 0 && offsets === undefined) return;
+    await this.d.committer.commit([...batches, ...announced], offsets);
   }
 
   /** Writes a heartbeat whenever one is due, until the signal aborts (run). */
@@ -339,8 +343,16 @@ export class CaptureEngine {
    * duplicate, late or replayed hint publishes nothing wrong. Resolves once committed; returns how many
    * events it caused. Ignored (0) for a stream that is not enabled, is read with its parent, has no GET by
    * id, or has not finished its first snapshot (the snapshot will see the object).
+   *
+   * `offsets`, when given, is called once every read is decided and before the commit (not when the hint
+   * is ignored or a read failed): the consumed offsets it resolves to commit in the transaction that
+   * holds the last of the hint's events, or in one of their own when it caused none.
    */
-  async hint(stream: StreamName, ids: readonly string[]): Promise<number> {
+  async hint(
+    stream: StreamName,
+    ids: readonly string[],
+    offsets?: () => Promise<ConsumedOffsets | undefined>,
+  ): Promise<number> {
     const def = STREAM_DEFS[stream];
     if (!this.d.settings.enabled.has(stream) || def.parent || !def.objectPath || ids.length === 0) return 0;
     return this.withCapture(stream, async (sc) => {
@@ -348,10 +360,26 @@ export class CaptureEngine {
       const walk = new Walk({ snapshot: false });
       // Each id once: the capture would read an object again after a read in flight (see fetch).
       for (const id of new Set(ids)) walk.tasks.add(sc.fetch(id, walk));
-      await walk.tasks.drain();
+      // A read that failed fails the hint, once what the others decided committed: no offset that a
+      // later transaction commits is ever ahead of those events.
+      await walk.tasks.drain().catch(async (error: unknown) => {
+        await sc.flush();
+        throw error;
+      });
+      const consumed = await offsets?.();
+      if (consumed) sc.addOffsets(consumed);
       await sc.flush();
+      if (walk.counts.deleted > 0) this.d.observer?.deletesSeen?.(stream, 'webhook', walk.counts.deleted);
       return walk.counts.published + walk.counts.deleted;
     });
+  }
+
+  /**
+   * Commits consumed offsets whose records caused no event (a transaction of their own, after every
+   * transaction queued before it). Resolves once committed.
+   */
+  async commitOffsets(offsets: ConsumedOffsets): Promise<void> {
+    await this.committer.commit([], offsets);
   }
 
   /** Re-reads a stream and publishes `r` events for what differs from the state (everything with force). */
@@ -425,6 +453,7 @@ export class CaptureEngine {
     try {
       const summary = await this.withCapture(stream, (sc) => this.pollInner(sc));
       this.d.observer?.polled?.(stream, this.d.clock() - started, true);
+      if (summary.deleted > 0) this.d.observer?.deletesSeen?.(stream, 'poll', summary.deleted);
       if (summary.kind === 'snapshot' && this.d.settings.completeness) await this.measureCompleteness(stream);
       return summary;
     } catch (error) {

@@ -6,7 +6,7 @@ import { deadLetterCopy } from '../normalize/bounded-json';
 import type { StreamName } from '../streams/names';
 import type { StreamDef } from '../streams/definitions';
 import type { ChangeBatch } from './batch';
-import type { IntercomReader, ObjectState } from './contracts';
+import type { ConsumedOffsets, IntercomReader, ObjectState } from './contracts';
 import type { StreamCursor } from './cursor';
 import { decide } from './diff';
 import type { StreamEvents } from './events';
@@ -240,6 +240,11 @@ export class StreamCapture {
   /** Starts committing what the walks added once a part is full (waits while too many parts wait). */
   flushIfFull(): Promise<void> {
     return this.batch.flushIfFull();
+  }
+
+  /** Consumed offsets to commit with everything added so far (ChangeBatch.addOffsets). */
+  addOffsets(offsets: ConsumedOffsets): void {
+    this.batch.addOffsets(offsets);
   }
 
   /** Commits everything added so far; throws if a commit failed. */

@@ -12,7 +12,7 @@ import { Metrics } from '../observability/metrics';
 import { loadFromFlags, loggerFor, serveHealth, stopOnSignals, type CommonFlags } from './context';
 import { isRetriable, retry } from '../retry';
 import { withoutCredentials } from '../urls';
-import { serveWebhooks } from './webhooks';
+import { serveWebhooks, type ServedWebhooks } from './webhooks';
 
 /** What /readyz says the connector waits for, after each start-up step. */
 const WAITING_FOR: Record<string, string> = {
@@ -67,8 +67,13 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
   let alive = true;
   /** Streams stopped by a failure of their own (the engine tries them again): not ready meanwhile. */
   const failedStreams = new Map<string, string>();
+  /** The webhook receiver (WEBHOOKS_ENABLED): not ready until its producer is connected, nor while Kafka refuses it. */
+  const receiver: { served?: ServedWebhooks } = {};
   const ready = (): { ok: boolean; reason?: string } => {
     if (step !== 'ready') return { ok: false, reason: WAITING_FOR[step] ?? step };
+    const webhooks = receiver.served;
+    if (webhooks && !webhooks.ready())
+      return { ok: false, reason: `the webhook receiver: ${webhooks.reason()}` };
     if (failedStreams.size === 0) return { ok: true };
     const streams = [...failedStreams].map(([stream, why]) => `${stream} (${why})`).join('; ');
     return { ok: false, reason: `streams stopped after a failure, tried again with backoff: ${streams}` };
@@ -78,6 +83,7 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
   const webhooks = config.webhooks.enabled
     ? await serveWebhooks(config, logger, metrics, stop.signal)
     : undefined;
+  receiver.served = webhooks;
   /** Schemas registered by the first life; later lives do not need the registry. */
   let codecs: App['codecs'] | undefined;
 
@@ -153,9 +159,14 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
       }
       if (config.webhooks.hints) {
         tasks.push(
-          runWebhookHints(config, logger, app, life, (stream, objects, events) => {
+          runWebhookHints(config, logger, app, life, (stream, objects, events, filedAtMs) => {
             metrics.webhookHintReads.inc({ stream }, objects);
             metrics.webhookHintEvents.inc({ stream }, events);
+            if (events > 0 && filedAtMs !== undefined)
+              metrics.webhookNotificationToEvent.observe(
+                { stream },
+                Math.max(0, Date.now() - filedAtMs) / 1000,
+              );
           }),
         );
       }

@@ -1,14 +1,16 @@
 /**
  * `webhooks`: the webhook receiver as a service of its own (README, "Webhooks"): stateless, any number of
- * replicas behind one URL, each filing verified notifications into `<prefix>._webhooks`. `run` serves the
- * same receiver beside the capture when WEBHOOKS_ENABLED (serveWebhooks).
+ * replicas behind one URL, each filing verified notifications into the webhooks topic (WEBHOOKS_TOPIC,
+ * else `<prefix>._webhooks`). `run` serves the same receiver beside the capture when WEBHOOKS_ENABLED
+ * (serveWebhooks).
  */
 import type { Logger } from 'pino';
-import { buildWebhookReceiver } from '../app';
+import { buildWebhookReceiver, type WebhookReceiver } from '../app';
 import type { Config } from '../config';
 import { ExitCode } from '../errors';
 import { Metrics } from '../observability/metrics';
 import { isRetriable, retry } from '../retry';
+import { sleep } from '../sleep';
 import { startReceiver } from '../webhooks/receiver';
 import { loadFromFlags, loggerFor, serveHealth, stopOnSignals, type CommonFlags } from './context';
 
@@ -19,9 +21,20 @@ export interface WebhooksFlags extends CommonFlags {
 /** Waits between two attempts to prepare the webhooks topic while Kafka is away. */
 const PREPARE_AGAIN = { minMs: 1_000, maxMs: 60_000 };
 
-/** A receiver being served: whether its topic is ready, and its stop. */
+/** How often Kafka is asked again, while it refuses notifications, whether it answers (ms). */
+export const PROBE_INTERVAL_MS = 2000;
+
+/** A receiver being served: whether it is ready, and its stop. */
 export interface ServedWebhooks {
+  /**
+   * Ready: its topic exists and its producer is connected, and Kafka did not refuse the last
+   * notification (answered 503) without answering a probe since.
+   */
   ready(): boolean;
+  /** What it waits for while not ready (for /readyz). */
+  reason(): string;
+  /** The port it listens on. */
+  readonly port: number;
   /**
    * Settles with the error that ended the topic's preparation for good (not a Kafka outage: a refused
    * authorization, say); stays pending otherwise. The receiver answers 503 from then on.
@@ -40,9 +53,22 @@ export async function serveWebhooks(
   logger: Logger,
   metrics: Metrics,
   signal: AbortSignal,
+  build: typeof buildWebhookReceiver = buildWebhookReceiver,
 ): Promise<ServedWebhooks> {
   const log = logger.child({ module: 'webhooks' });
-  const receiver = buildWebhookReceiver(config, logger, metrics.receiverObserver());
+  const counted = metrics.receiverObserver();
+  /** Set while Kafka refuses notifications (a 503), until a probe or a notification gets through. */
+  let refusing = false;
+  let probing: Promise<void> | undefined;
+  const receiver: WebhookReceiver = build(config, logger, {
+    answered: (result, topic, seconds) => {
+      counted.answered(result, topic, seconds);
+      if (result === 'filed') refusing = false;
+      if (result !== 'kafka_unavailable' || !topicReady) return;
+      refusing = true;
+      probing ??= probeUntilAnswered().finally(() => (probing = undefined));
+    },
+  });
   const listening = await startReceiver(config.webhooks, receiver.handler);
   let topicReady = false;
   let fail: (error: unknown) => void = () => undefined;
@@ -72,13 +98,34 @@ export async function serveWebhooks(
       fail(error);
     },
   );
+  /** Asks Kafka every PROBE_INTERVAL_MS while it refuses, until it answers or the receiver stops. */
+  async function probeUntilAnswered(): Promise<void> {
+    log.warn('Kafka refused a notification (answered 503): not ready until it answers again');
+    while (refusing && !stopping.aborted) {
+      await sleep(PROBE_INTERVAL_MS, stopping).catch(() => undefined);
+      if (!refusing || stopping.aborted) return;
+      try {
+        await receiver.probe();
+        refusing = false;
+        log.info('Kafka answers again: ready');
+      } catch {
+        // still away: asked again after the interval
+      }
+    }
+  }
   return {
-    ready: () => topicReady,
+    port: listening.port,
+    ready: () => topicReady && !refusing,
+    reason: () =>
+      !topicReady
+        ? 'the webhooks topic and its producer'
+        : 'Kafka, which refused the last notification (answered 503)',
     failed,
     close: async () => {
       closing.abort();
       await listening.close();
       await preparing;
+      await probing;
       await receiver.close();
     },
   };
@@ -101,7 +148,8 @@ export async function webhooksCommand(flags: WebhooksFlags): Promise<number> {
     config,
     {
       alive: () => true,
-      ready: () => (served?.ready() ? { ok: true } : { ok: false, reason: 'the webhooks topic' }),
+      ready: () =>
+        served?.ready() ? { ok: true } : { ok: false, reason: served?.reason() ?? 'the webhooks topic' },
     },
     metrics,
   );

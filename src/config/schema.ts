@@ -642,8 +642,14 @@ export const configSchema = {
       default: 1048576,
       env: 'WEBHOOKS_MAX_BODY_BYTES',
     },
+    topic: {
+      doc: 'The topic the webhook receiver files notifications in and `run` reads hints from. Empty: <prefix>._webhooks. Several workspaces (each with its own TOPIC_PREFIX) share one receiver by naming the same topic: its records are keyed by workspace, and each connector reads its own.',
+      format: String,
+      default: '',
+      env: 'WEBHOOKS_TOPIC',
+    },
     hints: {
-      doc: '`run` reads <prefix>._webhooks and reads each notified object of its workspace at once (contacts, conversations, companies, tickets), beside the polls; experimental. See "Webhooks".',
+      doc: '`run` reads the webhooks topic (WEBHOOKS_TOPIC) and reads each notified object of its workspace at once (contacts, conversations, companies, tickets), beside the polls; experimental. See "Webhooks".',
       format: Boolean,
       default: false,
       env: 'WEBHOOKS_HINTS',

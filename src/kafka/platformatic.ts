@@ -1,13 +1,28 @@
 /**
  * The Publisher (src/kafka/types.ts) on @platformatic/kafka: the producer options and one transaction per
- * commit.
+ * commit, with the consumed offsets it carries.
  */
-import { Producer, type MessageToProduce, type ProducerOptions, type SASLOptions } from '@platformatic/kafka';
-import type { CdcError } from '../errors';
+import {
+  Admin,
+  FindCoordinatorKeyTypes,
+  Producer,
+  type Message as ConsumedMessage,
+  type MessageToProduce,
+  type ProducerOptions,
+  type SASLOptions,
+} from '@platformatic/kafka';
+import { CdcError } from '../errors';
 import { chunks, MAX_REQUEST_BYTES } from './chunks';
 import { kafkaError } from './errors';
 import { keyHash } from './partitioner';
-import type { KafkaConnection, Message, Publisher, PublisherOptions, TopicBatch } from './types';
+import type {
+  ConsumedOffsets,
+  KafkaConnection,
+  Message,
+  Publisher,
+  PublisherOptions,
+  TopicBatch,
+} from './types';
 
 /** Header keys are strings (src/kafka/types.ts Message); everything else is bytes already. */
 type Options = ProducerOptions<Buffer, Buffer, string, Buffer>;
@@ -103,6 +118,8 @@ export class PlatformaticPublisher implements Publisher {
   private readonly onResult: (result: 'committed' | 'aborted') => void;
   /** Set once another instance fenced this one: every later call fails with it. */
   private fenced: CdcError | undefined;
+  /** The broker coordinating each consumer group whose offsets were committed (FindCoordinator). */
+  private readonly coordinators = new Map<string, number>();
 
   constructor(
     private readonly connection: KafkaConnection,
@@ -132,9 +149,10 @@ export class PlatformaticPublisher implements Publisher {
     }
   }
 
-  async commit(batches: TopicBatch[]): Promise<void> {
+  async commit(batches: TopicBatch[], offsets?: ConsumedOffsets): Promise<void> {
     const topicMessages = batches.filter((b) => b.messages.length > 0);
-    if (topicMessages.length === 0) return;
+    const consumed = offsets && offsets.offsets.length > 0 ? offsets : undefined;
+    if (topicMessages.length === 0 && !consumed) return;
     if (this.fenced) throw this.fenced;
     let tx: PlatformaticTransaction;
     try {
@@ -146,15 +164,68 @@ export class PlatformaticPublisher implements Publisher {
       throw failure;
     }
     try {
+      // Offsets first: a transaction that fails later (a batch refused) aborts them with the events.
+      if (consumed) await this.sendOffsets(tx, consumed);
       for (const chunk of chunks(topicMessages, this.maxRequestBytes))
         await tx.send({ messages: chunk.flatMap((b) => b.messages.map((m) => toProduce(b.topic, m))) });
       await tx.commit();
       this.onResult('committed');
     } catch (error) {
+      // The group's coordinator may have moved: found again for the next transaction.
+      if (consumed) this.coordinators.delete(consumed.groupId);
       const failure = this.failed(kafkaError('publishing a transaction', error));
       await this.abort(tx);
       this.onResult('aborted');
       throw this.fenced ?? failure;
+    }
+  }
+
+  /**
+   * Adds a consumer group's offsets to the transaction (AddOffsetsToTxn, then TxnOffsetCommit at the
+   * group's coordinator). The client takes them from consumed messages of its own consumer; the hints'
+   * consumer is another client's, so each is described as such a message: the record before the next
+   * offset, of a member that is not the group's (generation -1, no member id), which the coordinator
+   * accepts in a transaction. Fencing does not rest on the group: the transactional id fences.
+   */
+  private async sendOffsets(tx: PlatformaticTransaction, consumed: ConsumedOffsets): Promise<void> {
+    const coordinatorId = await this.coordinatorOf(consumed.groupId);
+    await tx.addConsumer({ groupId: consumed.groupId } as Parameters<
+      PlatformaticTransaction['addConsumer']
+    >[0]);
+    for (const { topic, partition, offset } of consumed.offsets) {
+      const consumer = { groupId: consumed.groupId, generationId: -1, memberId: '', coordinatorId };
+      // The client commits the message's offset + 1.
+      const record = { topic, partition, offset: BigInt(offset) - 1n, metadata: { consumer } };
+      await tx.addOffset(record as unknown as ConsumedMessage<Buffer, Buffer, Buffer, Buffer>);
+    }
+  }
+
+  /** The node id of the broker coordinating `groupId`, found once (again after a failed transaction). */
+  private async coordinatorOf(groupId: string): Promise<number> {
+    const known = this.coordinators.get(groupId);
+    if (known !== undefined) return known;
+    const admin = new Admin({
+      clientId: this.connection.clientId,
+      bootstrapBrokers: this.connection.brokers,
+      ...(this.connection.tls ? { tls: this.connection.tls, tlsServerName: true } : {}),
+      ...(this.connection.sasl ? { sasl: saslOptions(this.connection.sasl) } : {}),
+      retries: RETRIES,
+      retryDelay: (_client, _operation, attempt) => retryDelayMs(attempt),
+    });
+    try {
+      const [found] = await admin.findCoordinator({
+        keyType: FindCoordinatorKeyTypes.GROUP,
+        keys: [groupId],
+      });
+      if (found === undefined || found.nodeId < 0)
+        throw new CdcError(`no coordinator for the consumer group ${groupId} yet`, {
+          code: 'kafka_unavailable',
+          kind: 'transient',
+        });
+      this.coordinators.set(groupId, found.nodeId);
+      return found.nodeId;
+    } finally {
+      await admin.close().catch(() => undefined);
     }
   }
 

@@ -6,7 +6,7 @@ import { CdcError } from '../errors';
 import { kafkaError } from './errors';
 import { chunks, MAX_REQUEST_BYTES } from './chunks';
 import { keyPartitioner } from './partitioner';
-import type { Compression, Publisher, PublisherOptions, TopicBatch } from './types';
+import type { Compression, ConsumedOffsets, Publisher, PublisherOptions, TopicBatch } from './types';
 
 const COMPRESSION_TYPES: Record<Compression, CompressionTypes> = {
   none: CompressionTypes.None,
@@ -72,10 +72,14 @@ export class TransactionalPublisher implements Publisher {
     }
   }
 
-  /** Commits every batch in one transaction, or aborts and throws (a typed error: fenced, config or system). */
-  async commit(batches: TopicBatch[]): Promise<void> {
+  /**
+   * Commits every batch, and `offsets` when given, in one transaction, or aborts and throws (a typed
+   * error: fenced, config or system).
+   */
+  async commit(batches: TopicBatch[], offsets?: ConsumedOffsets): Promise<void> {
     const topicMessages = batches.filter((b) => b.messages.length > 0);
-    if (topicMessages.length === 0) return;
+    const consumed = offsets && offsets.offsets.length > 0 ? offsets : undefined;
+    if (topicMessages.length === 0 && !consumed) return;
     const tx = await this.producer.transaction().catch((error: unknown) => {
       // The abort of an earlier transaction failed (the broker went away while it aborted): the
       // producer is stuck in ABORTING until it is rebuilt, which is what a Kafka outage leads to.
@@ -88,6 +92,9 @@ export class TransactionalPublisher implements Publisher {
       throw kafkaError('beginning a transaction', error);
     });
     try {
+      // Offsets first: a transaction that fails later (a batch refused) aborts them with the events.
+      if (consumed)
+        await tx.sendOffsets({ consumerGroupId: consumed.groupId, topics: offsetTopics(consumed) });
       for (const chunk of chunks(topicMessages, this.maxRequestBytes))
         await tx.sendBatch({ topicMessages: chunk, compression: this.compression });
       await tx.commit();
@@ -102,4 +109,17 @@ export class TransactionalPublisher implements Publisher {
   async disconnect(): Promise<void> {
     await this.producer.disconnect().catch(() => undefined);
   }
+}
+
+/** Offsets as kafkajs' sendOffsets takes them: per topic, each partition's next offset to read. */
+function offsetTopics(
+  consumed: ConsumedOffsets,
+): { topic: string; partitions: { partition: number; offset: string }[] }[] {
+  const byTopic = new Map<string, { partition: number; offset: string }[]>();
+  for (const { topic, partition, offset } of consumed.offsets) {
+    const partitions = byTopic.get(topic) ?? [];
+    partitions.push({ partition, offset });
+    byTopic.set(topic, partitions);
+  }
+  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
 }

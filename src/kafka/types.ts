@@ -5,9 +5,9 @@
  * publishers implement. Only src/kafka and the composition root (src/app.ts, src/main.ts) import a
  * Kafka client.
  */
-import type { Committer, TopicBatch } from '../capture/contracts';
+import type { Committer, ConsumedOffsets, TopicBatch } from '../capture/contracts';
 
-export type { Message, TopicBatch } from '../capture/contracts';
+export type { ConsumedOffsets, Message, TopicBatch } from '../capture/contracts';
 
 /** The SASL mechanisms both clients speak (config `kafka.sasl.mechanism`, beside `none`). */
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
@@ -55,11 +55,15 @@ export interface PublisherOptions {
  * - `commit(batches)` writes every message in one transaction and commits it, or aborts it and throws
  *   a CdcError (src/kafka/errors.ts): `fenced` (exit 3), `config` (not authorized: exit 2),
  *   `kafka_unavailable` (transient: `run` starts over once Kafka answers), else `kafka_failed`. Empty
- *   batches are skipped; no message at all commits nothing. Calls must not overlap.
+ *   batches are skipped; no message and no offset at all commits nothing. Calls must not overlap.
+ * - `commit(batches, offsets)` also commits a consumer group's offsets in that transaction
+ *   (AddOffsetsToTxn, TxnOffsetCommit): a read_committed consumer of the group resumes from them only
+ *   once the transaction committed, and never if it aborted. Offsets without messages are a transaction
+ *   of their own.
  * - `disconnect()` never throws.
  */
 export interface Publisher extends Committer {
   connect(): Promise<void>;
-  commit(batches: TopicBatch[]): Promise<void>;
+  commit(batches: TopicBatch[], offsets?: ConsumedOffsets): Promise<void>;
   disconnect(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 /**
- * The Kafka side of the webhook receiver: the webhooks topic `<prefix>._webhooks` (its name and shape)
- * and the producer that files verified notifications in it with acks=all (README, "Webhooks").
+ * The Kafka side of the webhook receiver: the webhooks topic (its name, `<prefix>._webhooks` or
+ * WEBHOOKS_TOPIC, and its shape) and the producer that files verified notifications in it with acks=all (README, "Webhooks").
  * Not transactional: each notification is one record, acknowledged by every in-sync replica before the
  * receiver answers 200.
  */
@@ -9,9 +9,12 @@ import type { NotificationRecord, NotificationWriter } from '../webhooks/receive
 import { keyPartitioner } from './partitioner';
 import { withAdmin } from './topics';
 
-/** The webhooks topic under a prefix, a contract: `<prefix>._webhooks`. */
-export function webhooksTopic(prefix: string): string {
-  return `${prefix}._webhooks`;
+/**
+ * The webhooks topic, a contract: `topic` when given (WEBHOOKS_TOPIC, shared by the workspaces of one
+ * receiver), else `<prefix>._webhooks`.
+ */
+export function webhooksTopic(prefix: string, topic = ''): string {
+  return topic || `${prefix}._webhooks`;
 }
 
 /**
@@ -39,6 +42,19 @@ export async function ensureWebhooksTopic(
     await admin.createTopics({ topics: [spec], waitForLeaders: true }).catch((error: Error) => {
       if (!/already exists/i.test(error.message)) throw error;
     });
+  });
+}
+
+/**
+ * Resolves when Kafka answers for the webhooks topic again: its metadata, with a leader for every
+ * partition; rejects otherwise (the receiver is not ready meanwhile).
+ */
+export async function probeWebhooksTopic(kafka: Kafka, topic: string): Promise<void> {
+  await withAdmin(kafka, 'probing the webhooks topic', async (admin) => {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    const partitions = topics[0]?.partitions ?? [];
+    if (partitions.length === 0 || partitions.some((p) => p.leader < 0))
+      throw new Error(`the webhooks topic ${topic} has a partition without a leader`);
   });
 }
 

@@ -171,6 +171,19 @@ export class Metrics {
     labelNames: ['stream'],
     registers: [this.registry],
   });
+  readonly webhookNotificationToEvent = new Histogram({
+    name: `${this.p}webhook_notification_to_event_seconds`,
+    help: "Time from the receiver's filing of a notification to the commit of the events its read caused (the oldest notification of a fetch), by stream",
+    labelNames: ['stream'],
+    buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly deletesFirstSeen = new Counter({
+    name: `${this.p}deletes_first_seen_total`,
+    help: 'Deletes published, by stream and by what saw them first: a webhook hint, a reconciliation, or a poll (a scan, or a 404 of an object a window listed)',
+    labelNames: ['stream', 'by'],
+    registers: [this.registry],
+  });
   readonly buildInfo = new Gauge({
     name: `${this.p}build_info`,
     help: 'Always 1; the labels say which build runs',
@@ -309,6 +322,7 @@ export class Metrics {
       futureTimestamp: (stream) => this.futureTimestamps.inc({ stream }),
       embeddedListRequest: (_stream, list) => this.embeddedListRequests.inc({ list }),
       streamFailed: (stream) => this.streamFailed.set({ stream }, 1),
+      deletesSeen: (stream, by, count) => this.deletesFirstSeen.inc({ stream, by }, count),
       streamRecovered: (stream) => this.streamFailed.set({ stream }, 0),
       completeness: (c) => {
         if (c.gap !== null) this.completenessGap.set({ stream: c.stream }, c.gap);

@@ -11,7 +11,13 @@ import type { MutationEngine } from './mutations';
 import { Rand, hash32 } from './rng';
 import type { ChangeRecord, GroundTruth, SimStream, WebhookOptions, WebhookStats } from './types';
 
-/** The topic Intercom sends for a change of a stream, per op; a stream or op missing sends nothing. */
+/**
+ * The topic Intercom sends for a change of a stream, per op; a stream or op missing sends nothing. Names
+ * as Intercom's webhook topic list gives them (developer docs, "Webhook models", and the changelog of the
+ * Tickets API): `company.created`, `company.updated`, `company.deleted`; `ticket.created`,
+ * `ticket.state.updated` (beside `ticket.attribute.updated`, `ticket.admin.assigned`, …); no topic for a
+ * ticket's deletion, which only a reconciliation finds.
+ */
 const TOPICS: Partial<Record<SimStream, Partial<Record<ChangeRecord['op'], string>>>> = {
   contacts: { c: 'contact.user.created', u: 'contact.user.updated', d: 'contact.deleted' },
   conversations: {

@@ -1,6 +1,6 @@
 /**
  * From filed notifications to hints (README, "Webhooks"): which objects of which stream a batch of
- * `<prefix>._webhooks` records says may have changed in one workspace. Pure. A notification is a hint,
+ * webhooks topic records says may have changed in one workspace. Pure. A notification is a hint,
  * never data: only the object's stream and id are taken from it; the capture reads the object itself.
  */
 import type { StreamName } from '../streams/names';

@@ -110,6 +110,9 @@ connectorName defaults to the instance's name.
 {{- end -}}
 {{- range $items -}}
 {{- $_ := set .values "connectorName" (default .name .values.connectorName) -}}
+{{- if $root.webhooks.enabled -}}
+{{- $_ := set .values "webhooksTopic" (include "intercom-cdc.webhooksTopic" $root) -}}
+{{- end -}}
 {{- end -}}
 {{- toYaml (dict "items" $items) -}}
 {{- end -}}
@@ -176,6 +179,7 @@ value is null or "" are left out so that the application's defaults apply.
   (list "ERRORS_TOLERANCE" $v.errorsTolerance)
   (list "HTTP_PORT" $v.httpPort)
   (list "LOG_LEVEL" $v.logLevel)
+  (list "WEBHOOKS_TOPIC" $v.webhooksTopic)
 -}}
 {{- $out := list -}}
 {{- range $items -}}
@@ -339,6 +343,15 @@ tolerations:
 The webhook receiver (values `webhooks`): one Deployment for the release, whatever `workspaces` says.
 webhooksSelectorLabels selects its pods only (the connectors' carry app.kubernetes.io/component: connector).
 */}}
+{{/*
+webhooksTopic: the one topic the receiver files in and every connector of the release reads hints from
+(WEBHOOKS_TOPIC): `webhooks.topic`, else <top-level kafka.topicPrefix>._webhooks. Argument: the top-level
+values.
+*/}}
+{{- define "intercom-cdc.webhooksTopic" -}}
+{{- default (printf "%s._webhooks" .kafka.topicPrefix) .webhooks.topic -}}
+{{- end -}}
+
 {{- define "intercom-cdc.webhooksName" -}}
 {{- printf "%s-webhooks" (include "intercom-cdc.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}

@@ -126,6 +126,7 @@ EXPECT = {
                     "KAFKA_SASL_MECHANISM": "none",
                     "KAFKA_SASL_USERNAME": None,
                     "TOPIC_PREFIX": "intercom",
+                    "WEBHOOKS_TOPIC": None,
                     "STREAMS": None,
                     "INCLUDE_RAW": None,
                     "HTTP_PORT": "8080",
@@ -202,7 +203,14 @@ EXPECT = {
     },
     "multi-workspace": {
         "counts": counts(3, 3, 0, 0, 0, 3, 1),
-        "alerts": CHART_ALERTS,
+        "alerts": CHART_ALERTS | WEBHOOK_ALERTS,
+        # One receiver for the release: its topic is the top-level prefix's, and every workspace reads it.
+        "webhooks": {
+            "replicas": 2,
+            "env": {"TOPIC_PREFIX": "intercom", "WEBHOOKS_TOPIC": "intercom._webhooks"},
+            "secrets": {"intercom-app"},
+            "pdb": True,
+        },
         "workspaces": {
             "acme": {
                 "env": {
@@ -210,6 +218,7 @@ EXPECT = {
                     "WORKSPACE_ID": "acme01",
                     "INTERCOM_REGION": "us",
                     "TOPIC_PREFIX": "intercom.acme",
+                    "WEBHOOKS_TOPIC": "intercom._webhooks",
                     "INCLUDE_RAW": "true",
                     "POLL_INTERVAL_MS": "30000",
                     "STREAMS": None,
@@ -228,6 +237,7 @@ EXPECT = {
                     "CONNECTOR_NAME": "globex-cdc",
                     "INTERCOM_REGION": "eu",
                     "TOPIC_PREFIX": "intercom.globex",
+                    "WEBHOOKS_TOPIC": "intercom._webhooks",
                     "INCLUDE_RAW": "false",
                     "STREAMS": "contacts,conversations",
                     "INTERCOM_TOKEN_FILE": SECRET_ROOT + "intercom-token/access-token",
@@ -245,6 +255,7 @@ EXPECT = {
                     "CONNECTOR_NAME": "rel-intercom-cdc-initech",
                     "INTERCOM_REGION": "au",
                     "TOPIC_PREFIX": "initech",
+                    "WEBHOOKS_TOPIC": "intercom._webhooks",
                     "POLL_INTERVAL_MS": "5000",
                     "INTERCOM_OAUTH_CLIENT_ID": "initech-app",
                     "INTERCOM_OAUTH_CLIENT_SECRET_FILE": SECRET_ROOT + "intercom-oauth/client-secret",
@@ -262,7 +273,7 @@ EXPECT = {
         },
         "workspaces": {
             "default": {
-                "env": {"TOPIC_PREFIX": "crm.intercom"},
+                "env": {"TOPIC_PREFIX": "crm.intercom", "WEBHOOKS_TOPIC": "crm.intercom._webhooks"},
                 "secrets": {"intercom-token", "kafka-ca", "kafka-sasl"},
             }
         },
@@ -281,6 +292,7 @@ EXPECT = {
                 "KAFKA_SASL_MECHANISM": "scram-sha-512",
                 "KAFKA_SASL_PASSWORD_FILE": SECRET_ROOT + "kafka-sasl-password/password",
                 "TOPIC_PREFIX": "crm.intercom",
+                "WEBHOOKS_TOPIC": "crm.intercom._webhooks",
                 "INTERCOM_TOKEN_FILE": None,
                 "SCHEMA_REGISTRY_URL": None,
             },
@@ -731,6 +743,12 @@ def check_webhooks(c, name, docs, connectors, want):
         c.check(not policies, f"{where}: no NetworkPolicy")
 
 
+def container_env(dep):
+    """The plain environment of a Deployment's container, by name."""
+    env = dep["spec"]["template"]["spec"]["containers"][0].get("env", [])
+    return {e["name"]: e.get("value") for e in env}
+
+
 def check_set(c, name, docs, expect):
     receiver = [d for d in docs if is_webhooks(d)]
     docs = [d for d in docs if not is_webhooks(d)]
@@ -744,6 +762,15 @@ def check_set(c, name, docs, expect):
     }
     configmaps = {d["metadata"]["name"]: d for d in by_kind.get("ConfigMap", [])}
     c.check(set(deployments) == set(expect["workspaces"]), f"{name}: workspaces {sorted(deployments)}")
+    # The receiver files every workspace's notifications in one topic: each connector must read that one.
+    for dep in [d for d in receiver if d["kind"] == "Deployment"]:
+        topic = container_env(dep).get("WEBHOOKS_TOPIC")
+        for ws, connector in deployments.items():
+            got = container_env(connector).get("WEBHOOKS_TOPIC")
+            c.check(
+                topic is not None and got == topic,
+                f"{name}/{ws}: WEBHOOKS_TOPIC={got!r}, the receiver's {topic!r}",
+            )
     for ws, want in expect["workspaces"].items():
         if ws not in deployments:
             continue

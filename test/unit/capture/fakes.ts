@@ -7,6 +7,7 @@ import * as avro from 'avsc';
 import { ChangeBatch } from '../../../src/capture/batch';
 import type {
   Committer,
+  ConsumedOffsets,
   IntercomReader,
   Read,
   StreamCodec,
@@ -220,12 +221,14 @@ export function preparedItems(items: readonly unknown[], how?: Preparation): unk
 /** Records every transaction; `hold()` makes commits wait for `finish`. */
 export class MemoryCommitter implements Committer {
   readonly transactions: TopicBatch[][] = [];
+  /** The consumed offsets each committed transaction carried, beside `transactions`. */
+  readonly offsets: (ConsumedOffsets | undefined)[] = [];
   /** Commits under way at once (must never be more than one through the engine). */
   overlapping = 0;
   maxOverlapping = 0;
   failNext: Error | undefined;
 
-  async commit(batches: TopicBatch[]): Promise<void> {
+  async commit(batches: TopicBatch[], offsets?: ConsumedOffsets): Promise<void> {
     this.overlapping += 1;
     this.maxOverlapping = Math.max(this.maxOverlapping, this.overlapping);
     try {
@@ -234,6 +237,7 @@ export class MemoryCommitter implements Committer {
       this.failNext = undefined;
       if (failure) throw failure;
       this.transactions.push(batches);
+      this.offsets.push(offsets);
     } finally {
       this.overlapping -= 1;
     }

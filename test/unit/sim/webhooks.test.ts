@@ -19,6 +19,11 @@ describe("the simulator's webhooks", () => {
     expect(topicOf(change('contacts', 'd'), undefined)).toBe('contact.deleted');
     expect(topicOf(change('conversations', 'u'), {})).toBe('conversation.admin.replied');
     expect(topicOf(change('companies', 'd'), undefined)).toBe('company.deleted');
+    expect(topicOf(change('companies', 'u'), {})).toBe('company.updated');
+    expect(topicOf(change('tickets', 'c'), {})).toBe('ticket.created');
+    expect(topicOf(change('tickets', 'u'), {})).toBe('ticket.state.updated');
+    // Intercom has no topic for a ticket's deletion.
+    expect(topicOf(change('tickets', 'd'), undefined)).toBeUndefined();
     expect(topicOf(change('conversation_parts', 'c'), {})).toBeUndefined();
     expect(topicOf(change('tags', 'c'), {})).toBeUndefined();
   });

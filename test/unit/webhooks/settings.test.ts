@@ -1,9 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { webhookSecrets } from '../../../src/app';
+import { buildWebhookReceiver, webhookSecrets } from '../../../src/app';
 import { loadConfig, maskedConfig } from '../../../src/config';
 import { ConfigError } from '../../../src/errors';
+import { silentLogger } from '../../../src/logger';
 
 describe('the webhook settings', () => {
   it('read the client secret from a file, keep it out of config print, and add the previous one', () => {
@@ -25,6 +26,19 @@ describe('the webhook settings', () => {
     expect(webhookSecrets(loadConfig({ env: { INTERCOM_OAUTH_CLIENT_SECRET: 'oauth' } }))).toEqual(['oauth']);
     expect(() => webhookSecrets(loadConfig({ env: {} }))).toThrow(ConfigError);
     expect(() => webhookSecrets(loadConfig({ env: {} }))).toThrow(/WEBHOOKS_CLIENT_SECRET/);
+  });
+
+  it('name the webhooks topic: WEBHOOKS_TOPIC (shared by workspaces), else <prefix>._webhooks', async () => {
+    const topicOf = async (env: Record<string, string>) => {
+      const config = loadConfig({ env: { WEBHOOKS_CLIENT_SECRET: 's', ...env } });
+      const receiver = buildWebhookReceiver(config, silentLogger(), { answered: () => undefined });
+      await receiver.close();
+      return receiver.topic;
+    };
+    expect(await topicOf({ TOPIC_PREFIX: 'crm.acme' })).toBe('crm.acme._webhooks');
+    expect(await topicOf({ TOPIC_PREFIX: 'crm.acme', WEBHOOKS_TOPIC: 'crm._webhooks' })).toBe(
+      'crm._webhooks',
+    );
   });
 
   it('take a path that starts with /, nothing else', () => {
