@@ -53,7 +53,7 @@ export async function consumeSignals(
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, isRunning, isStale }) => {
+      eachBatch: async ({ batch, isRunning, isStale, resolveOffset, heartbeat }) => {
         try {
           for (const m of batch.messages) {
             if (!isRunning() || isStale() || abort.aborted) return;
@@ -61,6 +61,8 @@ export async function consumeSignals(
             s.onSignal?.(reception);
             const next = (BigInt(m.offset) + 1n).toString();
             await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+            resolveOffset(m.offset);
+            await heartbeat();
           }
         } catch (error) {
           fail(error);
