@@ -492,6 +492,7 @@ async function build(config: Config, logger: Logger, options: AppOptions, worker
     announcer && config.signals.enabled
       ? new Signals({
           engine,
+          connector: config.connector.name,
           store,
           enabled: new Set(streams),
           clock,

@@ -206,6 +206,8 @@ export interface SignalEngine {
 
 export interface SignalsDeps {
   engine: SignalEngine;
+  /** CONNECTOR_NAME: a record keyed by another name is another connector's (Debezium's convention). */
+  connector: string;
   store: SignalStore;
   enabled: ReadonlySet<StreamName>;
   clock: () => number;
@@ -217,11 +219,12 @@ export interface SignalsDeps {
 }
 
 /** How a record of the signal topic was taken. */
-export type Reception = 'accepted' | 'refused' | 'known';
+export type Reception = 'accepted' | 'refused' | 'known' | 'other';
 
 /**
  * The signals of one life of `run`. Contract:
- * - `receive` takes each record of the signal topic: a refusal is a `REFUSED` notification and a warn
+ * - `receive` takes each record of the signal topic: one keyed by another connector's name is left to
+ *   it (`other`, logged at debug); a refusal is a `REFUSED` notification and a warn
  *   line; a signal whose id the state knows (running or done) is ignored (logged: a replay or a resend);
  *   an accepted one is written to the state (`running`) with an `ACCEPTED` notification in one
  *   transaction, before `receive` resolves. Only then may its offset be committed.
@@ -243,7 +246,12 @@ export class Signals {
   constructor(private readonly d: SignalsDeps) {}
 
   /** Takes one record of the signal topic (see the class contract). */
-  async receive(value: Buffer | string | null): Promise<Reception> {
+  async receive(value: Buffer | string | null, key: Buffer | string | null = null): Promise<Reception> {
+    const name = key === null ? '' : key.toString();
+    if (name !== '' && name !== this.d.connector) {
+      this.d.logger.debug({ key: name.slice(0, 200) }, 'signal for another connector ignored');
+      return 'other';
+    }
     const parsed = parseSignal(value, this.d.enabled);
     if (!parsed.ok) {
       this.d.logger.warn({ signal: parsed.id, type: parsed.type, reason: parsed.reason }, 'signal refused');
@@ -295,8 +303,13 @@ export class Signals {
       const id = this.queue[0];
       if (id === undefined) {
         await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          abort.addEventListener('abort', () => resolve(), { once: true });
+          const done = () => {
+            abort.removeEventListener('abort', done);
+            this.wake = () => undefined;
+            resolve();
+          };
+          this.wake = done;
+          abort.addEventListener('abort', done, { once: true });
         });
         continue;
       }

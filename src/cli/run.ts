@@ -151,7 +151,8 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
         });
         tasks.push(sink.run(life));
       }
-      if (app.signals) tasks.push(runSignals(config, logger, app, life));
+      if (app.signals)
+        tasks.push(runSignals(config, logger, app, life, (result) => metrics.signals.inc({ result })));
       if (config.webhooks.hints) {
         tasks.push(
           runWebhookHints(config, logger, app, life, (stream, objects, events) => {

@@ -12,7 +12,7 @@ import { kafkaError } from './errors';
 
 /** What takes the records: the capture's signals (Signals.receive). */
 export interface SignalReceiver {
-  receive(value: Buffer | null): Promise<Reception>;
+  receive(value: Buffer | null, key: Buffer | null): Promise<Reception>;
 }
 
 export interface SignalConsumerSettings {
@@ -57,7 +57,7 @@ export async function consumeSignals(
         try {
           for (const m of batch.messages) {
             if (!isRunning() || isStale() || abort.aborted) return;
-            const reception = await receiver.receive(m.value);
+            const reception = await receiver.receive(m.value, m.key);
             s.onSignal?.(reception);
             const next = (BigInt(m.offset) + 1n).toString();
             await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);

@@ -197,6 +197,7 @@ const quiet = pino({ level: 'silent' });
 function signals(store: StateStore, engine: FakeEngine): Signals {
   return new Signals({
     engine,
+    connector: 'cdc',
     store,
     enabled: ENABLED,
     clock: () => 1000,
@@ -236,6 +237,8 @@ describe('Signals', () => {
     expect(engine.notes.map((n) => n.type)).toEqual(['ACCEPTED', 'STARTED', 'IN_PROGRESS', 'DONE']);
     expect(engine.notes.at(-1)!.data).toMatchObject({ signal_id: 'sig', republished: 5 });
     expect(await s.receive(record)).toBe('known');
+    expect(await s.receive(record, 'cdc')).toBe('known');
+    expect(await s.receive(JSON.stringify({ id: 'x' }), 'another-connector')).toBe('other');
     expect(await s.receive('{')).toBe('refused');
     expect(engine.notes.at(-1)).toMatchObject({
       type: 'REFUSED',
