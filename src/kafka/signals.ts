@@ -9,6 +9,7 @@ import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Reception } from '../capture/signals';
 import { kafkaError } from './errors';
+import { keyPartitioner } from './partitioner';
 
 /** What takes the records: the capture's signals (Signals.receive). */
 export interface SignalReceiver {
@@ -80,7 +81,11 @@ export async function consumeSignals(
 
 /** Writes one signal record (acks from all in-sync replicas); rejects typed when Kafka refuses. */
 export async function writeSignal(kafka: Kafka, topic: string, key: string, value: string): Promise<void> {
-  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true });
+  const producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    idempotent: true,
+    createPartitioner: keyPartitioner,
+  });
   try {
     await producer.connect();
     await producer.send({ topic, acks: -1, messages: [{ key, value }] });

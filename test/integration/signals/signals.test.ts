@@ -192,7 +192,7 @@ describe('signals', () => {
     expect(Math.max(...reads.values())).toBe(2);
   });
 
-  it('re-reads only an updated_at window', async () => {
+  it('re-reads only an updated_at window, asked with the signal command', async () => {
     const sim = await simulator({ seed: 253, size: { contacts: 800 } });
     const config = testConfig(sim.url);
     const prefix = config.kafka.topicPrefix;
@@ -207,16 +207,25 @@ describe('signals', () => {
     const inWindow = updated.filter((x) => x.u >= since && x.u <= until).map((x) => x.id);
     expect(inWindow.length).toBeGreaterThan(100);
     expect(inWindow.length).toBeLessThan(300);
-    await send(`${prefix}._signals`, config.connector.name, [
-      JSON.stringify({
-        id: 'window',
-        type: 'execute-snapshot',
-        data: {
-          'data-collections': ['contacts'],
-          'updated-at': { since: new Date(since).toISOString(), until: until },
-        },
-      }),
-    ]);
+    // Sent with the CLI, which follows the acknowledgement to the end.
+    const cli = startCli(
+      [
+        'signal',
+        '--stream',
+        'contacts',
+        '--since',
+        new Date(since).toISOString(),
+        '--until',
+        new Date(until).toISOString(),
+        '--id',
+        'window',
+      ],
+      env,
+    );
+    expect({ code: await cli.exited, stderr: cli.stderr().slice(-1000) }).toEqual({ code: 0, stderr: '' });
+    expect(cli.stdout()).toContain('signal window sent to');
+    expect(cli.stdout()).toContain('accepted: contacts');
+    expect(cli.stdout()).toContain(`done: ${inWindow.length} objects republished as r events`);
     const notes = await waitForNote(prefix, 'window', 'DONE');
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
