@@ -341,6 +341,16 @@ export class Signals {
     this.d.logger.info({ signal: id, resumed, ...describe(spec) }, 'signalled snapshot started');
     for (const stream of spec.streams) {
       if (record.streamsDone.includes(stream)) continue;
+      if (!this.d.enabled.has(stream)) {
+        // Accepted by an earlier start with other STREAMS: nothing of it can be read now.
+        this.d.logger.warn(
+          { signal: id, stream },
+          'signalled snapshot: the stream is no longer enabled; skipped',
+        );
+        engine.notify('IN_PROGRESS', { signal_id: id, data_collections: stream, skipped: 'not enabled' });
+        record = { ...record, streamsDone: [...record.streamsDone, stream] };
+        continue;
+      }
       const once = this.onceOf(id, stream);
       const summary = await engine.resnapshot(stream, {
         ids: spec.ids,
