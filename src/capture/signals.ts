@@ -93,10 +93,15 @@ const DATA_FIELDS = ['data-collections', 'type', 'ids', 'updated-at', 'additiona
 /**
  * Reads one record value of the signal topic: `{"id", "type": "execute-snapshot", "data": {…}}` with
  * `data-collections` (enabled streams polled on their own), and optionally `ids` (of one stream) or
- * `updated-at` (`since`/`until`, ISO 8601 or epoch ms). Never throws: anything else is refused with a
- * reason an operator can act on.
+ * `updated-at` (`since`/`until`, ISO 8601 or epoch ms). A record without `id` takes `defaultId` (the
+ * consumer's: its offset, as Debezium's Kafka channel does, so that a replay has the same id). Never
+ * throws: anything else is refused with a reason an operator can act on.
  */
-export function parseSignal(value: Buffer | string | null, enabled: ReadonlySet<StreamName>): ParsedSignal {
+export function parseSignal(
+  value: Buffer | string | null,
+  enabled: ReadonlySet<StreamName>,
+  defaultId?: string,
+): ParsedSignal {
   let id = '';
   let type = '';
   const refuse = (reason: string): ParsedSignal => ({ ok: false, id, type, reason });
@@ -108,6 +113,7 @@ export function parseSignal(value: Buffer | string | null, enabled: ReadonlySet<
     return refuse('not JSON: a signal is a JSON object {"id", "type", "data"}');
   }
   if (!isObject(parsed)) return refuse('not a JSON object: a signal is {"id", "type", "data"}');
+  if (parsed.id === undefined && defaultId !== undefined) parsed.id = defaultId;
   if (typeof parsed.id === 'string') id = parsed.id.slice(0, MAX_SIGNAL_ID_LENGTH);
   if (typeof parsed.type === 'string') type = parsed.type.slice(0, 100);
   if (typeof parsed.id !== 'string' || parsed.id === '') return refuse('"id" must be a non-empty string');
@@ -246,13 +252,17 @@ export class Signals {
   constructor(private readonly d: SignalsDeps) {}
 
   /** Takes one record of the signal topic (see the class contract). */
-  async receive(value: Buffer | string | null, key: Buffer | string | null = null): Promise<Reception> {
+  async receive(
+    value: Buffer | string | null,
+    key: Buffer | string | null = null,
+    offset?: string,
+  ): Promise<Reception> {
     const name = key === null ? '' : key.toString();
     if (name !== '' && name !== this.d.connector) {
       this.d.logger.debug({ key: name.slice(0, 200) }, 'signal for another connector ignored');
       return 'other';
     }
-    const parsed = parseSignal(value, this.d.enabled);
+    const parsed = parseSignal(value, this.d.enabled, offset === undefined ? undefined : `offset-${offset}`);
     if (!parsed.ok) {
       this.d.logger.warn({ signal: parsed.id, type: parsed.type, reason: parsed.reason }, 'signal refused');
       this.d.engine.notify('REFUSED', {

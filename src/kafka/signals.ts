@@ -13,7 +13,7 @@ import { keyPartitioner } from './partitioner';
 
 /** What takes the records: the capture's signals (Signals.receive). */
 export interface SignalReceiver {
-  receive(value: Buffer | null, key: Buffer | null): Promise<Reception>;
+  receive(value: Buffer | null, key: Buffer | null, offset: string): Promise<Reception>;
 }
 
 export interface SignalConsumerSettings {
@@ -58,7 +58,7 @@ export async function consumeSignals(
         try {
           for (const m of batch.messages) {
             if (!isRunning() || isStale() || abort.aborted) return;
-            const reception = await receiver.receive(m.value, m.key);
+            const reception = await receiver.receive(m.value, m.key, m.offset);
             s.onSignal?.(reception);
             const next = (BigInt(m.offset) + 1n).toString();
             await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);

@@ -123,6 +123,12 @@ describe('parseSignal', () => {
     expect(parsed.ok === false && parsed.reason).toMatch(reason);
   });
 
+  it('takes the id it is given for a record without one (the offset, as Debezium does)', () => {
+    const value = JSON.stringify({ type: 'execute-snapshot', data: { 'data-collections': ['contacts'] } });
+    expect(parseSignal(value, ENABLED, 'offset-7')).toMatchObject({ ok: true, id: 'offset-7' });
+    expect(parseSignal(value, ENABLED)).toMatchObject({ ok: false, reason: expect.stringMatching(/"id"/) });
+  });
+
   it('keeps the id and type of a refused signal for its notification', () => {
     expect(parseSignal(signal({}, { type: 'log' }), ENABLED)).toMatchObject({
       ok: false,
