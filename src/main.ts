@@ -71,7 +71,10 @@ export function buildProgram(): Command {
     .requiredOption('--stream <stream>', 'the stream to backfill')
     .option('--since <date>', 'only objects updated since this date (ISO 8601)')
     .option('--force', 'publish every object, even unchanged ones')
-    .addHelpText('after', '\nExample:\n  intercom-cdc backfill --stream contacts --since 2024-05-01')
+    .addHelpText(
+      'after',
+      '\nExample:\n  intercom-cdc backfill --stream contacts --since 2024-05-01\nWhile a connector runs, `intercom-cdc signal` asks it to do this instead (README, "Signals").',
+    )
     .action(action(backfillCommand));
 
   withFlags(

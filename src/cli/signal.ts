@@ -103,7 +103,7 @@ export async function signalCommand(flags: SignalFlags): Promise<number> {
     await consumer.connect();
     await consumer.subscribe({ topic: topics.notifications, fromBeginning: false });
     return await new Promise<number>((resolve, reject) => {
-      let timer = setTimeout(() => {
+      const timer = setTimeout(() => {
         print(
           `no acknowledgement of signal ${id} within ${timeoutMs} ms: is the connector running, with SIGNALS_ENABLED?`,
         );
@@ -122,8 +122,7 @@ export async function signalCommand(flags: SignalFlags): Promise<number> {
             const data = n.additional_data;
             if (n.aggregate_type !== 'Signal' || data.signal_id !== id) return;
             if (n.type === 'ACCEPTED') {
-              clearTimeout(timer);
-              timer = setTimeout(() => undefined, 0);
+              clearTimeout(timer); // accepted: from now on, it waits for the end
               print(`accepted: ${data.data_collections}`);
             } else if (n.type === 'REFUSED') {
               print(`refused: ${data.reason}`);
