@@ -390,13 +390,17 @@ export class CaptureEngine implements SignalEngine {
       const summary = summaryOf(stream, 'backfill');
       const walk = new Walk({ snapshot: true, force: true, once: o.once }, summary);
       for (let i = 0; i < ids.length; i += 256) {
-        if (this.signal?.aborted) throw new StopRequested();
-        for (const id of ids.slice(i, i + 256)) {
-          if (o.once.has(id)) continue;
-          summary.read += 1;
-          walk.tasks.add(sc.fetch(id, walk));
+        // Twice: a fetch of an object already queued by a poll is decided under the walk that asked last,
+        // so one the poll took over is fetched once more (what is gone or unreadable is fetched twice).
+        for (let pass = 0; pass < 2; pass++) {
+          if (this.signal?.aborted) throw new StopRequested();
+          for (const id of ids.slice(i, i + 256)) {
+            if (o.once.has(id)) continue;
+            if (pass === 0) summary.read += 1;
+            walk.tasks.add(sc.fetch(id, walk));
+          }
+          await walk.tasks.drain();
         }
-        await walk.tasks.drain();
         await sc.flushIfFull();
       }
       await sc.flush();
