@@ -82,6 +82,7 @@ export interface PartNotes {
 
 /** What one transaction will hold. */
 class Part {
+  /** Ids noted in this part, by what writes their record (see `note`). */
   readonly notes = new Map<PartNotes, string[]>();
   readonly events = new Map<string, Message[]>();
   readonly state: Message[] = [];

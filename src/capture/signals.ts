@@ -247,7 +247,8 @@ export class Signals {
   private wake: () => void = () => undefined;
   /** Per signal and stream, the objects republished (committed or pending). */
   private readonly onceSets = new Map<string, Set<string>>();
-  private nextPart = new Map<string, number>();
+  /** Per signal id, the number of its next part record (`#<n>`). */
+  private readonly nextPart = new Map<string, number>();
 
   constructor(private readonly d: SignalsDeps) {}
 
