@@ -291,11 +291,11 @@ export class Signals {
     this.d.engine.notify('ACCEPTED', {
       signal_id: parsed.id,
       signal_type: EXECUTE_SNAPSHOT,
-      ...describe(parsed.spec),
+      ...signalFields(parsed.spec),
     });
     await this.d.engine.commitState([this.d.store.signalRecord(parsed.id, record)]);
     this.d.store.setSignal(parsed.id, record);
-    this.d.logger.info({ signal: parsed.id, ...describe(parsed.spec) }, 'signal accepted');
+    this.d.logger.info({ signal: parsed.id, ...signalFields(parsed.spec) }, 'signal accepted');
     this.queue.push(parsed.id);
     this.wake();
     return 'accepted';
@@ -348,8 +348,8 @@ export class Signals {
     if (!record || record.status === 'done') return;
     const spec = record.signal;
     const resumed = record.streamsDone.length > 0 || store.signalPartNumbers(id).length > 0;
-    engine.notify('STARTED', { signal_id: id, ...describe(spec), resumed: String(resumed) });
-    this.d.logger.info({ signal: id, resumed, ...describe(spec) }, 'signalled snapshot started');
+    engine.notify('STARTED', { signal_id: id, ...signalFields(spec), resumed: String(resumed) });
+    this.d.logger.info({ signal: id, resumed, ...signalFields(spec) }, 'signalled snapshot started');
     for (const stream of spec.streams) {
       if (record.streamsDone.includes(stream)) continue;
       if (!this.d.enabled.has(stream)) {
@@ -394,7 +394,7 @@ export class Signals {
     const total = Object.values(done.counts ?? {}).reduce((n, c) => n + c.republished, 0);
     engine.notify('DONE', {
       signal_id: id,
-      ...describe(spec),
+      ...signalFields(spec),
       republished: total,
       ...Object.fromEntries(
         Object.entries(done.counts ?? {}).map(([stream, c]) => [`republished.${stream}`, c.republished]),
@@ -465,7 +465,7 @@ function range(n: number): number[] {
 }
 
 /** A signal's spec as notification and log fields. */
-export function describe(spec: SignalSpec): Record<string, string | number | undefined> {
+export function signalFields(spec: SignalSpec): Record<string, string | number | undefined> {
   return {
     data_collections: spec.streams.join(','),
     ids: spec.ids?.length,
