@@ -56,6 +56,8 @@ import {
   webhooksTopic,
 } from './kafka/webhooks';
 import { consumeHints, type HintSettings } from './kafka/webhook-hints';
+import { Signals, type Reception } from './capture/signals';
+import { consumeSignals } from './kafka/signals';
 import type { RequestListener } from 'node:http';
 import {
   ContactApplier,
@@ -305,8 +307,41 @@ export async function runWebhookHints(
   );
 }
 
+/**
+ * Runs `app`'s signals until `signal` aborts: the accepted ones executed in turn (those the state says
+ * are running first) and `<prefix>._signals` consumed in the group `<connector>-signals` (README,
+ * "Signals"); rejects with the first failure that must end the run.
+ */
+export async function runSignals(
+  config: Config,
+  logger: Logger,
+  app: Pick<App, 'signals' | 'topics'>,
+  signal: AbortSignal,
+  onSignal?: (reception: Reception) => void,
+): Promise<void> {
+  const signals = app.signals;
+  if (!signals) return;
+  const kafka = createKafka(config.kafka, logger);
+  await Promise.all([
+    signals.run(signal),
+    consumeSignals(
+      kafka,
+      {
+        topic: app.topics.signals,
+        groupId: `${config.connector.name}-signals`,
+        logger: logger.child({ module: 'signals' }),
+        onSignal,
+      },
+      signals,
+      signal,
+    ),
+  ]);
+}
+
 export interface App {
   engine: CaptureEngine;
+  /** Signals of the running connector (`run`, SIGNALS_ENABLED); undefined for a backfill. */
+  signals?: Signals;
   /** The one Intercom client (rate-limit budget, token) of this process. */
   client: IntercomClient;
   /** The registered schemas of the streams: a start-over in the same process reuses them. */
@@ -459,12 +494,24 @@ async function build(config: Config, logger: Logger, options: AppOptions, worker
     prepare: (text, how) => workers.prepare(text, how),
     announcer,
   });
+  const signals =
+    announcer && config.signals.enabled
+      ? new Signals({
+          engine,
+          connector: config.connector.name,
+          store,
+          enabled: new Set(streams),
+          clock,
+          logger: logger.child({ module: 'signals' }),
+          progressIntervalMs: config.notifications.progressIntervalMs,
+        })
+      : undefined;
   step('ready');
   const close = async () => {
     await publisher.disconnect();
     await workers.close();
   };
-  return { engine, client, codecs, store, workspaceId, topics, close };
+  return { engine, signals, client, codecs, store, workspaceId, topics, close };
 }
 
 /**

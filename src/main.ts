@@ -8,6 +8,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { authLogin } from './cli/auth';
 import { backfillCommand } from './cli/backfill';
+import { signalCommand } from './cli/signal';
 import { checkCommand } from './cli/check';
 import { configPrint } from './cli/config-print';
 import type { CommonFlags } from './cli/context';
@@ -70,8 +71,35 @@ export function buildProgram(): Command {
     .requiredOption('--stream <stream>', 'the stream to backfill')
     .option('--since <date>', 'only objects updated since this date (ISO 8601)')
     .option('--force', 'publish every object, even unchanged ones')
-    .addHelpText('after', '\nExample:\n  intercom-cdc backfill --stream contacts --since 2024-05-01')
+    .addHelpText(
+      'after',
+      '\nExample:\n  intercom-cdc backfill --stream contacts --since 2024-05-01\nWhile a connector runs, `intercom-cdc signal` asks it to do this instead (README, "Signals").',
+    )
     .action(action(backfillCommand));
+
+  withFlags(
+    program
+      .command('signal')
+      .description('ask the running connector to snapshot streams, ids or a window again'),
+    [...KAFKA_FLAGS, 'schemaRegistryUrl'],
+  )
+    .requiredOption('--stream <streams>', 'the stream(s) to snapshot again, comma-separated')
+    .option('--ids <ids>', 'only these ids (of one stream), comma-separated')
+    .option('--ids-file <file>', 'only the ids in this file, one a line')
+    .option('--since <date>', 'only objects updated at or after this date (ISO 8601)')
+    .option('--until <date>', 'only objects updated at or before this date (a date: its end)')
+    .option('--id <id>', 'the signal id (default: a new UUID); an id the connector knows is ignored')
+    .option('--no-wait', 'exit once the signal is written')
+    .addOption(
+      new Option('--timeout-ms <ms>', 'how long to wait for the acknowledgement (default 60000)').argParser(
+        positiveInt,
+      ),
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  intercom-cdc signal --stream contacts --since 2024-05-01 --until 2024-05-02\n  intercom-cdc signal --stream contacts --ids 6543a1,6543a2',
+    )
+    .action(action(signalCommand));
 
   const state = program.command('state').description('inspect or reset the connector state');
   withFlags(state.command('show').description('watermarks and object counts per stream'), KAFKA_FLAGS)

@@ -4,7 +4,8 @@ import type { Message, StateStore, TopicBatch } from './contracts';
 /**
  * What the capture tells operators besides change events (README, "Operations"): heartbeats (the
  * connector is alive, and where each stream stands) and notifications (a first sync started, moved on,
- * ended or was aborted; the completeness of a stream), both written in the capture's transactions.
+ * ended or was aborted; the completeness of a stream; a signal accepted, refused, under way or done),
+ * all written in the capture's transactions.
  */
 
 /** Where one stream stands, as committed. */
@@ -29,7 +30,7 @@ export interface Heartbeat {
  */
 export interface Notification {
   id: string;
-  aggregateType: 'Initial Snapshot' | 'Completeness';
+  aggregateType: 'Initial Snapshot' | 'Completeness' | 'Signal';
   type: string;
   additionalData: Record<string, string>;
   timestampMs: number;

@@ -76,8 +76,22 @@ function lengthOf(x: Buffer | string | null): number {
   return x === null ? 0 : x.length;
 }
 
+/**
+ * Ids noted in the parts of a batch, each part's written as one record of its own in that part's
+ * transaction (a signalled snapshot's republished objects, src/capture/signals.ts): so the record commits
+ * exactly with the events it names.
+ */
+export interface PartNotes {
+  /** The record of the ids noted in one part; called once per part, as its transaction is put together. */
+  record(ids: string[]): Message;
+  /** That part's transaction committed. */
+  committed?(ids: string[], record: Message): void;
+}
+
 /** What one transaction will hold. */
 class Part {
+  /** Ids noted in this part, by what writes their record (see `note`). */
+  readonly notes = new Map<PartNotes, string[]>();
   readonly events = new Map<string, Message[]>();
   readonly state: Message[] = [];
   /** Object states by stream and id (null: deleted), and progress by stream: applied to the store after
@@ -189,6 +203,13 @@ export class ChangeBatch {
     this.part.offsets = mergeOffsets(this.part.offsets, offsets);
   }
 
+  /** Notes `id` in the part being filled: written at its commit by `notes` (see PartNotes). */
+  note(notes: PartNotes, id: string): void {
+    const ids = this.part.notes.get(notes);
+    if (ids) ids.push(id);
+    else this.part.notes.set(notes, [id]);
+  }
+
   deadLetter(stream: string, message: Message): void {
     this.part.dlq.push(message);
     this.part.counts.dlq[stream] = (this.part.counts.dlq[stream] ?? 0) + 1;
@@ -256,7 +277,8 @@ export class ChangeBatch {
   private seal(): Promise<void> {
     const part = this.part;
     this.part = new Part();
-    if (part.messages === 0 && part.offsets === undefined) return this.tail.then(() => this.throwIfFailed());
+    if (part.messages === 0 && part.offsets === undefined && part.notes.size === 0)
+      return this.tail.then(() => this.throwIfFailed());
     this.sealed.push(part);
     const run = this.tail.then(() => this.commitPart(part));
     this.tail = run.catch((error: unknown) => {
@@ -273,11 +295,13 @@ export class ChangeBatch {
     try {
       this.throwIfFailed();
       const batches: TopicBatch[] = [...part.events].map(([topic, messages]) => ({ topic, messages }));
+      const noted = [...part.notes].map(([notes, ids]) => ({ notes, ids, record: notes.record(ids) }));
       batches.push(
         { topic: this.dlqTopic, messages: part.dlq },
-        { topic: this.stateTopic, messages: part.state },
+        { topic: this.stateTopic, messages: [...part.state, ...noted.map((n) => n.record)] },
       );
       await this.committer.commit(batches, part.offsets);
+      for (const n of noted) n.notes.committed?.(n.ids, n.record);
       for (const [stream, table] of part.pending)
         for (const [id, state] of table) this.store.setObject(stream, id, state);
       for (const [stream, progress] of part.progress) this.store.setProgress(stream, progress);

@@ -10,6 +10,7 @@ import type {
   Committer,
   ConsumedOffsets,
   IntercomReader,
+  Message,
   StateStore,
   StreamCodec,
   StreamProgress,
@@ -17,7 +18,8 @@ import type {
 } from './contracts';
 import { StreamCursor } from './cursor';
 import { StreamEvents, type EmitSettings } from './events';
-import { StreamReads, type PollSummary, type ReadObserver } from './reads';
+import { StreamReads, summaryOf, type PollSummary, type ReadObserver } from './reads';
+import type { SignalEngine } from './signals';
 import type { Preparation } from './prepare';
 import type { Announcer } from './announce';
 import {
@@ -30,7 +32,7 @@ import {
   reportedCount,
   type Completeness,
 } from './completeness';
-import { StreamCapture, Walk } from './stream';
+import { StreamCapture, Walk, type Once } from './stream';
 import { StopRequested } from './walk';
 
 export { StopRequested } from './walk';
@@ -132,7 +134,7 @@ export interface EngineDeps {
  * snapshot records each slice as it completes, so a crash at any instant means the next walk re-reads
  * what was not committed, and the diff drops what was.
  */
-export class CaptureEngine {
+export class CaptureEngine implements SignalEngine {
   private readonly maxBatch: number;
   /** The pending bytes of every stream's batch. */
   private readonly budget: ByteBudget;
@@ -395,6 +397,53 @@ export class CaptureEngine {
       });
     }
     return this.withCapture(stream, (sc) => this.reads.backfill(sc, options));
+  }
+
+  /**
+   * A signalled snapshot of one stream (signals.ts): every object read is published as `r` once (`once`):
+   * with `ids`, each fetched by id like a hint (at the fetches' priority, 256 at a time), else the
+   * stream, or the objects of its `updated_at` window, re-read like a backfill (its slices, at bulk
+   * priority). Resolves once everything it decided is committed.
+   */
+  async resnapshot(
+    stream: StreamName,
+    o: { ids?: readonly string[]; sinceMs?: number; untilMs?: number; once: Once },
+  ): Promise<PollSummary> {
+    const ids = o.ids;
+    if (ids === undefined)
+      return this.withCapture(stream, (sc) =>
+        this.reads.backfill(sc, { sinceMs: o.sinceMs, untilMs: o.untilMs, force: true, once: o.once }),
+      );
+    return this.withCapture(stream, async (sc) => {
+      const summary = summaryOf(stream, 'backfill');
+      const walk = new Walk({ snapshot: true, force: true, once: o.once }, summary);
+      for (let i = 0; i < ids.length; i += 256) {
+        // Twice: a fetch of an object already queued by a poll is decided under the walk that asked last,
+        // so one the poll took over is fetched once more (what is gone or unreadable is fetched twice).
+        for (let pass = 0; pass < 2; pass++) {
+          if (this.signal?.aborted) throw new StopRequested();
+          for (const id of ids.slice(i, i + 256)) {
+            if (o.once.has(id)) continue;
+            if (pass === 0) summary.read += 1;
+            walk.tasks.add(sc.fetch(id, walk));
+          }
+          await walk.tasks.drain();
+        }
+        await sc.flushIfFull();
+      }
+      await sc.flush();
+      return summary;
+    });
+  }
+
+  /** State records in one transaction of their own, with the announcements queued (signals.ts). */
+  async commitState(messages: Message[]): Promise<void> {
+    await this.committer.commit(messages.length ? [{ topic: this.d.stateTopic, messages }] : []);
+  }
+
+  /** Queues a notification about a signal (signals.ts), written with the next transaction. */
+  notify(type: string, data: Record<string, string | number | undefined>): void {
+    this.announce((a) => a.notify('Signal', type, data));
   }
 
   /**

@@ -189,11 +189,17 @@ export class StreamReads {
     return summary;
   }
 
-  /** Re-reads a stream and publishes `r` events for what differs from the state (everything with force). */
-  async backfill(sc: StreamCapture, options: { sinceMs?: number; force?: boolean }): Promise<PollSummary> {
+  /**
+   * Re-reads a stream and publishes `r` events for what differs from the state (everything with force);
+   * `sinceMs`/`untilMs` bound the objects' `updated_at`, `once` is a signalled snapshot's (WalkMode).
+   */
+  async backfill(
+    sc: StreamCapture,
+    options: Pick<WalkMode, 'sinceMs' | 'untilMs' | 'force' | 'once'>,
+  ): Promise<PollSummary> {
     const def = sc.def;
     const summary = summaryOf(def.name, 'backfill');
-    const mode: WalkMode = { snapshot: true, force: options.force, sinceMs: options.sinceMs };
+    const mode: WalkMode = { snapshot: true, ...options };
     const walk = new Walk(mode, summary);
     if (options.sinceMs !== undefined && (def.search || def.strategy === 'newest-first')) {
       await this.walkWindow(sc, walk, options.sinceMs, 'bulk');

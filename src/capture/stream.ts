@@ -5,7 +5,7 @@ import { untimed, type GoodReading, type Op, type Reading } from '../normalize';
 import { deadLetterCopy } from '../normalize/bounded-json';
 import type { StreamName } from '../streams/names';
 import type { StreamDef } from '../streams/definitions';
-import type { ChangeBatch } from './batch';
+import type { ChangeBatch, PartNotes } from './batch';
 import type { ConsumedOffsets, IntercomReader, ObjectState } from './contracts';
 import type { StreamCursor } from './cursor';
 import { decide } from './diff';
@@ -27,13 +27,28 @@ const FETCH_PRIORITY: Priority = 'child';
 
 /**
  * How a walk reads: `snapshot` publishes `r`; `force` republishes everything; `sinceMs` skips older
- * objects; `retryUnreadable` (reconciliation) reads once more the objects dead-lettered as unreadable.
+ * objects and `untilMs` newer ones; `retryUnreadable` (reconciliation) reads once more the objects
+ * dead-lettered as unreadable; `once` publishes each object of the stream at most once (a signalled
+ * snapshot).
  */
 export interface WalkMode {
   snapshot: boolean;
   force?: boolean;
   sinceMs?: number;
+  untilMs?: number;
   retryUnreadable?: boolean;
+  once?: Once;
+}
+
+/**
+ * The objects a signalled snapshot republished (src/capture/signals.ts), so that each is published once
+ * across duplicates in listings and restarts: an object it `has` is skipped; each one published is
+ * `add`ed and noted in the batch's part that holds its event, synchronously (see PartNotes).
+ */
+export interface Once {
+  has(id: string): boolean;
+  add(id: string): void;
+  notes: PartNotes;
 }
 
 /** What one walk did, for logs and the poll summary. */
@@ -268,7 +283,7 @@ export class StreamCapture {
     if (page.unread)
       this.reject(this.name, { id: '', copy: deadLetterCopy(page.unread.copy) }, walk, page.unread.error);
     const source: CopySource = { search, sequence: page.sequence ?? readSequence() };
-    const sinceMs = walk.mode.sinceMs;
+    const { sinceMs, untilMs } = walk.mode;
     const latest = this.latestTrusted();
     walk.counts.read += page.items.length;
     for (const item of page.items) {
@@ -282,6 +297,8 @@ export class StreamCapture {
       if (reading.updatedAtMs !== null)
         seen.maxUpdatedAt = Math.max(seen.maxUpdatedAt ?? reading.updatedAtMs, reading.updatedAtMs);
       if (sinceMs !== undefined && reading.updatedAtMs !== null && reading.updatedAtMs < sinceMs) continue;
+      if (untilMs !== undefined && reading.updatedAtMs !== null && reading.updatedAtMs > untilMs) continue;
+      if (walk.mode.once?.has(reading.id)) continue;
       const next = this.observeCopy(reading, source, walk);
       if (next) {
         const copy = next === 'complete' ? { reading, sequence: source.sequence } : undefined;
@@ -504,6 +521,7 @@ export class StreamCapture {
 
   /** The object as fetched: its children, then itself, against the pending view (synchronously: one transaction). */
   private decideFetched(fetched: PreparedObject, walk: Walk): void {
+    if (fetched.own.ok && walk.mode.once?.has(fetched.own.id)) return;
     const latest = this.latestTrusted();
     const children = this.childrenEnabled() ? this.def.children : undefined;
     if (children) {
@@ -528,8 +546,16 @@ export class StreamCapture {
   }
 
   private publish(stream: StreamName, op: Op, reading: GoodReading, prevU: number | null, walk: Walk): void {
-    if (this.events.publish(stream, op, reading, prevU) === 'published') walk.counts.published++;
-    else walk.counts.deadLetters++;
+    if (this.events.publish(stream, op, reading, prevU) !== 'published') {
+      walk.counts.deadLetters++;
+      return;
+    }
+    walk.counts.published++;
+    const once = walk.mode.once;
+    if (once && stream === this.name) {
+      once.add(reading.id);
+      this.batch.note(once.notes, reading.id);
+    }
   }
 
   /** The object is gone: a delete, if the pending view still holds it. */

@@ -1,4 +1,8 @@
-/** `backfill`: re-reads one stream beside the running instance, with a progress bar or log lines. */
+/**
+ * `backfill`: re-reads one stream in a process of its own, beside the running instance (or with none),
+ * with a progress bar or log lines. While a connector runs, a signal (`signal`, src/cli/signal.ts) has
+ * the running instance do it instead (README, "Signals").
+ */
 import { SingleBar, Presets } from 'cli-progress';
 import { buildApp } from '../app';
 import { ConfigError } from '../errors';

@@ -2,7 +2,7 @@
  * `run`: the service. Captures (and runs the contact sink beside it) until stopped, starting over while
  * Kafka is away.
  */
-import { buildApp, buildContactSink, runWebhookHints, type App } from '../app';
+import { buildApp, buildContactSink, runSignals, runWebhookHints, type App } from '../app';
 import type { Config } from '../config';
 import { baseUrlFor } from '../intercom';
 import { packageVersion } from '../version';
@@ -157,6 +157,8 @@ export async function runCommand(flags: CommonFlags): Promise<number> {
         });
         tasks.push(sink.run(life));
       }
+      if (app.signals)
+        tasks.push(runSignals(config, logger, app, life, (result) => metrics.signals.inc({ result })));
       if (config.webhooks.hints) {
         tasks.push(
           runWebhookHints(config, logger, app, life, (stream, objects, events, filedAtMs) => {

@@ -289,7 +289,7 @@ export const configSchema = {
       env: 'KAFKA_CLIENT_ID',
     },
     topicPrefix: {
-      doc: 'Prefix of every topic: <prefix>.<stream>, <prefix>._state, <prefix>._dlq, <prefix>._heartbeat, <prefix>._notifications, <prefix>._webhooks.',
+      doc: 'Prefix of every topic: <prefix>.<stream>, <prefix>._state, <prefix>._dlq, <prefix>._heartbeat, <prefix>._notifications, <prefix>._signals, <prefix>._webhooks.',
       format: 'topic-prefix',
       default: 'intercom',
       env: 'TOPIC_PREFIX',
@@ -511,6 +511,14 @@ export const configSchema = {
       format: 'nat',
       default: 60000,
       env: 'NOTIFICATIONS_PROGRESS_INTERVAL_MS',
+    },
+  },
+  signals: {
+    enabled: {
+      doc: 'Read signals on <prefix>._signals (consumer group <connector.name>-signals) and execute them: re-snapshots of streams, ids or an updated_at window, acknowledged on <prefix>._notifications (README, "Signals"). false: the topic is created and not read.',
+      format: Boolean,
+      default: true,
+      env: 'SIGNALS_ENABLED',
     },
   },
   completeness: {

@@ -7,6 +7,7 @@ import {
   type StreamProgress,
 } from '../capture/contracts';
 import type { Message } from './types';
+import type { SignalRecord, SignalStore } from '../capture/signals';
 import { CdcError } from '../errors';
 import { kafkaError } from './errors';
 import { ObjectTable } from './object-table';
@@ -17,12 +18,15 @@ const VERSION = 1;
 /**
  * The capture's state contract (src/capture/contracts.ts) held in memory, as restored from and written
  * to the compacted state topic. Keys: `<connector>` (the workspace the state belongs to),
- * `<connector>/<stream>` (progress) and `<connector>/<stream>/<id>` (one object); values: JSON versioned
- * by `v` (1); a tombstone (null) removes an object. Nothing else
+ * `<connector>/<stream>` (progress), `<connector>/<stream>/<id>` (one object), `<connector>:signal:<id>`
+ * (a signal received and how far it went) and `<connector>:signal:<id>#<n>` (objects a signalled snapshot
+ * republished, one record per transaction; the signal's id URI-encoded, so neither has a `/`: releases
+ * before signals ignore a key without `/` that is not `<connector>`); values: JSON versioned by `v` (1);
+ * a tombstone (null) removes an object or a signal's part. Nothing else
  * holds progress. Each stream's objects are held in an ObjectTable (object-table.ts: fixed-width bytes
  * per object, about 60, instead of a Map entry of 260–300); the records are the same either way.
  */
-export class StateStore implements StateContract {
+export class StateStore implements StateContract, SignalStore {
   private readonly objects = new Map<string, ObjectTable>();
   private readonly progress = new Map<string, StreamProgress>();
   /**
@@ -30,6 +34,10 @@ export class StateStore implements StateContract {
    * that writes it ran; undefined before.
    */
   workspace: string | undefined;
+  /** Signals received (`<connector>:signal:<id>`), by id. */
+  private readonly signalRecords = new Map<string, SignalRecord>();
+  /** Per signal id, the parts of its republished objects (`<connector>:signal:<id>#<n>`), by n. */
+  private readonly signalParts = new Map<string, Map<number, { stream: string; ids: string[] }>>();
   /** The key prefix (`<connector>/<stream>/`) of the last object record applied, and its table. */
   private lastPrefix: Buffer | undefined;
   private lastTable: ObjectTable | undefined;
@@ -98,8 +106,10 @@ export class StateStore implements StateContract {
       return;
     const first = key.indexOf(0x2f); // '/'
     if (first < 0) {
-      if (key.toString() === this.connector)
+      const text = key.toString();
+      if (text === this.connector)
         this.workspace = value === null ? undefined : workspaceOf(parseRecord(value));
+      else if (text.startsWith(this.signalPrefix)) this.applySignal(text, value);
       return;
     }
     if (key.toString('utf8', 0, first) !== this.connector) return;
@@ -118,6 +128,80 @@ export class StateStore implements StateContract {
     }
     const id = key.toString('utf8', second + 1);
     this.setObject(stream, id, parsed ? objectOf(parsed) : null);
+  }
+
+  private get signalPrefix(): string {
+    return `${this.connector}:signal:`;
+  }
+
+  /** A record keyed `<connector>:signal:…` (see the class comment). */
+  private applySignal(key: string, value: Buffer | null): void {
+    const rest = key.slice(this.signalPrefix.length);
+    const hash = rest.indexOf('#');
+    let id: string;
+    try {
+      id = decodeURIComponent(hash < 0 ? rest : rest.slice(0, hash));
+    } catch {
+      throw new UnreadableStateRecord('a signal key needs a URI-encoded id');
+    }
+    if (hash < 0) {
+      if (value === null) this.signalRecords.delete(id);
+      else this.signalRecords.set(id, signalOf(parseRecord(value)));
+      return;
+    }
+    const n = Number(rest.slice(hash + 1));
+    if (!Number.isSafeInteger(n) || n < 0)
+      throw new UnreadableStateRecord('a signal part needs a number after #');
+    const parts = this.signalParts.get(id) ?? new Map<number, { stream: string; ids: string[] }>();
+    if (value === null) parts.delete(n);
+    else parts.set(n, signalPartOf(parseRecord(value)));
+    if (parts.size > 0) this.signalParts.set(id, parts);
+    else this.signalParts.delete(id);
+  }
+
+  signal(id: string): SignalRecord | undefined {
+    return this.signalRecords.get(id);
+  }
+
+  signals(): [string, SignalRecord][] {
+    return [...this.signalRecords];
+  }
+
+  setSignal(id: string, record: SignalRecord): void {
+    this.signalRecords.set(id, record);
+  }
+
+  signalRecord(id: string, record: SignalRecord): Message {
+    return {
+      key: this.signalPrefix + encodeURIComponent(id),
+      value: JSON.stringify({ v: VERSION, ...record }),
+    };
+  }
+
+  republished(id: string, stream: string): string[] {
+    const out: string[] = [];
+    for (const part of this.signalParts.get(id)?.values() ?? [])
+      if (part.stream === stream) out.push(...part.ids);
+    return out;
+  }
+
+  signalPartNumbers(id: string): number[] {
+    return [...(this.signalParts.get(id)?.keys() ?? [])];
+  }
+
+  signalPartRecord(id: string, n: number, part: { stream: string; ids: string[] } | null): Message {
+    return {
+      key: `${this.signalPrefix}${encodeURIComponent(id)}#${n}`,
+      value: part === null ? null : JSON.stringify({ v: VERSION, ...part }),
+    };
+  }
+
+  setSignalPart(id: string, n: number, part: { stream: string; ids: string[] } | null): void {
+    const parts = this.signalParts.get(id) ?? new Map<number, { stream: string; ids: string[] }>();
+    if (part === null) parts.delete(n);
+    else parts.set(n, part);
+    if (parts.size > 0) this.signalParts.set(id, parts);
+    else this.signalParts.delete(id);
   }
 
   /** The record saying which workspace this connector's state belongs to. */
@@ -169,6 +253,33 @@ function workspaceOf(r: Record<string, unknown>): string {
   if (typeof r.workspace_id !== 'string')
     throw new UnreadableStateRecord('a workspace record needs workspace_id');
   return r.workspace_id;
+}
+
+function signalOf(r: Record<string, unknown>): SignalRecord {
+  const signal = r.signal as SignalRecord['signal'] | undefined;
+  if (
+    (r.status !== 'running' && r.status !== 'done') ||
+    typeof signal !== 'object' ||
+    signal === null ||
+    !Array.isArray(signal.streams) ||
+    !Array.isArray(r.streamsDone)
+  )
+    throw new UnreadableStateRecord('a signal record needs status, signal.streams and streamsDone');
+  return {
+    status: r.status,
+    signal,
+    receivedMs: typeof r.receivedMs === 'number' ? r.receivedMs : 0,
+    streamsDone: r.streamsDone as string[],
+    ...(typeof r.counts === 'object' && r.counts !== null
+      ? { counts: r.counts as SignalRecord['counts'] }
+      : {}),
+  };
+}
+
+function signalPartOf(r: Record<string, unknown>): { stream: string; ids: string[] } {
+  if (typeof r.stream !== 'string' || !Array.isArray(r.ids) || !r.ids.every((x) => typeof x === 'string'))
+    throw new UnreadableStateRecord('a signal part needs stream and ids');
+  return { stream: r.stream, ids: r.ids as string[] };
 }
 
 function objectOf(r: Record<string, unknown>): ObjectState {

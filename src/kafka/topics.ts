@@ -16,8 +16,10 @@ export interface TopicNames {
   dlq: string;
   /** Heartbeats: compacted, keyed by workspace. */
   heartbeat: string;
-  /** Notifications (first syncs, completeness). */
+  /** Notifications (first syncs, completeness, signals). */
   notifications: string;
+  /** Signals to the running connector (README, "Signals"). */
+  signals: string;
 }
 
 export function topicNames(prefix: string): TopicNames {
@@ -27,6 +29,7 @@ export function topicNames(prefix: string): TopicNames {
     dlq: `${prefix}._dlq`,
     heartbeat: `${prefix}._heartbeat`,
     notifications: `${prefix}._notifications`,
+    signals: `${prefix}._signals`,
   };
 }
 
@@ -88,13 +91,15 @@ export function topicSpecs(names: TopicNames, streams: readonly string[], s: Top
 }
 
 /**
- * The topics of what `run` tells operators: heartbeats (compacted, one partition: the latest record per
- * workspace is what matters) and notifications (a log of one partition, in the order they happened).
+ * The topics of what `run` tells operators and is told: heartbeats (compacted, one partition: the latest
+ * record per workspace is what matters), notifications and signals (logs of one partition, in the order
+ * they happened).
  */
 export function announcementTopicSpecs(names: TopicNames, replicationFactor: number): ITopicConfig[] {
   return [
     logTopic(names.heartbeat, 'compact', replicationFactor),
     logTopic(names.notifications, 'delete', replicationFactor),
+    logTopic(names.signals, 'delete', replicationFactor),
   ];
 }
 

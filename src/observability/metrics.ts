@@ -159,6 +159,12 @@ export class Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
+  readonly signals = new Counter({
+    name: `${this.p}signals_total`,
+    help: "Records of the signal topic taken, by result: accepted, refused, known (an id seen before), other (another connector's)",
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
   readonly webhookHintReads = new Counter({
     name: `${this.p}webhook_hint_reads_total`,
     help: 'Objects read because a webhook notification named them (WEBHOOKS_HINTS), by stream',
