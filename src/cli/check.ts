@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { IntercomClient } from '../intercom';
 import { createKafka, createPublisher, createRegistry } from '../kafka/clients';
 import {
+  announcementTopicSpecs,
   defaultReplicationFactor,
   replicationProblem,
   subjectsOf,
@@ -176,8 +177,7 @@ async function kafkaProbes(
     ...config.streams.enabled.map((s) => topics.events(s)),
     topics.state,
     topics.dlq,
-    topics.heartbeat,
-    topics.notifications,
+    ...announcementTopicSpecs(topics, -1).map((t) => t.topic), // heartbeats, notifications, signals
   ];
   let brokers = 0;
   try {

@@ -5,6 +5,7 @@
  * completeness measure, which finds the gaps the simulator makes on purpose and none on a complete
  * workspace, on the notifications topic and from `check --completeness`.
  */
+import { KAFKA_CLIENTS } from '../../helpers/clients';
 import { readToEnd } from '../../../src/kafka/read-to-end';
 import type { SimStream } from '../../../src/sim';
 import { connectorEnv, startCli, waitFor, waitMs, type Running } from '../../stack/cli';
@@ -61,67 +62,71 @@ const STREAMS: SimStream[] = ['contacts', 'conversations', 'conversation_parts',
 describe('heartbeats, notifications and completeness', () => {
   const simulator = simulatorsPerTest();
 
-  it('heartbeats name only committed watermarks across SIGKILLs, and arrive at their interval while nothing changes', async () => {
-    const sim = await simulator({
-      seed: 25,
-      size: { contacts: 900, conversations: 40, admins: 3 },
-      latency: { ms: 15, p99Ms: 80 },
-    });
-    const config = testConfig(sim.url);
-    const prefix = config.kafka.topicPrefix;
-    const env = connectorEnv(config, {
-      STREAMS: STREAMS.join(','),
-      LOG_LEVEL: 'error',
-      HEARTBEAT_INTERVAL_MS: '300',
-    });
-    for (let trial = 0; trial < 2; trial++) {
-      const run = startCli(['run'], env);
-      const mutator = setInterval(() => {
-        sim.clock.advance(1000);
-        sim.mutate.random(10, { streams: STREAMS });
-      }, 250);
-      await waitMs(1500 + Math.random() * 3000);
-      clearInterval(mutator);
-      run.child.kill('SIGKILL');
-      expect(await run.exited).toBeNull();
-    }
+  it.each(KAFKA_CLIENTS)(
+    'heartbeats name only committed watermarks across SIGKILLs, and arrive at their interval while nothing changes (KAFKA_CLIENT=%s)',
+    async (client) => {
+      const sim = await simulator({
+        seed: 25,
+        size: { contacts: 900, conversations: 40, admins: 3 },
+        latency: { ms: 15, p99Ms: 80 },
+      });
+      const config = testConfig(sim.url);
+      const prefix = config.kafka.topicPrefix;
+      const env = connectorEnv(config, {
+        STREAMS: STREAMS.join(','),
+        LOG_LEVEL: 'error',
+        HEARTBEAT_INTERVAL_MS: '300',
+        KAFKA_CLIENT: client,
+      });
+      for (let trial = 0; trial < 2; trial++) {
+        const run = startCli(['run'], env);
+        const mutator = setInterval(() => {
+          sim.clock.advance(1000);
+          sim.mutate.random(10, { streams: STREAMS });
+        }, 250);
+        await waitMs(1500 + Math.random() * 3000);
+        clearInterval(mutator);
+        run.child.kill('SIGKILL');
+        expect(await run.exited).toBeNull();
+      }
 
-    // The last run catches up, then nothing changes for a while.
-    const port = await freePort();
-    const last: Running = startCli(['run'], { ...env, HTTP_PORT: String(port) });
-    expect(await waitReady(port)).toBe(true);
-    const caughtUp = await waitFor(async () => {
+      // The last run catches up, then nothing changes for a while.
+      const port = await freePort();
+      const last: Running = startCli(['run'], { ...env, HTTP_PORT: String(port) });
+      expect(await waitReady(port)).toBe(true);
+      const caughtUp = await waitFor(async () => {
+        const beats = await decoded<HeartbeatValue>(`${prefix}._heartbeat`);
+        const latest = beats.at(-1);
+        return latest !== undefined && latest.streams.every((s) => s.snapshot_done);
+      }, 60_000);
+      expect(caughtUp).toBe(true);
+      const quietFrom = Date.now();
+      await waitMs(3_000);
+      const quietTo = Date.now();
+      last.child.kill('SIGTERM');
+      expect(await last.exited).toBe(0);
+
       const beats = await decoded<HeartbeatValue>(`${prefix}._heartbeat`);
-      const latest = beats.at(-1);
-      return latest !== undefined && latest.streams.every((s) => s.snapshot_done);
-    }, 60_000);
-    expect(caughtUp).toBe(true);
-    const quietFrom = Date.now();
-    await waitMs(3_000);
-    const quietTo = Date.now();
-    last.child.kill('SIGTERM');
-    expect(await last.exited).toBe(0);
+      const committed = await committedWatermarks(`${prefix}._state`, config.connector.name);
+      expect(beats[0]).toMatchObject({ connector: config.connector.name, version: expect.any(String) });
+      expect(new Set(beats.map((b) => b.workspace_id)).size).toBe(1);
+      expect(beats[0]!.workspace_id).not.toBe('');
+      const uncommitted: string[] = [];
+      for (const b of beats)
+        for (const s of b.streams)
+          if (s.watermark !== null && !committed.get(s.stream)?.has(s.watermark))
+            uncommitted.push(`${s.stream}@${s.watermark} (heartbeat at ${b.ts_ms})`);
+      expect(uncommitted).toEqual([]);
+      expect(beats.some((b) => b.streams.some((s) => s.watermark !== null))).toBe(true);
 
-    const beats = await decoded<HeartbeatValue>(`${prefix}._heartbeat`);
-    const committed = await committedWatermarks(`${prefix}._state`, config.connector.name);
-    expect(beats[0]).toMatchObject({ connector: config.connector.name, version: expect.any(String) });
-    expect(new Set(beats.map((b) => b.workspace_id)).size).toBe(1);
-    expect(beats[0]!.workspace_id).not.toBe('');
-    const uncommitted: string[] = [];
-    for (const b of beats)
-      for (const s of b.streams)
-        if (s.watermark !== null && !committed.get(s.stream)?.has(s.watermark))
-          uncommitted.push(`${s.stream}@${s.watermark} (heartbeat at ${b.ts_ms})`);
-    expect(uncommitted).toEqual([]);
-    expect(beats.some((b) => b.streams.some((s) => s.watermark !== null))).toBe(true);
-
-    // While nothing changed: a heartbeat every 300 ms (timers and the transaction's own time aside).
-    const quiet = beats.map((b) => b.ts_ms).filter((t) => t >= quietFrom && t <= quietTo);
-    expect(quiet.length).toBeGreaterThanOrEqual(6);
-    const gaps = quiet.slice(1).map((t, i) => t - quiet[i]!);
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(290);
-    expect(Math.max(...gaps)).toBeLessThan(1500);
-  });
+      // While nothing changed: a heartbeat every 300 ms (timers and the transaction's own time aside).
+      const quiet = beats.map((b) => b.ts_ms).filter((t) => t >= quietFrom && t <= quietTo);
+      expect(quiet.length).toBeGreaterThanOrEqual(6);
+      const gaps = quiet.slice(1).map((t, i) => t - quiet[i]!);
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(290);
+      expect(Math.max(...gaps)).toBeLessThan(1500);
+    },
+  );
 
   it('tells a first sync from start to end, and finds nothing missing on a complete workspace', async () => {
     const sim = await simulator({ seed: 26, size: { contacts: 3000, conversations: 30, admins: 3 } });
