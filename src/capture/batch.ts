@@ -82,10 +82,28 @@ function lengthOf(x: Buffer | string | null): number {
  * exactly with the events it names.
  */
 export interface PartNotes {
-  /** The record of the ids noted in one part; called once per part, as its transaction is put together. */
+  /**
+   * The record of ids noted in one part, called as its transaction is put together: once per part, or
+   * once per run of {@link MAX_NOTED_IDS} ids when it noted more.
+   */
   record(ids: string[]): Message;
   /** That part's transaction committed. */
   committed?(ids: string[], record: Message): void;
+}
+
+/**
+ * Most ids in one record of notes: a part of small objects may note tens of thousands, and a record must
+ * stay far below the broker's max.message.bytes (1 MiB by default): 10,000 ids of up to 36 characters
+ * come to about 400 KB. More ids make several records, each with its own `record` call.
+ */
+export const MAX_NOTED_IDS = 10_000;
+
+/** `items` in runs of at most `size`. */
+function slices<T>(items: T[], size: number): T[][] {
+  if (items.length <= size) return [items];
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 /** What one transaction will hold. */
@@ -295,7 +313,9 @@ export class ChangeBatch {
     try {
       this.throwIfFailed();
       const batches: TopicBatch[] = [...part.events].map(([topic, messages]) => ({ topic, messages }));
-      const noted = [...part.notes].map(([notes, ids]) => ({ notes, ids, record: notes.record(ids) }));
+      const noted = [...part.notes].flatMap(([notes, ids]) =>
+        slices(ids, MAX_NOTED_IDS).map((some) => ({ notes, ids: some, record: notes.record(some) })),
+      );
       batches.push(
         { topic: this.dlqTopic, messages: part.dlq },
         { topic: this.stateTopic, messages: [...part.state, ...noted.map((n) => n.record)] },

@@ -15,6 +15,7 @@ import { isStreamName, type StreamName } from '../streams/names';
 import type { PartNotes } from './batch';
 import type { Message } from './contracts';
 import type { PollSummary } from './reads';
+import { IdSet } from './id-set';
 import type { Once } from './stream';
 import { StopRequested } from './walk';
 
@@ -79,6 +80,11 @@ export interface SignalStore {
   signalRecord(id: string, record: SignalRecord): Message;
   /** The ids of `stream` the signal's committed parts name. */
   republished(id: string, stream: string): string[];
+  /**
+   * The signal holds the ids of `stream` from now on (its `once`): the store keeps only the numbers of
+   * their parts (to delete them at the end), not a second copy of every id.
+   */
+  releaseRepublished(id: string, stream: string): void;
   signalPartNumbers(id: string): number[];
   signalPartRecord(id: string, n: number, part: SignalPart | null): Message;
   setSignalPart(id: string, n: number, part: SignalPart | null): void;
@@ -246,7 +252,7 @@ export class Signals {
   private readonly queue: string[] = [];
   private wake: () => void = () => undefined;
   /** Per signal and stream, the objects republished (committed or pending). */
-  private readonly onceSets = new Map<string, Set<string>>();
+  private readonly onceSets = new Map<string, IdSet>();
   /** Per signal id, the number of its next part record (`#<n>`). */
   private readonly nextPart = new Map<string, number>();
 
@@ -418,7 +424,10 @@ export class Signals {
   private onceOf(id: string, stream: StreamName): Once {
     const key = onceKey(id, stream);
     let set = this.onceSets.get(key);
-    if (!set) this.onceSets.set(key, (set = new Set(this.d.store.republished(id, stream))));
+    if (!set) {
+      this.onceSets.set(key, (set = new IdSet(this.d.store.republished(id, stream))));
+      this.d.store.releaseRepublished(id, stream);
+    }
     if (!this.nextPart.has(id))
       this.nextPart.set(id, Math.max(-1, ...this.d.store.signalPartNumbers(id)) + 1);
     const written = new Map<Message, number>();
@@ -431,10 +440,11 @@ export class Signals {
         written.set(message, n);
         return message;
       },
-      committed: (ids, message) => {
+      committed: (_ids, message) => {
         const n = written.get(message);
         written.delete(message);
-        if (n !== undefined) this.d.store.setSignalPart(id, n, { stream, ids });
+        // The part's ids are in `republished` already: the store keeps its number only.
+        if (n !== undefined) this.d.store.setSignalPart(id, n, { stream, ids: [] });
       },
     };
     const republished = set;

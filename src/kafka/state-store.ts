@@ -185,6 +185,10 @@ export class StateStore implements StateContract, SignalStore {
     return out;
   }
 
+  releaseRepublished(id: string, stream: string): void {
+    for (const part of this.signalParts.get(id)?.values() ?? []) if (part.stream === stream) part.ids = [];
+  }
+
   signalPartNumbers(id: string): number[] {
     return [...(this.signalParts.get(id)?.keys() ?? [])];
   }

@@ -1,4 +1,10 @@
-import { ByteBudget, ChangeBatch, MAX_SEALED_PARTS } from '../../../src/capture/batch';
+import {
+  ByteBudget,
+  ChangeBatch,
+  MAX_NOTED_IDS,
+  MAX_SEALED_PARTS,
+  type PartNotes,
+} from '../../../src/capture/batch';
 import type { Committer, TopicBatch } from '../../../src/capture/contracts';
 import { StateStore } from '../../../src/kafka/state-store';
 
@@ -27,6 +33,33 @@ function batchWith(committer: Committer, maxMessages = 2) {
 }
 
 describe('ChangeBatch', () => {
+  it('writes the ids noted in a part in records of at most MAX_NOTED_IDS, in its transaction', async () => {
+    const commits = new HeldCommits();
+    const { batch } = batchWith(commits, 10 ** 9);
+    const written: string[][] = [];
+    const committed: string[][] = [];
+    const notes: PartNotes = {
+      record: (ids) => {
+        written.push(ids);
+        return { key: `notes#${written.length}`, value: JSON.stringify(ids) };
+      },
+      committed: (ids) => void committed.push(ids),
+    };
+    const ids = Array.from({ length: 2 * MAX_NOTED_IDS + 5 }, (_, i) => String(i));
+    batch.setObject('contacts', 'a', { u: 1, h: 'x' });
+    for (const id of ids) batch.note(notes, id);
+    const flushed = batch.flush();
+    await tick();
+    expect(written.map((w) => w.length)).toEqual([MAX_NOTED_IDS, MAX_NOTED_IDS, 5]);
+    expect(written.flat()).toEqual(ids);
+    const state = commits.started[0]!.find((b) => b.topic === 'state')!.messages.map((m) => m.key);
+    expect(state).toEqual(expect.arrayContaining(['notes#1', 'notes#2', 'notes#3']));
+    expect(committed).toEqual([]); // not before the transaction ended
+    commits.finish();
+    await flushed;
+    expect(committed).toEqual(written);
+  });
+
   it('lets every walk see what is pending, committed or not, and tells the store only after the commit', async () => {
     const commits = new HeldCommits();
     const { store, batch } = batchWith(commits);
