@@ -43,7 +43,7 @@ import {
   withAdmin,
 } from './kafka/topics';
 import type { StreamName } from './streams';
-import { warnIfNearMemoryLimit } from './observability/memory';
+import { warnIfNearMemoryLimit, workingAllowance } from './observability/memory';
 import { containerCpus } from './observability/cpus';
 import { budgetedPreparer, ReadBudget } from './capture/read-budget';
 import { createPreparer, type Preparer } from './capture/workers';
@@ -565,6 +565,10 @@ async function loadState(
   });
   logger.info({ objects: store.size(), skipped, ms: Date.now() - started }, 'state restored');
   await claimState(store, workspaceId, stateTopic, publisher);
-  warnIfNearMemoryLimit(logger, { stateBytes: store.bytes(), rssBeforeState });
+  warnIfNearMemoryLimit(logger, {
+    stateBytes: store.bytes(),
+    rssBeforeState,
+    allowance: workingAllowance(config.streams.maxPendingBytes, config.streams.maxReadBytes),
+  });
   return store;
 }

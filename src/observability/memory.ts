@@ -34,6 +34,15 @@ const V1_NO_LIMIT = 2 ** 60;
  */
 export const WORKING_ALLOWANCE_BYTES = 256 * 2 ** 20;
 
+/**
+ * The working allowance for the configured budgets: the batches' (`MAX_PENDING_BYTES`), twice the read
+ * budget's (`MAX_READ_BYTES`: the readings made of the pages), and 128 MiB for the rest; with the
+ * default budgets (64 and 32 MiB), {@link WORKING_ALLOWANCE_BYTES}.
+ */
+export function workingAllowance(maxPendingBytes: number, maxReadBytes: number): number {
+  return 128 * 2 ** 20 + maxPendingBytes + 2 * maxReadBytes;
+}
+
 /** The share of the limit at which the check warns. */
 export const WARN_SHARE = 0.8;
 
@@ -129,12 +138,19 @@ export function memoryWarning(c: MemoryCheck): { fields: Record<string, number |
  */
 export function warnIfNearMemoryLimit(
   logger: Logger,
-  p: { stateBytes: number; rssBeforeState: number; files?: CgroupFiles; read?: (path: string) => string },
+  p: {
+    stateBytes: number;
+    rssBeforeState: number;
+    allowance?: number;
+    files?: CgroupFiles;
+    read?: (path: string) => string;
+  },
 ): MemoryCheck | undefined {
   const check = checkMemory({
     limit: containerMemoryLimit(p.files, p.read),
     stateBytes: p.stateBytes,
     rssBeforeState: p.rssBeforeState,
+    allowance: p.allowance,
   });
   if (check) {
     const w = memoryWarning(check);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import pino from 'pino';
 import {
   WORKING_ALLOWANCE_BYTES,
+  workingAllowance,
   checkMemory,
   containerMemoryLimit,
   memoryWarning,
@@ -78,6 +79,11 @@ describe('the start-up memory check', () => {
     const check = checkMemory({ limit, stateBytes: 100 * MiB, rssBeforeState: 100 * MiB });
     expect(check?.allowance).toBe(WORKING_ALLOWANCE_BYTES);
     expect(check?.needed).toBe(200 * MiB + WORKING_ALLOWANCE_BYTES);
+  });
+
+  it('grows the allowance with the budgets, and is the default one with the default budgets', () => {
+    expect(workingAllowance(64 * MiB, 32 * MiB)).toBe(WORKING_ALLOWANCE_BYTES);
+    expect(workingAllowance(256 * MiB, 64 * MiB)).toBe(WORKING_ALLOWANCE_BYTES + 192 * MiB + 64 * MiB);
   });
 
   it('names the figures and the setting to change', () => {
