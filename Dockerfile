@@ -38,7 +38,7 @@ LABEL org.opencontainers.image.title="intercom-cdc" \
 RUN apt-get update \
   && apt-get install -y --no-install-recommends tini \
   && rm -rf /var/lib/apt/lists/* \
-  && printf '#!/bin/sh\nexec node /app/dist/src/main.js "$@"\n' > /usr/local/bin/intercom-cdc \
+  && printf '#!/bin/sh\nexec node --max-semi-space-size=16 /app/dist/src/main.js "$@"\n' > /usr/local/bin/intercom-cdc \
   && chmod 0755 /usr/local/bin/intercom-cdc
 ENV NODE_ENV=production \
   HTTP_PORT=8080 \
@@ -55,5 +55,9 @@ USER 10001:10001
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/src/main.js"]
+# --max-semi-space-size=16: Node sizes its heap from the container's memory limit, and in a 512 MiB
+# container it picks a young generation so small that a first sync spent 14–32 % more CPU per event
+# collecting garbage (bench/RESULTS.md, the runs with --memory-limit-mb; the chart README's sizing);
+# 16 MB semi-spaces (V8's own size on a large host) cost 63–78 MB of RSS there and give that CPU back.
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=16", "/app/dist/src/main.js"]
 CMD ["run"]

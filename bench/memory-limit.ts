@@ -5,6 +5,8 @@
  * RSS measured here is what the pod would see, and a process that needs more than N MiB is killed by the
  * kernel as the pod would be. The simulator the benchmark starts runs outside the cgroup.
  *
+ * The run gets the image's Node flags (the Dockerfile's ENTRYPOINT), as the pod does.
+ *
  * How: the benchmark's process starts itself again inside a new cgroup (cgroup v1's memory controller, or
  * cgroup v2) and waits for it; this needs root and a writable /sys/fs/cgroup, and says so otherwise.
  */
@@ -77,6 +79,7 @@ export async function underMemoryLimit(): Promise<number | undefined> {
         'echo $$ > "$0" && exec "$@"',
         cg.procs,
         process.execPath,
+        ...imageNodeFlags(),
         ...process.execArgv,
         ...process.argv.slice(1),
       ],
@@ -108,9 +111,22 @@ export function outsideMemoryLimit(command: string, args: string[]): { command: 
   return { command: '/bin/sh', args: ['-c', 'echo $$ > "$0" && exec "$@"', home, command, ...args] };
 }
 
+/**
+ * The Node flags the image starts the connector with (the Dockerfile's ENTRYPOINT: its young generation's
+ * size), so that a run under a memory limit runs as the pod does.
+ */
+export function imageNodeFlags(): string[] {
+  const text = readFileSync(path.join(__dirname, '..', 'Dockerfile'), 'utf8');
+  const line = text.split('\n').find((l) => l.startsWith('ENTRYPOINT '));
+  const argv = line ? (JSON.parse(line.slice('ENTRYPOINT '.length)) as string[]) : [];
+  const node = argv.indexOf('node');
+  return node < 0 ? [] : argv.slice(node + 1).filter((a) => a.startsWith('--'));
+}
+
 /** What a result says of the limit: the cgroup and the heap limit Node chose in it. */
 export function memoryLimitNote(mb: number | undefined): string {
   if (mb === undefined) return '';
   const heap = Math.round(getHeapStatistics().heap_size_limit / 2 ** 20);
-  return ` The connector ran in a memory cgroup of ${mb} MiB (as a pod with that limit; Node's heap limit there: ${heap} MB).`;
+  const flags = imageNodeFlags().join(' ');
+  return ` The connector ran in a memory cgroup of ${mb} MiB (as a pod with that limit; Node's heap limit there: ${heap} MB)${flags ? `, with the image's Node flags (${flags})` : ''}.`;
 }
