@@ -91,42 +91,61 @@ export class IdSet {
 
   /** Parses `id` into w0–w2 and returns its kind, or 0 when it is of no compact shape. */
   private parse(id: string): number {
-    const n = id.length;
-    if (n === 24) {
-      let w0 = 0;
-      let w1 = 0;
-      let w2 = 0;
-      for (let i = 0; i < 24; i++) {
-        const c = id.charCodeAt(i);
-        const v = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
-        if (v < 0) return 0;
-        if (i < 8) w0 = (w0 << 4) | v;
-        else if (i < 16) w1 = (w1 << 4) | v;
-        else w2 = (w2 << 4) | v;
-      }
-      this.w0 = w0 >>> 0;
-      this.w1 = w1 >>> 0;
-      this.w2 = w2 >>> 0;
-      return HEX24;
-    }
-    if (n === 0 || n > MAX_DECIMAL_DIGITS || (n > 1 && id.charCodeAt(0) === 48)) return 0;
-    let value = 0;
-    for (let i = 0; i < n; i++) {
-      const c = id.charCodeAt(i);
-      if (c < 48 || c > 57) return 0;
-      value = value * 10 + (c - 48);
-    }
-    this.w0 = (value % 2 ** 32) >>> 0;
-    this.w1 = Math.floor(value / 2 ** 32) >>> 0;
-    this.w2 = 0;
-    return DECIMAL;
+    const kind = parseCompactId(id);
+    this.w0 = PARSED[0]!;
+    this.w1 = PARSED[1]!;
+    this.w2 = PARSED[2]!;
+    return kind;
   }
 }
 
-const HEX24 = 1;
-const DECIMAL = 2;
+/** Kinds of compact id (0: none). */
+export const HEX24 = 1;
+export const DECIMAL = 2;
 /** 15 digits stay below 2^53: every such number is exact as a double. */
 const MAX_DECIMAL_DIGITS = 15;
+
+/** The three 32-bit words of the id {@link parseCompactId} parsed last (valid until its next call). */
+export const PARSED = new Uint32Array(3);
+
+/**
+ * The compact form of an id, shared by this set and the state's object table (src/kafka/object-table.ts):
+ * 24 lowercase hex digits as their 12 bytes in three big-endian words (HEX24), or a decimal number
+ * without leading zeros of at most 15 digits as its low and high 32 bits (DECIMAL). Writes the words
+ * into {@link PARSED} and returns the kind, or 0 (PARSED unchanged) when `id` has neither shape, so that
+ * the id comes back exactly as written from its kind and words.
+ */
+export function parseCompactId(id: string): number {
+  const n = id.length;
+  if (n === 24) {
+    let w0 = 0;
+    let w1 = 0;
+    let w2 = 0;
+    for (let i = 0; i < 24; i++) {
+      const c = id.charCodeAt(i);
+      const v = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+      if (v < 0) return 0;
+      if (i < 8) w0 = (w0 << 4) | v;
+      else if (i < 16) w1 = (w1 << 4) | v;
+      else w2 = (w2 << 4) | v;
+    }
+    PARSED[0] = w0;
+    PARSED[1] = w1;
+    PARSED[2] = w2;
+    return HEX24;
+  }
+  if (n === 0 || n > MAX_DECIMAL_DIGITS || (n > 1 && id.charCodeAt(0) === 48)) return 0;
+  let value = 0;
+  for (let i = 0; i < n; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 48 || c > 57) return 0;
+    value = value * 10 + (c - 48);
+  }
+  PARSED[0] = value % 2 ** 32;
+  PARSED[1] = Math.floor(value / 2 ** 32);
+  PARSED[2] = 0;
+  return DECIMAL;
+}
 const INITIAL_SLOTS = 16;
 const MAX_LOAD = 0.7;
 

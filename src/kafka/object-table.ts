@@ -1,4 +1,5 @@
 import type { ObjectState } from '../capture/contracts';
+import { DECIMAL, HEX24, PARSED, parseCompactId } from '../capture/id-set';
 
 /**
  * One stream's object states (id → `{u, h}`) at a small, fixed cost per object: the state store
@@ -36,10 +37,6 @@ const HASH_BYTES = 32;
 const HASH_CHARS = 43;
 const MAX_LOAD = 0.7;
 
-/** Kinds of compact id (0 = free slot). */
-const HEX24 = 1;
-const DECIMAL = 2;
-
 /** The value of each base64url character, -1 for any other. */
 const B64 = new Int8Array(128).fill(-1);
 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
@@ -53,7 +50,7 @@ const HEX = new Int8Array(128).fill(-1);
 interface Page {
   /** The id of each slot: three 32-bit words (hex: big-endian 4-byte groups; decimal: low, high, 0). */
   words: Uint32Array;
-  /** The kind of each slot's id: HEX24, DECIMAL, or 0 when the slot is free. */
+  /** The kind of each slot's id: HEX24, DECIMAL (src/capture/id-set.ts), or 0 when the slot is free. */
   kinds: Uint8Array;
   /** `updated_at` of each slot, NaN for null. */
   times: Float64Array;
@@ -193,32 +190,14 @@ export class ObjectTable {
 
   // --- the compact part -------------------------------------------------------------------------------
 
-  /** Parses `id` into kind/w0/w1/w2; false (kind 0) when it has no compact form. */
+  /** Parses `id` into kind/w0/w1/w2; false (kind 0) when it has no compact form (parseCompactId). */
   private parseId(id: string): boolean {
-    this.kind = 0;
-    const n = id.length;
-    if (n === 24) {
-      let w0 = 0;
-      let w1 = 0;
-      let w2 = 0;
-      for (let i = 0; i < 24; i++) {
-        const c = id.charCodeAt(i);
-        const d = c < 128 ? HEX[c]! : -1;
-        if (d < 0) return false;
-        if (i < 8) w0 = (w0 << 4) | d;
-        else if (i < 16) w1 = (w1 << 4) | d;
-        else w2 = (w2 << 4) | d;
-      }
-      return this.setId(HEX24, w0 >>> 0, w1 >>> 0, w2 >>> 0);
+    const kind = parseCompactId(id);
+    if (kind === 0) {
+      this.kind = 0;
+      return false;
     }
-    if (n === 0 || n > 15 || (n > 1 && id.charCodeAt(0) === 0x30)) return false;
-    let v = 0;
-    for (let i = 0; i < n; i++) {
-      const d = id.charCodeAt(i) - 0x30;
-      if (d < 0 || d > 9) return false;
-      v = v * 10 + d;
-    }
-    return this.setId(DECIMAL, v % 0x1_0000_0000, Math.floor(v / 0x1_0000_0000), 0);
+    return this.setId(kind, PARSED[0]!, PARSED[1]!, PARSED[2]!);
   }
 
   /** parseId of the UTF-8 bytes of `key` from `start` to its end (the same answers for the same text). */

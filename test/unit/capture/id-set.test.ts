@@ -1,16 +1,5 @@
 import { IdSet } from '../../../src/capture/id-set';
-
-/** A seeded generator (mulberry32): the same ids on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import { seededRandom } from '../../helpers/random';
 
 /** Ids of every shape Intercom uses, and some it does not, near-twins of the compact shapes included. */
 function idOf(rnd: () => number): string {
@@ -36,7 +25,7 @@ function idOf(rnd: () => number): string {
 
 describe('IdSet', () => {
   it.each([1, 2, 3])('answers as a Set does for ids of every shape (seed %i)', (seed) => {
-    const rnd = random(seed);
+    const rnd = seededRandom(seed);
     const set = new IdSet();
     const model = new Set<string>();
     const pool: string[] = [];
@@ -59,7 +48,7 @@ describe('IdSet', () => {
   });
 
   it('takes what it starts with, and holds a million hex ids in well under 40 MB', () => {
-    const rnd = random(9);
+    const rnd = seededRandom(9);
     const ids = Array.from({ length: 1000 }, () => idOf(rnd));
     const set = new IdSet(ids);
     expect(set.size).toBe(new Set(ids).size);

@@ -3,18 +3,7 @@ import type { ObjectState } from '../../../src/capture/contracts';
 import { ObjectTable } from '../../../src/kafka/object-table';
 import { StateStore } from '../../../src/kafka/state-store';
 import { contentHash } from '../../../src/normalize';
-
-/** A small seeded generator (mulberry32), so that a failure replays. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../helpers/random';
 
 const hex = (rnd: () => number, n: number) =>
   Array.from({ length: n }, () => '0123456789abcdef'[Math.floor(rnd() * 16)]).join('');
@@ -66,7 +55,7 @@ const sorted = (ids: Iterable<string>) => [...ids].sort();
 
 describe('ObjectTable', () => {
   it.each([1, 2, 3, 4, 5])('answers as a Map does on random operations (seed %i)', (seed) => {
-    const rnd = random(seed);
+    const rnd = seededRandom(seed);
     const table = new ObjectTable();
     const model = new Map<string, ObjectState>();
     const pool: string[] = [];
@@ -93,7 +82,7 @@ describe('ObjectTable', () => {
   });
 
   it('keeps every id through growth, deletes and re-adds of many compact ids', () => {
-    const rnd = random(42);
+    const rnd = seededRandom(42);
     const table = new ObjectTable();
     const model = new Map<string, ObjectState>();
     const ids = Array.from({ length: 70_000 }, (_, i) => (i % 2 ? String(i * 7) : hex(rnd, 24)));
@@ -117,7 +106,7 @@ describe('ObjectTable', () => {
   });
 
   it('reuses freed slots: churn does not grow its memory', () => {
-    const rnd = random(7);
+    const rnd = seededRandom(7);
     const table = new ObjectTable();
     const live: string[] = [];
     for (let i = 0; i < 5000; i++) {
@@ -150,7 +139,7 @@ describe('ObjectTable', () => {
 
 describe('StateStore restore', () => {
   it('restores through apply() what objectRecord() wrote, for random operations', () => {
-    const rnd = random(11);
+    const rnd = seededRandom(11);
     const writer = new StateStore('cdc');
     const restored = new StateStore('cdc');
     const model = new Map<string, Map<string, ObjectState>>();
