@@ -19,9 +19,10 @@ import type { Preparer } from './workers';
  *   walk) calls it once its caller is done with the page, or when it drops a page (an answer without its
  *   list that is asked for again, the prefetch of a walk that ends); an unpaginated list is released
  *   once its items are taken. Releasing twice does nothing.
- * - Other answers (an object by id with its parts, a completed list) are not gated: they are bounded by
- *   the number of fetches a stream runs at once, and a page being diffed waits for them, so gating them
- *   too could leave every walk waiting on another.
+ * - An object read by id (with its parts) is counted from its arrival until the stream decided on it
+ *   (StreamCapture releases it), but not gated: a page being diffed waits for such reads, so gating them
+ *   too could leave every walk waiting on another. Large objects held thus make page requests wait, which
+ *   starts fewer reads by id; those in flight are bounded by the fetches a stream runs at once.
  * The bytes are those of the answers as Intercom sent them; the readings made of them (canonical JSON
  * and Avro bytes) hold about twice as much.
  */
@@ -66,6 +67,24 @@ export class ReadBudget {
         open = false;
         this.reserved -= bytes;
         this.wake();
+      },
+    };
+  }
+
+  /**
+   * An admission that neither waits nor reserves: the answer is counted once it arrives, until released
+   * (an object read by id, which a page being diffed may wait for: see the class contract).
+   */
+  counted(): Admission {
+    let open = true;
+    return {
+      take: (actual) => {
+        if (!open) return;
+        open = false;
+        this.held += actual;
+      },
+      cancel: () => {
+        open = false;
       },
     };
   }
@@ -121,7 +140,8 @@ export const DEFAULT_READ_BYTES = 32 * 2 ** 20;
 
 /**
  * The chain's body preparer (BodyPreparer in src/intercom/chain.ts) over `preparer`, with page answers
- * held in `budget`: `admit` gates page requests, `prepare` marks the prepared page with its release.
+ * held in `budget`: `admit` gates page requests (and counts objects read by id), `prepare` marks the
+ * prepared answer with its release.
  */
 export function budgetedPreparer(
   preparer: Preparer,
@@ -131,7 +151,11 @@ export function budgetedPreparer(
   prepare(body: string | Uint8Array, how: unknown, admission?: Admission): Promise<object | undefined>;
 } {
   return {
-    admit: (how) => ((how as Preparation).kind === 'page' ? budget.admit() : Promise.resolve(undefined)),
+    admit: (how) => {
+      const kind = (how as Preparation).kind;
+      if (kind === 'page') return budget.admit();
+      return Promise.resolve(kind === 'object' ? budget.counted() : undefined);
+    },
     prepare: async (body, how, admission) => {
       if (!admission) return preparer.prepare(body, how as Preparation);
       const bytes = typeof body === 'string' ? body.length : body.byteLength;

@@ -1,5 +1,5 @@
 import { CdcError } from '../errors';
-import { readSequence, type Page } from '../intercom/pagination';
+import { readSequence, releaseAnswer, type Page } from '../intercom/pagination';
 import type { Priority } from '../intercom/scheduler';
 import { untimed, type GoodReading, type Op, type Reading } from '../normalize';
 import { deadLetterCopy } from '../normalize/bounded-json';
@@ -414,6 +414,21 @@ export class StreamCapture {
    * decides on it. Holds one of the `maxFetches` places throughout.
    */
   private async fetchOnce(id: string, walk: Walk, copy?: Copy): Promise<void> {
+    let answer: PreparedObject | null = null;
+    try {
+      await this.fetchAndDecide(id, walk, copy, (a) => (answer = a));
+    } finally {
+      releaseAnswer(answer); // decided (or failed): what it holds of the read budget is given back
+    }
+  }
+
+  /** fetchOnce's work; `answered` is told of Intercom's answer, so that it is released once decided. */
+  private async fetchAndDecide(
+    id: string,
+    walk: Walk,
+    copy: Copy | undefined,
+    answered: (answer: PreparedObject | null) => void,
+  ): Promise<void> {
     this.fetching += 1;
     let object: PreparedObject | null;
     const sequence = copy?.sequence ?? readSequence();
@@ -425,6 +440,7 @@ export class StreamCapture {
             priority: FETCH_PRIORITY,
             prepare: { kind: 'object', stream: this.name, id, children: this.childrenEnabled() },
           });
+      if (!copy) answered(object);
       if (object !== null && !this.goneAfter(id, sequence)) {
         const own = await this.completed(object.own, walk);
         object = own === null ? null : { own, children: object.children };

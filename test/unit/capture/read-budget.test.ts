@@ -72,17 +72,31 @@ describe('budgetedPreparer', () => {
   const page = { kind: 'page', stream: 'contacts', listKey: 'data' } as const;
   const text = JSON.stringify({ type: 'list', data: [{ type: 'contact', id: 'a', updated_at: 1 }] });
 
-  it('holds a prepared page until its release, gates pages only, and gives back what fails to prepare', async () => {
+  it('holds a prepared page until its release, counts objects without gating them, and gives back what fails to prepare', async () => {
     const budget = new ReadBudget(1);
     const preparer = budgetedPreparer(createPreparer(0), budget);
-    expect(
-      await preparer.admit({ kind: 'object', stream: 'contacts', id: 'a', children: false }),
-    ).toBeUndefined();
+    const complete = { kind: 'complete', stream: 'contacts', id: 'a', hash: 'h' } as const;
+    expect(await preparer.admit(complete)).toBeUndefined(); // a completed list: not an answer of Intercom's
     const admission = await preparer.admit(page);
     const body = (await preparer.prepare(text, page, admission)) as { [RELEASE]: () => void };
     expect(budget.bytes).toBe(text.length);
     expect(Object.keys(body)).not.toContain(String(RELEASE)); // not a field of the answer
     body[RELEASE]();
+    expect(budget.bytes).toBe(0);
+
+    // An object read by id is counted from its arrival to its release, and never waits.
+    const full = (await preparer.admit(page))!;
+    full.take(10);
+    const object = { kind: 'object', stream: 'contacts', id: 'a', children: false } as const;
+    const counted = await preparer.admit(object); // the budget of 1 byte is spent, and it goes
+    const read = (await preparer.prepare(
+      JSON.stringify({ type: 'contact', id: 'a', updated_at: 1 }),
+      object,
+      counted,
+    )) as { [RELEASE]: () => void };
+    expect(budget.bytes).toBeGreaterThan(10);
+    read[RELEASE]();
+    budget.releaser(10)();
     expect(budget.bytes).toBe(0);
 
     const again = await preparer.admit(page);
