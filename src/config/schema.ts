@@ -433,7 +433,7 @@ export const configSchema = {
       env: 'MAX_PENDING_BYTES',
     },
     maxReadBytes: {
-      doc: 'Bytes of page answers held, all streams together: pages on the wire (an average page each), prepared and waiting, and being diffed, prefetched pages included. A page request waits while the budget is spent, so larger objects mean fewer pages in flight rather than more memory; the readings made of the pages hold about twice these bytes. Answers of objects read by id are bounded by the fetches each stream runs at once.',
+      doc: 'Bytes of page answers held, all streams together: pages on the wire (an average page each), prepared and waiting, and being diffed, prefetched pages included. A page request waits while the budget is spent, so larger objects mean fewer pages in flight rather than more memory; the readings made of the pages hold about twice these bytes. Objects read by id (a conversation with its parts) are counted in it until decided, without waiting for room.',
       format: 'positive-int',
       default: 33554432,
       env: 'MAX_READ_BYTES',
