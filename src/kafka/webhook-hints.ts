@@ -12,7 +12,7 @@ import type { ConsumedOffsets } from '../capture/contracts';
 import { mergeOffsets } from '../capture/batch';
 import type { StreamName } from '../streams/names';
 import { isRetriable } from '../retry';
-import { HINTED_STREAMS, SeenNotifications, hintsOf } from '../webhooks/hints';
+import { SeenNotifications, hintKey, hintsOf } from '../webhooks/hints';
 import { kafkaError } from './errors';
 
 /** What takes the hints: the capture engine (CaptureEngine.hint, CaptureEngine.commitOffsets). */
@@ -216,7 +216,7 @@ export async function consumeHints(
 
 /**
  * When the receiver filed the oldest notification in `records` of `ids` of `stream` (epoch ms), if any
- * says. Keys as hintsOf reads them: `<workspace>:<object>:<item id>`.
+ * says (keys read by hintKey, as hintsOf reads them).
  */
 function oldestFiling(
   records: readonly { key: string; filedAtMs: number }[],
@@ -225,13 +225,11 @@ function oldestFiling(
   ids: readonly string[],
 ): number | undefined {
   const wanted = new Set(ids);
-  const prefix = `${workspaceId}:`;
   let oldest: number | undefined;
   for (const { key, filedAtMs } of records) {
-    if (!key.startsWith(prefix) || !Number.isFinite(filedAtMs)) continue;
-    const rest = key.slice(prefix.length);
-    const colon = rest.indexOf(':');
-    if (HINTED_STREAMS[rest.slice(0, colon)] !== stream || !wanted.has(rest.slice(colon + 1))) continue;
+    if (!Number.isFinite(filedAtMs)) continue;
+    const hint = hintKey(key, workspaceId);
+    if (hint?.stream !== stream || !wanted.has(hint.id)) continue;
     if (oldest === undefined || filedAtMs < oldest) oldest = filedAtMs;
   }
   return oldest;

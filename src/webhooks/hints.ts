@@ -37,6 +37,20 @@ export class SeenNotifications {
 }
 
 /**
+ * The stream and the object id a record's key names for `workspaceId` (`<workspace>:<object>:<item id>`),
+ * or undefined for another workspace's record, an object type no stream reads or a malformed key.
+ */
+export function hintKey(key: string, workspaceId: string): { stream: StreamName; id: string } | undefined {
+  const prefix = `${workspaceId}:`;
+  if (!key.startsWith(prefix)) return undefined;
+  const rest = key.slice(prefix.length);
+  const colon = rest.indexOf(':');
+  if (colon <= 0 || colon === rest.length - 1) return undefined;
+  const stream = HINTED_STREAMS[rest.slice(0, colon)];
+  return stream && { stream, id: rest.slice(colon + 1) };
+}
+
+/**
  * The objects to read per stream for `workspaceId`, each id once, from a batch of filed notifications:
  * other workspaces' records, object types no stream reads, malformed keys and notifications already
  * seen are left out.
@@ -47,18 +61,13 @@ export function hintsOf(
   seen: SeenNotifications,
 ): Map<StreamName, string[]> {
   const byStream = new Map<StreamName, Set<string>>();
-  const prefix = `${workspaceId}:`;
   for (const { key, notificationId } of records) {
-    if (!key.startsWith(prefix)) continue;
-    const rest = key.slice(prefix.length);
-    const colon = rest.indexOf(':');
-    if (colon <= 0 || colon === rest.length - 1) continue;
-    const stream = HINTED_STREAMS[rest.slice(0, colon)];
-    if (!stream) continue;
+    const hint = hintKey(key, workspaceId);
+    if (!hint) continue;
     if (notificationId !== '' && seen.seen(notificationId)) continue;
-    const ids = byStream.get(stream) ?? new Set<string>();
-    ids.add(rest.slice(colon + 1));
-    byStream.set(stream, ids);
+    const ids = byStream.get(hint.stream) ?? new Set<string>();
+    ids.add(hint.id);
+    byStream.set(hint.stream, ids);
   }
   return new Map([...byStream].map(([stream, ids]) => [stream, [...ids]]));
 }
