@@ -45,30 +45,12 @@ export class ReadBudget {
 
   /**
    * Waits for room for one page answer and reserves it; resolves the admission that `prepare` takes (or
-   * `cancel` gives back when the request ends without an answer to prepare).
+   * `cancel` gives back when the request ends without an answer to prepare). Room: less than the limit
+   * held and reserved (with nothing held there is always room: the limit is at least one byte).
    */
   async admit(): Promise<Admission> {
-    while (this.held + this.reserved > 0 && this.held + this.reserved >= this.limitBytes)
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    const bytes = this.averagePage;
-    this.reserved += bytes;
-    let open = true;
-    return {
-      take: (actual) => {
-        if (!open) return;
-        open = false;
-        this.reserved -= bytes;
-        this.held += actual;
-        this.averagePage += AVERAGE_WEIGHT * (actual - this.averagePage);
-        this.wake(); // the answer may weigh less than its reservation
-      },
-      cancel: () => {
-        if (!open) return;
-        open = false;
-        this.reserved -= bytes;
-        this.wake();
-      },
-    };
+    while (this.bytes >= this.limitBytes) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return this.admission(this.averagePage, true);
   }
 
   /**
@@ -76,48 +58,51 @@ export class ReadBudget {
    * (an object read by id, which a page being diffed may wait for: see the class contract).
    */
   counted(): Admission {
+    return this.admission(0, false);
+  }
+
+  /** An admission reserving `reserved` bytes; a page's answer also moves the average page. */
+  private admission(reserved: number, page: boolean): Admission {
+    this.reserved += reserved;
     let open = true;
+    const close = (): boolean => {
+      if (!open) return false;
+      open = false;
+      this.reserved -= reserved;
+      return true;
+    };
     return {
       take: (actual) => {
-        if (!open) return;
-        open = false;
+        if (!close()) return () => undefined;
         this.held += actual;
+        if (page) this.averagePage += AVERAGE_WEIGHT * (actual - this.averagePage);
+        this.wake(); // the answer may weigh less than its reservation
+        let held = true;
+        return () => {
+          if (!held) return;
+          held = false;
+          this.held -= actual;
+          this.wake();
+        };
       },
       cancel: () => {
-        open = false;
+        if (close()) this.wake();
       },
-    };
-  }
-
-  /** Gives back `bytes` an answer held (once per answer: see `held`). */
-  private release(bytes: number): void {
-    this.held -= bytes;
-    this.wake();
-  }
-
-  /** A release function for an answer of `bytes` that its admission took: idempotent. */
-  releaser(bytes: number): () => void {
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      this.release(bytes);
     };
   }
 
   private wake(): void {
-    while (
-      this.waiting.length > 0 &&
-      (this.held + this.reserved === 0 || this.held + this.reserved < this.limitBytes)
-    )
-      this.waiting.shift()!();
+    while (this.waiting.length > 0 && this.bytes < this.limitBytes) this.waiting.shift()!();
   }
 }
 
 /** A page request's place in the budget, from admission to its answer. */
 export interface Admission {
-  /** The answer arrived with `bytes`: they are held (instead of the reservation) until released. */
-  take(bytes: number): void;
+  /**
+   * The answer arrived with `bytes`: they are held (instead of the reservation) until the returned
+   * release is called (once; later calls, and a second take, do nothing).
+   */
+  take(bytes: number): () => void;
   /** The request ended without an answer to prepare: the reservation is given back. */
   cancel(): void;
 }
@@ -158,9 +143,7 @@ export function budgetedPreparer(
     },
     prepare: async (body, how, admission) => {
       if (!admission) return preparer.prepare(body, how as Preparation);
-      const bytes = typeof body === 'string' ? body.length : body.byteLength;
-      admission.take(bytes);
-      const release = budget.releaser(bytes);
+      const release = admission.take(typeof body === 'string' ? body.length : body.byteLength);
       let prepared: object | undefined;
       try {
         prepared = await preparer.prepare(body, how as Preparation);

@@ -25,17 +25,16 @@ describe('ReadBudget', () => {
     const first = await budget.admit(); // reserves the first estimate: 256 KiB
     const second = budget.admit();
     expect(await settled(second)).toBe(false); // 256 KiB of 200 reserved: the next waits
-    first.take(150 * 1024); // the answer weighs less than its reservation: under the limit
+    const release = first.take(150 * 1024); // the answer weighs less than its reservation: under the limit
     expect(await settled(second)).toBe(true);
-    (await second).take(100 * 1024);
+    const releaseSecond = (await second).take(100 * 1024);
     const third = budget.admit(); // 250 KiB held
     expect(await settled(third)).toBe(false);
-    const release = budget.releaser(150 * 1024);
     release();
     expect(await settled(third)).toBe(true);
     release(); // twice does nothing
     expect(budget.bytes).toBeLessThan(100 * 1024 + 256 * 1024);
-    budget.releaser(100 * 1024)();
+    releaseSecond();
     (await third).cancel();
     expect(budget.bytes).toBe(0);
   });
@@ -54,8 +53,7 @@ describe('ReadBudget', () => {
     const budget = new ReadBudget(2 ** 30);
     for (let i = 0; i < 100; i++) {
       const admission = await budget.admit();
-      admission.take(10_000);
-      budget.releaser(10_000)();
+      admission.take(10_000)();
     }
     const next = await budget.admit();
     expect(budget.bytes).toBeLessThan(12_000); // near 10 kB, far from the first estimate of 256 KiB
@@ -86,7 +84,7 @@ describe('budgetedPreparer', () => {
 
     // An object read by id is counted from its arrival to its release, and never waits.
     const full = (await preparer.admit(page))!;
-    full.take(10);
+    const releaseFull = full.take(10);
     const object = { kind: 'object', stream: 'contacts', id: 'a', children: false } as const;
     const counted = await preparer.admit(object); // the budget of 1 byte is spent, and it goes
     const read = (await preparer.prepare(
@@ -96,7 +94,7 @@ describe('budgetedPreparer', () => {
     )) as { [RELEASE]: () => void };
     expect(budget.bytes).toBeGreaterThan(10);
     read[RELEASE]();
-    budget.releaser(10)();
+    releaseFull();
     expect(budget.bytes).toBe(0);
 
     const again = await preparer.admit(page);
