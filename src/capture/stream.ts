@@ -414,33 +414,18 @@ export class StreamCapture {
    * decides on it. Holds one of the `maxFetches` places throughout.
    */
   private async fetchOnce(id: string, walk: Walk, copy?: Copy): Promise<void> {
-    let answer: PreparedObject | null = null;
-    try {
-      await this.fetchAndDecide(id, walk, copy, (a) => (answer = a));
-    } finally {
-      releaseAnswer(answer); // decided (or failed): what it holds of the read budget is given back
-    }
-  }
-
-  /** fetchOnce's work; `answered` is told of Intercom's answer, so that it is released once decided. */
-  private async fetchAndDecide(
-    id: string,
-    walk: Walk,
-    copy: Copy | undefined,
-    answered: (answer: PreparedObject | null) => void,
-  ): Promise<void> {
     this.fetching += 1;
     let object: PreparedObject | null;
+    let answer: PreparedObject | null = null;
     const sequence = copy?.sequence ?? readSequence();
     try {
       object = copy
         ? { own: copy.reading, children: [] }
-        : await this.d.client.get<PreparedObject>(this.def.objectPath!(id), undefined, {
+        : (answer = await this.d.client.get<PreparedObject>(this.def.objectPath!(id), undefined, {
             allow404: true,
             priority: FETCH_PRIORITY,
             prepare: { kind: 'object', stream: this.name, id, children: this.childrenEnabled() },
-          });
-      if (!copy) answered(object);
+          }));
       if (object !== null && !this.goneAfter(id, sequence)) {
         const own = await this.completed(object.own, walk);
         object = own === null ? null : { own, children: object.children };
@@ -451,6 +436,9 @@ export class StreamCapture {
     } finally {
       this.fetching -= 1;
       this.waiters.shift()?.();
+      // What the answer holds of the read budget: given back here, and the decision below is taken in
+      // this same turn (it awaits nothing), before any read waiting for room can go on.
+      releaseAnswer(answer);
     }
     this.failedReads.delete(id);
     this.unreadable.delete(id);
