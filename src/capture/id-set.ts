@@ -13,10 +13,6 @@ export class IdSet {
   private kinds: Uint8Array;
   private compact = 0;
   private readonly others = new Set<string>();
-  /** The id being looked up, parsed by `parse`. */
-  private w0 = 0;
-  private w1 = 0;
-  private w2 = 0;
 
   constructor(ids: Iterable<string> = []) {
     this.words = new Uint32Array(3 * INITIAL_SLOTS);
@@ -29,48 +25,45 @@ export class IdSet {
   }
 
   has(id: string): boolean {
-    const kind = this.parse(id);
+    const kind = parseCompactId(id);
     if (kind === 0) return this.others.has(id);
     return this.kinds[this.find(kind)] !== 0;
   }
 
   add(id: string): this {
-    const kind = this.parse(id);
+    const kind = parseCompactId(id);
     if (kind === 0) {
       this.others.add(id);
       return this;
     }
     const slot = this.find(kind);
     if (this.kinds[slot] !== 0) return this;
-    this.put(slot, kind, this.w0, this.w1, this.w2);
+    this.put(slot, kind);
     if (this.compact > this.kinds.length * MAX_LOAD) this.grow();
     return this;
   }
 
-  /** The slot holding the parsed id, or the free slot where it would go. */
+  /** The slot holding the id in PARSED, or the free slot where it would go. */
   private find(kind: number): number {
+    const w0 = PARSED[0]!;
+    const w1 = PARSED[1]!;
+    const w2 = PARSED[2]!;
     const mask = this.kinds.length - 1;
-    let slot = hashOf(kind, this.w0, this.w1, this.w2) & mask;
+    let slot = hashOf(kind, w0, w1, w2) & mask;
     for (;;) {
       const k = this.kinds[slot];
       if (k === 0) return slot;
       const at = 3 * slot;
-      if (
-        k === kind &&
-        this.words[at] === this.w0 &&
-        this.words[at + 1] === this.w1 &&
-        this.words[at + 2] === this.w2
-      )
+      if (k === kind && this.words[at] === w0 && this.words[at + 1] === w1 && this.words[at + 2] === w2)
         return slot;
       slot = (slot + 1) & mask;
     }
   }
 
-  private put(slot: number, kind: number, w0: number, w1: number, w2: number): void {
+  /** Puts the id in PARSED into `slot`. */
+  private put(slot: number, kind: number): void {
     this.kinds[slot] = kind;
-    this.words[3 * slot] = w0;
-    this.words[3 * slot + 1] = w1;
-    this.words[3 * slot + 2] = w2;
+    this.words.set(PARSED, 3 * slot);
     this.compact += 1;
   }
 
@@ -82,20 +75,9 @@ export class IdSet {
     for (let slot = 0; slot < kinds.length; slot++) {
       const kind = kinds[slot]!;
       if (kind === 0) continue;
-      this.w0 = words[3 * slot]!;
-      this.w1 = words[3 * slot + 1]!;
-      this.w2 = words[3 * slot + 2]!;
-      this.put(this.find(kind), kind, this.w0, this.w1, this.w2);
+      PARSED.set(words.subarray(3 * slot, 3 * slot + 3));
+      this.put(this.find(kind), kind);
     }
-  }
-
-  /** Parses `id` into w0–w2 and returns its kind, or 0 when it is of no compact shape. */
-  private parse(id: string): number {
-    const kind = parseCompactId(id);
-    this.w0 = PARSED[0]!;
-    this.w1 = PARSED[1]!;
-    this.w2 = PARSED[2]!;
-    return kind;
   }
 }
 
