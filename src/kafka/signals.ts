@@ -9,6 +9,7 @@ import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Reception } from '../capture/signals';
 import { kafkaError } from './errors';
+import { consumerLifetime } from './lifetime';
 import { keyPartitioner } from './partitioner';
 
 /** What takes the records: the capture's signals (Signals.receive). */
@@ -41,12 +42,7 @@ export async function consumeSignals(
     allowAutoTopicCreation: false,
     maxWaitTimeInMs: 500,
   });
-  let fail: (error: unknown) => void = () => undefined;
-  const ended = new Promise<void>((resolve, reject) => {
-    fail = reject;
-    if (abort.aborted) resolve();
-    abort.addEventListener('abort', () => resolve(), { once: true });
-  });
+  const { ended, fail } = consumerLifetime(abort);
   try {
     await consumer.connect();
     await consumer.subscribe({ topic: s.topic, fromBeginning: true });

@@ -14,6 +14,7 @@ import type { StreamName } from '../streams/names';
 import { isRetriable } from '../retry';
 import { SeenNotifications, hintKey, hintsOf } from '../webhooks/hints';
 import { kafkaError } from './errors';
+import { consumerLifetime } from './lifetime';
 
 /** What takes the hints: the capture engine (CaptureEngine.hint, CaptureEngine.commitOffsets). */
 export interface HintTarget {
@@ -95,12 +96,7 @@ export async function consumeHints(
   /** A batch is being handled; the commit of idle offsets under way (a batch waits for it). */
   let busy = false;
   let idleCommit: Promise<void> = Promise.resolve();
-  let fail: (error: unknown) => void = () => undefined;
-  const ended = new Promise<void>((resolve, reject) => {
-    fail = reject;
-    if (signal.aborted) resolve();
-    signal.addEventListener('abort', () => resolve(), { once: true });
-  });
+  const { ended, fail } = consumerLifetime(signal);
 
   /** One stream's hints: true once committed, false when dropped (a read failed retriably). */
   const read = async (
